@@ -1,0 +1,21 @@
+//! CP-IS domain types: NHS numbers, protection plans, patients and lookup outcomes.
+//!
+//! Architecture invariant: this crate does no IO (no files, network, clock or logging) and
+//! knows nothing of FHIR or IPC wire formats. Time comes in as an argument. Every type that
+//! holds patient data has a redacting `Debug`.
+
+mod nhs_number;
+mod outcome;
+mod patient;
+mod plan;
+
+pub use nhs_number::{NhsNumber, NhsNumberError};
+pub use outcome::{CouldNotCheckReason, LookupOutcome};
+pub use patient::{Gender, PatientDemographics, age_in_whole_years};
+pub use plan::{
+    ADULT_AGE_YEARS, AccessRecord, LocalAuthority, PlanType, ProtectionPlan, SocialWorker,
+    visible_plans,
+};
+
+/// Placeholder used in place of patient data in `Debug` output and logs.
+pub const REDACTED: &str = "<redacted>";

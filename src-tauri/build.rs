@@ -1,0 +1,11 @@
+//! Build script: generates the Tauri context and the permissions for the app's own commands.
+//!
+//! The config lives at the top level (`../tauri.conf.json`); `src-tauri/tauri.conf.json` is a
+//! symlink to it so that cargo, the Tauri CLI and the bundler all read the same file with
+//! paths relative to `src-tauri/`.
+
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(&["check_nhs_number", "app_info"]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .unwrap_or_else(|error| panic!("tauri build failed: {error:#}"));
+}

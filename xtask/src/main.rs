@@ -1,0 +1,159 @@
+//! `cargo xtask`: the one place that knows how the whole project is set up, built, run and
+//! tested. Commands: `setup`, `demo`, `test`, `codegen`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+mod setup;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup     install what the project needs (Debian packages when root, npm packages, test tools)
+  demo      build and start the app
+  test      format check, clippy, Rust tests, UI lint and unit tests, end-to-end tests
+  codegen   regenerate ui/src/backend/bindings.ts from the IPC types";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("demo") => demo(),
+        Some("test") => test(),
+        Some("codegen") => codegen(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Print and run a command in `dir`, failing on a non-zero exit.
+pub fn run(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
+    run_env(dir, program, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+pub fn run_env(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .status()
+        .with_context(|| format!("could not start {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Write the generated TypeScript bindings for the IPC types.
+fn codegen() -> Result<()> {
+    let path = root().join(cpis_ipc::BINDINGS_PATH);
+    std::fs::write(&path, cpis_ipc::render_typescript_bindings())
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Build the web UI into ui/dist, which the app embeds at compile time.
+fn build_ui() -> Result<()> {
+    run(&root().join("ui"), "npm", &["run", "build"])
+}
+
+/// Build the desktop app (debug profile, UI embedded) and return the binary's path.
+fn build_app() -> Result<PathBuf> {
+    build_ui()?;
+    run(&root(), "cargo", &["build", "--package", "cpis-viewer"])?;
+    Ok(root().join("target/debug/cpis-viewer"))
+}
+
+fn demo() -> Result<()> {
+    setup::run()?;
+    let app = build_app()?;
+    eprintln!("starting {}", app.display());
+    let status = Command::new(&app)
+        .current_dir(root())
+        .status()
+        .context("could not start the app")?;
+    if !status.success() {
+        bail!("the app exited with {status}");
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    setup::run()?;
+    let root = root();
+    let ui = root.join("ui");
+    run(&root, "cargo", &["fmt", "--all", "--check"])?;
+    // The app embeds ui/dist at compile time, so the UI is built before anything compiles it.
+    build_ui()?;
+    run(&ui, "npm", &["run", "lint"])?;
+    run(&ui, "npm", &["test"])?;
+    run(
+        &root,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    run(
+        &root,
+        "cargo",
+        &["test", "--workspace", "--exclude", "cpis-e2e"],
+    )?;
+    let app = build_app()?;
+    end_to_end(&app)?;
+    eprintln!("xtask test: all passed");
+    Ok(())
+}
+
+/// Run the end-to-end tests against the built app in a virtual display, with a session bus.
+fn end_to_end(app: &Path) -> Result<()> {
+    let app = app.to_string_lossy().to_string();
+    run_env(
+        &root(),
+        "xvfb-run",
+        &[
+            "--auto-servernum",
+            "--server-args=-screen 0 1280x1024x24",
+            "dbus-run-session",
+            "--",
+            "cargo",
+            "test",
+            "--package",
+            "cpis-e2e",
+            "--",
+            "--test-threads=1",
+        ],
+        &[("CPIS_E2E_APP", &app)],
+    )
+}
