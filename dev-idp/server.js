@@ -1,0 +1,297 @@
+// The development identity provider for CP-IS Viewer: `oidc-provider` (OpenID Certified) with
+// synthetic users shaped like NHS Care Identity Service 2 accounts.
+//
+// FOR DEVELOPMENT AND TESTS ONLY. Its signing key is committed to the repository, so anyone can
+// mint tokens it would accept. Never point a real service at it.
+//
+// Usage: node server.js [--port 9090] [--test-hooks]
+//   --port 0 picks a free port. The first line on stdout is `dev-idp listening on <issuer>`.
+//   --test-hooks (or DEV_IDP_TEST_HOOKS=1) enables POST /test/tamper-next-id-token, which makes
+//   the next token response carry a deliberately bad ID token (for the client's negative tests).
+
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Provider from 'oidc-provider';
+import { SignJWT, importJWK, decodeJwt } from 'jose';
+
+import { USERS, claimsFor, loginIdForSub } from './users.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const HOST = '127.0.0.1';
+/** The client id of the desktop app and the CLI. */
+const CLIENT_ID = 'cpis-viewer';
+/** The resource indicator of the CP-IS reference service; access tokens are JWTs for it. */
+const CPIS_RESOURCE = 'urn:cpis:service';
+/** The `aud` of access tokens: what `cpis-service serve --audience` must be set to. */
+const ACCESS_TOKEN_AUDIENCE = process.env.DEV_IDP_AUDIENCE || 'cpis-service';
+const SCOPES = ['openid', 'offline_access', 'profile', 'nationalrbacaccess', 'associatedorgs', 'selectedrole'];
+const RESOURCE_SCOPES = 'nationalrbacaccess selectedrole associatedorgs';
+
+function argument(name) {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const port = Number(argument('--port') ?? process.env.DEV_IDP_PORT ?? 9090);
+const testHooks = process.argv.includes('--test-hooks') || process.env.DEV_IDP_TEST_HOOKS === '1';
+
+const signingJwk = JSON.parse(readFileSync(path.join(here, 'keys/signing-key.private.jwk.json'), 'utf8'));
+const wrongJwk = JSON.parse(readFileSync(path.join(here, 'keys/wrong-key.private.jwk.json'), 'utf8'));
+
+/** Tamper mode for the next token response, set by the test hook; null when off. */
+let tamperNextIdToken = null;
+const TAMPER_MODES = ['wrong_audience', 'expired', 'wrong_signature', 'wrong_nonce', 'wrong_issuer'];
+
+async function tamperedIdToken(idToken, mode, issuer) {
+  const claims = decodeJwt(idToken);
+  const now = Math.floor(Date.now() / 1000);
+  let key = signingJwk;
+  switch (mode) {
+    case 'wrong_audience':
+      claims.aud = 'some-other-client';
+      break;
+    case 'expired':
+      claims.iat = now - 7200;
+      claims.exp = now - 3600;
+      break;
+    case 'wrong_signature':
+      key = wrongJwk;
+      break;
+    case 'wrong_nonce':
+      claims.nonce = 'not-the-nonce-that-was-sent';
+      break;
+    case 'wrong_issuer':
+      claims.iss = `${issuer}/somewhere-else`;
+      break;
+    default:
+      throw new Error(`unknown tamper mode ${mode}`);
+  }
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+    .sign(await importJWK(key, 'RS256'));
+}
+
+function accountFor(accountId) {
+  const loginId = loginIdForSub(accountId);
+  if (!loginId) return undefined;
+  return {
+    accountId,
+    async claims() {
+      return claimsFor(loginId);
+    },
+  };
+}
+
+function configuration() {
+  return {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_name: 'CP-IS Viewer (development)',
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        // RFC 8252 section 7.3: for a native client a loopback redirect matches on any port.
+        redirect_uris: ['http://127.0.0.1/callback'],
+        id_token_signed_response_alg: 'RS256',
+      },
+    ],
+    jwks: { keys: [signingJwk] },
+    // Put the scope claims (roles, selected role) in the ID token as CIS2 does, not only userinfo.
+    conformIdTokenClaims: false,
+    scopes: SCOPES,
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name'],
+      nationalrbacaccess: ['nhsid_nrbac_roles'],
+      associatedorgs: ['nhsid_user_orgs'],
+      selectedrole: ['selected_roleid'],
+    },
+    async findAccount(_ctx, accountId) {
+      return accountFor(accountId);
+    },
+    interactions: {
+      url(_ctx, interaction) {
+        return `/interaction/${interaction.uid}`;
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => CPIS_RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: RESOURCE_SCOPES,
+          audience: ACCESS_TOKEN_AUDIENCE,
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: 60 * 60,
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+    },
+    // The reference service reads the user and role from the access token.
+    async extraTokenClaims(_ctx, token) {
+      if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+      const loginId = loginIdForSub(token.accountId);
+      if (!loginId) return undefined;
+      const claims = claimsFor(loginId);
+      const extra = { name: claims.name, nhsid_nrbac_roles: claims.nhsid_nrbac_roles };
+      if (claims.selected_roleid) extra.selected_roleid = claims.selected_roleid;
+      return extra;
+    },
+    async issueRefreshToken(_ctx, client) {
+      return client.grantTypeAllowed('refresh_token');
+    },
+    pkce: { required: () => true },
+    ttl: {
+      AccessToken: 60 * 60,
+      AuthorizationCode: 60,
+      IdToken: 60 * 60,
+      Interaction: 10 * 60,
+      Grant: 12 * 60 * 60,
+      Session: 12 * 60 * 60,
+      // The app signs in again at least every 12 hours.
+      RefreshToken: 12 * 60 * 60,
+    },
+    cookies: { keys: ['cpis-dev-idp-cookie-key-public-not-secret'] },
+  };
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function loginPage(uid) {
+  const buttons = Object.entries(USERS)
+    .map(([loginId, user]) => {
+      const role = user.roles.find((r) => r.person_roleid === user.selected);
+      const label = role
+        ? `${user.given_name} ${user.family_name}: ${role.role_name} at ${role.org_code} (${role.activity_codes.join(', ')})`
+        : `${user.given_name} ${user.family_name}: no role`;
+      return `<li><button type="submit" name="login" value="${escapeHtml(loginId)}">${escapeHtml(label)}</button></li>`;
+    })
+    .join('\n');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Development sign-in</title></head>
+<body><main><h1>Development sign-in (synthetic users)</h1>
+<p>This identity provider is for development and tests only. Choose a synthetic user.</p>
+<form method="post" action="/interaction/${escapeHtml(uid)}/login"><ul>${buttons}</ul></form>
+</main></body></html>`;
+}
+
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 16 * 1024) throw new Error('form too large');
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res, status, contentType, body) {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+async function finishLogin(provider, req, res, loginId) {
+  const user = USERS[loginId];
+  if (!user) {
+    send(res, 400, 'text/plain', 'unknown synthetic user');
+    return;
+  }
+  await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+}
+
+/** The sign-in pages. A `login_hint` naming a synthetic user signs in without a page (tests). */
+async function interaction(provider, req, res, url) {
+  const match = url.pathname.match(/^\/interaction\/([^/]+)(\/login)?$/);
+  if (!match) {
+    send(res, 404, 'text/plain', 'not found');
+    return;
+  }
+  const details = await provider.interactionDetails(req, res);
+  if (process.env.DEV_IDP_DEBUG) console.error(JSON.stringify(details.prompt), JSON.stringify(details.result));
+  if (details.uid !== match[1]) {
+    send(res, 400, 'text/plain', 'interaction mismatch');
+    return;
+  }
+  if (req.method === 'POST' && match[2]) {
+    const form = await readForm(req);
+    await finishLogin(provider, req, res, form.get('login'));
+    return;
+  }
+  if (details.prompt.name === 'login') {
+    const hint = details.params.login_hint;
+    if (hint && USERS[hint]) {
+      await finishLogin(provider, req, res, hint);
+      return;
+    }
+    send(res, 200, 'text/html; charset=utf-8', loginPage(details.uid));
+    return;
+  }
+  // A first-party app: consent is implied, so every requested scope is granted.
+  const grant = new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+  grant.addOIDCScope(SCOPES.join(' '));
+  grant.addOIDCClaims(['name', 'given_name', 'family_name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid']);
+  grant.addResourceScope(CPIS_RESOURCE, RESOURCE_SCOPES);
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+async function testHook(req, res, url) {
+  if (url.pathname === '/test/tamper-next-id-token' && req.method === 'POST') {
+    const mode = (await readForm(req)).get('mode');
+    if (!TAMPER_MODES.includes(mode)) {
+      send(res, 400, 'text/plain', `mode must be one of ${TAMPER_MODES.join(', ')}`);
+      return;
+    }
+    tamperNextIdToken = mode;
+    send(res, 204, 'text/plain', '');
+    return;
+  }
+  send(res, 404, 'text/plain', 'not found');
+}
+
+const server = http.createServer();
+server.listen(port, HOST, () => {
+  const issuer = `http://${HOST}:${server.address().port}`;
+  const provider = new Provider(issuer, configuration());
+
+  if (testHooks) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/token' && ctx.status === 200 && tamperNextIdToken && ctx.body?.id_token) {
+        const mode = tamperNextIdToken;
+        tamperNextIdToken = null;
+        ctx.body = { ...ctx.body, id_token: await tamperedIdToken(ctx.body.id_token, mode, issuer) };
+      }
+    });
+  }
+
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    const url = new URL(req.url, issuer);
+    let handled;
+    if (url.pathname.startsWith('/interaction/')) {
+      handled = interaction(provider, req, res, url);
+    } else if (testHooks && url.pathname.startsWith('/test/')) {
+      handled = testHook(req, res, url);
+    } else {
+      callback(req, res);
+      return;
+    }
+    handled.catch((error) => {
+      console.error(`dev-idp: ${error.message}`);
+      if (!res.headersSent) send(res, 400, 'text/plain', 'sign-in failed');
+    });
+  });
+
+  console.log(`dev-idp listening on ${issuer}`);
+});
