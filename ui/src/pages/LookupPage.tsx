@@ -1,5 +1,5 @@
 // The lookup page: one NHS number field, validated in Rust through the backend module.
-import { useCallback, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
 import { Button, ErrorSummary, InsetText, TextInput } from 'nhsuk-react-components';
 import { checkNhsNumber, type NhsNumberCheck } from '../backend';
 
@@ -26,7 +26,7 @@ export function LookupPage() {
   }, []);
 
   const submit = useCallback(
-    async (event: FormEvent) => {
+    async (event: SyntheticEvent) => {
       event.preventDefault();
       latestRequest.current += 1;
       const request = latestRequest.current;
@@ -85,6 +85,7 @@ export function LookupPage() {
           autoFocus
           value={input}
           error={invalid?.message}
+          aria-invalid={invalid !== null}
           onChange={(event) => {
             setInput(event.target.value);
           }}

@@ -2,7 +2,11 @@
 import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
 import { clearMocks } from '@tauri-apps/api/mocks';
-import { afterEach } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
+
+beforeEach(() => {
+  document.body.classList.add('js-enabled', 'nhsuk-frontend-supported');
+});
 
 afterEach(() => {
   cleanup();
