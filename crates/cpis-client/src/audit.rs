@@ -1,0 +1,101 @@
+//! The hand-off of every lookup to the audit trail. The durable queue is built by the audit
+//! issue (a SQLite queue that syncs to the central log); this crate only defines the record and
+//! the [`AuditSink`] trait, and [`crate::AlertClient::lookup`] is the one place that calls it.
+
+use std::fmt;
+
+use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One lookup, for the audit trail: the fields `domain.md` (Identity and roles) lists.
+/// The queue adds the event id, device sequence number and hash chain.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// The user id (`sub`).
+    pub user_id: String,
+    /// The user's name.
+    pub user_name: String,
+    /// The role profile id (`selected_roleid`), if a role was selected.
+    pub role_profile_id: Option<String>,
+    /// The national role code of the selected role.
+    pub role_code: Option<String>,
+    /// The selected role's name.
+    pub role_name: Option<String>,
+    /// The organisation's ODS code of the selected role.
+    pub organisation_ods: Option<String>,
+    /// The patient looked up.
+    pub nhs_number: NhsNumber,
+    /// When the lookup ended.
+    pub recorded_at: OffsetDateTime,
+    /// The outcome code (`plan_found`, `no_plan`, `could_not_check`, `patient_not_found`).
+    pub outcome: &'static str,
+    /// Why, when the outcome is `could_not_check`.
+    pub could_not_check_reason: Option<CouldNotCheckReason>,
+    /// Whether it was an unscheduled access (the local authority is notified).
+    pub unscheduled: bool,
+    /// The device (product and machine) the lookup came from.
+    pub device: String,
+    /// The `TraceID` sent with the CP-IS request (or the demographics request when the lookup
+    /// stopped there): the audit transaction id.
+    pub trace_id: Uuid,
+}
+
+impl AuditRecord {
+    /// The outcome's code and reason, as stored.
+    pub fn outcome_fields(outcome: &LookupOutcome) -> (&'static str, Option<CouldNotCheckReason>) {
+        let reason = match outcome {
+            LookupOutcome::CouldNotCheck { reason, .. } => Some(*reason),
+            _ => None,
+        };
+        (outcome.code(), reason)
+    }
+}
+
+impl fmt::Debug for AuditRecord {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AuditRecord")
+            .field("user_id", &self.user_id)
+            .field("user_name", &cpis_domain::REDACTED)
+            .field("role_profile_id", &self.role_profile_id)
+            .field("organisation_ods", &self.organisation_ods)
+            .field("nhs_number", &self.nhs_number)
+            .field("recorded_at", &self.recorded_at)
+            .field("outcome", &self.outcome)
+            .field("could_not_check_reason", &self.could_not_check_reason)
+            .field("unscheduled", &self.unscheduled)
+            .field("trace_id", &self.trace_id)
+            .finish()
+    }
+}
+
+/// Why a record could not be written to the audit trail. The lookup's result is still shown;
+/// the failure must be made visible (an incident banner, a CLI warning), never silent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the audit record could not be saved: {message}")]
+pub struct AuditSinkError {
+    /// What went wrong, without patient data.
+    pub message: String,
+}
+
+/// Where every lookup is recorded. Implementations append durably and quickly (a local queue),
+/// never waiting for the network.
+pub trait AuditSink: Send + Sync {
+    /// Record one lookup.
+    fn record_lookup(&self, record: &AuditRecord) -> Result<(), AuditSinkError>;
+}
+
+/// A sink that keeps nothing.
+///
+/// **Temporary**: the durable audit queue does not exist yet (the audit issue builds it).
+/// Until then the CLI uses this, and says so. It must not be used once the queue exists.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotYetAuditedSink;
+
+impl AuditSink for NotYetAuditedSink {
+    fn record_lookup(&self, _record: &AuditRecord) -> Result<(), AuditSinkError> {
+        tracing::warn!("audit queue not built yet: this lookup was not recorded locally");
+        Ok(())
+    }
+}

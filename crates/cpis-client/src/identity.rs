@@ -1,0 +1,334 @@
+//! Who is signed in, as what, and what that role may do: read from the NHS Care Identity
+//! Service shaped claims `selected_roleid` and `nhsid_nrbac_roles`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::redact::Secret;
+
+/// Activity code: view CP-IS and notify the local authority (unscheduled care).
+pub const ACTIVITY_VIEW_AND_NOTIFY: &str = "B0107";
+/// Activity code: view CP-IS without notifying (scheduled care).
+pub const ACTIVITY_VIEW_SILENTLY: &str = "B0170";
+/// A session lasts at most this long; then the user signs in again, refresh or not.
+pub const MAX_SESSION: Duration = Duration::hours(12);
+
+/// One entry of `nhsid_nrbac_roles`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    /// The role profile id (`person_roleid`).
+    pub person_roleid: String,
+    /// The organisation's ODS code.
+    pub org_code: String,
+    /// The national role code.
+    pub role_code: String,
+    /// The role's display name.
+    pub role_name: String,
+    /// Activity codes this role grants.
+    #[serde(default)]
+    pub activity_codes: Vec<String>,
+}
+
+impl Role {
+    /// Whether the role grants an activity code.
+    pub fn has_activity(&self, code: &str) -> bool {
+        self.activity_codes.iter().any(|granted| granted == code)
+    }
+}
+
+/// What the selected role allows for a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupPermission {
+    /// `B0107`: an unscheduled access; the local authority is notified
+    /// (`IsUnscheduledAccessEvent: true`).
+    Unscheduled,
+    /// `B0170` only: a scheduled-care silent read (`IsUnscheduledAccessEvent: false`).
+    Scheduled,
+    /// Neither code, or no role selected: the user cannot look up.
+    NotPermitted,
+}
+
+/// The signed-in user, from the ID token claims.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    /// The user id (`sub`).
+    pub subject: String,
+    /// Display name (`name`).
+    pub name: String,
+    /// The selected role profile id, if any.
+    pub selected_roleid: Option<String>,
+    /// Every role the user has.
+    pub roles: Vec<Role>,
+}
+
+impl fmt::Debug for SignedInUser {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SignedInUser")
+            .field("subject", &self.subject)
+            .field("name", &cpis_domain::REDACTED)
+            .field("selected_roleid", &self.selected_roleid)
+            .field("roles", &self.roles.len())
+            .finish()
+    }
+}
+
+impl SignedInUser {
+    /// The selected role: the entry whose `person_roleid` is `selected_roleid`.
+    pub fn selected_role(&self) -> Option<&Role> {
+        let selected = self.selected_roleid.as_deref()?;
+        self.roles
+            .iter()
+            .find(|role| role.person_roleid == selected)
+    }
+
+    /// What the selected role allows. Only the selected role counts, never another role the
+    /// user happens to hold.
+    pub fn lookup_permission(&self) -> LookupPermission {
+        match self.selected_role() {
+            Some(role) if role.has_activity(ACTIVITY_VIEW_AND_NOTIFY) => {
+                LookupPermission::Unscheduled
+            }
+            Some(role) if role.has_activity(ACTIVITY_VIEW_SILENTLY) => LookupPermission::Scheduled,
+            _ => LookupPermission::NotPermitted,
+        }
+    }
+
+    /// A sentence saying why this user cannot look up, or `None` when they can.
+    pub fn cannot_look_up_because(&self) -> Option<&'static str> {
+        if self.lookup_permission() != LookupPermission::NotPermitted {
+            return None;
+        }
+        Some(match self.selected_role() {
+            None => {
+                "You do not have a role selected. Sign in again and choose a role that allows child protection lookups."
+            }
+            Some(_) => {
+                "Your selected role does not allow child protection lookups. Ask your registration authority for activity B0107 or B0170."
+            }
+        })
+    }
+}
+
+impl SignedInUser {
+    /// The user and roles named in a JWT access token, read WITHOUT checking its signature.
+    ///
+    /// Only for `CPIS_ACCESS_TOKEN` automation, where there is no ID token: the claims choose
+    /// the `IsUnscheduledAccessEvent` header and fill the audit record, and the service
+    /// validates the token itself on every request. `None` when the token is not a JWT with a
+    /// `sub`.
+    pub fn from_unverified_access_token(access_token: &Secret) -> Option<SignedInUser> {
+        use base64::Engine as _;
+
+        #[derive(Deserialize)]
+        struct AccessTokenClaims {
+            sub: String,
+            #[serde(default)]
+            name: Option<String>,
+            #[serde(default)]
+            selected_roleid: Option<String>,
+            #[serde(default)]
+            nhsid_nrbac_roles: Vec<Role>,
+        }
+
+        let payload = access_token.expose().split('.').nth(1)?;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        let claims: AccessTokenClaims = serde_json::from_slice(&json).ok()?;
+        Some(SignedInUser {
+            subject: claims.sub,
+            name: claims.name.unwrap_or_else(|| "Not known".to_owned()),
+            selected_roleid: claims.selected_roleid,
+            roles: claims.nhsid_nrbac_roles,
+        })
+    }
+}
+
+/// The tokens of a session. Only in memory and in the OS keyring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    /// Bearer token for the services.
+    pub access_token: Secret,
+    /// When the access token expires, if the provider said.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub access_token_expires_at: Option<OffsetDateTime>,
+    /// Refresh token, where the provider issues one.
+    pub refresh_token: Option<Secret>,
+    /// The ID token as received (kept for sign-out hints; not sent to the services).
+    pub id_token: Secret,
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Who.
+    pub user: SignedInUser,
+    /// The tokens.
+    pub tokens: Tokens,
+    /// When the user authenticated; the session ends [`MAX_SESSION`] later.
+    #[serde(with = "time::serde::rfc3339")]
+    pub signed_in_at: OffsetDateTime,
+}
+
+impl Session {
+    /// When the user must sign in again, refresh or not.
+    pub fn must_sign_in_again_at(&self) -> OffsetDateTime {
+        self.signed_in_at + MAX_SESSION
+    }
+
+    /// Whether the 12 hour limit has passed at `now`.
+    pub fn is_past_max_age(&self, now: OffsetDateTime) -> bool {
+        now >= self.must_sign_in_again_at()
+    }
+
+    /// Whether the access token should be refreshed at `now` (expired or within a minute).
+    pub fn access_token_needs_refresh(&self, now: OffsetDateTime) -> bool {
+        self.tokens
+            .access_token_expires_at
+            .is_some_and(|expires_at| now + Duration::minutes(1) >= expires_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(id: &str, codes: &[&str]) -> Role {
+        Role {
+            person_roleid: id.into(),
+            org_code: "ZZ1ED".into(),
+            role_code: "R8001".into(),
+            role_name: "Nurse Access Role".into(),
+            activity_codes: codes.iter().map(|code| (*code).to_owned()).collect(),
+        }
+    }
+
+    fn user(selected: Option<&str>, roles: Vec<Role>) -> SignedInUser {
+        SignedInUser {
+            subject: "900000000001".into(),
+            name: "Tess Triage-Test".into(),
+            selected_roleid: selected.map(str::to_owned),
+            roles,
+        }
+    }
+
+    #[test]
+    fn permission_comes_from_the_selected_role_only() {
+        let roles = vec![
+            role("1", &["B0107"]),
+            role("2", &["B0170"]),
+            role("3", &["B9999"]),
+        ];
+        assert_eq!(
+            user(Some("1"), roles.clone()).lookup_permission(),
+            LookupPermission::Unscheduled
+        );
+        assert_eq!(
+            user(Some("2"), roles.clone()).lookup_permission(),
+            LookupPermission::Scheduled
+        );
+        assert_eq!(
+            user(Some("3"), roles.clone()).lookup_permission(),
+            LookupPermission::NotPermitted
+        );
+        assert_eq!(
+            user(None, roles.clone()).lookup_permission(),
+            LookupPermission::NotPermitted
+        );
+        assert_eq!(
+            user(Some("missing"), roles).lookup_permission(),
+            LookupPermission::NotPermitted
+        );
+    }
+
+    #[test]
+    fn b0107_wins_over_b0170_in_one_role() {
+        let both = user(Some("1"), vec![role("1", &["B0170", "B0107"])]);
+        assert_eq!(both.lookup_permission(), LookupPermission::Unscheduled);
+    }
+
+    #[test]
+    fn a_user_without_a_permitting_role_is_told_why() {
+        let no_role = user(None, vec![]);
+        assert!(
+            no_role
+                .cannot_look_up_because()
+                .is_some_and(|message| message.contains("do not have a role"))
+        );
+        let wrong_role = user(Some("1"), vec![role("1", &["B1235"])]);
+        assert!(
+            wrong_role
+                .cannot_look_up_because()
+                .is_some_and(|message| message.contains("does not allow"))
+        );
+        assert_eq!(
+            user(Some("1"), vec![role("1", &["B0107"])]).cannot_look_up_because(),
+            None
+        );
+    }
+
+    #[test]
+    fn roles_can_be_read_from_an_access_token_for_automation() {
+        use base64::Engine as _;
+        let payload = serde_json::json!({
+            "sub": "900000000004",
+            "name": "Sam Scheduled-Test",
+            "selected_roleid": "1",
+            "nhsid_nrbac_roles": [{"person_roleid": "1", "org_code": "ZZ3GP", "role_code": "R8004",
+                "role_name": "Health Visitor", "activity_codes": ["B0170"]}],
+        });
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string());
+        let token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{encoded}.c2ln"));
+        let user = SignedInUser::from_unverified_access_token(&token).expect("claims");
+        assert_eq!(user.subject, "900000000004");
+        assert_eq!(user.lookup_permission(), LookupPermission::Scheduled);
+        assert_eq!(
+            SignedInUser::from_unverified_access_token(&Secret::new("opaque")),
+            None
+        );
+        assert_eq!(
+            SignedInUser::from_unverified_access_token(&Secret::new("a.!!!.c")),
+            None
+        );
+    }
+
+    #[test]
+    fn sessions_end_after_twelve_hours() {
+        let signed_in_at = time::macros::datetime!(2026-11-25 08:00 UTC);
+        let session = Session {
+            user: user(None, vec![]),
+            tokens: Tokens {
+                access_token: Secret::new("a"),
+                access_token_expires_at: Some(signed_in_at + Duration::hours(1)),
+                refresh_token: None,
+                id_token: Secret::new("i"),
+            },
+            signed_in_at,
+        };
+        assert!(!session.is_past_max_age(signed_in_at + Duration::hours(11)));
+        assert!(session.is_past_max_age(signed_in_at + Duration::hours(12)));
+        assert!(!session.access_token_needs_refresh(signed_in_at));
+        assert!(session.access_token_needs_refresh(signed_in_at + Duration::minutes(59)));
+    }
+
+    #[test]
+    fn debug_shows_no_name_or_token() {
+        let session = Session {
+            user: user(None, vec![]),
+            tokens: Tokens {
+                access_token: Secret::new("eyJaccess"),
+                access_token_expires_at: None,
+                refresh_token: Some(Secret::new("refresh-secret")),
+                id_token: Secret::new("eyJid"),
+            },
+            signed_in_at: time::macros::datetime!(2026-11-25 08:00 UTC),
+        };
+        let debug = format!("{session:?}");
+        for secret in ["eyJ", "refresh-secret", "Tess"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
+}

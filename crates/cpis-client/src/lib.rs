@@ -1,0 +1,34 @@
+//! The CP-IS Viewer client, shared by the desktop app and the `cpis` command line:
+//! configuration, OpenID Connect sign-in, token storage in the OS keyring, and the alert client
+//! that turns every lookup into one of the honest outcomes.
+//!
+//! Architecture invariants:
+//! - tokens live only in memory and in the OS keyring ([`token_store`]); their `Debug` is
+//!   redacted and they are never logged;
+//! - only a valid searchset Bundle with `total: 0` for the NHS number asked about is
+//!   [`LookupOutcome::NoPlan`]; everything else that is not a definite answer is
+//!   [`LookupOutcome::CouldNotCheck`] with a reason;
+//! - every lookup is handed to an [`AuditSink`] in exactly one place, [`AlertClient::lookup`].
+
+pub mod alert;
+pub mod audit;
+pub mod config;
+mod http_body;
+pub mod identity;
+pub mod oidc;
+pub mod redact;
+pub mod sequencing;
+pub mod token_store;
+
+pub use alert::{AlertClient, AlertClientError, LookupReport};
+pub use audit::{AuditRecord, AuditSink, AuditSinkError, NotYetAuditedSink};
+pub use config::{Config, ConfigError};
+pub use cpis_domain::LookupOutcome;
+pub use identity::{LookupPermission, Role, Session, SignedInUser, Tokens};
+pub use oidc::{CallbackParams, LoopbackRedirect, OidcError, PendingSignIn, SignIn};
+pub use redact::Secret;
+pub use sequencing::{LookupSequencer, LookupTicket};
+pub use token_store::{KeyringTokenStore, TokenStoreError};
+
+/// The product name sent as the audit source and in the User-Agent.
+pub const PRODUCT: &str = concat!("cpis-viewer/", env!("CARGO_PKG_VERSION"));
