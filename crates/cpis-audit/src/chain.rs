@@ -1,0 +1,161 @@
+//! The hash chain: a canonical byte encoding of an audit record and the SHA-256 that links it
+//! to the record before it. Shared by the local queue and the central audit log, which must
+//! agree on it byte for byte.
+
+use sha2::{Digest, Sha256};
+
+/// The `previous_hash` of a device's first record.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Tag that starts every canonical encoding; bump it if the encoding ever changes.
+const ENCODING_VERSION: &str = "cpis-audit-record-v1";
+
+/// The fields of a record that the chain covers, in their stored text forms.
+#[derive(Clone, Copy)]
+pub struct CanonicalRecord<'a> {
+    /// UUID of the event.
+    pub event_id: &'a str,
+    /// UUID of the device.
+    pub device_id: &'a str,
+    /// Per-device sequence number, from 1.
+    pub sequence: u64,
+    /// RFC 3339 time of the view.
+    pub occurred_at: &'a str,
+    /// `view` or `la_contacted`.
+    pub action: &'a str,
+    /// User id (`sub`).
+    pub user_id: &'a str,
+    /// User's name.
+    pub user_name: &'a str,
+    /// Role profile id (`selected_roleid`).
+    pub role_profile_id: &'a str,
+    /// Role code.
+    pub role_code: &'a str,
+    /// Role name.
+    pub role_name: &'a str,
+    /// Organisation ODS code.
+    pub organisation_ods: &'a str,
+    /// Organisation name.
+    pub organisation_name: &'a str,
+    /// The ten-digit NHS number viewed.
+    pub patient_nhs_number: &'a str,
+    /// Outcome code (`plan_found`, `no_plan`, `could_not_check`, ...).
+    pub outcome: &'a str,
+    /// The TraceID sent with the lookup.
+    pub trace_id: &'a str,
+    /// Whether this was an unscheduled-care access.
+    pub unscheduled: bool,
+    /// Action detail (for `la_contacted`: how and when), or empty.
+    pub detail: &'a str,
+}
+
+impl std::fmt::Debug for CanonicalRecord<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CanonicalRecord")
+            .field("event_id", &self.event_id)
+            .field("device_id", &self.device_id)
+            .field("sequence", &self.sequence)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CanonicalRecord<'_> {
+    /// The canonical encoding: a version tag, then each field as a 4-byte big-endian length
+    /// followed by its UTF-8 bytes, in a fixed order. Unambiguous whatever the field values.
+    pub fn encode(&self) -> Vec<u8> {
+        let sequence = self.sequence.to_string();
+        let unscheduled = if self.unscheduled { "true" } else { "false" };
+        let fields: [&str; 18] = [
+            ENCODING_VERSION,
+            self.event_id,
+            self.device_id,
+            &sequence,
+            self.occurred_at,
+            self.action,
+            self.user_id,
+            self.user_name,
+            self.role_profile_id,
+            self.role_code,
+            self.role_name,
+            self.organisation_ods,
+            self.organisation_name,
+            self.patient_nhs_number,
+            self.outcome,
+            self.trace_id,
+            unscheduled,
+            self.detail,
+        ];
+        let mut out = Vec::with_capacity(fields.iter().map(|field| field.len() + 4).sum());
+        for field in fields {
+            let length = u32::try_from(field.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&length.to_be_bytes());
+            out.extend_from_slice(field.as_bytes());
+        }
+        out
+    }
+}
+
+/// The record's hash: lowercase hex SHA-256 of the previous record's hash (hex text) followed
+/// by the record's canonical encoding.
+pub fn record_hash(previous_hash: &str, record: &CanonicalRecord<'_>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(previous_hash.as_bytes());
+    hasher.update(record.encode());
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> CanonicalRecord<'static> {
+        CanonicalRecord {
+            event_id: "8d0b6a3e-5f7c-4a51-9d0e-2b9a3c1f0a11",
+            device_id: "0f4c2a7e-1b3d-4e5f-8a9b-0c1d2e3f4a5b",
+            sequence: 1,
+            occurred_at: "2026-11-25T10:00:00Z",
+            action: "view",
+            user_id: "user-1",
+            user_name: "Test Nurse",
+            role_profile_id: "555021935107",
+            role_code: "R8000",
+            role_name: "Clinical Practitioner",
+            organisation_ods: "Z9X1Y",
+            organisation_name: "Testshire Hospital",
+            patient_nhs_number: "9990000018",
+            outcome: "no_plan",
+            trace_id: "3c2f1e0d-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+            unscheduled: true,
+            detail: "",
+        }
+    }
+
+    #[test]
+    fn hash_is_stable_and_covers_every_field() {
+        let base = record_hash(GENESIS_HASH, &sample());
+        assert_eq!(base, record_hash(GENESIS_HASH, &sample()));
+        assert_eq!(base.len(), 64);
+        let mut changed = sample();
+        changed.patient_nhs_number = "9990000026";
+        assert_ne!(base, record_hash(GENESIS_HASH, &changed));
+        let mut changed = sample();
+        changed.sequence = 2;
+        assert_ne!(base, record_hash(GENESIS_HASH, &changed));
+        let mut changed = sample();
+        changed.unscheduled = false;
+        assert_ne!(base, record_hash(GENESIS_HASH, &changed));
+        assert_ne!(base, record_hash(&base, &sample()));
+    }
+
+    #[test]
+    fn encoding_is_unambiguous_when_text_moves_between_fields() {
+        let mut first = sample();
+        first.user_id = "ab";
+        first.user_name = "c";
+        let mut second = sample();
+        second.user_id = "a";
+        second.user_name = "bc";
+        assert_ne!(first.encode(), second.encode());
+    }
+}

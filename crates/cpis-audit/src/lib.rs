@@ -1,0 +1,24 @@
+//! The durable local audit queue. Every view of a child's record is appended here before (and
+//! regardless of) anything else, and later synced to the central audit log.
+//!
+//! Promises, each tested:
+//! - durable: SQLite with `journal_mode=WAL` and `synchronous=FULL`, so an append that returned
+//!   `Ok` survives a crash or power loss;
+//! - ordered and gapless: each record gets the next per-device sequence number in the same
+//!   transaction as its insert;
+//! - tamper-evident: each record carries the SHA-256 of the previous record's hash and its own
+//!   canonical encoding ([`chain`]), which the central log re-checks;
+//! - never evicted: records are marked sent or quarantined, never deleted;
+//! - private: the folder is owner-only (0700) and the file owner-only (0600) on Unix.
+//!
+//! The queue never touches the network. Syncing lives elsewhere and only reads batches and
+//! marks records sent after the server has confirmed that it committed them.
+
+pub mod chain;
+mod queue;
+
+pub use chain::{CanonicalRecord, GENESIS_HASH, record_hash};
+pub use queue::{
+    AuditAction, AuditError, AuditQueue, ChainFinding, ChainReport, NewAuditEntry, QueueStatus,
+    QueuedRecord, SCHEMA_VERSION,
+};
