@@ -507,7 +507,38 @@ fn care_team_answer(
     let body = fetched
         .body
         .map_err(|_| CouldNotCheckReason::InvalidResponse)?;
-    cpis_fhir::parse_care_team_search(&body, asked).map_err(|error| error.could_not_check_reason())
+    match cpis_fhir::parse_care_team_search(&body, asked) {
+        // "No plan" is the answer that can hurt most if wrong: a second, independent check
+        // must agree before it is believed.
+        Ok(CareTeamSearch::NoPlans) if !is_plainly_empty_searchset(&body) => {
+            Err(CouldNotCheckReason::InvalidResponse)
+        }
+        Ok(search) => Ok(search),
+        Err(error) => Err(error.could_not_check_reason()),
+    }
+}
+
+/// An independent statement of an empty answer: a JSON object with `resourceType` `Bundle`,
+/// `type` `searchset`, `total` the integer 0, and `entry` absent or `[]` (FHIR JSON allows no
+/// `null`). Used only to confirm [`CareTeamSearch::NoPlans`], never to make it.
+fn is_plainly_empty_searchset(body: &[u8]) -> bool {
+    let Ok(serde_json::Value::Object(bundle)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return false;
+    };
+    let entries_empty = match bundle.get("entry") {
+        None => true,
+        Some(serde_json::Value::Array(entries)) => entries.is_empty(),
+        Some(_) => false,
+    };
+    bundle
+        .get("resourceType")
+        .and_then(serde_json::Value::as_str)
+        == Some("Bundle")
+        && bundle.get("type").and_then(serde_json::Value::as_str) == Some("searchset")
+        && bundle.get("total").and_then(serde_json::Value::as_u64) == Some(0)
+        && entries_empty
+        && bundle.values().all(|value| !value.is_null())
 }
 
 fn access_history_answer(
@@ -548,6 +579,30 @@ pub fn classify_care_team_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_independent_empty_check_refuses_nulls_and_entries() {
+        assert!(is_plainly_empty_searchset(
+            br#"{"resourceType":"Bundle","type":"searchset","total":0}"#
+        ));
+        assert!(is_plainly_empty_searchset(
+            br#"{"resourceType":"Bundle","type":"searchset","total":0,"entry":[]}"#
+        ));
+        for body in [
+            &br#"{"resourceType":"Bundle","type":"searchset","total":0,"entry":null}"#[..],
+            br#"{"resourceType":"Bundle","type":"searchset","total":0,"entry":[{}]}"#,
+            br#"{"resourceType":"Bundle","type":"searchset","total":0,"meta":null}"#,
+            br#"{"resourceType":"Bundle","type":"searchset","total":"0"}"#,
+            br#"{"resourceType":"Bundle","type":"collection","total":0}"#,
+            br#"[]"#,
+        ] {
+            assert!(
+                !is_plainly_empty_searchset(body),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 
     #[test]
     fn content_type_must_be_fhir_json() {

@@ -5,7 +5,8 @@
 //! A session (tokens and claims) is JSON of a few kilobytes, more than Windows allows in one
 //! credential (2,560 bytes). It is split into chunks of [`CHUNK_CHARS`] ASCII characters, each
 //! its own entry, with a small manifest entry naming the count; the same scheme on every
-//! platform so the Linux tests cover it.
+//! platform so the Linux tests cover it. The manifest also holds the SHA-256 of the whole, so a
+//! damaged or mixed-up chunk is detected rather than read as a different token.
 
 use crate::identity::Session;
 
@@ -57,6 +58,11 @@ impl KeyringTokenStore {
         }
     }
 
+    /// The keyring account name of the manifest entry.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
     fn entry(&self, name: &str) -> Result<keyring::Entry, TokenStoreError> {
         keyring::Entry::new(&self.service, name).map_err(unavailable)
     }
@@ -81,7 +87,11 @@ impl KeyringTokenStore {
         }
         // The manifest last: a crash part-way leaves no manifest, so nothing half-read.
         self.entry(&self.account)?
-            .set_password(&format!("{MANIFEST_PREFIX}{}", chunks.len()))
+            .set_password(&format!(
+                "{MANIFEST_PREFIX}{}:{}",
+                chunks.len(),
+                digest(&json)
+            ))
             .map_err(unavailable)
     }
 
@@ -92,11 +102,12 @@ impl KeyringTokenStore {
             Err(keyring::Error::NoEntry) => return Ok(None),
             Err(error) => return Err(unavailable(error)),
         };
-        let count = manifest
+        let parsed = manifest
             .strip_prefix(MANIFEST_PREFIX)
-            .and_then(|count| count.parse::<usize>().ok())
-            .filter(|count| (1..=MAX_CHUNKS).contains(count));
-        let Some(count) = count else {
+            .and_then(|rest| rest.split_once(':'))
+            .and_then(|(count, digest)| Some((count.parse::<usize>().ok()?, digest.to_owned())))
+            .filter(|(count, _)| (1..=MAX_CHUNKS).contains(count));
+        let Some((count, expected_digest)) = parsed else {
             self.clear()?;
             return Err(TokenStoreError::Corrupt);
         };
@@ -110,6 +121,10 @@ impl KeyringTokenStore {
                 }
                 Err(error) => return Err(unavailable(error)),
             }
+        }
+        if digest(&json) != expected_digest {
+            self.clear()?;
+            return Err(TokenStoreError::Corrupt);
         }
         match serde_json::from_str(&json) {
             Ok(session) => Ok(Some(session)),
@@ -140,6 +155,11 @@ fn delete_if_present(entry: &keyring::Entry) -> Result<bool, TokenStoreError> {
         Err(keyring::Error::NoEntry) => Ok(false),
         Err(error) => Err(unavailable(error)),
     }
+}
+
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// Split text into pieces of at most `size` bytes on character boundaries.

@@ -1,0 +1,14 @@
+//! The integration tests of `cpis-client`, one binary with modules: the alert client against a
+//! misbehaving server, a property test that "no plan" only comes from a valid empty Bundle, the
+//! keyring against the real Secret Service, and sign-in against the real development identity
+//! provider (`dev-idp/`, started by the tests).
+//!
+//! Run with a session bus and an unlocked keyring:
+//! `dbus-run-session -- bash -c 'echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; cargo test -p cpis-client'`
+
+mod support;
+
+mod faults;
+mod keyring_store;
+mod no_plan_property;
+mod sign_in;
