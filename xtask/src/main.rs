@@ -125,10 +125,9 @@ fn test() -> Result<()> {
             "warnings",
         ],
     )?;
-    run(
-        &root,
-        "cargo",
-        &["test", "--workspace", "--exclude", "cpis-e2e"],
+    in_test_session(
+        &["cargo", "test", "--workspace", "--exclude", "cpis-e2e"],
+        &[],
     )?;
     let app = build_app()?;
     end_to_end(&app)?;
@@ -136,17 +135,35 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+/// Run `command` the way the tests need: inside a private D-Bus session with a real Secret
+/// Service (gnome-keyring, unlocked with a throwaway password) whose files live under
+/// `target/test-home`, never in the user's own keyring.
+fn in_test_session(command: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let home = root().join("target/test-home");
+    let data = home.join("data");
+    std::fs::create_dir_all(&data).context("creating target/test-home")?;
+    let data = data.to_string_lossy().to_string();
+    let mut args = vec![
+        "--",
+        "sh",
+        "-c",
+        "printf cpis-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"",
+        "sh",
+    ];
+    args.extend_from_slice(command);
+    let mut env = env.to_vec();
+    env.push(("XDG_DATA_HOME", &data));
+    run_env(&root(), "dbus-run-session", &args, &env)
+}
+
 /// Run the end-to-end tests against the built app in a virtual display, with a session bus.
 fn end_to_end(app: &Path) -> Result<()> {
     let app = app.to_string_lossy().to_string();
-    run_env(
-        &root(),
-        "xvfb-run",
+    in_test_session(
         &[
+            "xvfb-run",
             "--auto-servernum",
             "--server-args=-screen 0 1280x1024x24",
-            "dbus-run-session",
-            "--",
             "cargo",
             "test",
             "--package",

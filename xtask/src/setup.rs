@@ -121,7 +121,7 @@ fn node() -> Result<()> {
 
 fn npm_ci() -> Result<()> {
     let root = root();
-    for dir in ["ui"] {
+    for dir in ["ui", "dev-idp"] {
         let dir = root.join(dir);
         let stamp = dir.join("node_modules/.package-lock.json");
         let lock = dir.join("package-lock.json");

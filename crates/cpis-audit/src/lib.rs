@@ -16,6 +16,8 @@
 
 pub mod chain;
 mod queue;
+pub mod sync;
+pub mod wire;
 
 pub use chain::{CanonicalRecord, GENESIS_HASH, record_hash};
 pub use queue::{

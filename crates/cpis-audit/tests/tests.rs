@@ -350,3 +350,245 @@ fn kill_minus_nine_during_appends_loses_no_acknowledged_record() {
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
     assert!(acknowledged.len() >= rounds as usize * 5);
 }
+
+mod wire_format {
+    use super::*;
+    use cpis_audit::wire::{
+        EntryResult, from_audit_event, parse_batch, parse_batch_response, to_audit_event,
+        to_batch_bundle, to_batch_response,
+    };
+
+    #[test]
+    fn audit_events_round_trip_and_the_hash_still_verifies() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queue = AuditQueue::open(dir.path()).expect("open");
+        let mut contacted = entry("9990000026", "plan_found");
+        contacted.action = AuditAction::LocalAuthorityContacted;
+        contacted.detail = "method=phone;at=2026-11-25T10:05:00Z".into();
+        contacted.unscheduled = false;
+        let records = vec![
+            queue
+                .append(&entry("9990000018", "no_plan"))
+                .expect("append"),
+            queue.append(&contacted).expect("append"),
+        ];
+        for record in &records {
+            let event = to_audit_event(record);
+            let back = from_audit_event(&event).expect("parse");
+            assert_eq!(&back, record);
+            assert_eq!(back.recompute_hash(), record.record_hash);
+        }
+        let bundle = serde_json::to_vec(&to_batch_bundle(&records)).expect("json");
+        let parsed: Vec<_> = parse_batch(&bundle)
+            .expect("bundle")
+            .into_iter()
+            .map(|entry| entry.expect("entry"))
+            .collect();
+        assert_eq!(parsed, records);
+    }
+
+    #[test]
+    fn the_event_has_the_pars_patient_read_shape() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queue = AuditQueue::open(dir.path()).expect("open");
+        let record = queue
+            .append(&entry("9990000018", "plan_found"))
+            .expect("append");
+        let event = to_audit_event(&record);
+        assert_eq!(event["resourceType"], "AuditEvent");
+        assert_eq!(event["action"], "R");
+        assert_eq!(event["type"]["code"], "rest");
+        assert_eq!(event["outcome"], "0");
+        assert_eq!(event["agent"][0]["who"]["type"], "Organization");
+        assert_eq!(event["agent"][0]["who"]["identifier"]["value"], "Z9T01");
+        assert_eq!(event["agent"][1]["who"]["type"], "Practitioner");
+        assert_eq!(event["agent"][2]["who"]["type"], "Device");
+        assert_eq!(
+            event["entity"][0]["what"]["identifier"]["system"],
+            "https://fhir.nhs.uk/Id/nhs-number"
+        );
+        assert_eq!(
+            event["entity"][0]["what"]["identifier"]["value"],
+            "9990000018"
+        );
+        assert_eq!(event["entity"][1]["type"]["code"], "XrequestId");
+        assert_eq!(
+            event["entity"][1]["what"]["identifier"]["value"],
+            record.trace_id.to_string()
+        );
+        // The published example's top-level shape is a subset of ours.
+        let fixture: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/fixtures/nhs-ig/PARS-AuditEvent-patient-flag-Example.json"
+            ))
+            .expect("fixture"),
+        )
+        .expect("fixture json");
+        for key in fixture.as_object().expect("object").keys() {
+            assert!(event.get(key).is_some(), "missing {key}");
+        }
+        let could_not = queue
+            .append(&entry("9990000018", "could_not_check"))
+            .expect("append");
+        assert_eq!(to_audit_event(&could_not)["outcome"], "4");
+    }
+
+    #[test]
+    fn malformed_events_are_rejected_by_field() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queue = AuditQueue::open(dir.path()).expect("open");
+        let record = queue
+            .append(&entry("9990000018", "no_plan"))
+            .expect("append");
+        let good = to_audit_event(&record);
+        let mut bad_nhs = good.clone();
+        bad_nhs["entity"][0]["what"]["identifier"]["value"] = "9990000019".into();
+        assert!(from_audit_event(&bad_nhs).is_err());
+        let mut bad_hash = good.clone();
+        bad_hash["entity"][2]["detail"][2]["valueString"] = "zz".into();
+        assert!(from_audit_event(&bad_hash).is_err());
+        let mut no_agent = good.clone();
+        no_agent["agent"] = serde_json::json!([]);
+        assert!(from_audit_event(&no_agent).is_err());
+        assert!(from_audit_event(&serde_json::json!({"resourceType": "Patient"})).is_err());
+    }
+
+    #[test]
+    fn batch_responses_must_match_the_batch() {
+        let ok = serde_json::to_vec(&to_batch_response(&[
+            "201 Created".into(),
+            "200 OK".into(),
+            "422 Unprocessable Entity".into(),
+        ]))
+        .expect("json");
+        assert_eq!(
+            parse_batch_response(&ok, 3).expect("parse"),
+            vec![
+                EntryResult::Committed,
+                EntryResult::Committed,
+                EntryResult::Rejected {
+                    status: "422 Unprocessable Entity".into()
+                }
+            ]
+        );
+        assert!(parse_batch_response(&ok, 2).is_err(), "count must match");
+        let server_error =
+            serde_json::to_vec(&to_batch_response(&["500 Internal Server Error".into()]))
+                .expect("json");
+        assert!(parse_batch_response(&server_error, 1).is_err());
+        assert!(parse_batch_response(b"<html>", 1).is_err());
+        assert!(parse_batch_response(br#"{"resourceType":"Bundle","type":"batch"}"#, 0).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_confirm_a_batch(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            // Only a well-formed batch-response can confirm anything.
+            if let Ok(results) = parse_batch_response(&body, 1) {
+                let text = String::from_utf8_lossy(&body);
+                proptest::prop_assert!(text.contains("batch-response"));
+                proptest::prop_assert_eq!(results.len(), 1);
+            }
+        }
+    }
+}
+
+mod sync_logic {
+    use super::*;
+    use cpis_audit::sync::{AuditTransport, SyncError, TransportError, sync_until_empty};
+    use cpis_audit::wire::{parse_batch, to_batch_response};
+    use std::sync::{Arc, Mutex};
+
+    /// Per call number and record, the status line to answer (`Err` for a server error).
+    type Answer = Box<dyn Fn(usize, &cpis_audit::QueuedRecord) -> Result<String, ()> + Send + Sync>;
+
+    /// Answers each batch by a script: per entry, the status line the server would give.
+    struct Scripted {
+        answer: Answer,
+        calls: Mutex<usize>,
+        fail_first: Mutex<usize>,
+    }
+
+    impl AuditTransport for Scripted {
+        async fn send_batch(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+            let call = {
+                let mut calls = self.calls.lock().expect("lock");
+                *calls += 1;
+                *calls
+            };
+            {
+                let mut fail = self.fail_first.lock().expect("lock");
+                if *fail > 0 {
+                    *fail -= 1;
+                    return Err(TransportError::Unreachable);
+                }
+            }
+            let records = parse_batch(&body).expect("client sends valid bundles");
+            let statuses: Vec<String> = records
+                .iter()
+                .map(|record| {
+                    (self.answer)(call, record.as_ref().expect("valid event"))
+                        .unwrap_or_else(|()| "500 Internal Server Error".into())
+                })
+                .collect();
+            Ok(serde_json::to_vec(&to_batch_response(&statuses)).expect("json"))
+        }
+    }
+
+    fn filled(count: usize) -> (tempfile::TempDir, Arc<AuditQueue>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queue = Arc::new(AuditQueue::open(dir.path()).expect("open"));
+        for _ in 0..count {
+            queue
+                .append(&entry("9990000018", "no_plan"))
+                .expect("append");
+        }
+        (dir, queue)
+    }
+
+    #[tokio::test]
+    async fn confirmed_records_are_marked_sent_and_rejected_ones_quarantined() {
+        let (_dir, queue) = filled(7);
+        let transport = Scripted {
+            answer: Box::new(|_, record| {
+                Ok(if record.sequence == 4 {
+                    "422 Unprocessable Entity".into()
+                } else {
+                    "201 Created".into()
+                })
+            }),
+            calls: Mutex::new(0),
+            fail_first: Mutex::new(0),
+        };
+        let report = sync_until_empty(&queue, &transport, 3).await.expect("sync");
+        assert_eq!((report.sent, report.quarantined), (6, 1));
+        let status = queue.status().expect("status");
+        assert_eq!((status.waiting, status.sent, status.quarantined), (0, 6, 1));
+        assert_eq!(*transport.calls.lock().expect("lock"), 3);
+    }
+
+    #[tokio::test]
+    async fn nothing_is_marked_sent_without_a_confirmation() {
+        let (_dir, queue) = filled(5);
+        let transport = Scripted {
+            answer: Box::new(|_, _| Err(())),
+            calls: Mutex::new(0),
+            fail_first: Mutex::new(1),
+        };
+        let error = sync_until_empty(&queue, &transport, 10)
+            .await
+            .expect_err("down");
+        assert!(matches!(
+            error,
+            SyncError::Transport(TransportError::Unreachable)
+        ));
+        assert_eq!(queue.status().expect("status").waiting, 5);
+        // A 500 for an entry is not a confirmation either: the whole answer is refused.
+        let error = sync_until_empty(&queue, &transport, 10)
+            .await
+            .expect_err("500");
+        assert!(matches!(error, SyncError::Response(_)));
+        assert_eq!(queue.status().expect("status").waiting, 5);
+    }
+}
