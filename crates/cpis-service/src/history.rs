@@ -1,0 +1,132 @@
+//! The access history rules, as pure functions: which stored accesses a record's history shows,
+//! and when an access notifies the local authority.
+
+use std::collections::HashMap;
+
+use cpis_domain::AccessRecord;
+use time::Duration;
+
+use crate::auth::{ACTIVITY_VIEW_AND_NOTIFY, Principal};
+use crate::store::StoredAccess;
+
+/// How many accesses the history shows.
+pub const HISTORY_LENGTH: usize = 25;
+/// Within this window, the same viewer is kept once (the first access).
+pub const SAME_VIEWER_WINDOW: Duration = Duration::hours(24);
+
+/// Whether this access is unscheduled (records an access and notifies the local authority):
+/// the `IsUnscheduledAccessEvent` header is true (the default) and the selected role has
+/// `B0107`. A `B0170`-only role, or the header false, is a silent read.
+pub fn is_unscheduled(header_unscheduled: bool, principal: &Principal) -> bool {
+    header_unscheduled && principal.has_activity(ACTIVITY_VIEW_AND_NOTIFY)
+}
+
+/// The history to show, newest first, at most [`HISTORY_LENGTH`]: from `accesses` (any order),
+/// the same viewer (`user_id`) within [`SAME_VIEWER_WINDOW`] of their last kept access is kept
+/// once, the first; and `current_user`'s latest kept access is always included.
+pub fn access_history(mut accesses: Vec<StoredAccess>, current_user: &str) -> Vec<AccessRecord> {
+    accesses.sort_by_key(|access| access.record.accessed_at);
+    let mut last_kept: HashMap<&str, time::OffsetDateTime> = HashMap::new();
+    let mut kept: Vec<&StoredAccess> = Vec::new();
+    for access in &accesses {
+        let at = access.record.accessed_at;
+        let repeat = last_kept
+            .get(access.user_id.as_str())
+            .is_some_and(|previous| at - *previous < SAME_VIEWER_WINDOW);
+        if !repeat {
+            last_kept.insert(access.user_id.as_str(), at);
+            kept.push(access);
+        }
+    }
+    kept.reverse();
+    let current_latest = kept
+        .iter()
+        .position(|access| access.user_id == current_user);
+    let mut shown: Vec<&StoredAccess> = kept.iter().take(HISTORY_LENGTH).copied().collect();
+    if let Some(position) = current_latest
+        && position >= HISTORY_LENGTH
+        && let Some(last) = shown.last_mut()
+    {
+        *last = kept[position];
+    }
+    shown
+        .into_iter()
+        .map(|access| access.record.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn access(user: &str, hours_ago: i64) -> StoredAccess {
+        StoredAccess {
+            user_id: user.into(),
+            record: AccessRecord {
+                accessed_at: datetime!(2026-11-25 12:00 UTC) - Duration::hours(hours_ago),
+                viewer_name: format!("Viewer {user}"),
+                viewer_role: "Nurse".into(),
+                organisation_name: "Testshire Hospital".into(),
+                organisation_ods: "ZZ1ED".into(),
+            },
+        }
+    }
+
+    fn users_and_hours(history: &[AccessRecord]) -> Vec<(String, i64)> {
+        history
+            .iter()
+            .map(|record| {
+                (
+                    record.viewer_name.trim_start_matches("Viewer ").to_owned(),
+                    (datetime!(2026-11-25 12:00 UTC) - record.accessed_at).whole_hours(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn newest_first_and_same_viewer_within_24_hours_kept_once_the_first() {
+        let history = access_history(
+            vec![
+                access("a", 1),
+                access("a", 5),
+                access("b", 3),
+                access("a", 30),
+            ],
+            "b",
+        );
+        assert_eq!(
+            users_and_hours(&history),
+            [("b".into(), 3), ("a".into(), 5), ("a".into(), 30)]
+        );
+    }
+
+    #[test]
+    fn exactly_24_hours_later_counts_again() {
+        let history = access_history(vec![access("a", 0), access("a", 24)], "a");
+        assert_eq!(
+            users_and_hours(&history),
+            [("a".into(), 0), ("a".into(), 24)]
+        );
+    }
+
+    #[test]
+    fn at_most_25_and_current_viewer_always_included() {
+        let mut accesses: Vec<StoredAccess> = (0..40)
+            .map(|hour| access(&format!("u{hour}"), hour))
+            .collect();
+        accesses.push(access("me", 100));
+        let history = access_history(accesses.clone(), "me");
+        assert_eq!(history.len(), HISTORY_LENGTH);
+        assert_eq!(users_and_hours(&history)[24], ("me".into(), 100));
+        assert_eq!(users_and_hours(&history)[23], ("u23".into(), 23));
+        let without_me = access_history(accesses, "someone-else");
+        assert_eq!(users_and_hours(&without_me)[24], ("u24".into(), 24));
+    }
+
+    #[test]
+    fn empty_history_is_empty() {
+        assert!(access_history(Vec::new(), "me").is_empty());
+    }
+}

@@ -1,0 +1,26 @@
+//! The reference CP-IS service: the CP-IS FHIR API (CareTeam search, access history), the
+//! demographics stand-in (PDS Patient read), the local authority side (uploads, Access to
+//! Service Notifications), bearer-token auth on every API request, and storage on SQLite or
+//! PostgreSQL.
+//!
+//! Module map: [`config`] (CLI, env, file), [`server`] (bind, graceful shutdown), [`api`]
+//! (routes, handlers, errors), [`auth`] (JWT, JWKS, roles, token cache), [`history`] (access
+//! history and notification rules), [`store`] (sqlx Any, migrations), [`seed`] (synthetic data),
+//! [`metrics`] (Prometheus and the request log), [`csv_upload`].
+//!
+//! Room is left for the central audit log (issue 5): it adds its tables as a new migration in
+//! `migrations/`, its routes under `/audit/FHIR/R4` merged into [`api::router`], and its
+//! subcommands beside `serve` and `seed` in [`config::Command`].
+//!
+//! Architecture invariant: no patient data (NHS number, name, date of birth) and no token ever
+//! reaches a log line, a metric label or an error message.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod csv_upload;
+pub mod history;
+pub mod metrics;
+pub mod seed;
+pub mod server;
+pub mod store;
