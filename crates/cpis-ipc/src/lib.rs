@@ -10,6 +10,12 @@ use cpis_domain::{NhsNumber, NhsNumberError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod display;
+mod views;
+
+pub use display::{display_date, display_date_time, display_time};
+pub use views::*;
+
 /// Where the generated bindings live, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/backend/bindings.ts";
 
@@ -108,6 +114,22 @@ pub fn render_typescript_bindings() -> String {
         NhsNumberCheck::decl(&config),
         IpcError::decl(&config),
         AppInfo::decl(&config),
+        UserView::decl(&config),
+        SessionView::decl(&config),
+        PatientView::decl(&config),
+        LocalAuthorityView::decl(&config),
+        SocialWorkerView::decl(&config),
+        PlanTypeCode::decl(&config),
+        PlanStatus::decl(&config),
+        PlanView::decl(&config),
+        AccessView::decl(&config),
+        LookupView::decl(&config),
+        LookupResponse::decl(&config),
+        ContactMethod::decl(&config),
+        LaContactRequest::decl(&config),
+        AuditStatusView::decl(&config),
+        StatusView::decl(&config),
+        UiSettings::decl(&config),
     ];
     let mut out = String::from(
         "// Generated from crates/cpis-ipc by `cargo xtask codegen`. Do not edit by hand.\n",

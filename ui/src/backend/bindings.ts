@@ -31,3 +31,280 @@ export type AppInfo = {
  * The app's version.
  */
 version: string, };
+
+export type UserView = { 
+/**
+ * Display name.
+ */
+name: string, 
+/**
+ * The selected role's name, or "No role selected".
+ */
+role_name: string, 
+/**
+ * The organisation's ODS code, or empty.
+ */
+organisation_ods: string, 
+/**
+ * Whether this role may look up records.
+ */
+can_look_up: boolean, 
+/**
+ * Why not, in plain words, when it may not.
+ */
+cannot_look_up_reason: string | null, 
+/**
+ * Whether lookups are unscheduled accesses (the local authority is told).
+ */
+unscheduled: boolean, 
+/**
+ * Whether this role may use the named nurse review.
+ */
+can_review: boolean, };
+
+export type SessionView = { "state": "signed_out" } | { "state": "locked" } | { "state": "signed_in", 
+/**
+ * Who.
+ */
+user: UserView, };
+
+export type PatientView = { 
+/**
+ * `943 476 5919`.
+ */
+nhs_number: string, 
+/**
+ * `FAMILY, Given`.
+ */
+name: string, 
+/**
+ * `6 August 2018`.
+ */
+date_of_birth: string, 
+/**
+ * `Female`, `Male`, `Other`, `Not known`.
+ */
+gender: string, };
+
+export type LocalAuthorityView = { 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * ODS code.
+ */
+ods_code: string, 
+/**
+ * Office hours phone.
+ */
+office_hours_phone: string, 
+/**
+ * Emergency duty team (out of hours) phone.
+ */
+emergency_duty_phone: string, };
+
+export type SocialWorkerView = { 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Phone.
+ */
+phone: string, };
+
+export type PlanTypeCode = "child_protection_plan" | "looked_after_child" | "unborn_child_protection_plan";
+
+export type PlanStatus = "active" | "ended";
+
+export type PlanView = { 
+/**
+ * Kind.
+ */
+plan_type: PlanTypeCode, 
+/**
+ * Plain-English name of the kind.
+ */
+plan_name: string, 
+/**
+ * `6 August 2018`.
+ */
+start: string, 
+/**
+ * End (for an unborn plan, the due date), if any.
+ */
+end: string | null, 
+/**
+ * Open or ended.
+ */
+status: PlanStatus, 
+/**
+ * Who is responsible.
+ */
+local_authority: LocalAuthorityView, 
+/**
+ * Social worker, where shared.
+ */
+social_worker: SocialWorkerView | null, };
+
+export type AccessView = { 
+/**
+ * `25 November 2026 at 5.30pm`.
+ */
+accessed_at: string, 
+/**
+ * RFC 3339, for the timeline picture.
+ */
+accessed_at_iso: string, 
+/**
+ * Viewer's name.
+ */
+viewer_name: string, 
+/**
+ * Viewer's role.
+ */
+viewer_role: string, 
+/**
+ * Organisation's name.
+ */
+organisation_name: string, 
+/**
+ * Organisation's ODS code.
+ */
+organisation_ods: string, };
+
+export type LookupView = { "outcome": "plan_found", 
+/**
+ * The patient banner.
+ */
+patient: PatientView, 
+/**
+ * The plans.
+ */
+plans: Array<PlanView>, 
+/**
+ * The last 25 unscheduled accesses, newest first.
+ */
+access_history: Array<AccessView>, 
+/**
+ * Why the access history is missing, when it could not be fetched.
+ */
+access_history_unavailable: string | null, 
+/**
+ * `25 November 2026 at 5.30pm`.
+ */
+checked_at: string, } | { "outcome": "no_plan", 
+/**
+ * The patient banner.
+ */
+patient: PatientView, 
+/**
+ * When.
+ */
+checked_at: string, } | { "outcome": "could_not_check", 
+/**
+ * Stable code.
+ */
+reason_code: string, 
+/**
+ * Plain words.
+ */
+reason: string, 
+/**
+ * When the attempt ended.
+ */
+attempted_at: string, } | { "outcome": "patient_not_found", 
+/**
+ * `943 476 5919`.
+ */
+nhs_number: string, 
+/**
+ * When.
+ */
+checked_at: string, } | { "outcome": "invalid_nhs_number", 
+/**
+ * Why.
+ */
+code: NhsNumberErrorCode, 
+/**
+ * The NHS error message.
+ */
+message: string, } | { "outcome": "superseded" };
+
+export type LookupResponse = { 
+/**
+ * Identifies this lookup for a follow-up (recording LA contact). 0 when nothing was looked up.
+ */
+lookup_id: number, 
+/**
+ * What to show.
+ */
+view: LookupView, 
+/**
+ * When the audit record could not be written: a visible incident message. The result is
+ * still shown.
+ */
+audit_warning: string | null, };
+
+export type ContactMethod = "phone_office_hours" | "phone_emergency_duty_team" | "phone_social_worker" | "secure_email";
+
+export type LaContactRequest = { 
+/**
+ * The lookup this follows.
+ */
+lookup_id: number, 
+/**
+ * How.
+ */
+method: ContactMethod, 
+/**
+ * When, as `HH:MM` today (24-hour, local time); the time of recording when absent.
+ */
+contacted_at: string | null, };
+
+export type AuditStatusView = { 
+/**
+ * Records waiting to be sent.
+ */
+waiting: number, 
+/**
+ * How old the oldest waiting record is, in minutes.
+ */
+oldest_waiting_minutes: number | null, 
+/**
+ * When the central log last confirmed a batch.
+ */
+last_success: string | null, 
+/**
+ * Records the central log rejected.
+ */
+quarantined: number, 
+/**
+ * Whether the backlog is large or old enough to warn about.
+ */
+warning: boolean, 
+/**
+ * Set when the local audit queue itself failed: an incident to report.
+ */
+queue_error: string | null, };
+
+export type StatusView = { 
+/**
+ * The app's version.
+ */
+version: string, 
+/**
+ * Whether the services answered their last health check; `None` before the first.
+ */
+services_reachable: boolean | null, 
+/**
+ * The audit queue.
+ */
+audit: AuditStatusView, };
+
+export type UiSettings = { 
+/**
+ * Minutes of inactivity before the app locks.
+ */
+lock_minutes: number, };

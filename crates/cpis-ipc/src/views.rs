@@ -1,0 +1,505 @@
+//! What the UI is shown: sessions, lookup results and status, as small display-ready views
+//! built from domain types. Dates and times are already formatted in the NHS style, so the UI
+//! never formats patient data itself.
+
+use cpis_domain::{
+    AccessRecord, CouldNotCheckReason, LookupOutcome, PatientDemographics, PlanType, ProtectionPlan,
+};
+use serde::{Deserialize, Serialize};
+use time::UtcOffset;
+use ts_rs::TS;
+
+use crate::{NhsNumberErrorCode, check_nhs_number, display_date, display_date_time};
+
+/// The signed-in user, as the status bar and the start screen show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UserView {
+    /// Display name.
+    pub name: String,
+    /// The selected role's name, or "No role selected".
+    pub role_name: String,
+    /// The organisation's ODS code, or empty.
+    pub organisation_ods: String,
+    /// Whether this role may look up records.
+    pub can_look_up: bool,
+    /// Why not, in plain words, when it may not.
+    pub cannot_look_up_reason: Option<String>,
+    /// Whether lookups are unscheduled accesses (the local authority is told).
+    pub unscheduled: bool,
+    /// Whether this role may use the named nurse review.
+    pub can_review: bool,
+}
+
+/// Whether someone is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SessionView {
+    /// Nobody is signed in.
+    SignedOut,
+    /// The app is locked after inactivity: sign in again to continue.
+    Locked,
+    /// Signed in.
+    SignedIn {
+        /// Who.
+        user: UserView,
+    },
+}
+
+/// The patient banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PatientView {
+    /// `943 476 5919`.
+    pub nhs_number: String,
+    /// `FAMILY, Given`.
+    pub name: String,
+    /// `6 August 2018`.
+    pub date_of_birth: String,
+    /// `Female`, `Male`, `Other`, `Not known`.
+    pub gender: String,
+}
+
+impl PatientView {
+    /// The banner for a traced patient.
+    pub fn from_demographics(patient: &PatientDemographics) -> PatientView {
+        PatientView {
+            nhs_number: patient.nhs_number.to_string(),
+            name: patient.banner_name(),
+            date_of_birth: display_date(patient.date_of_birth),
+            gender: patient.gender.display().to_string(),
+        }
+    }
+}
+
+/// A local authority and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LocalAuthorityView {
+    /// Name.
+    pub name: String,
+    /// ODS code.
+    pub ods_code: String,
+    /// Office hours phone.
+    pub office_hours_phone: String,
+    /// Emergency duty team (out of hours) phone.
+    pub emergency_duty_phone: String,
+}
+
+/// The allocated social worker, where the local authority shares one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SocialWorkerView {
+    /// Name.
+    pub name: String,
+    /// Phone.
+    pub phone: String,
+}
+
+/// Which kind of plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanTypeCode {
+    /// Child protection plan.
+    ChildProtectionPlan,
+    /// Looked after child.
+    LookedAfterChild,
+    /// Unborn child protection plan (held against the mother).
+    UnbornChildProtectionPlan,
+}
+
+/// Whether a plan is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// Open today.
+    Active,
+    /// Ended, still inside its visibility window.
+    Ended,
+}
+
+/// One plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PlanView {
+    /// Kind.
+    pub plan_type: PlanTypeCode,
+    /// Plain-English name of the kind.
+    pub plan_name: String,
+    /// `6 August 2018`.
+    pub start: String,
+    /// End (for an unborn plan, the due date), if any.
+    pub end: Option<String>,
+    /// Open or ended.
+    pub status: PlanStatus,
+    /// Who is responsible.
+    pub local_authority: LocalAuthorityView,
+    /// Social worker, where shared.
+    pub social_worker: Option<SocialWorkerView>,
+}
+
+impl PlanView {
+    /// The view of a plan, judged on `today`.
+    pub fn from_plan(plan: &ProtectionPlan, today: time::Date) -> PlanView {
+        PlanView {
+            plan_type: match plan.plan_type {
+                PlanType::ChildProtectionPlan => PlanTypeCode::ChildProtectionPlan,
+                PlanType::LookedAfterChild => PlanTypeCode::LookedAfterChild,
+                PlanType::UnbornChildProtectionPlan => PlanTypeCode::UnbornChildProtectionPlan,
+            },
+            plan_name: plan.plan_type.display_name().to_string(),
+            start: display_date(plan.start),
+            end: plan.end.map(display_date),
+            status: if plan.is_active_on(today) {
+                PlanStatus::Active
+            } else {
+                PlanStatus::Ended
+            },
+            local_authority: LocalAuthorityView {
+                name: plan.local_authority.name.clone(),
+                ods_code: plan.local_authority.ods_code.clone(),
+                office_hours_phone: plan.local_authority.office_hours_phone.clone(),
+                emergency_duty_phone: plan.local_authority.emergency_duty_phone.clone(),
+            },
+            social_worker: plan.social_worker.as_ref().map(|worker| SocialWorkerView {
+                name: worker.name.clone(),
+                phone: worker.phone.clone(),
+            }),
+        }
+    }
+}
+
+/// One entry of the access history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AccessView {
+    /// `25 November 2026 at 5.30pm`.
+    pub accessed_at: String,
+    /// RFC 3339, for the timeline picture.
+    pub accessed_at_iso: String,
+    /// Viewer's name.
+    pub viewer_name: String,
+    /// Viewer's role.
+    pub viewer_role: String,
+    /// Organisation's name.
+    pub organisation_name: String,
+    /// Organisation's ODS code.
+    pub organisation_ods: String,
+}
+
+impl AccessView {
+    /// The view of one access.
+    pub fn from_record(record: &AccessRecord, offset: UtcOffset) -> AccessView {
+        AccessView {
+            accessed_at: display_date_time(record.accessed_at, offset),
+            accessed_at_iso: record
+                .accessed_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            viewer_name: record.viewer_name.clone(),
+            viewer_role: record.viewer_role.clone(),
+            organisation_name: record.organisation_name.clone(),
+            organisation_ods: record.organisation_ods.clone(),
+        }
+    }
+}
+
+/// The result of a lookup, one variant per outcome; the UI must handle each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum LookupView {
+    /// At least one plan.
+    PlanFound {
+        /// The patient banner.
+        patient: PatientView,
+        /// The plans.
+        plans: Vec<PlanView>,
+        /// The last 25 unscheduled accesses, newest first.
+        access_history: Vec<AccessView>,
+        /// Why the access history is missing, when it could not be fetched.
+        access_history_unavailable: Option<String>,
+        /// `25 November 2026 at 5.30pm`.
+        checked_at: String,
+    },
+    /// A valid answer that there is no plan.
+    NoPlan {
+        /// The patient banner.
+        patient: PatientView,
+        /// When.
+        checked_at: String,
+    },
+    /// The check did not happen.
+    CouldNotCheck {
+        /// Stable code.
+        reason_code: String,
+        /// Plain words.
+        reason: String,
+        /// When the attempt ended.
+        attempted_at: String,
+    },
+    /// The demographics service does not know this NHS number.
+    PatientNotFound {
+        /// `943 476 5919`.
+        nhs_number: String,
+        /// When.
+        checked_at: String,
+    },
+    /// The input was not a valid NHS number; nothing was sent.
+    InvalidNhsNumber {
+        /// Why.
+        code: NhsNumberErrorCode,
+        /// The NHS error message.
+        message: String,
+    },
+    /// A newer lookup started before this one finished; show nothing from it.
+    Superseded,
+}
+
+impl LookupView {
+    /// The view of an outcome, with times shown in `offset`.
+    pub fn from_outcome(
+        outcome: &LookupOutcome,
+        access_history_unavailable: Option<CouldNotCheckReason>,
+        offset: UtcOffset,
+        nhs_number_asked: Option<&cpis_domain::NhsNumber>,
+    ) -> LookupView {
+        match outcome {
+            LookupOutcome::PlansFound {
+                patient,
+                plans,
+                access_history,
+                checked_at,
+            } => {
+                let today = checked_at.to_offset(offset).date();
+                LookupView::PlanFound {
+                    patient: PatientView::from_demographics(patient),
+                    plans: plans
+                        .iter()
+                        .map(|plan| PlanView::from_plan(plan, today))
+                        .collect(),
+                    access_history: access_history
+                        .iter()
+                        .map(|record| AccessView::from_record(record, offset))
+                        .collect(),
+                    access_history_unavailable: access_history_unavailable
+                        .map(|reason| reason.plain_message().to_string()),
+                    checked_at: display_date_time(*checked_at, offset),
+                }
+            }
+            LookupOutcome::NoPlan {
+                patient,
+                checked_at,
+            } => LookupView::NoPlan {
+                patient: PatientView::from_demographics(patient),
+                checked_at: display_date_time(*checked_at, offset),
+            },
+            LookupOutcome::CouldNotCheck {
+                reason,
+                attempted_at,
+            } => LookupView::CouldNotCheck {
+                reason_code: reason.code().to_string(),
+                reason: reason.plain_message().to_string(),
+                attempted_at: display_date_time(*attempted_at, offset),
+            },
+            LookupOutcome::PatientNotFound { checked_at } => LookupView::PatientNotFound {
+                nhs_number: nhs_number_asked
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                checked_at: display_date_time(*checked_at, offset),
+            },
+            LookupOutcome::InvalidInput(error) => {
+                let (code, message) = check_nhs_number_error(*error);
+                LookupView::InvalidNhsNumber { code, message }
+            }
+        }
+    }
+}
+
+fn check_nhs_number_error(error: cpis_domain::NhsNumberError) -> (NhsNumberErrorCode, String) {
+    let code = match error {
+        cpis_domain::NhsNumberError::Empty => NhsNumberErrorCode::Empty,
+        cpis_domain::NhsNumberError::InvalidCharacters => NhsNumberErrorCode::InvalidCharacters,
+        cpis_domain::NhsNumberError::WrongLength { .. } => NhsNumberErrorCode::WrongLength,
+        cpis_domain::NhsNumberError::CheckDigit => NhsNumberErrorCode::CheckDigit,
+    };
+    (code, error.to_string())
+}
+
+/// The answer to the `lookup` command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LookupResponse {
+    /// Identifies this lookup for a follow-up (recording LA contact). 0 when nothing was looked up.
+    pub lookup_id: u32,
+    /// What to show.
+    pub view: LookupView,
+    /// When the audit record could not be written: a visible incident message. The result is
+    /// still shown.
+    pub audit_warning: Option<String>,
+}
+
+/// How the local authority was contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactMethod {
+    /// Phoned the office-hours number.
+    PhoneOfficeHours,
+    /// Phoned the emergency duty team.
+    PhoneEmergencyDutyTeam,
+    /// Phoned the social worker.
+    PhoneSocialWorker,
+    /// Secure email.
+    SecureEmail,
+}
+
+impl ContactMethod {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ContactMethod::PhoneOfficeHours => "phone_office_hours",
+            ContactMethod::PhoneEmergencyDutyTeam => "phone_emergency_duty_team",
+            ContactMethod::PhoneSocialWorker => "phone_social_worker",
+            ContactMethod::SecureEmail => "secure_email",
+        }
+    }
+}
+
+/// A record that the local authority was contacted after a lookup found a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LaContactRequest {
+    /// The lookup this follows.
+    pub lookup_id: u32,
+    /// How.
+    pub method: ContactMethod,
+    /// When, as `HH:MM` today (24-hour, local time); the time of recording when absent.
+    pub contacted_at: Option<String>,
+}
+
+/// The audit queue, for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuditStatusView {
+    /// Records waiting to be sent.
+    pub waiting: u32,
+    /// How old the oldest waiting record is, in minutes.
+    pub oldest_waiting_minutes: Option<u32>,
+    /// When the central log last confirmed a batch.
+    pub last_success: Option<String>,
+    /// Records the central log rejected.
+    pub quarantined: u32,
+    /// Whether the backlog is large or old enough to warn about.
+    pub warning: bool,
+    /// Set when the local audit queue itself failed: an incident to report.
+    pub queue_error: Option<String>,
+}
+
+/// Everything the status bar shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StatusView {
+    /// The app's version.
+    pub version: String,
+    /// Whether the services answered their last health check; `None` before the first.
+    pub services_reachable: Option<bool>,
+    /// The audit queue.
+    pub audit: AuditStatusView,
+}
+
+/// Settings the UI needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UiSettings {
+    /// Minutes of inactivity before the app locks.
+    pub lock_minutes: u32,
+}
+
+/// Validate a typed NHS number for a lookup; `Err` is the view to show.
+pub fn parse_for_lookup(input: &str) -> Result<cpis_domain::NhsNumber, LookupView> {
+    match check_nhs_number(input) {
+        crate::NhsNumberCheck::Invalid { code, message } => {
+            Err(LookupView::InvalidNhsNumber { code, message })
+        }
+        crate::NhsNumberCheck::Valid { .. } => {
+            cpis_domain::NhsNumber::parse(input).map_err(|error| {
+                let (code, message) = check_nhs_number_error(error);
+                LookupView::InvalidNhsNumber { code, message }
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpis_domain::{Gender, LocalAuthority, NhsNumber, SocialWorker};
+    use time::macros::{date, datetime, offset};
+
+    fn patient() -> PatientDemographics {
+        PatientDemographics {
+            nhs_number: NhsNumber::parse("9990000018").expect("valid"),
+            family_name: "Testchild".into(),
+            given_names: vec!["Jamie".into()],
+            date_of_birth: date!(2018 - 08 - 06),
+            gender: Gender::Male,
+        }
+    }
+
+    #[test]
+    fn plan_found_view_is_display_ready() {
+        let outcome = LookupOutcome::PlansFound {
+            patient: patient(),
+            plans: vec![ProtectionPlan {
+                plan_type: PlanType::ChildProtectionPlan,
+                start: date!(2026 - 01 - 05),
+                end: None,
+                local_authority: LocalAuthority {
+                    name: "Northshire County Council".into(),
+                    ods_code: "Z9N01".into(),
+                    office_hours_phone: "01632 960001".into(),
+                    emergency_duty_phone: "01632 960999".into(),
+                },
+                social_worker: Some(SocialWorker {
+                    name: "Sam Testworker".into(),
+                    phone: "07700 900123".into(),
+                }),
+            }],
+            access_history: vec![],
+            checked_at: datetime!(2026-11-25 17:30 UTC),
+        };
+        let view = LookupView::from_outcome(&outcome, None, offset!(UTC), None);
+        let LookupView::PlanFound {
+            patient,
+            plans,
+            checked_at,
+            ..
+        } = view
+        else {
+            panic!("expected plan found, got {view:?}");
+        };
+        assert_eq!(patient.name, "TESTCHILD, Jamie");
+        assert_eq!(patient.date_of_birth, "6 August 2018");
+        assert_eq!(patient.nhs_number, "999 000 0018");
+        assert_eq!(checked_at, "25 November 2026 at 5.30pm");
+        assert_eq!(plans[0].status, PlanStatus::Active);
+        assert_eq!(plans[0].start, "5 January 2026");
+        assert_eq!(plans[0].plan_name, "Child protection plan");
+    }
+
+    #[test]
+    fn could_not_check_view_has_plain_reason() {
+        let view = LookupView::from_outcome(
+            &LookupOutcome::CouldNotCheck {
+                reason: CouldNotCheckReason::Timeout,
+                attempted_at: datetime!(2026-11-25 09:00 UTC),
+            },
+            None,
+            offset!(UTC),
+            None,
+        );
+        let json = serde_json::to_value(&view).expect("json");
+        assert_eq!(json["outcome"], "could_not_check");
+        assert_eq!(json["reason_code"], "timeout");
+    }
+
+    #[test]
+    fn invalid_input_never_reaches_the_network() {
+        assert!(matches!(
+            parse_for_lookup("9999999991").map_err(|view| *view),
+            Err(LookupView::InvalidNhsNumber {
+                code: NhsNumberErrorCode::CheckDigit,
+                ..
+            })
+        ));
+        assert!(parse_for_lookup("999 000 0018").is_ok());
+    }
+}
