@@ -404,15 +404,15 @@ pub struct UiSettings {
 }
 
 /// Validate a typed NHS number for a lookup; `Err` is the view to show.
-pub fn parse_for_lookup(input: &str) -> Result<cpis_domain::NhsNumber, LookupView> {
+pub fn parse_for_lookup(input: &str) -> Result<cpis_domain::NhsNumber, Box<LookupView>> {
     match check_nhs_number(input) {
         crate::NhsNumberCheck::Invalid { code, message } => {
-            Err(LookupView::InvalidNhsNumber { code, message })
+            Err(Box::new(LookupView::InvalidNhsNumber { code, message }))
         }
         crate::NhsNumberCheck::Valid { .. } => {
             cpis_domain::NhsNumber::parse(input).map_err(|error| {
                 let (code, message) = check_nhs_number_error(error);
-                LookupView::InvalidNhsNumber { code, message }
+                Box::new(LookupView::InvalidNhsNumber { code, message })
             })
         }
     }
