@@ -1,2 +1,442 @@
-//! placeholder
-fn main() {}
+//! `cpis`, the CP-IS Viewer command line: sign in, sign out, who am I, and look up an NHS
+//! number, over the same crates as the desktop app.
+//!
+//! Exit status: 0 a definitive answer (plans found, or no plan); 2 invalid input or usage;
+//! 3 the plans were not checked (could not check, or person not found); 4 sign-in needed
+//! (not signed in, session ended, or the selected role cannot look up).
+
+mod audit_sink;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use cpis_client::oidc::DEFAULT_SIGN_IN_WAIT;
+use cpis_client::{
+    AlertClient, Config, KeyringTokenStore, LookupPermission, LoopbackRedirect, Secret, Session,
+    SignIn, SignedInUser,
+};
+use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
+use time::OffsetDateTime;
+
+use crate::output::{LookupJson, WhoamiJson};
+
+/// Exit status: a definitive answer.
+const EXIT_DEFINITIVE: u8 = 0;
+/// Exit status: invalid input or usage (clap uses 2 for usage errors too).
+const EXIT_INVALID: u8 = 2;
+/// Exit status: the plans were not checked.
+const EXIT_NOT_CHECKED: u8 = 3;
+/// Exit status: sign-in needed.
+const EXIT_SIGN_IN: u8 = 4;
+
+/// Environment variable with an access token for automation. Never printed or logged.
+const ACCESS_TOKEN_ENV: &str = "CPIS_ACCESS_TOKEN";
+/// Environment variable naming the keyring service (tests and side-by-side installs).
+const KEYRING_SERVICE_ENV: &str = "CPIS_KEYRING_SERVICE";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cpis",
+    version,
+    about = "CP-IS Viewer command line: check whether a child has a child protection plan"
+)]
+struct Cli {
+    /// Configuration file (TOML). Default: $CPIS_CONFIG, else the platform config folder.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign in through the browser (OpenID Connect with PKCE and a loopback redirect).
+    Login {
+        /// Do not open a browser: print the address and wait for the redirect.
+        #[arg(long)]
+        no_browser: bool,
+        /// Suggest a user to the identity provider (the development provider signs that
+        /// synthetic user in without a page).
+        #[arg(long, value_name = "USER")]
+        login_hint: Option<String>,
+    },
+    /// Sign out: remove the tokens from the OS keyring.
+    Logout,
+    /// Show who is signed in, with which role, and whether they can look up.
+    Whoami {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Look up an NHS number (demographics, then CP-IS, then the access history).
+    Lookup {
+        /// The NHS number: 10 digits, spaces or dashes allowed.
+        nhs_number: String,
+        /// Print one JSON object (documented in the README).
+        #[arg(long)]
+        json: bool,
+        /// A scheduled-care read: the local authority is not notified.
+        #[arg(long)]
+        scheduled: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cpis: could not start: {error}");
+            return ExitCode::from(EXIT_NOT_CHECKED);
+        }
+    };
+    ExitCode::from(runtime.block_on(run(cli)))
+}
+
+/// Logs go to stderr, `warn` and above unless `RUST_LOG` says otherwise. The HTTP libraries'
+/// own targets are always off: their trace lines can carry URLs with NHS numbers.
+fn init_logging() {
+    let requested = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
+    let filter = format!("{requested},hyper=off,hyper_util=off,reqwest=off,h2=off,rustls=off");
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> u8 {
+    // Check the NHS number before anything else: bad input changes nothing and sends nothing.
+    if let Command::Lookup {
+        nhs_number, json, ..
+    } = &cli.command
+        && let Err(error) = NhsNumber::parse(nhs_number)
+    {
+        if *json {
+            print_json(&LookupJson::invalid(error));
+        } else {
+            eprintln!("cpis: {error}");
+        }
+        return EXIT_INVALID;
+    }
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("cpis: {error}");
+            return EXIT_INVALID;
+        }
+    };
+    let store = keyring_store();
+    match cli.command {
+        Command::Login {
+            no_browser,
+            login_hint,
+        } => login(&config, &store, no_browser, login_hint.as_deref()).await,
+        Command::Logout => logout(&store),
+        Command::Whoami { json } => whoami(&store, json),
+        Command::Lookup {
+            nhs_number,
+            json,
+            scheduled,
+        } => match NhsNumber::parse(&nhs_number) {
+            Ok(nhs_number) => lookup(&config, &store, &nhs_number, json, scheduled).await,
+            Err(_) => EXIT_INVALID,
+        },
+    }
+}
+
+fn keyring_store() -> KeyringTokenStore {
+    match std::env::var(KEYRING_SERVICE_ENV) {
+        Ok(service) if !service.is_empty() => KeyringTokenStore::new(service, "session"),
+        _ => KeyringTokenStore::default(),
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(error) => eprintln!("cpis: could not write JSON: {error}"),
+    }
+}
+
+fn open_browser(url: &str) -> bool {
+    let mut command = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(target_os = "windows") {
+        let mut command = std::process::Command::new("rundll32");
+        command.arg("url.dll,FileProtocolHandler");
+        command
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
+}
+
+async fn login(
+    config: &Config,
+    store: &KeyringTokenStore,
+    no_browser: bool,
+    login_hint: Option<&str>,
+) -> u8 {
+    let result = async {
+        let sign_in = SignIn::discover(&config.oidc).await?;
+        let loopback = LoopbackRedirect::bind().await?;
+        let pending = sign_in.begin(loopback.redirect_uri(), login_hint)?;
+        let url = pending.authorize_url.to_string();
+        if no_browser || !open_browser(&url) {
+            println!("Open this address in a browser to sign in:");
+        } else {
+            println!(
+                "Your browser has been opened to sign in. If it did not open, use this address:"
+            );
+        }
+        println!("{url}");
+        let callback = loopback.wait_for_callback(DEFAULT_SIGN_IN_WAIT).await?;
+        sign_in.complete(pending, callback).await
+    }
+    .await;
+    let session = match result {
+        Ok(session) => session,
+        Err(error) => {
+            eprintln!("cpis: sign-in failed: {error}");
+            return EXIT_SIGN_IN;
+        }
+    };
+    // Saving replaces any earlier session, another user's included.
+    if let Err(error) = store.save(&session) {
+        eprintln!("cpis: signed in, but the tokens could not be kept: {error}");
+        return EXIT_SIGN_IN;
+    }
+    print!(
+        "{}",
+        output::whoami_text(&session.user, Some(session.must_sign_in_again_at()))
+    );
+    if session.user.lookup_permission() == LookupPermission::NotPermitted {
+        return EXIT_SIGN_IN;
+    }
+    EXIT_DEFINITIVE
+}
+
+fn logout(store: &KeyringTokenStore) -> u8 {
+    match store.clear() {
+        Ok(()) => {
+            println!("Signed out. Your tokens have been removed from this computer's keyring.");
+            EXIT_DEFINITIVE
+        }
+        Err(error) => {
+            eprintln!("cpis: could not remove the tokens: {error}");
+            EXIT_NOT_CHECKED
+        }
+    }
+}
+
+fn access_token_from_env() -> Option<Secret> {
+    std::env::var(ACCESS_TOKEN_ENV)
+        .ok()
+        .filter(|token| !token.trim().is_empty())
+        .map(|token| Secret::new(token.trim()))
+}
+
+/// The user, where they came from (`keyring` or `environment`), and when the session ends.
+type WhoamiSource = (SignedInUser, &'static str, Option<OffsetDateTime>);
+
+fn whoami(store: &KeyringTokenStore, json: bool) -> u8 {
+    let found: Result<Option<WhoamiSource>, String> = if let Some(token) = access_token_from_env() {
+        SignedInUser::from_unverified_access_token(&token)
+            .map(|user| Some((user, "environment", None)))
+            .ok_or_else(|| format!("{ACCESS_TOKEN_ENV} is not a JWT with user claims"))
+    } else {
+        match store.load() {
+            Ok(Some(session)) if !session.is_past_max_age(OffsetDateTime::now_utc()) => {
+                let ends = session.must_sign_in_again_at();
+                Ok(Some((session.user, "keyring", Some(ends))))
+            }
+            Ok(_) => Ok(None),
+            Err(error) => Err(error.to_string()),
+        }
+    };
+    match found {
+        Ok(Some((user, source, ends))) => {
+            if json {
+                print_json(&WhoamiJson::for_user(&user, source, ends));
+            } else {
+                print!("{}", output::whoami_text(&user, ends));
+            }
+            EXIT_DEFINITIVE
+        }
+        Ok(None) => {
+            if json {
+                print_json(&WhoamiJson::signed_out());
+            } else {
+                println!("Not signed in. Sign in with: cpis login");
+            }
+            EXIT_SIGN_IN
+        }
+        Err(message) => {
+            if json {
+                print_json(&WhoamiJson::signed_out());
+            }
+            eprintln!("cpis: {message}");
+            EXIT_SIGN_IN
+        }
+    }
+}
+
+/// The access token and user for a lookup: from `CPIS_ACCESS_TOKEN`, else the keyring session
+/// (refreshed when its access token is about to expire). `Err` is a message for exit 4.
+async fn credentials(
+    config: &Config,
+    store: &KeyringTokenStore,
+) -> Result<(Secret, SignedInUser), String> {
+    if let Some(token) = access_token_from_env() {
+        let user = SignedInUser::from_unverified_access_token(&token).ok_or_else(|| {
+            format!("{ACCESS_TOKEN_ENV} is not a JWT with the user and role claims")
+        })?;
+        return Ok((token, user));
+    }
+    let session: Session = store
+        .load()
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| "not signed in. Sign in with: cpis login".to_owned())?;
+    let now = OffsetDateTime::now_utc();
+    if session.is_past_max_age(now) {
+        let _ = store.clear();
+        return Err("your session has ended (12 hours). Sign in again with: cpis login".to_owned());
+    }
+    if !session.access_token_needs_refresh(now) {
+        return Ok((session.tokens.access_token.clone(), session.user));
+    }
+    let refreshed = async {
+        let sign_in = SignIn::discover(&config.oidc).await?;
+        sign_in.refresh(&session).await
+    }
+    .await
+    .map_err(|error| format!("{error}. Sign in again with: cpis login"))?;
+    store.save(&refreshed).map_err(|error| error.to_string())?;
+    Ok((refreshed.tokens.access_token.clone(), refreshed.user))
+}
+
+fn device_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|name| name.trim().to_owned())
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    format!("{} (cli) on {host}", cpis_client::PRODUCT)
+}
+
+async fn lookup(
+    config: &Config,
+    store: &KeyringTokenStore,
+    nhs_number: &NhsNumber,
+    json: bool,
+    scheduled: bool,
+) -> u8 {
+    let (access_token, user) = match credentials(config, store).await {
+        Ok(credentials) => credentials,
+        Err(message) => {
+            eprintln!("cpis: {message}");
+            return EXIT_SIGN_IN;
+        }
+    };
+    if let Some(reason) = user.cannot_look_up_because() {
+        eprintln!("cpis: {reason}");
+    }
+    // Every lookup is appended to the durable local audit queue in the data folder; a queue
+    // that cannot be opened makes the record fail visibly, never the lookup.
+    let audit_sink = Arc::new(audit_sink::QueueSink::open(&config.data_dir));
+    let client = match AlertClient::new(config, audit_sink, device_name()) {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("cpis: {error}");
+            return EXIT_NOT_CHECKED;
+        }
+    };
+    let report = client
+        .lookup(&access_token, &user, nhs_number, scheduled)
+        .await;
+    if let Err(error) = &report.audit {
+        eprintln!("cpis: WARNING: {error}. Report this to your IT service desk.");
+    }
+    if json {
+        print_json(&LookupJson::from_report(nhs_number, &report));
+    } else {
+        print!("{}", output::lookup_text(&report));
+    }
+    exit_status(&report.outcome)
+}
+
+fn exit_status(outcome: &LookupOutcome) -> u8 {
+    match outcome {
+        LookupOutcome::PlansFound { .. } | LookupOutcome::NoPlan { .. } => EXIT_DEFINITIVE,
+        LookupOutcome::InvalidInput(_) => EXIT_INVALID,
+        LookupOutcome::CouldNotCheck {
+            reason: CouldNotCheckReason::SignInRequired | CouldNotCheckReason::RoleNotPermitted,
+            ..
+        } => EXIT_SIGN_IN,
+        LookupOutcome::CouldNotCheck { .. } | LookupOutcome::PatientNotFound { .. } => {
+            EXIT_NOT_CHECKED
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exit_statuses_are_as_documented() {
+        let now = OffsetDateTime::now_utc();
+        let could_not_check = |reason| LookupOutcome::CouldNotCheck {
+            reason,
+            attempted_at: now,
+        };
+        assert_eq!(
+            exit_status(&could_not_check(CouldNotCheckReason::Timeout)),
+            3
+        );
+        assert_eq!(
+            exit_status(&could_not_check(CouldNotCheckReason::SignInRequired)),
+            4
+        );
+        assert_eq!(
+            exit_status(&could_not_check(CouldNotCheckReason::RoleNotPermitted)),
+            4
+        );
+        assert_eq!(
+            exit_status(&LookupOutcome::PatientNotFound { checked_at: now }),
+            3
+        );
+        assert_eq!(
+            exit_status(&LookupOutcome::InvalidInput(
+                cpis_domain::NhsNumberError::CheckDigit
+            )),
+            2
+        );
+    }
+}

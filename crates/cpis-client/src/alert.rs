@@ -174,13 +174,15 @@ impl AlertClient {
             role_code: role.map(|role| role.role_code.clone()),
             role_name: role.map(|role| role.role_name.clone()),
             organisation_ods: role.map(|role| role.org_code.clone()),
+            organisation_name: user.selected_organisation_name().map(str::to_owned),
             nhs_number: nhs_number.clone(),
             recorded_at: OffsetDateTime::now_utc(),
             outcome,
             could_not_check_reason,
             unscheduled: report.unscheduled,
             device: self.device.clone(),
-            trace_id: report.trace_id.unwrap_or_else(Uuid::nil),
+            // A fresh id when nothing was sent, so every record has a transaction id.
+            trace_id: report.trace_id.unwrap_or_else(Uuid::new_v4),
         };
         let result = self.audit_sink.record_lookup(&record);
         if let Err(error) = &result {

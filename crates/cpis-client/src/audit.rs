@@ -1,6 +1,7 @@
-//! The hand-off of every lookup to the audit trail. The durable queue is built by the audit
-//! issue (a SQLite queue that syncs to the central log); this crate only defines the record and
-//! the [`AuditSink`] trait, and [`crate::AlertClient::lookup`] is the one place that calls it.
+//! The hand-off of every lookup to the audit trail. The durable queue lives in `cpis-audit` (a
+//! SQLite queue that syncs to the central log); this crate only defines the record and the
+//! [`AuditSink`] trait, and [`crate::AlertClient::lookup`] is the one place that calls it. The
+//! CLI's adapter from this trait to the queue is `crates/cpis-cli/src/audit_sink.rs`.
 
 use std::fmt;
 
@@ -24,6 +25,8 @@ pub struct AuditRecord {
     pub role_name: Option<String>,
     /// The organisation's ODS code of the selected role.
     pub organisation_ods: Option<String>,
+    /// The organisation's name, when the claims give it.
+    pub organisation_name: Option<String>,
     /// The patient looked up.
     pub nhs_number: NhsNumber,
     /// When the lookup ended.
@@ -84,18 +87,4 @@ pub struct AuditSinkError {
 pub trait AuditSink: Send + Sync {
     /// Record one lookup.
     fn record_lookup(&self, record: &AuditRecord) -> Result<(), AuditSinkError>;
-}
-
-/// A sink that keeps nothing.
-///
-/// **Temporary**: the durable audit queue does not exist yet (the audit issue builds it).
-/// Until then the CLI uses this, and says so. It must not be used once the queue exists.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NotYetAuditedSink;
-
-impl AuditSink for NotYetAuditedSink {
-    fn record_lookup(&self, _record: &AuditRecord) -> Result<(), AuditSinkError> {
-        tracing::warn!("audit queue not built yet: this lookup was not recorded locally");
-        Ok(())
-    }
 }

@@ -38,6 +38,15 @@ impl Role {
     }
 }
 
+/// One entry of `nhsid_user_orgs`: an organisation the user works for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// ODS code.
+    pub org_code: String,
+    /// Name.
+    pub org_name: String,
+}
+
 /// What the selected role allows for a lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LookupPermission {
@@ -61,6 +70,9 @@ pub struct SignedInUser {
     pub selected_roleid: Option<String>,
     /// Every role the user has.
     pub roles: Vec<Role>,
+    /// The organisations the user works for (`nhsid_user_orgs`), for their names.
+    #[serde(default)]
+    pub organisations: Vec<Organisation>,
 }
 
 impl fmt::Debug for SignedInUser {
@@ -82,6 +94,15 @@ impl SignedInUser {
         self.roles
             .iter()
             .find(|role| role.person_roleid == selected)
+    }
+
+    /// The name of the selected role's organisation, when the claims give it.
+    pub fn selected_organisation_name(&self) -> Option<&str> {
+        let role = self.selected_role()?;
+        self.organisations
+            .iter()
+            .find(|organisation| organisation.org_code == role.org_code)
+            .map(|organisation| organisation.org_name.as_str())
     }
 
     /// What the selected role allows. Only the selected role counts, never another role the
@@ -131,6 +152,8 @@ impl SignedInUser {
             selected_roleid: Option<String>,
             #[serde(default)]
             nhsid_nrbac_roles: Vec<Role>,
+            #[serde(default)]
+            nhsid_user_orgs: Vec<Organisation>,
         }
 
         let payload = access_token.expose().split('.').nth(1)?;
@@ -143,6 +166,7 @@ impl SignedInUser {
             name: claims.name.unwrap_or_else(|| "Not known".to_owned()),
             selected_roleid: claims.selected_roleid,
             roles: claims.nhsid_nrbac_roles,
+            organisations: claims.nhsid_user_orgs,
         })
     }
 }
@@ -212,6 +236,10 @@ mod tests {
             name: "Tess Triage-Test".into(),
             selected_roleid: selected.map(str::to_owned),
             roles,
+            organisations: vec![Organisation {
+                org_code: "ZZ1ED".into(),
+                org_name: "Northshire General Hospital".into(),
+            }],
         }
     }
 

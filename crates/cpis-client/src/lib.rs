@@ -21,10 +21,10 @@ pub mod sequencing;
 pub mod token_store;
 
 pub use alert::{AlertClient, AlertClientError, LookupReport};
-pub use audit::{AuditRecord, AuditSink, AuditSinkError, NotYetAuditedSink};
+pub use audit::{AuditRecord, AuditSink, AuditSinkError};
 pub use config::{Config, ConfigError};
 pub use cpis_domain::LookupOutcome;
-pub use identity::{LookupPermission, Role, Session, SignedInUser, Tokens};
+pub use identity::{LookupPermission, Organisation, Role, Session, SignedInUser, Tokens};
 pub use oidc::{CallbackParams, LoopbackRedirect, OidcError, PendingSignIn, SignIn};
 pub use redact::Secret;
 pub use sequencing::{LookupSequencer, LookupTicket};

@@ -33,7 +33,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::config::OidcConfig;
-use crate::identity::{Role, Session, SignedInUser, Tokens};
+use crate::identity::{Organisation, Role, Session, SignedInUser, Tokens};
 use crate::redact::Secret;
 
 /// Scopes asked for, as the NHS Care Identity Service names them (`openid` is added by the
@@ -69,6 +69,9 @@ pub struct NhsClaims {
     /// Every role the user holds.
     #[serde(default)]
     pub nhsid_nrbac_roles: Vec<Role>,
+    /// The organisations the user works for.
+    #[serde(default)]
+    pub nhsid_user_orgs: Vec<Organisation>,
 }
 
 impl AdditionalClaims for NhsClaims {}
@@ -572,6 +575,7 @@ impl SignIn {
             name,
             selected_roleid: extra.selected_roleid.clone(),
             roles: extra.nhsid_nrbac_roles.clone(),
+            organisations: extra.nhsid_user_orgs.clone(),
         };
         Ok((user, Secret::new(id_token.to_string())))
     }

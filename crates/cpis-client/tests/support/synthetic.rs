@@ -1,6 +1,6 @@
 //! Synthetic patients, plans and users for the tests. Invented; NHS numbers in the 999 range.
 
-use cpis_client::{Role, SignedInUser};
+use cpis_client::{Organisation, Role, SignedInUser};
 use cpis_domain::{
     AccessRecord, Gender, LocalAuthority, NhsNumber, PatientDemographics, PlanType, ProtectionPlan,
 };
@@ -69,6 +69,10 @@ pub fn user_with(activity_codes: &[&str]) -> SignedInUser {
                 .iter()
                 .map(|code| (*code).to_owned())
                 .collect(),
+        }],
+        organisations: vec![Organisation {
+            org_code: "ZZ1ED".into(),
+            org_name: "Northshire General Hospital".into(),
         }],
     }
 }
