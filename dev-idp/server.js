@@ -141,7 +141,11 @@ function configuration() {
       const loginId = loginIdForSub(token.accountId);
       if (!loginId) return undefined;
       const claims = claimsFor(loginId);
-      const extra = { name: claims.name, nhsid_nrbac_roles: claims.nhsid_nrbac_roles };
+      const extra = {
+        name: claims.name,
+        nhsid_nrbac_roles: claims.nhsid_nrbac_roles,
+        nhsid_user_orgs: claims.nhsid_user_orgs,
+      };
       if (claims.selected_roleid) extra.selected_roleid = claims.selected_roleid;
       return extra;
     },

@@ -355,6 +355,9 @@ async fn lookup(
         Ok(credentials) => credentials,
         Err(message) => {
             eprintln!("cpis: {message}");
+            if json {
+                print_json(&LookupJson::sign_in_required(nhs_number));
+            }
             return EXIT_SIGN_IN;
         }
     };

@@ -173,6 +173,21 @@ impl LookupJson {
         }
     }
 
+    /// The object when no lookup was attempted because sign-in is needed (exit status 4).
+    pub fn sign_in_required(nhs_number: &cpis_domain::NhsNumber) -> LookupJson {
+        let reason = cpis_domain::CouldNotCheckReason::SignInRequired;
+        LookupJson {
+            reason: Some(ReasonJson {
+                code: reason.code(),
+                message: reason.plain_message().to_owned(),
+            }),
+            nhs_number: Some(nhs_number.as_str().to_owned()),
+            attempted_at: Some(rfc3339(OffsetDateTime::now_utc())),
+            outcome: "could_not_check",
+            ..LookupJson::invalid(NhsNumberError::Empty)
+        }
+    }
+
     /// The object for a lookup's report.
     pub fn from_report(nhs_number: &cpis_domain::NhsNumber, report: &LookupReport) -> LookupJson {
         let mut json = LookupJson {
@@ -443,8 +458,8 @@ pub fn whoami_text(user: &SignedInUser, session_ends_at: Option<OffsetDateTime>)
     match user.selected_role() {
         Some(role) => out.push_str(&format!(
             "Role: {} at {} (activity codes: {})\n",
-            role.role_name,
-            role.org_code,
+            role.display_name(),
+            user.selected_organisation_name().unwrap_or(&role.org_code),
             if role.activity_codes.is_empty() {
                 "none".to_owned()
             } else {

@@ -32,6 +32,18 @@ pub struct Role {
 }
 
 impl Role {
+    /// The role's name for people: CIS2 sends `"Clinical":"Clinical Provision":"Nurse Access
+    /// Role"`; this gives `Nurse Access Role`.
+    pub fn display_name(&self) -> &str {
+        let last = self.role_name.rsplit(':').next().unwrap_or(&self.role_name);
+        let trimmed = last.trim().trim_matches('"').trim();
+        if trimmed.is_empty() {
+            &self.role_name
+        } else {
+            trimmed
+        }
+    }
+
     /// Whether the role grants an activity code.
     pub fn has_activity(&self, code: &str) -> bool {
         self.activity_codes.iter().any(|granted| granted == code)
@@ -270,6 +282,15 @@ mod tests {
             user(Some("missing"), roles).lookup_permission(),
             LookupPermission::NotPermitted
         );
+    }
+
+    #[test]
+    fn role_names_are_shown_without_the_cis2_hierarchy() {
+        let mut nurse = role("1", &[]);
+        nurse.role_name = "\"Clinical\":\"Clinical Provision\":\"Nurse Access Role\"".into();
+        assert_eq!(nurse.display_name(), "Nurse Access Role");
+        nurse.role_name = "Plain Role".into();
+        assert_eq!(nurse.display_name(), "Plain Role");
     }
 
     #[test]

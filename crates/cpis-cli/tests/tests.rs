@@ -1,0 +1,12 @@
+//! The `cpis` command line as a real process: usage and exit statuses, faults (service down,
+//! slow past the deadline, misbehaving), and end to end with the development identity provider
+//! and the reference service (in-process, seeded): `cpis login` then `cpis lookup` for every
+//! scenario in the seed manifest.
+//!
+//! Needs a D-Bus session with an unlocked keyring (see crates/cpis-client/tests/tests.rs) and
+//! `npm ci` in dev-idp/.
+
+mod support;
+
+mod end_to_end;
+mod usage;

@@ -1,0 +1,180 @@
+//! Usage, input checking and faults, with no identity provider: exit 2 for bad input or usage,
+//! 4 when sign-in is needed, 3 when the service is down, slow past the deadline or
+//! misbehaving. The access token from `CPIS_ACCESS_TOKEN` is never printed, even at trace level.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::support::secret_service::require_secret_service;
+use crate::support::*;
+
+const ISSUER: &str = "http://127.0.0.1:9";
+
+fn closed_port_base() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test]
+async fn an_invalid_nhs_number_is_exit_2_and_sends_nothing() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = write_config(directory.path(), &closed_port_base(), ISSUER, 1000);
+    let mut command = cpis(&config, &keyring_namespace("invalid"));
+    command.args(["lookup", "999 999 9991"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a real NHS number"),
+        "{}",
+        stderr(&output)
+    );
+
+    let mut command = cpis(&config, &keyring_namespace("invalid"));
+    command.args(["lookup", "94347659X9", "--json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(2));
+    let json = json(&output);
+    assert_eq!(json["outcome"], "invalid_nhs_number");
+    assert_eq!(json["reason"]["code"], "invalid_characters");
+    assert_eq!(json["plans"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn usage_errors_are_exit_2() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = write_config(directory.path(), &closed_port_base(), ISSUER, 1000);
+    for args in [
+        &["lookup"][..],
+        &["frobnicate"],
+        &["lookup", "9990000018", "--colour"],
+    ] {
+        let mut command = cpis(&config, &keyring_namespace("usage"));
+        command.args(args);
+        assert_eq!(run(command).await.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_config_file_is_exit_2_and_names_the_field() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("bad.toml");
+    std::fs::write(&config, "lookup_deadline_ms = \"soon\"\n").expect("write");
+    let mut command = cpis(&config, &keyring_namespace("config"));
+    command.args(["lookup", "9990000018"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`lookup_deadline_ms`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn without_a_session_sign_in_is_needed() {
+    require_secret_service();
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = write_config(directory.path(), &closed_port_base(), ISSUER, 1000);
+    let keyring = keyring_namespace("signed-out");
+    let mut command = cpis(&config, &keyring);
+    command.args(["lookup", "9990000018"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(4));
+    assert!(stderr(&output).contains("cpis login"));
+
+    let mut command = cpis(&config, &keyring);
+    command.args(["whoami", "--json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(4));
+    assert_eq!(json(&output)["signed_in"], false);
+}
+
+#[tokio::test]
+async fn a_token_that_is_not_a_jwt_is_sign_in_needed() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = write_config(directory.path(), &closed_port_base(), ISSUER, 1000);
+    let mut command = cpis(&config, &keyring_namespace("opaque"));
+    command
+        .args(["lookup", "9990000018"])
+        .env("CPIS_ACCESS_TOKEN", "opaque-token-value");
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(4));
+    assert!(!stderr(&output).contains("opaque-token-value"));
+}
+
+/// A server that accepts connections and never answers.
+async fn hanging_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    base
+}
+
+/// A server that answers everything with a 500 and a bit of HTML.
+async fn failing_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: 5\r\nconnection: close\r\n\r\noops!")
+                    .await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn down_slow_or_misbehaving_services_are_exit_3_and_never_no_plan() {
+    let token = unsigned_token(&["B0107"]);
+    let deadline_ms = 1000;
+    let cases = [
+        ("down", closed_port_base(), "demographics_unavailable"),
+        ("slow", hanging_server().await, "timeout"),
+        (
+            "misbehaving",
+            failing_server().await,
+            "demographics_unavailable",
+        ),
+    ];
+    for (name, base, reason) in cases {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let config = write_config(directory.path(), &base, ISSUER, deadline_ms);
+        let mut command = cpis(&config, &keyring_namespace(name));
+        command
+            .args(["lookup", "9990000018", "--json"])
+            .env("CPIS_ACCESS_TOKEN", &token)
+            .env("RUST_LOG", "trace");
+        let started = Instant::now();
+        let output = run(command).await;
+        assert!(
+            started.elapsed() < Duration::from_millis(deadline_ms) + Duration::from_secs(3),
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(output.status.code(), Some(3), "{name}: {}", stderr(&output));
+        let json = json(&output);
+        assert_eq!(json["outcome"], "could_not_check", "{name}");
+        assert_eq!(json["reason"]["code"], reason, "{name}");
+        for text in [stdout(&output), stderr(&output)] {
+            assert!(!text.contains(&token), "{name}: the token was printed");
+            assert!(!text.contains("eyJ"), "{name}: token-like text was printed");
+        }
+        assert!(
+            !stderr(&output).contains("9990000018"),
+            "{name}: the NHS number reached a log line"
+        );
+    }
+}
