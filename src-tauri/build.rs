@@ -4,8 +4,22 @@
 //! symlink to it so that cargo, the Tauri CLI and the bundler all read the same file with
 //! paths relative to `src-tauri/`.
 
+/// Every command the app registers; the capability grants exactly these.
+const COMMANDS: [&str; 10] = [
+    "check_nhs_number",
+    "app_info",
+    "session_state",
+    "sign_in",
+    "sign_out",
+    "lock",
+    "lookup",
+    "record_la_contact",
+    "status",
+    "ui_settings",
+];
+
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&["check_nhs_number", "app_info"]);
+    let manifest = tauri_build::AppManifest::new().commands(&COMMANDS);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|error| panic!("tauri build failed: {error:#}"));
 }

@@ -1,10 +1,20 @@
 //! The desktop shell: creates the window, registers the commands, and nothing else.
 //!
-//! Architecture invariant: this crate is thin. Every command is a few lines that call a
-//! library crate and convert to IPC types from `cpis-ipc`; logic lives in `crates/`.
+//! Architecture invariant: this crate is thin. Every command is a few lines that call
+//! `cpis-app` (or `cpis-ipc`) and return IPC types; logic lives in `crates/`.
 
-use cpis_ipc::{AppInfo, NhsNumberCheck};
-use tauri::{WebviewUrl, WebviewWindowBuilder};
+use std::sync::Arc;
+
+use cpis_app::AppCore;
+use cpis_ipc::{
+    AppInfo, IpcError, LaContactRequest, LookupResponse, NhsNumberCheck, SessionView, StatusView,
+    UiSettings,
+};
+use tauri::{Manager, State, WebviewUrl, WebviewWindowBuilder};
+use tauri_plugin_opener::OpenerExt;
+
+/// The app's core, shared by every command.
+struct Core(Arc<AppCore>);
 
 /// Check an NHS number typed or scanned into the lookup field.
 #[tauri::command]
@@ -12,12 +22,63 @@ fn check_nhs_number(input: String) -> NhsNumberCheck {
     cpis_ipc::check_nhs_number(&input)
 }
 
-/// Facts about the running app for the status bar.
+/// Facts about the running app.
 #[tauri::command]
 fn app_info(app: tauri::AppHandle) -> AppInfo {
     AppInfo {
         version: app.package_info().version.to_string(),
     }
+}
+
+/// Who is signed in.
+#[tauri::command]
+fn session_state(core: State<'_, Core>) -> SessionView {
+    core.0.session_view()
+}
+
+/// Sign in through the system browser.
+#[tauri::command]
+async fn sign_in(app: tauri::AppHandle, core: State<'_, Core>) -> Result<SessionView, IpcError> {
+    let core = Arc::clone(&core.0);
+    core.sign_in(move |url| app.opener().open_url(url, None::<&str>).is_ok())
+        .await
+}
+
+/// Sign out: tokens are cleared from the keyring.
+#[tauri::command]
+fn sign_out(core: State<'_, Core>) -> SessionView {
+    core.0.sign_out()
+}
+
+/// Lock after inactivity.
+#[tauri::command]
+fn lock(core: State<'_, Core>) -> SessionView {
+    core.0.lock()
+}
+
+/// Look a patient up.
+#[tauri::command]
+async fn lookup(input: String, core: State<'_, Core>) -> Result<LookupResponse, IpcError> {
+    let core = Arc::clone(&core.0);
+    Ok(core.lookup(&input).await)
+}
+
+/// Record that the local authority was contacted.
+#[tauri::command]
+fn record_la_contact(request: LaContactRequest, core: State<'_, Core>) -> Result<(), IpcError> {
+    core.0.record_la_contact(&request)
+}
+
+/// What the status bar shows.
+#[tauri::command]
+fn status(core: State<'_, Core>) -> StatusView {
+    core.0.status()
+}
+
+/// Settings the UI needs.
+#[tauri::command]
+fn ui_settings(core: State<'_, Core>) -> UiSettings {
+    core.0.ui_settings()
 }
 
 /// Whether the main window may navigate to `url`: only the app's own bundled pages.
@@ -29,11 +90,64 @@ pub fn is_app_url(url: &tauri::Url) -> bool {
     }
 }
 
+/// Logs go to stderr, with HTTP libraries silenced (their traces could carry headers).
+fn init_logging() {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    for quiet in [
+        "hyper=off",
+        "hyper_util=off",
+        "reqwest=off",
+        "h2=off",
+        "rustls=off",
+    ] {
+        if let Ok(directive) = quiet.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// Start the app.
 pub fn run() {
+    // Read the local offset before any thread starts (the time crate refuses afterwards).
+    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    init_logging();
+    let config = match cpis_client::Config::load(None) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("CP-IS Viewer cannot start: {error}");
+            std::process::exit(2);
+        }
+    };
     let result = tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![check_nhs_number, app_info])
-        .setup(|app| {
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(tauri::generate_handler![
+            check_nhs_number,
+            app_info,
+            session_state,
+            sign_in,
+            sign_out,
+            lock,
+            lookup,
+            record_la_contact,
+            status,
+            ui_settings
+        ])
+        .setup(move |app| {
+            let version = app.package_info().version.to_string();
+            let core = AppCore::new(
+                config,
+                cpis_client::KeyringTokenStore::default(),
+                offset,
+                version,
+            )?;
+            let core = Arc::new(core);
+            tauri::async_runtime::spawn(Arc::clone(&core).run_audit_sync());
+            app.manage(Core(core));
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title("CP-IS Viewer")
                 .inner_size(1100.0, 820.0)

@@ -1,0 +1,669 @@
+//! The desktop app's core, with no Tauri in it: who is signed in, looking a patient up,
+//! recording a follow-up, the audit queue and its sync, and what the status bar shows.
+//! `src-tauri` wraps each public method in a command of a few lines.
+//!
+//! Architecture invariants:
+//! - tokens live in the OS keyring and in this process's memory, never in IPC or files;
+//! - every lookup is appended to the durable audit queue before its result is returned, and
+//!   a failed append is reported with the result, never instead of it;
+//! - a result is returned for display only if no newer lookup has started since;
+//! - locking or signing out forgets the session, the tokens and every lookup's context.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cpis_audit::sync::{HttpAuditTransport, SyncTrigger, run_background_sync};
+use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
+use cpis_client::identity::LookupPermission;
+use cpis_client::{
+    AlertClient, AuditRecord, AuditSink, AuditSinkError, Config, KeyringTokenStore,
+    LookupSequencer, Secret, Session, SignIn, SignedInUser,
+};
+use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
+use cpis_ipc::{
+    AuditStatusView, IpcError, LaContactRequest, LookupResponse, LookupView, SessionView,
+    StatusView, UiSettings, UserView, display_date_time, parse_for_lookup,
+};
+use time::{OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+/// The activity code that opens the named nurse review (see the reference service's README).
+pub const ACTIVITY_SAFEGUARDING_REVIEW: &str = "B1234";
+
+/// How long to wait for the browser to bring the sign-in back.
+pub const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
+
+/// Warn in the status bar when this many records wait, or the oldest is this old.
+pub const BACKLOG_WARNING_COUNT: u64 = 50;
+/// See [`BACKLOG_WARNING_COUNT`].
+pub const BACKLOG_WARNING_AGE: time::Duration = time::Duration::minutes(30);
+
+/// The message shown when a view could not be written to the local audit queue.
+pub const AUDIT_INCIDENT_MESSAGE: &str = "This check could not be saved to the audit log on this computer. The result is still correct. Report this to your IT service desk as an incident.";
+
+/// Environment variable naming a user for the development identity provider to sign in
+/// without a page (development and tests only; the national service ignores it).
+pub const LOGIN_HINT_ENV: &str = "CPIS_LOGIN_HINT";
+
+/// What is remembered about a lookup that found plans, for the follow-up.
+#[derive(Clone)]
+struct LookupContext {
+    nhs_number: NhsNumber,
+    trace_id: Uuid,
+    user: SignedInUser,
+    unscheduled: bool,
+}
+
+/// Hands every lookup to the durable local queue and wakes the sync.
+struct QueueSink {
+    queue: Option<Arc<AuditQueue>>,
+    trigger: SyncTrigger,
+    last_error: Arc<Mutex<Option<String>>>,
+}
+
+fn set(slot: &Mutex<Option<String>>, value: Option<String>) {
+    if let Ok(mut guard) = slot.lock() {
+        *guard = value;
+    }
+}
+
+fn get(slot: &Mutex<Option<String>>) -> Option<String> {
+    slot.lock().ok().and_then(|guard| guard.clone())
+}
+
+impl QueueSink {
+    fn append(&self, entry: &NewAuditEntry) -> Result<(), AuditSinkError> {
+        let queue = self.queue.as_ref().ok_or_else(|| AuditSinkError {
+            message: "the local audit queue could not be opened".into(),
+        })?;
+        match queue.append(entry) {
+            Ok(_) => {
+                self.trigger.poke();
+                Ok(())
+            }
+            Err(error) => {
+                let message = error.to_string();
+                set(&self.last_error, Some(message.clone()));
+                tracing::error!(error = %message, "audit append failed");
+                Err(AuditSinkError { message })
+            }
+        }
+    }
+}
+
+impl AuditSink for QueueSink {
+    fn record_lookup(&self, record: &AuditRecord) -> Result<(), AuditSinkError> {
+        self.append(&NewAuditEntry {
+            occurred_at: record.recorded_at,
+            action: AuditAction::View,
+            user_id: record.user_id.clone(),
+            user_name: record.user_name.clone(),
+            role_profile_id: record.role_profile_id.clone().unwrap_or_default(),
+            role_code: record.role_code.clone().unwrap_or_default(),
+            role_name: record.role_name.clone().unwrap_or_default(),
+            organisation_ods: record.organisation_ods.clone().unwrap_or_default(),
+            organisation_name: String::new(),
+            patient_nhs_number: record.nhs_number.clone(),
+            outcome: record.outcome.to_string(),
+            trace_id: record.trace_id,
+            unscheduled: record.unscheduled,
+            detail: record
+                .could_not_check_reason
+                .map(|reason| format!("reason={}", reason.code()))
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// The app's state.
+pub struct AppCore {
+    config: Config,
+    offset: UtcOffset,
+    version: String,
+    queue: Option<Arc<AuditQueue>>,
+    queue_open_error: Option<String>,
+    sink: Arc<QueueSink>,
+    alert: AlertClient,
+    store: KeyringTokenStore,
+    session: Arc<Mutex<Option<Session>>>,
+    locked: AtomicBool,
+    sign_in: tokio::sync::Mutex<Option<SignIn>>,
+    sequencer: LookupSequencer,
+    next_lookup_id: AtomicU32,
+    lookups: Mutex<HashMap<u32, LookupContext>>,
+    services_reachable: Mutex<Option<bool>>,
+}
+
+impl std::fmt::Debug for AppCore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AppCore")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the app could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+fn unexpected(code: &str, message: &str) -> IpcError {
+    IpcError {
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+impl AppCore {
+    /// Start the core from a configuration. A queue that cannot be opened does not stop the
+    /// app (results must still be shown); it is reported in the status bar as an incident.
+    pub fn new(
+        config: Config,
+        store: KeyringTokenStore,
+        offset: UtcOffset,
+        version: String,
+    ) -> Result<AppCore, StartError> {
+        let (queue, queue_open_error) = match AuditQueue::open(&config.data_dir) {
+            Ok(queue) => (Some(Arc::new(queue)), None),
+            Err(error) => {
+                tracing::error!(error = %error, "audit queue could not be opened");
+                (None, Some(error.to_string()))
+            }
+        };
+        let device = queue
+            .as_ref()
+            .map(|queue| queue.device_id().to_string())
+            .unwrap_or_else(|| "unknown-device".into());
+        let sink = Arc::new(QueueSink {
+            queue: queue.clone(),
+            trigger: SyncTrigger::new(),
+            last_error: Arc::new(Mutex::new(None)),
+        });
+        let alert = AlertClient::new(&config, sink.clone(), format!("cpis-viewer/{device}"))
+            .map_err(|error| StartError(error.to_string()))?;
+        let core = AppCore {
+            config,
+            offset,
+            version,
+            queue,
+            queue_open_error,
+            sink,
+            alert,
+            store,
+            session: Arc::new(Mutex::new(None)),
+            locked: AtomicBool::new(false),
+            sign_in: tokio::sync::Mutex::new(None),
+            sequencer: LookupSequencer::new(),
+            next_lookup_id: AtomicU32::new(1),
+            lookups: Mutex::new(HashMap::new()),
+            services_reachable: Mutex::new(None),
+        };
+        core.restore_session();
+        Ok(core)
+    }
+
+    /// Take up a session kept in the keyring, if it is still within its 12 hours.
+    fn restore_session(&self) {
+        match self.store.load() {
+            Ok(Some(session)) if !session.is_past_max_age(OffsetDateTime::now_utc()) => {
+                self.set_session(Some(session));
+            }
+            Ok(Some(_)) => {
+                let _ = self.store.clear();
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(error = %error, "keyring could not be read"),
+        }
+    }
+
+    fn set_session(&self, session: Option<Session>) {
+        if let Ok(mut guard) = self.session.lock() {
+            *guard = session;
+        }
+    }
+
+    fn current_session(&self) -> Option<Session> {
+        self.session.lock().ok().and_then(|guard| guard.clone())
+    }
+
+    /// Settings the UI needs.
+    pub fn ui_settings(&self) -> UiSettings {
+        let minutes = (self.config.lock_after.as_secs() / 60).max(1);
+        UiSettings {
+            lock_minutes: u32::try_from(minutes).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Who is signed in.
+    pub fn session_view(&self) -> SessionView {
+        if self.locked.load(Ordering::SeqCst) {
+            return SessionView::Locked;
+        }
+        match self.current_session() {
+            Some(session) => SessionView::SignedIn {
+                user: user_view(&session.user),
+            },
+            None => SessionView::SignedOut,
+        }
+    }
+
+    async fn discovered(&self) -> Result<tokio::sync::MutexGuard<'_, Option<SignIn>>, IpcError> {
+        let mut guard = self.sign_in.lock().await;
+        if guard.is_none() {
+            let sign_in = SignIn::discover(&self.config.oidc).await.map_err(|error| {
+                tracing::warn!(error = %error, "identity provider discovery failed");
+                unexpected(
+                    "identity_provider_unreachable",
+                    "The sign-in service could not be reached. Check the network and try again.",
+                )
+            })?;
+            *guard = Some(sign_in);
+        }
+        Ok(guard)
+    }
+
+    /// Sign in through the system browser: `open_url` opens the authorization URL; the
+    /// loopback redirect brings the code back. A different user replaces the previous one.
+    pub async fn sign_in(
+        &self,
+        open_url: impl FnOnce(&str) -> bool,
+    ) -> Result<SessionView, IpcError> {
+        let guard = self.discovered().await?;
+        let Some(sign_in) = guard.as_ref() else {
+            return Err(IpcError::unexpected());
+        };
+        let loopback = cpis_client::LoopbackRedirect::bind()
+            .await
+            .map_err(|_| IpcError::unexpected())?;
+        let hint = std::env::var(LOGIN_HINT_ENV)
+            .ok()
+            .filter(|hint| !hint.is_empty());
+        let pending = sign_in
+            .begin(loopback.redirect_uri(), hint.as_deref())
+            .map_err(|_| IpcError::unexpected())?;
+        if !open_url(pending.authorize_url.as_str()) {
+            return Err(unexpected(
+                "browser_unavailable",
+                "The web browser could not be opened to sign in.",
+            ));
+        }
+        let callback = loopback
+            .wait_for_callback(SIGN_IN_WAIT)
+            .await
+            .map_err(|_| {
+                unexpected("sign_in_not_finished", "Sign-in did not finish. Try again.")
+            })?;
+        let session = sign_in.complete(pending, callback).await.map_err(|error| {
+            tracing::warn!(error = %error, "sign-in refused");
+            unexpected(
+                "sign_in_refused",
+                "Sign-in could not be completed. Try again, or contact your registration authority.",
+            )
+        })?;
+        drop(guard);
+        let previous = self.current_session();
+        if previous.is_some_and(|previous| previous.user.subject != session.user.subject) {
+            self.forget_everything();
+        }
+        self.store.save(&session).map_err(|error| {
+            tracing::error!(error = %error, "keyring could not store the session");
+            unexpected(
+                "keyring_unavailable",
+                "Your sign-in could not be stored securely in the system keyring. Contact your IT service desk.",
+            )
+        })?;
+        self.set_session(Some(session));
+        self.locked.store(false, Ordering::SeqCst);
+        Ok(self.session_view())
+    }
+
+    /// Forget the session, its tokens (memory and keyring) and every lookup's context.
+    fn forget_everything(&self) {
+        self.sequencer.invalidate_all();
+        self.set_session(None);
+        if let Err(error) = self.store.clear() {
+            tracing::error!(error = %error, "keyring could not be cleared");
+        }
+        if let Ok(mut lookups) = self.lookups.lock() {
+            lookups.clear();
+        }
+    }
+
+    /// Sign out.
+    pub fn sign_out(&self) -> SessionView {
+        self.forget_everything();
+        self.locked.store(false, Ordering::SeqCst);
+        self.session_view()
+    }
+
+    /// Lock after inactivity: like signing out, but the app says it is locked.
+    pub fn lock(&self) -> SessionView {
+        let had_session = self.current_session().is_some();
+        self.forget_everything();
+        self.locked.store(had_session, Ordering::SeqCst);
+        self.session_view()
+    }
+
+    /// The access token and user for a request, refreshing or ending the session as needed.
+    async fn credentials(&self) -> Option<(Secret, SignedInUser)> {
+        let session = self.current_session()?;
+        let now = OffsetDateTime::now_utc();
+        if session.is_past_max_age(now) {
+            self.forget_everything();
+            return None;
+        }
+        if session.access_token_needs_refresh(now)
+            && session.tokens.refresh_token.is_some()
+            && let Ok(guard) = self.discovered().await
+            && let Some(sign_in) = guard.as_ref()
+        {
+            match sign_in.refresh(&session).await {
+                Ok(refreshed) => {
+                    let _ = self.store.save(&refreshed);
+                    self.set_session(Some(refreshed.clone()));
+                    return Some((refreshed.tokens.access_token, refreshed.user));
+                }
+                Err(error) => tracing::warn!(error = %error, "token refresh failed"),
+            }
+        }
+        Some((session.tokens.access_token, session.user))
+    }
+
+    /// Look up what the user typed.
+    pub async fn lookup(&self, input: &str) -> LookupResponse {
+        let nhs_number = match parse_for_lookup(input) {
+            Ok(nhs_number) => nhs_number,
+            Err(view) => {
+                return LookupResponse {
+                    lookup_id: 0,
+                    view: *view,
+                    audit_warning: None,
+                };
+            }
+        };
+        let ticket = self.sequencer.begin();
+        let Some((token, user)) = self.credentials().await else {
+            return LookupResponse {
+                lookup_id: 0,
+                view: LookupView::from_outcome(
+                    &LookupOutcome::CouldNotCheck {
+                        reason: CouldNotCheckReason::SignInRequired,
+                        attempted_at: OffsetDateTime::now_utc(),
+                    },
+                    None,
+                    self.offset,
+                    Some(&nhs_number),
+                ),
+                audit_warning: None,
+            };
+        };
+        let report = self.alert.lookup(&token, &user, &nhs_number, false).await;
+        self.note_reachability(&report.outcome);
+        let audit_warning = report
+            .audit
+            .as_ref()
+            .err()
+            .map(|_| AUDIT_INCIDENT_MESSAGE.to_string());
+        if !self.sequencer.is_current(ticket) {
+            return LookupResponse {
+                lookup_id: 0,
+                view: LookupView::Superseded,
+                audit_warning,
+            };
+        }
+        let lookup_id = if matches!(report.outcome, LookupOutcome::PlansFound { .. }) {
+            let id = self.next_lookup_id.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut lookups) = self.lookups.lock() {
+                lookups.insert(
+                    id,
+                    LookupContext {
+                        nhs_number: nhs_number.clone(),
+                        trace_id: report.trace_id.unwrap_or_else(Uuid::new_v4),
+                        user: user.clone(),
+                        unscheduled: report.unscheduled,
+                    },
+                );
+            }
+            id
+        } else {
+            0
+        };
+        LookupResponse {
+            lookup_id,
+            view: LookupView::from_outcome(
+                &report.outcome,
+                report.access_history_unavailable,
+                self.offset,
+                Some(&nhs_number),
+            ),
+            audit_warning,
+        }
+    }
+
+    fn note_reachability(&self, outcome: &LookupOutcome) {
+        let reachable = match outcome {
+            LookupOutcome::CouldNotCheck { reason, .. } => match reason {
+                CouldNotCheckReason::Timeout
+                | CouldNotCheckReason::ServiceUnreachable
+                | CouldNotCheckReason::ServiceError => Some(false),
+                CouldNotCheckReason::SignInRequired | CouldNotCheckReason::RoleNotPermitted => None,
+                _ => Some(true),
+            },
+            LookupOutcome::InvalidInput(_) => None,
+            _ => Some(true),
+        };
+        if let (Some(reachable), Ok(mut slot)) = (reachable, self.services_reachable.lock()) {
+            *slot = Some(reachable);
+        }
+    }
+
+    /// Record that the local authority was contacted after a lookup that found plans. It is
+    /// audited like a view.
+    pub fn record_la_contact(&self, request: &LaContactRequest) -> Result<(), IpcError> {
+        let context = self
+            .lookups
+            .lock()
+            .ok()
+            .and_then(|lookups| lookups.get(&request.lookup_id).cloned())
+            .ok_or_else(|| {
+                unexpected(
+                    "unknown_lookup",
+                    "This result is no longer open. Look the patient up again to record contact.",
+                )
+            })?;
+        let now = OffsetDateTime::now_utc();
+        let contacted_at = match request.contacted_at.as_deref() {
+            None | Some("") => now,
+            Some(text) => parse_today_time(text, now, self.offset).ok_or_else(|| {
+                unexpected(
+                    "invalid_time",
+                    "Enter the time as hours and minutes, like 14:30, and not in the future.",
+                )
+            })?,
+        };
+        let role = context.user.selected_role();
+        let entry = NewAuditEntry {
+            occurred_at: now,
+            action: AuditAction::LocalAuthorityContacted,
+            user_id: context.user.subject.clone(),
+            user_name: context.user.name.clone(),
+            role_profile_id: role
+                .map(|role| role.person_roleid.clone())
+                .unwrap_or_default(),
+            role_code: role.map(|role| role.role_code.clone()).unwrap_or_default(),
+            role_name: role.map(|role| role.role_name.clone()).unwrap_or_default(),
+            organisation_ods: role.map(|role| role.org_code.clone()).unwrap_or_default(),
+            organisation_name: context
+                .user
+                .selected_organisation_name()
+                .unwrap_or_default()
+                .to_string(),
+            patient_nhs_number: context.nhs_number.clone(),
+            outcome: "plan_found".into(),
+            trace_id: context.trace_id,
+            unscheduled: context.unscheduled,
+            detail: format!(
+                "method={};contacted_at={}",
+                request.method.code(),
+                contacted_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ),
+        };
+        self.sink.append(&entry).map_err(|_| {
+            unexpected(
+                "audit_failed",
+                "The contact could not be saved to the audit log on this computer. Report this to your IT service desk.",
+            )
+        })
+    }
+
+    /// What the status bar shows.
+    pub fn status(&self) -> StatusView {
+        let now = OffsetDateTime::now_utc();
+        let queue_error = self
+            .queue_open_error
+            .clone()
+            .or_else(|| get(&self.sink.last_error));
+        let audit = match self.queue.as_ref().map(|queue| queue.status()) {
+            Some(Ok(status)) => {
+                let oldest_age = status.oldest_waiting_at.map(|oldest| now - oldest);
+                AuditStatusView {
+                    waiting: u32::try_from(status.waiting).unwrap_or(u32::MAX),
+                    oldest_waiting_minutes: oldest_age
+                        .map(|age| u32::try_from(age.whole_minutes().max(0)).unwrap_or(u32::MAX)),
+                    last_success: status
+                        .last_success_at
+                        .map(|at| display_date_time(at, self.offset)),
+                    quarantined: u32::try_from(status.quarantined).unwrap_or(u32::MAX),
+                    warning: status.waiting >= BACKLOG_WARNING_COUNT
+                        || oldest_age.is_some_and(|age| age >= BACKLOG_WARNING_AGE)
+                        || status.quarantined > 0,
+                    queue_error,
+                }
+            }
+            Some(Err(error)) => AuditStatusView {
+                waiting: 0,
+                oldest_waiting_minutes: None,
+                last_success: None,
+                quarantined: 0,
+                warning: true,
+                queue_error: Some(error.to_string()),
+            },
+            None => AuditStatusView {
+                waiting: 0,
+                oldest_waiting_minutes: None,
+                last_success: None,
+                quarantined: 0,
+                warning: true,
+                queue_error: queue_error
+                    .or_else(|| Some("the local audit queue is not available".into())),
+            },
+        };
+        StatusView {
+            version: self.version.clone(),
+            services_reachable: self.services_reachable.lock().ok().and_then(|slot| *slot),
+            audit,
+        }
+    }
+
+    /// Drain the audit queue to the central log in the background, for as long as the app
+    /// runs. Returns at once when there is no queue.
+    pub async fn run_audit_sync(self: Arc<Self>) {
+        let Some(queue) = self.queue.clone() else {
+            return;
+        };
+        let session = Arc::clone(&self.session);
+        let token = Arc::new(move || {
+            session.lock().ok().and_then(|guard| {
+                guard
+                    .as_ref()
+                    .map(|s| s.tokens.access_token.expose().to_string())
+            })
+        });
+        let transport = match HttpAuditTransport::new(
+            self.config.services.audit_url.clone(),
+            token,
+            Duration::from_secs(15),
+        ) {
+            Ok(transport) => transport,
+            Err(error) => {
+                tracing::error!(error = %error, "audit sync could not start");
+                return;
+            }
+        };
+        let trigger = self.sink.trigger.clone();
+        run_background_sync(
+            queue,
+            transport,
+            trigger,
+            Duration::from_secs(30),
+            |result| {
+                if let Err(error) = result {
+                    tracing::warn!(error = %error, "audit sync pass failed; will retry");
+                }
+            },
+        )
+        .await;
+    }
+}
+
+fn user_view(user: &SignedInUser) -> UserView {
+    let role = user.selected_role();
+    let permission = user.lookup_permission();
+    UserView {
+        name: user.name.clone(),
+        role_name: role
+            .map(|role| role.role_name.clone())
+            .unwrap_or_else(|| "No role selected".into()),
+        organisation_ods: role.map(|role| role.org_code.clone()).unwrap_or_default(),
+        can_look_up: permission != LookupPermission::NotPermitted,
+        cannot_look_up_reason: user.cannot_look_up_because().map(str::to_string),
+        unscheduled: permission == LookupPermission::Unscheduled,
+        can_review: role.is_some_and(|role| role.has_activity(ACTIVITY_SAFEGUARDING_REVIEW)),
+    }
+}
+
+/// Parse `HH:MM` as a time today in `offset`, not after `now`.
+fn parse_today_time(text: &str, now: OffsetDateTime, offset: UtcOffset) -> Option<OffsetDateTime> {
+    let (hours, minutes) = text.trim().split_once(':')?;
+    if hours.is_empty() || hours.len() > 2 || minutes.len() != 2 {
+        return None;
+    }
+    let hour: u8 = hours.parse().ok()?;
+    let minute: u8 = minutes.parse().ok()?;
+    let local_now = now.to_offset(offset);
+    let at = local_now
+        .replace_time(time::Time::from_hms(hour, minute, 0).ok()?)
+        .to_offset(UtcOffset::UTC);
+    (at <= now).then_some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{datetime, offset};
+
+    #[test]
+    fn contact_times_are_today_and_not_in_the_future() {
+        let now = datetime!(2026-11-25 15:00 UTC);
+        assert_eq!(
+            parse_today_time("14:30", now, offset!(UTC)),
+            Some(datetime!(2026-11-25 14:30 UTC))
+        );
+        assert_eq!(parse_today_time("15:01", now, offset!(UTC)), None);
+        assert_eq!(parse_today_time("25:00", now, offset!(UTC)), None);
+        assert_eq!(parse_today_time("1430", now, offset!(UTC)), None);
+        assert_eq!(parse_today_time("ab:cd", now, offset!(UTC)), None);
+    }
+}
