@@ -29,6 +29,8 @@ const CPIS_RESOURCE = 'urn:cpis:service';
 const ACCESS_TOKEN_AUDIENCE = process.env.DEV_IDP_AUDIENCE || 'cpis-service';
 const SCOPES = ['openid', 'offline_access', 'profile', 'nationalrbacaccess', 'associatedorgs', 'selectedrole'];
 const RESOURCE_SCOPES = 'nationalrbacaccess selectedrole associatedorgs';
+/** Access token lifetime; tests shorten it (DEV_IDP_ACCESS_TOKEN_TTL_SECONDS) to exercise refresh. */
+const ACCESS_TOKEN_TTL = Number(process.env.DEV_IDP_ACCESS_TOKEN_TTL_SECONDS || 60 * 60);
 
 function argument(name) {
   const index = process.argv.indexOf(name);
@@ -130,7 +132,7 @@ function configuration() {
           scope: RESOURCE_SCOPES,
           audience: ACCESS_TOKEN_AUDIENCE,
           accessTokenFormat: 'jwt',
-          accessTokenTTL: 60 * 60,
+          accessTokenTTL: ACCESS_TOKEN_TTL,
           jwt: { sign: { alg: 'RS256' } },
         }),
       },
@@ -154,7 +156,7 @@ function configuration() {
     },
     pkce: { required: () => true },
     ttl: {
-      AccessToken: 60 * 60,
+      AccessToken: ACCESS_TOKEN_TTL,
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       Interaction: 10 * 60,

@@ -292,3 +292,41 @@ async fn scheduled_care_reads_silently_and_a_user_without_a_role_cannot_look_up(
     assert_eq!(json["reason"]["code"], "role_not_permitted");
     assert!(log.contains("do not have a role"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiring_access_token_is_refreshed_and_kept_in_the_keyring() {
+    require_secret_service();
+    // Access tokens live 30 seconds, inside the client's one-minute refresh margin: every
+    // lookup refreshes first.
+    let idp = DevIdp::start_with(&[("DEV_IDP_ACCESS_TOKEN_TTL_SECONDS", "30")]);
+    let service = start_service(&idp.issuer).await;
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = write_config(directory.path(), &service.base, &idp.issuer, 5000);
+    let keyring = keyring_namespace("refresh");
+    let output = login(&config, &keyring, "midwife").await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let store = cpis_client::KeyringTokenStore::new(keyring.clone(), "session");
+    let before = store.load().expect("keyring").expect("session");
+
+    let (code, json, log) = lookup_json(
+        &config,
+        &keyring,
+        &service.manifest.scenarios["unborn"][0],
+        &[],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(json["outcome"], "plan_found");
+
+    let after = store.load().expect("keyring").expect("session");
+    assert_ne!(
+        after.tokens.access_token.expose(),
+        before.tokens.access_token.expose(),
+        "the refreshed access token was saved"
+    );
+    assert_eq!(after.user.subject, before.user.subject);
+    assert_eq!(
+        after.signed_in_at, before.signed_in_at,
+        "refresh does not extend the 12 hours"
+    );
+}

@@ -24,6 +24,11 @@ pub fn dev_idp_dir() -> PathBuf {
 
 impl DevIdp {
     pub fn start() -> DevIdp {
+        DevIdp::start_with(&[])
+    }
+
+    /// Start with extra environment variables (such as `DEV_IDP_ACCESS_TOKEN_TTL_SECONDS`).
+    pub fn start_with(environment: &[(&str, &str)]) -> DevIdp {
         let directory = dev_idp_dir();
         assert!(
             directory.join("node_modules/oidc-provider").is_dir(),
@@ -33,6 +38,7 @@ impl DevIdp {
         let mut child = Command::new("node")
             .args(["server.js", "--port", "0", "--test-hooks"])
             .current_dir(&directory)
+            .envs(environment.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
