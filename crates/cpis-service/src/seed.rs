@@ -14,7 +14,7 @@ use cpis_domain::{NhsNumber, PlanType};
 use serde::Serialize;
 use time::{Date, Duration};
 
-use crate::store::{Store, StoreError, date_text, to_micros};
+use crate::store::{Cell, Store, StoreError, date_text, to_micros};
 
 /// The scenarios every manifest has.
 pub const SCENARIOS: [&str; 14] = [
@@ -120,7 +120,7 @@ impl NhsNumbers {
         let mut mix = SplitMix::new(seed, 0xA11CE);
         // An odd multiplier not divisible by 5 is coprime with 10^6: a permutation.
         let mut multiplier = (mix.below(PREFIXES / 2) * 2) + 1;
-        if multiplier % 5 == 0 {
+        if multiplier.is_multiple_of(5) {
             multiplier += 2;
         }
         NhsNumbers {
@@ -400,14 +400,14 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
     let now = to_micros(time::OffsetDateTime::now_utc());
     let mut connection = store.pool().acquire().await?;
     {
-        let rows: Vec<Vec<Option<String>>> = authorities
+        let rows: Vec<Vec<Cell>> = authorities
             .iter()
             .map(|(ods, name, office, edt)| {
                 vec![
-                    Some(ods.clone()),
-                    Some(name.clone()),
-                    Some(office.clone()),
-                    Some(edt.clone()),
+                    Cell::Text(Some(ods.clone())),
+                    Cell::Text(Some(name.clone())),
+                    Cell::Text(Some(office.clone())),
+                    Cell::Text(Some(edt.clone())),
                 ]
             })
             .collect();
@@ -434,8 +434,8 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
     };
 
     let mut numbers = NhsNumbers::new(options.seed);
-    let mut people_rows: Vec<Vec<Option<String>>> = Vec::with_capacity(BATCH_ROWS);
-    let mut plan_rows: Vec<Vec<Option<String>>> = Vec::with_capacity(BATCH_ROWS * 2);
+    let mut people_rows: Vec<Vec<Cell>> = Vec::with_capacity(BATCH_ROWS);
+    let mut plan_rows: Vec<Vec<Cell>> = Vec::with_capacity(BATCH_ROWS * 2);
     let mut plan_count: u64 = 0;
     let mut batches_in_transaction = 0usize;
     let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
@@ -456,11 +456,13 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
             None => {}
         }
         people_rows.push(vec![
-            Some(nhs_number.as_str().to_owned()),
-            Some(person.family),
-            Some(serde_json::to_string(&person.given).unwrap_or_else(|_| "[]".into())),
-            Some(date_text(person.date_of_birth)),
-            Some(person.gender.to_owned()),
+            Cell::Text(Some(nhs_number.as_str().to_owned())),
+            Cell::Text(Some(person.family)),
+            Cell::Text(Some(
+                serde_json::to_string(&person.given).unwrap_or_else(|_| "[]".into()),
+            )),
+            Cell::Text(Some(date_text(person.date_of_birth))),
+            Cell::Text(Some(person.gender.to_owned())),
         ]);
         for (plan_index, row) in person.plans.iter().enumerate() {
             plan_count += 1;
@@ -469,15 +471,18 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
                 None => (None, None),
             };
             plan_rows.push(vec![
-                Some(format!("seed-{}-{}-{}", options.seed, index, plan_index)),
-                Some(nhs_number.as_str().to_owned()),
-                authorities.get(row.la).map(|la| la.0.clone()),
-                Some(row.plan_type.short_code().to_owned()),
-                Some(date_text(row.start)),
-                row.end.map(date_text),
-                worker_name,
-                worker_phone,
-                Some(now.to_string()),
+                Cell::Text(Some(format!(
+                    "seed-{}-{}-{}",
+                    options.seed, index, plan_index
+                ))),
+                Cell::Text(Some(nhs_number.as_str().to_owned())),
+                Cell::Text(authorities.get(row.la).map(|la| la.0.clone())),
+                Cell::Text(Some(row.plan_type.short_code().to_owned())),
+                Cell::Text(Some(date_text(row.start))),
+                Cell::Text(row.end.map(date_text)),
+                Cell::Text(worker_name),
+                Cell::Text(worker_phone),
+                Cell::Integer(now),
             ]);
         }
         if people_rows.len() >= BATCH_ROWS {
@@ -508,8 +513,8 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
 async fn flush(
     store: &Store,
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-    people: &mut Vec<Vec<Option<String>>>,
-    plans: &mut Vec<Vec<Option<String>>>,
+    people: &mut Vec<Vec<Cell>>,
+    plans: &mut Vec<Vec<Cell>>,
 ) -> Result<(), StoreError> {
     store
         .insert_rows(

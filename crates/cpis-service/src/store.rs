@@ -85,6 +85,15 @@ pub struct NewAccess {
     pub notify: Vec<String>,
 }
 
+/// One value of a bulk-inserted row.
+#[derive(Debug, Clone)]
+pub(crate) enum Cell {
+    /// Text or NULL.
+    Text(Option<String>),
+    /// A BIGINT.
+    Integer(i64),
+}
+
 /// Whether an uploaded plan was new or replaced an existing one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpsertOutcome {
@@ -447,13 +456,13 @@ impl Store {
             .try_get(0)?)
     }
 
-    /// Insert rows in one multi-row statement: `rows` of `columns` text-or-null values each.
+    /// Insert rows in one multi-row statement: `rows` of `columns` values each.
     pub(crate) async fn insert_rows(
         &self,
         connection: &mut AnyConnection,
         table_and_columns: &str,
         columns: usize,
-        rows: &[Vec<Option<String>>],
+        rows: &[Vec<Cell>],
     ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -479,7 +488,10 @@ impl Store {
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for row in rows {
             for value in row {
-                query = query.bind(value.clone());
+                query = match value {
+                    Cell::Text(text) => query.bind(text.clone()),
+                    Cell::Integer(number) => query.bind(*number),
+                };
             }
         }
         query.execute(&mut *connection).await?;

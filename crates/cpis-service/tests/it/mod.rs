@@ -1,0 +1,10 @@
+//! Test modules.
+
+mod auth;
+mod cli;
+mod lookup;
+mod ops;
+mod seed;
+mod socket;
+mod support;
+mod upload;

@@ -1,0 +1,194 @@
+//! Operations endpoints, fallbacks, limits, pragmas and the OpenAPI document.
+
+use axum::http::{Method, StatusCode};
+use cpis_domain::{Gender, PlanType};
+use time::Duration;
+
+use super::support::*;
+
+#[tokio::test]
+async fn health_readiness_and_readiness_failure() {
+    let app = TestApp::sqlite().await;
+    let (status, _, body) = app.get("/healthz", None, &[]).await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::OK, br#"{"status":"ok"}"#.as_slice())
+    );
+    let (status, _, _) = app.get("/readyz", None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    app.store.pool().close().await;
+    let (status, _, _) = app.get("/readyz", None, &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // A lookup with the database gone is a 503 OperationOutcome, never an empty Bundle.
+    let (status, body) = app.care_team(&numbers(1)[0], &ed_nurse(), &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(spine_code(&body), "SERVICE_UNAVAILABLE");
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_without_patient_data() {
+    let app = TestApp::sqlite().await;
+    let child = numbers(1).remove(0);
+    let today = app.today();
+    app.person(&child, years_ago(today, 3), Gender::Male).await;
+    app.add_plan(
+        &child,
+        &plan(
+            PlanType::ChildProtectionPlan,
+            today - Duration::days(3),
+            None,
+            "ZL001",
+        ),
+    )
+    .await;
+    app.care_team(&child, &ed_nurse(), &[]).await;
+    app.get(
+        &format!("/personal-demographics/FHIR/R4/Patient/{}", child.as_str()),
+        Some(&ed_nurse()),
+        &[],
+    )
+    .await;
+    let (status, headers, body) = app.get("/metrics", None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/openmetrics-text")
+    );
+    let text = String::from_utf8(body).expect("utf8");
+    for expected in [
+        "# TYPE cpis_http_requests counter",
+        "cpis_http_requests_total{method=\"GET\",route=\"/cpis/FHIR/R4/CareTeam\",status=\"200\"} 1",
+        "route=\"/personal-demographics/FHIR/R4/Patient/{nhs_number}\"",
+        "cpis_http_request_duration_seconds_bucket",
+        "cpis_lookups_total{reason=\"plan_found\"} 1",
+        "cpis_notifications_recorded_total 1",
+        "cpis_verified_token_cache_entries 1",
+        "# EOF",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from\n{text}");
+    }
+    assert!(!text.contains(child.as_str()), "NHS number in metrics");
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_get_operation_outcomes() {
+    let app = TestApp::sqlite().await;
+    let (status, headers, body) = app.get("/nothing/here", None, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["content-type"], "application/fhir+json");
+    assert_eq!(spine_code(&body), "UNSUPPORTED_SERVICE");
+    let (status, _, body) = app
+        .request(
+            Method::DELETE,
+            &care_team_uri("9990000018"),
+            Some(&ed_nurse()),
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(spine_code(&body), "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn slow_requests_end_in_a_timeout_outcome() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("slow.db").display());
+    let limits = cpis_service::api::Limits {
+        request_timeout: std::time::Duration::from_nanos(1),
+        ..Default::default()
+    };
+    let app = TestApp::with_url(url, Some(dir), limits).await;
+    let (status, body) = app.care_team(&numbers(1)[0], &ed_nurse(), &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(spine_code(&body), "TIMEOUT");
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_full_synchronous() {
+    let app = TestApp::sqlite().await;
+    assert_eq!(
+        app.store
+            .sqlite_pragma("journal_mode")
+            .await
+            .expect("pragma"),
+        "wal"
+    );
+    // FULL is 2.
+    assert_eq!(
+        app.store
+            .sqlite_pragma("synchronous")
+            .await
+            .expect("pragma"),
+        "2"
+    );
+    assert_eq!(
+        app.store
+            .sqlite_pragma("foreign_keys")
+            .await
+            .expect("pragma"),
+        "1"
+    );
+}
+
+#[tokio::test]
+async fn postgres_migrations_are_versioned_and_rerunnable() {
+    let url = fresh_postgres_url().await;
+    let first = cpis_service::store::Store::connect(&url, 2)
+        .await
+        .expect("first");
+    assert_eq!(first.backend(), cpis_service::store::Backend::Postgres);
+    // A second replica on the same database: migrations are already applied.
+    let second = cpis_service::store::Store::connect(&url, 2)
+        .await
+        .expect("second");
+    second.ping().await.expect("ping");
+    let applied: i64 = sqlx::Row::try_get(
+        &sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(second.pool())
+            .await
+            .expect("count"),
+        0,
+    )
+    .expect("count");
+    assert_eq!(applied, cpis_service::store::MIGRATOR.iter().count() as i64);
+}
+
+#[tokio::test]
+async fn openapi_document_is_served_and_names_every_route() {
+    let app = TestApp::sqlite().await;
+    let (status, _, body) = app.get("/openapi.json", None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let document: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert!(
+        document["openapi"]
+            .as_str()
+            .expect("version")
+            .starts_with("3.")
+    );
+    let paths = document["paths"].as_object().expect("paths");
+    for (path, method) in [
+        ("/cpis/FHIR/R4/CareTeam", "get"),
+        ("/cpis/FHIR/R4/AuditEvent", "get"),
+        ("/personal-demographics/FHIR/R4/Patient/{nhs_number}", "get"),
+        ("/la/FHIR/R4", "post"),
+        ("/la/csv", "post"),
+        ("/la/FHIR/R4/AuditEvent", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|item| item.get(method)).is_some(),
+            "{method} {path} missing"
+        );
+    }
+    assert_eq!(
+        paths.len(),
+        10,
+        "document lists a path the service does not serve"
+    );
+}
