@@ -6,6 +6,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod postgres;
 mod setup;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -14,7 +15,8 @@ commands:
   setup     install what the project needs (Debian packages when root, npm packages, test tools)
   demo      build and start the app
   test      format check, clippy, Rust tests, UI lint and unit tests, end-to-end tests
-  codegen   regenerate ui/src/backend/bindings.ts from the IPC types";
+  codegen   regenerate ui/src/backend/bindings.ts from the IPC types
+  postgres  start the throwaway PostgreSQL server the tests use and print its URL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("test") => test(),
         Some("codegen") => codegen(),
+        Some("postgres") => postgres::ensure_postgres().map(|url| println!("{url}")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -125,9 +128,11 @@ fn test() -> Result<()> {
             "warnings",
         ],
     )?;
+    // Storage tests run on SQLite and on a real PostgreSQL server started here.
+    let postgres_url = postgres::ensure_postgres()?;
     in_test_session(
         &["cargo", "test", "--workspace", "--exclude", "cpis-e2e"],
-        &[],
+        &[("CPIS_TEST_DATABASE_URL_POSTGRES", &postgres_url)],
     )?;
     let app = build_app()?;
     end_to_end(&app)?;

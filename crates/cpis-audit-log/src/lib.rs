@@ -1,0 +1,385 @@
+//! The central audit log (modelled on the national Patient Audit Record Service).
+//!
+//! - **Idempotent ingest:** a `batch` Bundle of AuditEvents is stored in one transaction,
+//!   committed before the answer; an event id seen before is answered `200 OK` and stored
+//!   nothing twice, so client retries after a lost acknowledgement give exactly one copy.
+//! - **Never silently accepting a broken chain:** each device's sequence numbers and hash chain
+//!   are checked as events arrive; a gap, a break, a re-used sequence number or a record whose
+//!   hash does not match its fields is stored as a finding, and the event is still kept (audit
+//!   data is never dropped). `verify` re-checks everything from the stored events.
+//! - **Search** for the named nurse review: the views at one organisation in a time window.
+//! - **Export** as NDJSON.
+//!
+//! Storage is an `AnyPool` shared with the reference service (SQLite or PostgreSQL). The
+//! tables are this crate's own (`audit_log_*`), created idempotently.
+
+use std::io::Write;
+
+use cpis_audit::QueuedRecord;
+use cpis_audit::chain::GENESIS_HASH;
+use cpis_audit::wire::{parse_batch, to_audit_event, to_batch_response};
+use serde_json::{Value, json};
+use sqlx::{AnyPool, Row};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The most events one batch may hold.
+pub const MAX_BATCH_ENTRIES: usize = 5_000;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS audit_log_events (
+        event_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        sequence BIGINT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        occurred_at_micros BIGINT NOT NULL,
+        received_at TEXT NOT NULL,
+        organisation_ods TEXT NOT NULL,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        record_hash TEXT NOT NULL,
+        resource TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS audit_log_events_org_time ON audit_log_events (organisation_ods, occurred_at_micros)",
+    "CREATE INDEX IF NOT EXISTS audit_log_events_device ON audit_log_events (device_id, sequence)",
+    "CREATE TABLE IF NOT EXISTS audit_log_devices (
+        device_id TEXT PRIMARY KEY,
+        last_sequence BIGINT NOT NULL,
+        last_hash TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS audit_log_findings (
+        finding_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        sequence BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        found_at TEXT NOT NULL
+    )",
+];
+
+/// Which SQL dialect the pool speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Errors. Messages carry no patient data.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditLogError {
+    /// The body is not a `batch` Bundle (whole request refused, nothing stored).
+    #[error("the request is not a valid batch Bundle of AuditEvent: {0}")]
+    BadBundle(String),
+    /// Too many entries.
+    #[error("a batch may hold at most {MAX_BATCH_ENTRIES} entries")]
+    TooLarge,
+    /// The database failed; nothing was committed.
+    #[error("the audit log could not be stored")]
+    Database(#[from] sqlx::Error),
+    /// Writing the export failed.
+    #[error("the export could not be written")]
+    Io(#[from] std::io::Error),
+}
+
+/// A chain finding recorded at ingest or found by [`AuditLog::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The device.
+    pub device_id: String,
+    /// The sequence number of the event that showed it.
+    pub sequence: i64,
+    /// `gap`, `break`, `sequence_reused` or `hash_mismatch`.
+    pub kind: String,
+}
+
+/// Per-device result of [`AuditLog::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceReport {
+    /// The device.
+    pub device_id: String,
+    /// Events stored.
+    pub count: u64,
+    /// Missing sequence numbers (first missing, count of missing).
+    pub gaps: Vec<(i64, i64)>,
+    /// Sequence numbers where the chain is broken.
+    pub breaks: Vec<i64>,
+}
+
+impl DeviceReport {
+    /// Whether anything is wrong.
+    pub fn is_clean(&self) -> bool {
+        self.gaps.is_empty() && self.breaks.is_empty()
+    }
+}
+
+/// The central audit log over a shared pool.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+fn now_text() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn micros(time: OffsetDateTime) -> i64 {
+    i64::try_from(time.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl AuditLog {
+    /// Use `pool`, creating the audit log's tables if they are not there.
+    pub async fn new(pool: AnyPool, dialect: Dialect) -> Result<AuditLog, AuditLogError> {
+        for statement in SCHEMA {
+            sqlx::query(*statement).execute(&pool).await?;
+        }
+        Ok(AuditLog { pool, dialect })
+    }
+
+    /// Store a `batch` Bundle and return the `batch-response` Bundle, one status per entry:
+    /// `201 Created`, `200 OK` (already held), or `422 Unprocessable Entity` (invalid; not
+    /// stored). Everything is committed before this returns.
+    pub async fn ingest(&self, body: &[u8]) -> Result<Value, AuditLogError> {
+        let entries =
+            parse_batch(body).map_err(|error| AuditLogError::BadBundle(error.to_string()))?;
+        if entries.len() > MAX_BATCH_ENTRIES {
+            return Err(AuditLogError::TooLarge);
+        }
+        let mut transaction = self.pool.begin().await?;
+        let mut statuses = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let record = match entry {
+                Ok(record) => record,
+                Err(_) => {
+                    statuses.push("422 Unprocessable Entity".to_string());
+                    continue;
+                }
+            };
+            let event_id = record.event_id.to_string();
+            let seen = sqlx::query("SELECT 1 FROM audit_log_events WHERE event_id = $1")
+                .bind(&event_id)
+                .fetch_optional(&mut *transaction)
+                .await?;
+            if seen.is_some() {
+                statuses.push("200 OK".to_string());
+                continue;
+            }
+            let findings = self.check_chain(&mut transaction, &record).await?;
+            let resource = to_audit_event(&record).to_string();
+            sqlx::query(
+                "INSERT INTO audit_log_events (event_id, device_id, sequence, occurred_at, occurred_at_micros, received_at, organisation_ods, action, outcome, previous_hash, record_hash, resource)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&event_id)
+            .bind(record.device_id.to_string())
+            .bind(to_i64(record.sequence))
+            .bind(record.occurred_at.format(&Rfc3339).unwrap_or_default())
+            .bind(micros(record.occurred_at))
+            .bind(now_text())
+            .bind(&record.organisation_ods)
+            .bind(record.action.code())
+            .bind(&record.outcome)
+            .bind(&record.previous_hash)
+            .bind(&record.record_hash)
+            .bind(resource)
+            .execute(&mut *transaction)
+            .await?;
+            for kind in findings {
+                sqlx::query(
+                    "INSERT INTO audit_log_findings (finding_id, device_id, sequence, kind, event_id, found_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(record.device_id.to_string())
+                .bind(to_i64(record.sequence))
+                .bind(kind)
+                .bind(&event_id)
+                .bind(now_text())
+                .execute(&mut *transaction)
+                .await?;
+            }
+            statuses.push("201 Created".to_string());
+        }
+        transaction.commit().await?;
+        Ok(to_batch_response(&statuses))
+    }
+
+    /// Compare an arriving event with its device's chain head, move the head on, and say
+    /// what is wrong.
+    async fn check_chain(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+        record: &QueuedRecord,
+    ) -> Result<Vec<&'static str>, AuditLogError> {
+        let device_id = record.device_id.to_string();
+        // PostgreSQL: lock the head row so replicas ingesting the same device take turns.
+        // SQLite: the write transaction already serialises writers.
+        let head_query = match self.dialect {
+            Dialect::Postgres => {
+                "SELECT last_sequence, last_hash FROM audit_log_devices WHERE device_id = $1 FOR UPDATE"
+            }
+            Dialect::Sqlite => {
+                "SELECT last_sequence, last_hash FROM audit_log_devices WHERE device_id = $1"
+            }
+        };
+        let head = sqlx::query(head_query)
+            .bind(&device_id)
+            .fetch_optional(&mut **transaction)
+            .await?;
+        let (last_sequence, last_hash) = match head {
+            Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
+            None => (0, GENESIS_HASH.to_string()),
+        };
+        let sequence = to_i64(record.sequence);
+        let mut findings = Vec::new();
+        if record.recompute_hash() != record.record_hash {
+            findings.push("hash_mismatch");
+        }
+        if sequence <= last_sequence {
+            findings.push("sequence_reused");
+        } else {
+            if sequence > last_sequence + 1 {
+                findings.push("gap");
+            } else if record.previous_hash != last_hash {
+                findings.push("break");
+            }
+            let upsert = "INSERT INTO audit_log_devices (device_id, last_sequence, last_hash) VALUES ($1, $2, $3)
+                 ON CONFLICT (device_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_hash = excluded.last_hash";
+            sqlx::query(upsert)
+                .bind(&device_id)
+                .bind(sequence)
+                .bind(&record.record_hash)
+                .execute(&mut **transaction)
+                .await?;
+        }
+        Ok(findings)
+    }
+
+    /// The views at `organisation_ods` between `from` and `to`, newest first, as a searchset
+    /// Bundle (for the safeguarding lead's review).
+    pub async fn search(
+        &self,
+        organisation_ods: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Value, AuditLogError> {
+        let rows = sqlx::query(
+            "SELECT resource FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 ORDER BY occurred_at_micros DESC LIMIT $4",
+        )
+        .bind(organisation_ods)
+        .bind(micros(from))
+        .bind(micros(to))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let text: String = row.try_get(0)?;
+            if let Ok(resource) = serde_json::from_str::<Value>(&text) {
+                entries.push(json!({ "resource": resource, "search": { "mode": "match" } }));
+            }
+        }
+        Ok(json!({
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": entries.len(),
+            "entry": entries
+        }))
+    }
+
+    /// The findings recorded at ingest.
+    pub async fn findings(&self) -> Result<Vec<Finding>, AuditLogError> {
+        let rows = sqlx::query(
+            "SELECT device_id, sequence, kind FROM audit_log_findings ORDER BY device_id, sequence, kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Finding {
+                    device_id: row.try_get(0)?,
+                    sequence: row.try_get(1)?,
+                    kind: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Write every stored event as one line of JSON, in device and sequence order.
+    pub async fn export_ndjson(&self, out: &mut impl Write) -> Result<u64, AuditLogError> {
+        let rows = sqlx::query(
+            "SELECT resource FROM audit_log_events ORDER BY device_id, sequence, event_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut count = 0;
+        for row in rows {
+            let text: String = row.try_get(0)?;
+            writeln!(out, "{text}")?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Re-check every device's chain from the stored events: sequence numbers from 1 with no
+    /// gap, each hash matching its fields, each previous hash matching the event before.
+    pub async fn verify(&self) -> Result<Vec<DeviceReport>, AuditLogError> {
+        let rows = sqlx::query(
+            "SELECT device_id, resource FROM audit_log_events ORDER BY device_id, sequence, event_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut reports: Vec<DeviceReport> = Vec::new();
+        let mut previous: Option<(i64, String)> = None;
+        for row in rows {
+            let device_id: String = row.try_get(0)?;
+            let text: String = row.try_get(1)?;
+            if reports
+                .last()
+                .is_none_or(|report| report.device_id != device_id)
+            {
+                reports.push(DeviceReport {
+                    device_id: device_id.clone(),
+                    count: 0,
+                    gaps: Vec::new(),
+                    breaks: Vec::new(),
+                });
+                previous = None;
+            }
+            let Some(report) = reports.last_mut() else {
+                continue;
+            };
+            report.count += 1;
+            let record = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|value| cpis_audit::wire::from_audit_event(&value).ok());
+            let Some(record) = record else {
+                report.breaks.push(-1);
+                continue;
+            };
+            let sequence = to_i64(record.sequence);
+            let (expected, expected_hash) = match &previous {
+                Some((last, hash)) => (last + 1, hash.clone()),
+                None => (1, GENESIS_HASH.to_string()),
+            };
+            if sequence > expected {
+                report.gaps.push((expected, sequence - expected));
+            }
+            let links = sequence != expected || record.previous_hash == expected_hash;
+            if sequence < expected || !links || record.recompute_hash() != record.record_hash {
+                report.breaks.push(sequence);
+            }
+            previous = Some((sequence, record.record_hash.clone()));
+        }
+        Ok(reports)
+    }
+}

@@ -1,0 +1,481 @@
+//! The audit promise, end to end: the real local queue, the real sync client over HTTP, and
+//! the real central log on SQLite and PostgreSQL. Nothing lost through kills, outages and
+//! lost acknowledgements; nothing doubled; tampering and gaps found; poison quarantined.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use cpis_audit::sync::{HttpAuditTransport, SyncError, sync_until_empty};
+use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
+use cpis_audit_log::{AuditLog, Dialect};
+use cpis_domain::NhsNumber;
+use sqlx::any::AnyPoolOptions;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const POSTGRES_ENV: &str = "CPIS_TEST_DATABASE_URL_POSTGRES";
+
+fn entry() -> NewAuditEntry {
+    NewAuditEntry {
+        occurred_at: OffsetDateTime::now_utc(),
+        action: AuditAction::View,
+        user_id: "test-user-ed-nurse".into(),
+        user_name: "Robin Testnurse".into(),
+        role_profile_id: "999000000101".into(),
+        role_code: "R8001".into(),
+        role_name: "Nurse".into(),
+        organisation_ods: "Z9T01".into(),
+        organisation_name: "Testshire General Hospital".into(),
+        patient_nhs_number: NhsNumber::parse("9990000018").expect("valid"),
+        outcome: "plan_found".into(),
+        trace_id: Uuid::new_v4(),
+        unscheduled: true,
+        detail: String::new(),
+    }
+}
+
+async fn sqlite_log(dir: &std::path::Path) -> AuditLog {
+    sqlx::any::install_default_drivers();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("central.sqlite3").display()
+    );
+    let pool = AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                for pragma in [
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = FULL",
+                    "PRAGMA busy_timeout = 10000",
+                ] {
+                    connection.execute(pragma).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .expect("sqlite pool");
+    AuditLog::new(pool, Dialect::Sqlite)
+        .await
+        .expect("audit log")
+}
+
+/// A fresh database on the test PostgreSQL server, so tests do not see each other's events.
+async fn postgres_log() -> AuditLog {
+    sqlx::any::install_default_drivers();
+    let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+        panic!("{POSTGRES_ENV} is not set: run the tests with `cargo xtask test`, which starts PostgreSQL")
+    });
+    let admin = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("postgres");
+    let name = format!("audit_log_{}", Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    let base = url.rsplit_once('/').map(|(base, _)| base).expect("url");
+    let pool = AnyPoolOptions::new()
+        .max_connections(4)
+        .connect(&format!("{base}/{name}"))
+        .await
+        .expect("postgres db");
+    AuditLog::new(pool, Dialect::Postgres)
+        .await
+        .expect("audit log")
+}
+
+/// The central log served over a real socket. `drop_acks` makes the server commit a batch and
+/// then never answer (the client times out): a lost acknowledgement.
+struct Server {
+    address: SocketAddr,
+    drop_acks: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn ingest(
+    State((log, drop_acks)): State<(AuditLog, Arc<AtomicBool>)>,
+    body: Bytes,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), StatusCode> {
+    let response = log.ingest(&body).await.map_err(|error| match error {
+        cpis_audit_log::AuditLogError::BadBundle(_) | cpis_audit_log::AuditLogError::TooLarge => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    })?;
+    if drop_acks.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
+        response.to_string(),
+    ))
+}
+
+async fn serve(log: AuditLog, address: Option<SocketAddr>) -> Server {
+    let drop_acks = Arc::new(AtomicBool::new(false));
+    let app = Router::new()
+        .route("/audit/FHIR/R4", post(ingest))
+        .with_state((log, Arc::clone(&drop_acks)));
+    let listener = tokio::net::TcpListener::bind(address.unwrap_or(([127, 0, 0, 1], 0).into()))
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Server {
+        address,
+        drop_acks,
+        task,
+    }
+}
+
+fn transport(address: SocketAddr) -> HttpAuditTransport {
+    HttpAuditTransport::new(
+        format!("http://{address}/audit/FHIR/R4")
+            .parse()
+            .expect("url"),
+        Arc::new(|| Some("test-token-not-checked-by-this-test-server".to_string())),
+        Duration::from_millis(1500),
+    )
+    .expect("transport")
+}
+
+fn new_queue() -> (tempfile::TempDir, Arc<AuditQueue>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = Arc::new(AuditQueue::open(dir.path()).expect("queue"));
+    (dir, queue)
+}
+
+async fn count_events(log: &AuditLog) -> (u64, BTreeSet<String>) {
+    let mut out = Vec::new();
+    let count = log.export_ndjson(&mut out).await.expect("export");
+    let ids = String::from_utf8(out)
+        .expect("utf8")
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("json")["id"]
+                .as_str()
+                .expect("id")
+                .to_string()
+        })
+        .collect();
+    (count, ids)
+}
+
+async fn lost_acknowledgement_still_gives_one_copy(log: AuditLog) {
+    let server = serve(log.clone(), None).await;
+    let (_dir, queue) = new_queue();
+    for _ in 0..10 {
+        queue.append(&entry()).expect("append");
+    }
+    server.drop_acks.store(true, Ordering::SeqCst);
+    let error = sync_until_empty(&queue, &transport(server.address), 100)
+        .await
+        .expect_err("no acknowledgement");
+    assert!(matches!(error, SyncError::Transport(_)), "{error:?}");
+    assert_eq!(
+        queue.status().expect("status").waiting,
+        10,
+        "nothing marked sent"
+    );
+    assert_eq!(
+        count_events(&log).await.0,
+        10,
+        "the server committed the batch"
+    );
+    server.drop_acks.store(false, Ordering::SeqCst);
+    let report = sync_until_empty(&queue, &transport(server.address), 100)
+        .await
+        .expect("resend");
+    assert_eq!(report.sent, 10);
+    assert_eq!(
+        count_events(&log).await.0,
+        10,
+        "the resend stored nothing twice"
+    );
+    assert!(log.findings().await.expect("findings").is_empty());
+    let reports = log.verify().await.expect("verify");
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].is_clean(), "{:?}", reports[0]);
+    server.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_acknowledgement_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    lost_acknowledgement_still_gives_one_copy(sqlite_log(dir.path()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_acknowledgement_postgres() {
+    lost_acknowledgement_still_gives_one_copy(postgres_log().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_outage_piles_up_then_drains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = sqlite_log(dir.path()).await;
+    let server = serve(log.clone(), None).await;
+    let address = server.address;
+    server.task.abort();
+    let _ = server.task.await;
+    let (_queue_dir, queue) = new_queue();
+    for round in 0..5 {
+        for _ in 0..200 {
+            queue.append(&entry()).expect("append");
+        }
+        let error = sync_until_empty(&queue, &transport(address), 500)
+            .await
+            .expect_err("server down");
+        assert!(matches!(error, SyncError::Transport(_)));
+        assert_eq!(queue.status().expect("status").waiting, (round + 1) * 200);
+    }
+    let server = serve(log.clone(), Some(address)).await;
+    let report = sync_until_empty(&queue, &transport(server.address), 500)
+        .await
+        .expect("drain");
+    assert_eq!(report.sent, 1000);
+    assert_eq!(queue.status().expect("status").waiting, 0);
+    assert_eq!(count_events(&log).await.0, 1000);
+    assert!(log.verify().await.expect("verify")[0].is_clean());
+    server.task.abort();
+}
+
+async fn tampering_is_detected(log: AuditLog) {
+    let server = serve(log.clone(), None).await;
+    let (_dir, queue) = new_queue();
+    for _ in 0..6 {
+        queue.append(&entry()).expect("append");
+    }
+    let raw = rusqlite_connection(queue.path());
+    raw.execute("DELETE FROM records WHERE sequence = 2", [])
+        .expect("delete");
+    raw.execute(
+        "UPDATE records SET outcome = 'no_plan' WHERE sequence = 4",
+        [],
+    )
+    .expect("edit");
+    sync_until_empty(&queue, &transport(server.address), 100)
+        .await
+        .expect("sync");
+    let kinds: Vec<(i64, String)> = log
+        .findings()
+        .await
+        .expect("findings")
+        .into_iter()
+        .map(|finding| (finding.sequence, finding.kind))
+        .collect();
+    assert!(kinds.contains(&(3, "gap".to_string())), "{kinds:?}");
+    assert!(
+        kinds.contains(&(4, "hash_mismatch".to_string())),
+        "{kinds:?}"
+    );
+    let report = &log.verify().await.expect("verify")[0];
+    assert_eq!(report.gaps, vec![(2, 1)]);
+    assert!(report.breaks.contains(&4), "{report:?}");
+    server.task.abort();
+}
+
+/// Open the queue file with SQLite directly, to tamper with it as an attacker would.
+fn rusqlite_connection(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("open raw")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tampering_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    tampering_is_detected(sqlite_log(dir.path()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tampering_postgres() {
+    tampering_is_detected(postgres_log().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_poison_record_is_quarantined_and_the_rest_arrive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = sqlite_log(dir.path()).await;
+    let server = serve(log.clone(), None).await;
+    let (_queue_dir, queue) = new_queue();
+    for _ in 0..5 {
+        queue.append(&entry()).expect("append");
+    }
+    // A row the central log cannot accept: an NHS number that fails its check digit.
+    rusqlite_connection(queue.path())
+        .execute(
+            "UPDATE records SET patient_nhs_number = '9990000019' WHERE sequence = 3",
+            [],
+        )
+        .expect("poison");
+    let report = sync_until_empty(&queue, &transport(server.address), 100)
+        .await
+        .expect("sync");
+    assert_eq!((report.sent, report.quarantined), (4, 1));
+    let status = queue.status().expect("status");
+    assert_eq!((status.waiting, status.quarantined), (0, 1));
+    assert_eq!(count_events(&log).await.0, 4);
+    // The missing record shows as a gap at the central log: never silently accepted.
+    assert_eq!(log.verify().await.expect("verify")[0].gaps, vec![(3, 1)]);
+    server.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_search_returns_views_at_one_organisation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = sqlite_log(dir.path()).await;
+    let server = serve(log.clone(), None).await;
+    let (_queue_dir, queue) = new_queue();
+    queue.append(&entry()).expect("append");
+    let mut elsewhere = entry();
+    elsewhere.organisation_ods = "Z9T02".into();
+    queue.append(&elsewhere).expect("append");
+    sync_until_empty(&queue, &transport(server.address), 100)
+        .await
+        .expect("sync");
+    let now = OffsetDateTime::now_utc();
+    let bundle = log
+        .search("Z9T01", now - time::Duration::days(1), now, 100)
+        .await
+        .expect("search");
+    assert_eq!(bundle["total"], 1);
+    assert_eq!(
+        bundle["entry"][0]["resource"]["agent"][0]["who"]["identifier"]["value"],
+        "Z9T01"
+    );
+    let old = log
+        .search(
+            "Z9T01",
+            now - time::Duration::days(30),
+            now - time::Duration::days(2),
+            100,
+        )
+        .await
+        .expect("search");
+    assert_eq!(old["total"], 0);
+    server.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_bundles_are_refused_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = sqlite_log(dir.path()).await;
+    for body in [
+        &b"not json"[..],
+        br#"{"resourceType":"Bundle","type":"transaction"}"#,
+    ] {
+        assert!(matches!(
+            log.ingest(body).await,
+            Err(cpis_audit_log::AuditLogError::BadBundle(_))
+        ));
+    }
+    assert_eq!(count_events(&log).await.0, 0);
+}
+
+/// Child mode for the kill test: append and sync until killed, printing each acknowledged
+/// append's event id.
+async fn append_and_sync_until_killed(dir: &str, address: &str) -> ! {
+    let queue = Arc::new(AuditQueue::open(std::path::Path::new(dir)).expect("child queue"));
+    let transport = transport(address.parse().expect("address"));
+    let mut appended = 0u64;
+    loop {
+        let record = queue.append(&entry()).expect("child append");
+        println!("ack {}", record.event_id);
+        appended += 1;
+        if appended % 3 == 0 {
+            let _ = sync_until_empty(&queue, &transport, 7).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_minus_nine_during_appends_and_sync_loses_and_doubles_nothing() {
+    if let (Ok(dir), Ok(address)) = (
+        std::env::var("CPIS_AUDIT_KILL_DIR"),
+        std::env::var("CPIS_AUDIT_KILL_SERVER"),
+    ) {
+        append_and_sync_until_killed(&dir, &address).await;
+    }
+    use tokio::io::AsyncBufReadExt;
+    let db_dir = tempfile::tempdir().expect("tempdir");
+    let log = sqlite_log(db_dir.path()).await;
+    let server = serve(log.clone(), None).await;
+    let queue_dir = tempfile::tempdir().expect("tempdir");
+    let exe = std::env::current_exe().expect("exe");
+    let mut acknowledged: BTreeSet<String> = BTreeSet::new();
+    let rounds = 200;
+    for round in 0..rounds {
+        let mut child = tokio::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "kill_minus_nine_during_appends_and_sync_loses_and_doubles_nothing",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("CPIS_AUDIT_KILL_DIR", queue_dir.path())
+            .env("CPIS_AUDIT_KILL_SERVER", server.address.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let kill_after = 1 + (round * 13) % 17;
+        let mut seen = 0;
+        while seen < kill_after {
+            match tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+                Ok(Ok(Some(line))) => {
+                    if let Some(id) = line.strip_prefix("ack ") {
+                        acknowledged.insert(id.to_string());
+                        seen += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        child.start_kill().expect("kill -9");
+        while let Ok(Ok(Some(line))) =
+            tokio::time::timeout(Duration::from_secs(5), lines.next_line()).await
+        {
+            if let Some(id) = line.strip_prefix("ack ") {
+                acknowledged.insert(id.to_string());
+            }
+        }
+        let _ = child.wait().await;
+    }
+    // Afterwards the app would start again and drain.
+    let queue = Arc::new(AuditQueue::open(queue_dir.path()).expect("reopen"));
+    assert_eq!(queue.integrity_check().expect("integrity"), "ok");
+    sync_until_empty(&queue, &transport(server.address), 500)
+        .await
+        .expect("final drain");
+    let (count, ids) = count_events(&log).await;
+    assert_eq!(count, ids.len() as u64, "an event was stored twice");
+    let missing: Vec<_> = acknowledged.difference(&ids).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not on the server: {missing:?}"
+    );
+    let reports = log.verify().await.expect("verify");
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].is_clean(), "{:?}", reports[0]);
+    assert!(log.findings().await.expect("findings").is_empty());
+    assert!(acknowledged.len() >= rounds as usize);
+    server.task.abort();
+}
