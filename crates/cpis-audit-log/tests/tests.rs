@@ -397,7 +397,7 @@ async fn append_and_sync_until_killed(dir: &str, address: &str) -> ! {
         let record = queue.append(&entry()).expect("child append");
         println!("ack {}", record.event_id);
         appended += 1;
-        if appended % 3 == 0 {
+        if appended.is_multiple_of(3) {
             let _ = sync_until_empty(&queue, &transport, 7).await;
         }
     }
