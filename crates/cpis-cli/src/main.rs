@@ -140,7 +140,7 @@ async fn run(cli: Cli) -> u8 {
             no_browser,
             login_hint,
         } => login(&config, &store, no_browser, login_hint.as_deref()).await,
-        Command::Logout => logout(&store),
+        Command::Logout => logout(&config, &store).await,
         Command::Whoami { json } => whoami(&store, json),
         Command::Lookup {
             nhs_number,
@@ -231,17 +231,30 @@ async fn login(
     EXIT_DEFINITIVE
 }
 
-fn logout(store: &KeyringTokenStore) -> u8 {
-    match store.clear() {
-        Ok(()) => {
-            println!("Signed out. Your tokens have been removed from this computer's keyring.");
-            EXIT_DEFINITIVE
-        }
-        Err(error) => {
-            eprintln!("cpis: could not remove the tokens: {error}");
-            EXIT_NOT_CHECKED
+/// Sign out: the keyring is cleared first, whatever else happens; then the refresh token is
+/// revoked at the provider (best effort, a few seconds at most).
+async fn logout(config: &Config, store: &KeyringTokenStore) -> u8 {
+    let session = store.load().ok().flatten();
+    if let Err(error) = store.clear() {
+        eprintln!("cpis: could not remove the tokens: {error}");
+        return EXIT_NOT_CHECKED;
+    }
+    println!("Signed out. Your tokens have been removed from this computer's keyring.");
+    if let Some(session) = session {
+        let revoked = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            SignIn::discover(&config.oidc).await?.revoke(&session).await
+        })
+        .await;
+        match revoked {
+            Ok(Ok(true)) => println!("The sign-in was also ended at the identity provider."),
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => eprintln!("cpis: the identity provider was not told: {error}"),
+            Err(_) => {
+                eprintln!("cpis: the identity provider was not told: it did not answer in time")
+            }
         }
     }
+    EXIT_DEFINITIVE
 }
 
 fn access_token_from_env() -> Option<Secret> {

@@ -236,7 +236,14 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     // Sign-out removes the tokens: the next lookup needs sign-in.
     let mut command = cpis(&config, &keyring);
     command.arg("logout");
-    assert_eq!(run(command).await.status.code(), Some(0));
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stdout(&output).contains("also ended at the identity provider"),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
     let (code, json, _) = lookup_json(&config, &keyring, no_plan, &[]).await;
     assert_eq!(code, Some(4));
     assert_eq!(json["outcome"], "could_not_check");

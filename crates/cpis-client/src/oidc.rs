@@ -15,17 +15,18 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
-    CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-    CoreProviderMetadata, CoreRevocableToken, CoreRevocationErrorResponse,
-    CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
+    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AsyncHttpClient, AuthorizationCode, ClientId, CsrfToken,
-    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
+    AdditionalClaims, AdditionalProviderMetadata, AsyncHttpClient, AuthorizationCode, ClientId,
+    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
     HttpResponse, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse,
-    StandardTokenResponse, TokenResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, Scope,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -75,6 +76,31 @@ pub struct NhsClaims {
 }
 
 impl AdditionalClaims for NhsClaims {}
+
+/// Discovery metadata beyond OpenID Connect Discovery: the RFC 7009 revocation endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevocationMetadata {
+    /// Where tokens are revoked, if the provider says.
+    #[serde(default)]
+    pub revocation_endpoint: Option<RevocationUrl>,
+}
+
+impl AdditionalProviderMetadata for RevocationMetadata {}
+
+type NhsProviderMetadata = openidconnect::ProviderMetadata<
+    RevocationMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
 
 type NhsIdTokenFields = IdTokenFields<
     NhsClaims,
@@ -357,6 +383,7 @@ pub struct SignIn {
     client: NhsClient,
     http: ProviderHttp,
     issuer: String,
+    revocation_url: Option<RevocationUrl>,
 }
 
 impl SignIn {
@@ -373,9 +400,10 @@ impl SignIn {
         };
         let issuer_url = IssuerUrl::new(config.issuer.clone())
             .map_err(|_| OidcError::Discovery("the issuer is not a valid URL".to_owned()))?;
-        let metadata = CoreProviderMetadata::discover_async(issuer_url, &http)
+        let metadata = NhsProviderMetadata::discover_async(issuer_url, &http)
             .await
             .map_err(|error| OidcError::Discovery(discovery_message(&error)))?;
+        let revocation_url = metadata.additional_metadata().revocation_endpoint.clone();
         let client = NhsClient::from_provider_metadata(
             metadata,
             ClientId::new(config.client_id.clone()),
@@ -385,6 +413,7 @@ impl SignIn {
             client,
             http,
             issuer: config.issuer.clone(),
+            revocation_url,
         })
     }
 
@@ -524,6 +553,57 @@ impl SignIn {
             );
         }
         Ok(refreshed)
+    }
+
+    /// Revoke the session's refresh token at the provider (RFC 7009), so a copy of it is
+    /// useless after sign-out. Best effort: the caller clears the keyring whatever happens.
+    /// `Ok(false)` when there was nothing to revoke or the provider offers no revocation.
+    pub async fn revoke(&self, session: &Session) -> Result<bool, OidcError> {
+        let (Some(refresh_token), Some(revocation_url)) =
+            (&session.tokens.refresh_token, &self.revocation_url)
+        else {
+            return Ok(false);
+        };
+        // RFC 7009 is one form POST. It is written out here because the `oauth2` crate refuses
+        // a revocation endpoint without TLS, which the loopback development provider is;
+        // plain HTTP is accepted only to a loopback address.
+        let url = revocation_url.url();
+        let loopback = matches!(
+            url.host(),
+            Some(openidconnect::url::Host::Ipv4(address)) if address.is_loopback()
+        ) || matches!(
+            url.host(),
+            Some(openidconnect::url::Host::Ipv6(address)) if address.is_loopback()
+        ) || url.host_str() == Some("localhost");
+        if url.scheme() != "https" && !loopback {
+            return Err(OidcError::TokenRequest(
+                "the revocation endpoint does not use https".to_owned(),
+            ));
+        }
+        let body = openidconnect::url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", refresh_token.expose())
+            .append_pair("token_type_hint", "refresh_token")
+            .append_pair("client_id", self.client.client_id().as_str())
+            .finish();
+        let response = self
+            .http
+            .client
+            .post(url.as_str())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| OidcError::TokenRequest(transport_message(&error)))?;
+        if !response.status().is_success() {
+            return Err(OidcError::TokenRequest(format!(
+                "the provider answered the revocation with status {}",
+                response.status().as_u16()
+            )));
+        }
+        Ok(true)
     }
 
     fn verified_user<N: openidconnect::NonceVerifier>(

@@ -131,6 +131,13 @@ async fn the_full_code_flow_signs_an_ed_nurse_in() {
         session.tokens.access_token.expose()
     );
 
+    // Sign-out revokes the refresh token at the provider: a copy of it no longer works.
+    assert_eq!(sign_in.revoke(&refreshed).await, Ok(true));
+    assert!(matches!(
+        sign_in.refresh(&refreshed).await,
+        Err(OidcError::TokenRequest(_))
+    ));
+
     // Past 12 hours there is no refresh: sign in again.
     let mut old = refreshed.clone();
     old.signed_in_at -= time::Duration::hours(13);
