@@ -36,6 +36,8 @@ export default defineConfig({
     // Vite 8's CSS minifier fails on nhsuk-frontend's stylesheet.
     cssMinify: false,
     sourcemap: false,
+    // Compiling nhsuk-frontend's Sass takes seconds; that is expected, not worth a warning.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   test: {
     environment: 'jsdom',

@@ -1,18 +1,256 @@
-// The app frame renders the lookup page with the NHS header.
-import { render, screen } from '@testing-library/react';
-import { mockIPC } from '@tauri-apps/api/mocks';
-import { describe, expect, it } from 'vitest';
+// The app frame: sign-in, sign-out, the lock screen, roles without permission and the
+// inactivity lock, which clears every piece of patient data at once.
+import { act, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
+import type { SessionView } from './backend';
+import { axeViolations } from './test/axe';
+import {
+  LOCKED,
+  NO_PLAN,
+  RECEPTIONIST,
+  SIGNED_IN,
+  SIGNED_OUT,
+  COULD_NOT_CHECK,
+  planFound,
+} from './test/fixtures';
+import { callsTo, deferred, mockBackend, ipcRejection } from './test/ipc';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('App', () => {
-  it('renders the header, the lookup field and the version', async () => {
-    mockIPC((command) => {
-      if (command === 'app_info') return { version: '9.9.9' };
-      return null;
+  it('shows the start screen with a Sign in button when nobody is signed in', async () => {
+    mockBackend({ session_state: () => SIGNED_OUT });
+    const { container } = render(<App />);
+    const start = await screen.findByTestId('start-screen');
+    expect(within(start).getByRole('heading', { level: 1 })).toHaveTextContent(
+      'Check child protection information',
+    );
+    expect(start).toHaveTextContent('child protection plan or is looked after');
+    expect(screen.getByTestId('sign-in-button')).toHaveAccessibleName('Sign in');
+    expect(screen.queryByRole('textbox', { name: /NHS number/ })).not.toBeInTheDocument();
+    expect(screen.getByTestId('status-user')).toHaveTextContent('Not signed in');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('signs in, waits for the browser, then shows who is signed in', async () => {
+    const answer = deferred<SessionView>();
+    const calls = mockBackend({ session_state: () => SIGNED_OUT, sign_in: () => answer.promise });
+    const { container } = render(<App />);
+    await userEvent.click(await screen.findByTestId('sign-in-button'));
+    const waiting = screen.getByTestId('sign-in-waiting');
+    expect(waiting).toHaveTextContent('Waiting for you to sign in…');
+    expect(within(waiting).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    expect(await axeViolations(container)).toEqual([]);
+    expect(callsTo(calls, 'sign_in')).toHaveLength(1);
+
+    answer.resolve(SIGNED_IN);
+    const account = await screen.findByRole('navigation', { name: 'Your account' });
+    expect(account).toHaveTextContent('Alex Testnurse');
+    expect(account).toHaveTextContent('Registered Nurse');
+    expect(account).toHaveTextContent('Organisation RXX01');
+    expect(within(account).getByRole('button', { name: 'Sign out' })).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: /NHS number/ })).toHaveFocus();
+    expect(screen.getByTestId('status-user')).toHaveTextContent(
+      'Signed in: Alex Testnurse, Registered Nurse',
+    );
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('goes back to the start screen on Cancel and ignores the late sign-in', async () => {
+    const answer = deferred<SessionView>();
+    mockBackend({ session_state: () => SIGNED_OUT, sign_in: () => answer.promise });
+    render(<App />);
+    await userEvent.click(await screen.findByTestId('sign-in-button'));
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.getByTestId('sign-in-button')).toBeInTheDocument();
+    expect(screen.queryByTestId('sign-in-waiting')).not.toBeInTheDocument();
+    answer.resolve(SIGNED_IN);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.getByTestId('start-screen')).toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: /NHS number/ })).not.toBeInTheDocument();
+  });
+
+  it('says clearly when sign-in fails', async () => {
+    mockBackend({
+      session_state: () => SIGNED_OUT,
+      sign_in: () => ipcRejection('sign_in_failed', 'Sign-in was cancelled in the browser.'),
+    });
+    const { container } = render(<App />);
+    await userEvent.click(await screen.findByTestId('sign-in-button'));
+    const error = await screen.findByTestId('sign-in-error');
+    expect(error).toHaveTextContent('Sign-in did not work');
+    expect(error).toHaveTextContent('Sign-in was cancelled in the browser.');
+    expect(screen.getByTestId('sign-in-button')).toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows the lock screen with no patient data and asks to sign in again', async () => {
+    mockBackend({ session_state: () => LOCKED });
+    const { container } = render(<App />);
+    const lockScreen = await screen.findByTestId('lock-screen');
+    expect(lockScreen).toHaveTextContent('Sign in again to continue.');
+    expect(within(lockScreen).getByTestId('sign-in-button')).toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: /NHS number/ })).not.toBeInTheDocument();
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('tells a user whose role cannot look up why, and shows no lookup field', async () => {
+    mockBackend({ session_state: () => ({ state: 'signed_in', user: RECEPTIONIST }) });
+    const { container } = render(<App />);
+    const page = await screen.findByTestId('no-permission');
+    expect(page).toHaveTextContent('You cannot check child protection information');
+    expect(page).toHaveTextContent('Your selected role does not allow child protection lookups.');
+    expect(page).toHaveTextContent('You are signed in as Receptionist.');
+    expect(screen.queryByRole('textbox', { name: /NHS number/ })).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('signs out, clearing the patient at once, before Rust answers', async () => {
+    const answer = deferred<SessionView>();
+    const calls = mockBackend({ lookup: () => planFound(), sign_out: () => answer.promise });
+    render(<App />);
+    const field = await screen.findByRole('textbox', { name: /NHS number/ });
+    await userEvent.type(field, '9990000018{Enter}');
+    await screen.findByTestId('result-plan-found');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(screen.getByTestId('start-screen')).toBeInTheDocument();
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent('TESTCHILD');
+    expect(callsTo(calls, 'sign_out')).toHaveLength(1);
+    answer.resolve(SIGNED_OUT);
+    await waitFor(() => {
+      expect(screen.getByTestId('start-screen')).toBeInTheDocument();
+    });
+  });
+
+  it('says so when signing out fails', async () => {
+    mockBackend({ sign_out: () => ipcRejection('keyring', 'x') });
+    render(<App />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByTestId('start-notice')).toHaveTextContent(
+      'Signing out did not finish.',
+    );
+  });
+
+  it('starts signed out with a notice when the session cannot be read', async () => {
+    mockBackend({ session_state: () => ipcRejection('internal', 'x') });
+    render(<App />);
+    expect(await screen.findByTestId('start-notice')).toHaveTextContent(
+      'The app could not tell if you are signed in.',
+    );
+    expect(screen.getByTestId('sign-in-button')).toBeInTheDocument();
+  });
+
+  it('shows the start screen when a lookup finds the session has ended', async () => {
+    let session: SessionView = SIGNED_IN;
+    mockBackend({
+      session_state: () => session,
+      lookup: () => {
+        session = SIGNED_OUT;
+        return {
+          ...COULD_NOT_CHECK,
+          view: { ...COULD_NOT_CHECK.view, reason_code: 'sign_in_required', reason: 'You need to sign in again.' },
+        };
+      },
     });
     render(<App />);
-    expect(screen.getByRole('heading', { name: 'Check child protection information' })).toBeInTheDocument();
-    expect(screen.getByLabelText(/NHS number/)).toHaveFocus();
-    expect(await screen.findByText(/version 9\.9\.9/)).toBeInTheDocument();
+    const field = await screen.findByRole('textbox', { name: /NHS number/ });
+    await userEvent.type(field, '9990000018{Enter}');
+    expect(await screen.findByTestId('start-screen')).toBeInTheDocument();
+  });
+
+  it('refreshes the status bar after a lookup', async () => {
+    const calls = mockBackend({ lookup: () => NO_PLAN });
+    render(<App />);
+    const field = await screen.findByRole('textbox', { name: /NHS number/ });
+    await waitFor(() => {
+      expect(callsTo(calls, 'status').length).toBeGreaterThan(0);
+    });
+    const before = callsTo(calls, 'status').length;
+    await userEvent.type(field, '9990000018{Enter}');
+    await screen.findByTestId('result-no-plan');
+    await waitFor(() => {
+      expect(callsTo(calls, 'status').length).toBeGreaterThan(before);
+    });
+  });
+});
+
+describe('inactivity lock', () => {
+  async function signedInWithPlan(lockAnswer: Promise<SessionView>) {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime.bind(vi) });
+    const calls = mockBackend({
+      ui_settings: () => ({ lock_minutes: 2 }),
+      lookup: () => planFound(),
+      lock: () => lockAnswer,
+    });
+    render(<App />);
+    const field = await screen.findByRole('textbox', { name: /NHS number/ });
+    await waitFor(() => {
+      expect(callsTo(calls, 'ui_settings')).toHaveLength(1);
+    });
+    await user.type(field, '9990000018{Enter}');
+    await screen.findByTestId('result-plan-found');
+    return { calls, user };
+  }
+
+  it('locks after the configured minutes and clears patient data before Rust answers', async () => {
+    const answer = deferred<SessionView>();
+    const { calls } = await signedInWithPlan(answer.promise);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(2 * 60_000 + 100);
+    });
+    expect(callsTo(calls, 'lock')).toHaveLength(1);
+    // Rust has not answered yet, and the patient is already gone.
+    const lockScreen = screen.getByTestId('lock-screen');
+    expect(lockScreen).toBeInTheDocument();
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: /NHS number/ })).not.toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent('TESTCHILD');
+    expect(document.body).not.toHaveTextContent('999 000 0018');
+    expect(document.body).not.toHaveTextContent('Northshire');
+    expect(screen.queryByRole('navigation', { name: 'Your account' })).not.toBeInTheDocument();
+    answer.resolve(LOCKED);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    expect(screen.getByTestId('lock-screen')).toBeInTheDocument();
+    expect(await axeViolations(document.body)).toEqual([]);
+  });
+
+  it('does not lock while the user is active', async () => {
+    const { calls, user } = await signedInWithPlan(Promise.resolve(LOCKED));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(90_000);
+    });
+    await user.keyboard('{Shift}');
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(90_000);
+    });
+    expect(callsTo(calls, 'lock')).toHaveLength(0);
+    expect(screen.getByTestId('result-plan-found')).toBeInTheDocument();
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(31_000);
+    });
+    expect(callsTo(calls, 'lock')).toHaveLength(1);
+    expect(screen.getByTestId('lock-screen')).toBeInTheDocument();
+  });
+
+  it('signs in again from the lock screen to an empty lookup page', async () => {
+    const { user } = await signedInWithPlan(Promise.resolve(LOCKED));
+    mockBackend({ sign_in: () => SIGNED_IN, session_state: () => LOCKED });
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(2 * 60_000 + 100);
+    });
+    await user.click(screen.getByTestId('sign-in-button'));
+    const field = await screen.findByRole('textbox', { name: /NHS number/ });
+    expect(field).toHaveValue('');
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
   });
 });

@@ -1,20 +1,189 @@
-// The app frame: NHS header, the lookup page, and the status bar.
-import { Container, Header } from 'nhsuk-react-components';
+// The app frame: NHS header, the screen for the session (start, locked, no permission or lookup),
+// the status bar, and the inactivity lock. Patient data lives only inside the lookup page, which
+// is unmounted the moment the app locks or signs out.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Container, SkipLink } from 'nhsuk-react-components';
+import {
+  lock,
+  sessionState,
+  signOut,
+  uiSettings,
+  type SessionView,
+  type UserView,
+} from './backend';
+import { AppHeader } from './components/AppHeader';
+import { StatusBar } from './components/StatusBar';
+import { LockScreen } from './pages/LockScreen';
 import { LookupPage } from './pages/LookupPage';
-import { StatusBar } from './StatusBar';
+import { NoPermissionPage } from './pages/NoPermissionPage';
+import { StartPage } from './pages/StartPage';
+import { useInactivityLock } from './session/useInactivityLock';
+
+export const DEFAULT_LOCK_MINUTES = 15;
 
 export function App() {
+  // null until Rust says whether anyone is signed in.
+  const [session, setSession] = useState<SessionView | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [lockMinutes, setLockMinutes] = useState(DEFAULT_LOCK_MINUTES);
+  // A new value gives the lookup page a fresh, empty state.
+  const [screenEpoch, setScreenEpoch] = useState(0);
+  const [statusKey, setStatusKey] = useState(0);
+  // Each change of session gets a number; a late answer for an earlier change is ignored.
+  const sessionChange = useRef(0);
+
+  useEffect(() => {
+    const mine = ++sessionChange.current;
+    sessionState()
+      .then((next) => {
+        if (mine === sessionChange.current) setSession(next);
+      })
+      .catch(() => {
+        if (mine !== sessionChange.current) return;
+        setSession({ state: 'signed_out' });
+        setNotice('The app could not tell if you are signed in. Sign in to continue.');
+      });
+  }, []);
+
+  const signedIn = session?.state === 'signed_in';
+  useEffect(() => {
+    if (!signedIn) return;
+    let live = true;
+    uiSettings()
+      .then((settings) => {
+        if (live) setLockMinutes(settings.lock_minutes);
+      })
+      .catch(() => {
+        // Keep the default: the app still locks.
+      });
+    return () => {
+      live = false;
+    };
+  }, [signedIn]);
+
+  /** Show `next` now, dropping all patient data, then let Rust confirm. */
+  const changeSession = useCallback(
+    (next: SessionView, confirm: (() => Promise<SessionView>) | null, failure: string | null) => {
+      const mine = ++sessionChange.current;
+      setScreenEpoch((epoch) => epoch + 1);
+      setSession(next);
+      if (confirm === null) return;
+      confirm()
+        .then((confirmed) => {
+          // Never let Rust's answer to a lock or sign-out show a signed-in screen.
+          if (mine === sessionChange.current && confirmed.state !== 'signed_in') {
+            setSession(confirmed);
+          }
+        })
+        .catch(() => {
+          if (mine === sessionChange.current && failure !== null) setNotice(failure);
+        });
+    },
+    [],
+  );
+
+  const onLock = useCallback(() => {
+    changeSession({ state: 'locked' }, lock, null);
+  }, [changeSession]);
+
+  const onSignOut = useCallback(() => {
+    setNotice(null);
+    changeSession(
+      { state: 'signed_out' },
+      signOut,
+      'Signing out did not finish. Close the app to make sure you are signed out.',
+    );
+  }, [changeSession]);
+
+  const onSignedIn = useCallback(
+    (next: Extract<SessionView, { state: 'signed_in' }>) => {
+      setNotice(null);
+      changeSession(next, null, null);
+      setStatusKey((key) => key + 1);
+    },
+    [changeSession],
+  );
+
+  const onSignInRequired = useCallback(() => {
+    const mine = sessionChange.current;
+    sessionState()
+      .then((next) => {
+        if (mine === sessionChange.current && next.state !== 'signed_in') {
+          changeSession(next, null, null);
+        }
+      })
+      .catch(() => undefined);
+  }, [changeSession]);
+
+  const onLookupFinished = useCallback(() => {
+    setStatusKey((key) => key + 1);
+  }, []);
+
+  useInactivityLock(signedIn, lockMinutes, onLock);
+
+  const user: UserView | null = session?.state === 'signed_in' ? session.user : null;
+
   return (
     <>
-      <Header service={{ text: 'CP-IS Viewer' }} />
+      <SkipLink />
+      <AppHeader user={user} onSignOut={onSignOut} />
       <Container>
         <main className="nhsuk-main-wrapper" id="maincontent">
-          <LookupPage />
+          <Screen
+            session={session}
+            notice={notice}
+            screenEpoch={screenEpoch}
+            onSignedIn={onSignedIn}
+            onLookupFinished={onLookupFinished}
+            onSignInRequired={onSignInRequired}
+          />
         </main>
       </Container>
       <Container>
-        <StatusBar />
+        <StatusBar user={user} refreshKey={statusKey} />
       </Container>
     </>
   );
+}
+
+interface ScreenProps {
+  session: SessionView | null;
+  notice: string | null;
+  screenEpoch: number;
+  onSignedIn: (session: Extract<SessionView, { state: 'signed_in' }>) => void;
+  onLookupFinished: () => void;
+  onSignInRequired: () => void;
+}
+
+function Screen({
+  session,
+  notice,
+  screenEpoch,
+  onSignedIn,
+  onLookupFinished,
+  onSignInRequired,
+}: ScreenProps) {
+  if (session === null) {
+    return (
+      <p className="nhsuk-body" data-testid="starting">
+        Starting…
+      </p>
+    );
+  }
+  switch (session.state) {
+    case 'signed_out':
+      return <StartPage key={screenEpoch} onSignedIn={onSignedIn} notice={notice} />;
+    case 'locked':
+      return <LockScreen key={screenEpoch} onSignedIn={onSignedIn} />;
+    case 'signed_in':
+      if (!session.user.can_look_up) return <NoPermissionPage user={session.user} />;
+      return (
+        <LookupPage
+          key={screenEpoch}
+          unscheduled={session.user.unscheduled}
+          onLookupFinished={onLookupFinished}
+          onSignInRequired={onSignInRequired}
+        />
+      );
+  }
 }

@@ -1,98 +1,464 @@
-// The lookup page: NHS error pattern for bad input, keyboard use, and stale answers dropped.
-import { render, screen } from '@testing-library/react';
+// The lookup page: every outcome has its own state, stale answers are dropped, keyboard use works.
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { mockIPC } from '@tauri-apps/api/mocks';
-import { describe, expect, it } from 'vitest';
-import type { NhsNumberCheck } from '../backend';
+import { describe, expect, it, vi } from 'vitest';
+import type { LookupResponse } from '../backend';
 import { axeViolations } from '../test/axe';
+import {
+  COULD_NOT_CHECK,
+  ENDED_LAC,
+  INVALID_NUMBER,
+  MOTHER,
+  NO_PLAN,
+  NO_PLAN_WORDING,
+  PATIENT_NOT_FOUND,
+  SUPERSEDED,
+  UNBORN,
+  planFound,
+} from '../test/fixtures';
+import { callsTo, deferred, mockBackend, type Handler, ipcRejection } from '../test/ipc';
 import { LookupPage } from './LookupPage';
 
-const INVALID: NhsNumberCheck = {
-  status: 'invalid',
-  code: 'check_digit',
-  message: 'Enter a valid NHS number. The number you entered is not a real NHS number',
-};
-
-function mockChecks(answer: (input: string) => NhsNumberCheck | Promise<NhsNumberCheck>) {
-  const calls: string[] = [];
-  mockIPC((command, payload) => {
-    if (command !== 'check_nhs_number') return null;
-    const input = (payload as { input: string }).input;
-    calls.push(input);
-    return answer(input);
+function mockLookups(answer: (input: string) => unknown, more: Record<string, Handler> = {}) {
+  return mockBackend({
+    lookup: (args) => answer(args.input as string),
+    ...more,
   });
-  return calls;
+}
+
+function field() {
+  return screen.getByRole('textbox', { name: /NHS number/ });
+}
+
+async function lookUp(text: string) {
+  await userEvent.keyboard(`${text}{Enter}`);
 }
 
 describe('LookupPage', () => {
   it('has focus on the NHS number field and no accessibility violations', async () => {
+    mockLookups(() => NO_PLAN);
     const { container } = render(<LookupPage />);
-    expect(screen.getByRole('textbox', { name: /NHS number/ })).toHaveFocus();
+    expect(field()).toHaveFocus();
+    expect(screen.getByTestId('notify-note')).toHaveTextContent('tells the local authority');
     expect(await axeViolations(container)).toEqual([]);
   });
 
+  it('says when the role checks without telling the local authority', () => {
+    mockLookups(() => NO_PLAN);
+    render(<LookupPage unscheduled={false} />);
+    expect(screen.getByTestId('notify-note')).toHaveTextContent('without telling the local authority');
+  });
+
   it('shows the error summary and inline message for an invalid number', async () => {
-    const calls = mockChecks(() => INVALID);
+    const calls = mockLookups(() => INVALID_NUMBER);
     const { container } = render(<LookupPage />);
-    await userEvent.keyboard('9999999991{Enter}');
-    expect(calls).toEqual(['9999999991']);
+    await lookUp('9999999991');
+    expect(callsTo(calls, 'lookup')).toEqual([{ input: '9999999991' }]);
     const summary = await screen.findByRole('alert');
     expect(summary).toHaveTextContent('There is a problem');
     expect(summary).toHaveTextContent('Enter a valid NHS number');
     const link = screen.getByRole('link', { name: /Enter a valid NHS number/ });
     expect(link).toHaveAttribute('href', '#nhs-number');
-    const field = screen.getByRole('textbox', { name: /NHS number/ });
-    expect(field).toHaveAttribute('aria-invalid', 'true');
+    expect(field()).toHaveAttribute('aria-invalid', 'true');
+    expect(container.querySelector('.nhsuk-error-message')).toHaveTextContent(
+      'Enter a valid NHS number',
+    );
+    expect(field()).toHaveFocus();
     expect(await axeViolations(container)).toEqual([]);
   });
 
-  it('confirms a valid number in its spaced form', async () => {
-    mockChecks(() => ({ status: 'valid', formatted: '999 000 0018' }));
-    render(<LookupPage />);
-    await userEvent.keyboard('999-000-0018{Enter}');
-    expect(await screen.findByTestId('nhs-number-valid')).toHaveTextContent(
-      '999 000 0018 is a valid NHS number.',
+  it('shows a found plan under the patient banner with whom to phone', async () => {
+    const calls = mockLookups(() => planFound());
+    const { container } = render(<LookupPage />);
+    await lookUp('999 000 0018');
+    expect(callsTo(calls, 'lookup')).toEqual([{ input: '999 000 0018' }]);
+    const result = await screen.findByTestId('result-plan-found');
+
+    const banner = within(result).getByTestId('patient-banner');
+    expect(banner).toHaveTextContent('TESTCHILD, Jamie');
+    expect(banner).toHaveTextContent('6 August 2018');
+    expect(banner).toHaveTextContent('Male');
+    expect(banner).toHaveTextContent('999 000 0018');
+    expect(banner).toHaveTextContent('Checked at 25 November 2026 at 9.30am');
+
+    const callout = within(result).getByTestId('plan-callout');
+    expect(within(callout).getByRole('heading', { name: /Child protection information found/ })).toBeInTheDocument();
+    expect(callout).toHaveTextContent('Child protection plan');
+    expect(callout).toHaveTextContent('Active');
+    expect(callout).toHaveTextContent('Started 5 January 2026. No end date.');
+    expect(callout).toHaveTextContent('Northshire County Council');
+
+    expect(within(result).getByText('Monday to Friday office hours')).toBeInTheDocument();
+    expect(within(result).getByText('Out of hours: emergency duty team')).toBeInTheDocument();
+    expect(within(result).getByRole('link', { name: '01632 960001' })).toHaveAttribute(
+      'href',
+      'tel:01632960001',
     );
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(within(result).getByRole('link', { name: '01632 960999' })).toHaveAttribute(
+      'href',
+      'tel:01632960999',
+    );
+    expect(within(result).getAllByText("From the local authority's CP-IS record")).toHaveLength(2);
+    expect(within(result).getByText('Sam Testworker')).toBeInTheDocument();
+    expect(within(result).getByRole('link', { name: '07700 900123' })).toHaveAttribute(
+      'href',
+      'tel:07700900123',
+    );
+    expect(within(result).getByText('Shared by the local authority')).toBeInTheDocument();
+    expect(result).not.toHaveTextContent(NO_PLAN_WORDING);
+    expect(result).not.toHaveTextContent('did not happen');
+
+    // The field is ready for the next patient.
+    expect(field()).toHaveFocus();
+    expect(await axeViolations(container)).toEqual([]);
   });
 
-  it('clears the field and the result on Escape', async () => {
-    mockChecks(() => INVALID);
+  it('shows the access history as a table and a timeline picture', async () => {
+    mockLookups(() => planFound());
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const history = await screen.findByTestId('access-history');
+    const table = within(history).getByRole('table', { name: /last 25 views/ });
+    // A header row and four views.
+    expect(within(table).getAllByRole('row')).toHaveLength(5);
+    expect(table).toHaveTextContent('Southvale Walk-in Centre');
+    expect(within(history).getByTestId('access-summary')).toHaveTextContent(
+      '4 views by 3 organisations. This record has been looked at by more than one organisation.',
+    );
+    const picture = within(history).getByRole('img', { name: /Timeline of views/ });
+    expect(picture).toHaveAccessibleName(
+      'Timeline of views of this record 4 views by 3 organisations, from 2 November 2026 at 8.45am to 25 November 2026 at 9.30am.',
+    );
+    expect(picture.querySelectorAll('circle')).toHaveLength(4);
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('says the access history could not be loaded and never shows it as empty', async () => {
+    mockLookups(() =>
+      planFound({
+        access_history: [],
+        access_history_unavailable: 'The child protection service took too long to answer.',
+      }),
+    );
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const history = await screen.findByTestId('access-history');
+    expect(history).toHaveTextContent('The access history could not be loaded.');
+    expect(history).toHaveTextContent('took too long');
+    expect(history).not.toHaveTextContent('No views are recorded');
+    expect(within(history).queryByRole('table')).not.toBeInTheDocument();
+    expect(within(history).queryByRole('img')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('words an unborn child protection plan for a maternity booking', async () => {
+    mockLookups(() =>
+      planFound({ patient: MOTHER, plans: [UNBORN], access_history: [] }),
+    );
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000026');
+    const result = await screen.findByTestId('result-plan-found');
+    expect(within(result).getByTestId('patient-banner')).toHaveTextContent('TESTMOTHER, Morgan');
+    const callout = within(result).getByTestId('plan-callout');
+    expect(callout).toHaveTextContent('Unborn child protection plan');
+    expect(callout).toHaveTextContent('Due date 14 February 2027.');
+    expect(callout).toHaveTextContent("held against the mother's NHS number");
+    const note = within(result).getByTestId('unborn-plan-note');
+    expect(note).toHaveTextContent('This plan is about the pregnancy.');
+    expect(note).toHaveTextContent('booking');
+    expect(within(result).getByText('Due date')).toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows an ended plan with its end date and an Ended tag', async () => {
+    mockLookups(() => planFound({ plans: [ENDED_LAC] }));
     render(<LookupPage />);
-    await userEvent.keyboard('123{Enter}');
-    await screen.findByRole('alert');
-    await userEvent.keyboard('{Escape}');
-    expect(screen.getByRole('textbox', { name: /NHS number/ })).toHaveValue('');
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    await lookUp('9990000018');
+    const callout = await screen.findByTestId('plan-callout');
+    expect(callout).toHaveTextContent('Looked after child');
+    expect(callout).toHaveTextContent('Ended');
+    expect(callout).toHaveTextContent('Started 1 February 2024. Ended 3 March 2026.');
+    expect(screen.getByTestId('result-plan-found')).toHaveTextContent('This plan has ended.');
+  });
+
+  it('shows no plan calmly, with what it does and does not mean', async () => {
+    mockLookups(() => NO_PLAN);
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-no-plan');
+    expect(within(result).getByTestId('patient-banner')).toHaveTextContent('TESTCHILD, Jamie');
+    expect(result).toHaveTextContent('Checked at 25 November 2026 at 9.31am');
+    expect(result).toHaveTextContent(NO_PLAN_WORDING);
+    expect(result).toHaveTextContent('This does not mean there are no concerns.');
+    expect(result).toHaveTextContent('follow your local safeguarding procedure');
+    expect(result).not.toHaveTextContent('did not happen');
+    expect(result).not.toHaveTextContent('Child protection information found');
+    expect(screen.queryByTestId('result-could-not-check')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows could-not-check as its own state, with what to do and a retry', async () => {
+    const calls = mockLookups(() => COULD_NOT_CHECK);
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(
+      within(result).getByRole('heading', { name: 'The child protection check did not happen' }),
+    ).toBeInTheDocument();
+    expect(result).toHaveTextContent('We do not know if this person has a child protection plan.');
+    expect(result).toHaveTextContent('The child protection service took too long to answer.');
+    expect(result).toHaveTextContent('Follow your local safeguarding procedure.');
+    expect(result).toHaveTextContent("phone the local authority's emergency duty team");
+    expect(result).toHaveTextContent('Tried at 25 November 2026 at 9.32am');
+    expect(result).not.toHaveTextContent(NO_PLAN_WORDING);
+    expect(result).not.toHaveTextContent('No plans recorded');
+    expect(screen.queryByTestId('result-no-plan')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+
+    await userEvent.click(within(result).getByRole('button', { name: 'Retry the check' }));
+    await waitFor(() => {
+      expect(callsTo(calls, 'lookup')).toEqual([{ input: '9990000018' }, { input: '9990000018' }]);
+    });
+    expect(await screen.findByTestId('result-could-not-check')).toBeInTheDocument();
+    expect(field()).toHaveFocus();
+  });
+
+  it('shows could-not-check when the backend call fails', async () => {
+    mockLookups(() => ipcRejection('internal', 'Something went wrong in the app.'));
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(result).toHaveTextContent('Something went wrong in the app.');
+    expect(result).not.toHaveTextContent(NO_PLAN_WORDING);
+  });
+
+  it('shows could-not-check for an answer it cannot read, never a crash or no plan', async () => {
+    mockLookups(() => ({ lookup_id: 1, view: { outcome: 'no_plan' }, audit_warning: null }));
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(result).toHaveTextContent('The app received an answer it could not read.');
+    expect(screen.queryByTestId('result-no-plan')).not.toBeInTheDocument();
+  });
+
+  it('never shows error text that did not come from an IpcError', async () => {
+    mockLookups(() => {
+      throw new Error('TESTCHILD 9990000018 exploded');
+    });
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(result).not.toHaveTextContent('exploded');
+    expect(result).toHaveTextContent('The app could not run the check.');
+  });
+
+  it('says when the patient is not found, and that the check was not done', async () => {
+    mockLookups(() => PATIENT_NOT_FOUND);
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000034');
+    const result = await screen.findByTestId('result-patient-not-found');
+    expect(result).toHaveTextContent('No patient found with this NHS number');
+    expect(result).toHaveTextContent('999 000 0034');
+    expect(result).toHaveTextContent('The child protection check was not done.');
+    expect(result).not.toHaveTextContent(NO_PLAN_WORDING);
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows Checking at once and clears the previous result', async () => {
+    const second = deferred<LookupResponse>();
+    let count = 0;
+    mockLookups(() => {
+      count += 1;
+      return count === 1 ? planFound() : second.promise;
+    });
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-plan-found');
+    await userEvent.click(screen.getByRole('button', { name: 'Check' }));
+    expect(screen.getByTestId('checking')).toHaveTextContent('Checking…');
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
+    expect(screen.queryByText('TESTCHILD, Jamie')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+    second.resolve(NO_PLAN);
+    expect(await screen.findByTestId('result-no-plan')).toBeInTheDocument();
+    expect(screen.queryByTestId('checking')).not.toBeInTheDocument();
   });
 
   it('never shows a late answer for an earlier number', async () => {
-    let releaseFirst: (check: NhsNumberCheck) => void = () => undefined;
-    mockChecks((input) =>
-      input === '1'
-        ? new Promise<NhsNumberCheck>((resolve) => {
-            releaseFirst = resolve;
-          })
-        : { status: 'valid', formatted: '999 000 0018' },
-    );
+    const first = deferred<LookupResponse>();
+    mockLookups((input) => (input === '9990000018' ? first.promise : NO_PLAN));
     render(<LookupPage />);
-    await userEvent.keyboard('1{Enter}');
-    await userEvent.keyboard('{Escape}9990000018{Enter}');
-    expect(await screen.findByTestId('nhs-number-valid')).toBeInTheDocument();
-    releaseFirst(INVALID);
+    await lookUp('9990000018');
+    await userEvent.keyboard('{Escape}9990000026{Enter}');
+    expect(await screen.findByTestId('result-no-plan')).toBeInTheDocument();
+    first.resolve(planFound());
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
-    expect(screen.getByTestId('nhs-number-valid')).toHaveTextContent('999 000 0018');
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    expect(screen.getByTestId('result-no-plan')).toBeInTheDocument();
   });
 
-  it('says the number could not be checked when the backend fails', async () => {
-    mockIPC(() => {
-      throw new Error('boom');
+  it('never shows a late answer that arrives after a newer lookup started', async () => {
+    const first = deferred<LookupResponse>();
+    const second = deferred<LookupResponse>();
+    let count = 0;
+    mockLookups(() => {
+      count += 1;
+      return count === 1 ? first.promise : second.promise;
     });
     render(<LookupPage />);
-    await userEvent.keyboard('9990000018{Enter}');
-    expect(await screen.findByTestId('nhs-number-check-failed')).toHaveTextContent(
-      'could not be checked',
+    await lookUp('9990000018');
+    // A scanner sends the next number while the first is still being checked.
+    await userEvent.clear(field());
+    await lookUp('9990000026');
+    // The first answer arrives while the second is still running: it is dropped.
+    first.resolve(planFound());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    expect(screen.getByTestId('checking')).toBeInTheDocument();
+    second.resolve(COULD_NOT_CHECK);
+    expect(await screen.findByTestId('result-could-not-check')).toBeInTheDocument();
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+  });
+
+  it('ignores a superseded view and asks to check again', async () => {
+    mockLookups(() => SUPERSEDED);
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    expect(await screen.findByTestId('result-not-finished')).toHaveTextContent(
+      'Check the NHS number again.',
     );
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('checking')).not.toBeInTheDocument();
+  });
+
+  it('clears the field and the result on Escape', async () => {
+    mockLookups(() => planFound());
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-plan-found');
+    await userEvent.keyboard('{Escape}');
+    expect(field()).toHaveValue('');
+    expect(field()).toHaveFocus();
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    expect(screen.queryByText('TESTCHILD, Jamie')).not.toBeInTheDocument();
+  });
+
+  it('clears an invalid-number error on Escape', async () => {
+    mockLookups(() => INVALID_NUMBER);
+    render(<LookupPage />);
+    await lookUp('123');
+    await screen.findByRole('alert');
+    await userEvent.keyboard('{Escape}');
+    expect(field()).toHaveValue('');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('lets a scanned number replace the last one, and clears the old result as it does', async () => {
+    const calls = mockLookups((input) => (input === '9990000018' ? planFound() : NO_PLAN));
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-plan-found');
+    // The last number is selected: the scanner's digits replace it.
+    await userEvent.keyboard('9');
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    await lookUp('990000026');
+    expect(await screen.findByTestId('result-no-plan')).toBeInTheDocument();
+    expect(callsTo(calls, 'lookup')).toEqual([{ input: '9990000018' }, { input: '9990000026' }]);
+  });
+
+  it('accepts a pasted number', async () => {
+    const calls = mockLookups(() => NO_PLAN);
+    render(<LookupPage />);
+    await userEvent.paste('999 000 0018');
+    await userEvent.keyboard('{Enter}');
+    await screen.findByTestId('result-no-plan');
+    expect(callsTo(calls, 'lookup')).toEqual([{ input: '999 000 0018' }]);
+  });
+
+  it('shows the audit incident banner with the result until it is dismissed', async () => {
+    mockLookups((input) =>
+      input === '9990000018'
+        ? { ...planFound(), audit_warning: 'The audit record could not be saved on this computer.' }
+        : NO_PLAN,
+    );
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const banner = await screen.findByTestId('audit-warning');
+    expect(banner).toHaveTextContent('The audit record could not be saved on this computer.');
+    expect(screen.getByTestId('result-plan-found')).toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+
+    // It stays through the next lookup.
+    await userEvent.keyboard('{Escape}9990000026{Enter}');
+    await screen.findByTestId('result-no-plan');
+    expect(screen.getByTestId('audit-warning')).toBeInTheDocument();
+
+    await userEvent.click(within(banner).getByRole('button', { name: /Dismiss/ }));
+    expect(screen.queryByTestId('audit-warning')).not.toBeInTheDocument();
+    expect(screen.getByTestId('result-no-plan')).toBeInTheDocument();
+  });
+
+  it('asks the app to check the session when a lookup needs sign-in', async () => {
+    const onSignInRequired = vi.fn();
+    mockLookups(() => ({
+      ...COULD_NOT_CHECK,
+      view: { ...COULD_NOT_CHECK.view, reason_code: 'sign_in_required', reason: 'You need to sign in again.' },
+    }));
+    render(<LookupPage onSignInRequired={onSignInRequired} />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-could-not-check');
+    expect(onSignInRequired).toHaveBeenCalledTimes(1);
+  });
+
+  it('tells the status bar after each answer', async () => {
+    const onLookupFinished = vi.fn();
+    mockLookups(() => NO_PLAN);
+    render(<LookupPage onLookupFinished={onLookupFinished} />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-no-plan');
+    expect(onLookupFinished).toHaveBeenCalledTimes(1);
+  });
+
+  it('copies a phone number and says so', async () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    mockLookups(() => planFound());
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-plan-found');
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Copy Northshire County Council emergency duty team number' }),
+    );
+    await waitFor(() => {
+      expect(writeText).toHaveBeenCalledWith('01632 960999');
+    });
+    expect(await screen.findByText('Copied')).toBeInTheDocument();
+  });
+
+  it('says when a phone number could not be copied', async () => {
+    const writeText = vi.fn(() => Promise.reject(new Error('denied')));
+    mockLookups(() => planFound());
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-plan-found');
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Copy Northshire County Council office hours number' }),
+    );
+    expect(
+      await screen.findByText('Could not copy. Select the number and copy it yourself.'),
+    ).toBeInTheDocument();
+  });
+
+  it('says a number could not be copied when there is no clipboard at all', async () => {
+    mockLookups(() => planFound());
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-plan-found');
+    Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+    fireEvent.click(screen.getByRole('button', { name: "Copy social worker's number" }));
+    expect(await screen.findByText(/Could not copy/)).toBeInTheDocument();
   });
 });

@@ -1,22 +1,75 @@
-// The lookup page: one NHS number field, validated in Rust through the backend module.
+// The lookup page: one NHS number field and the result of the latest lookup, and nothing older.
+// Patient data lives only in this component's state, so unmounting it (lock, sign-out) clears it.
 import { useCallback, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
 import { Button, ErrorSummary, InsetText, TextInput } from 'nhsuk-react-components';
-import { checkNhsNumber, type NhsNumberCheck } from '../backend';
+import { ipcErrorMessage, lookup, type LookupResponse } from '../backend';
+import { AuditWarningBanner } from '../components/AuditWarningBanner';
+import { CouldNotCheckResult } from '../results/CouldNotCheckResult';
+import { NoPlanResult } from '../results/NoPlanResult';
+import { PatientNotFoundResult } from '../results/PatientNotFoundResult';
+import { PlanFoundResult } from '../results/PlanFoundResult';
 
-const FIELD_ID = 'nhs-number';
+export const FIELD_ID = 'nhs-number';
+
+type Answered = Exclude<LookupResponse['view'], { outcome: 'superseded' | 'invalid_nhs_number' }>;
 
 type PageState =
   | { kind: 'idle' }
   | { kind: 'checking' }
-  | { kind: 'checked'; check: NhsNumberCheck }
-  | { kind: 'failed' };
+  | { kind: 'invalid'; message: string }
+  | { kind: 'answered'; entered: string; lookupId: number; view: Answered }
+  | { kind: 'failed'; entered: string; message: string }
+  | { kind: 'not_finished' };
 
-export function LookupPage() {
+interface Props {
+  /** Whether a lookup tells the local authority (an unscheduled access). */
+  unscheduled?: boolean;
+  /** Called after every answer, so the status bar can refresh. */
+  onLookupFinished?: () => void;
+  /** Called when a lookup says the user must sign in again. */
+  onSignInRequired?: () => void;
+}
+
+/** A short, screen-reader summary of the state; the full result is on the page. */
+function announcement(state: PageState): string {
+  switch (state.kind) {
+    case 'idle':
+      return '';
+    case 'checking':
+      return 'Checking…';
+    case 'invalid':
+      return 'There is a problem with the NHS number.';
+    case 'failed':
+      return 'The child protection check did not happen.';
+    case 'not_finished':
+      return 'The check did not finish.';
+    case 'answered':
+      switch (state.view.outcome) {
+        case 'plan_found':
+          return 'Child protection information found.';
+        case 'no_plan':
+          return 'No plans recorded in CP-IS.';
+        case 'could_not_check':
+          return 'The child protection check did not happen.';
+        case 'patient_not_found':
+          return 'No patient found with this NHS number.';
+      }
+  }
+}
+
+export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequired }: Props) {
   const [input, setInput] = useState('');
   const [state, setState] = useState<PageState>({ kind: 'idle' });
+  const [auditWarning, setAuditWarning] = useState<string | null>(null);
   const fieldRef = useRef<HTMLInputElement>(null);
-  // Each submission gets a number; an answer for an earlier one is never shown.
+  // Each lookup gets a number; an answer for an earlier one is never shown.
   const latestRequest = useRef(0);
+
+  const focusField = useCallback(() => {
+    fieldRef.current?.focus();
+    // Selected, so the next typed or scanned number replaces the last one.
+    fieldRef.current?.select();
+  }, []);
 
   const clear = useCallback(() => {
     latestRequest.current += 1;
@@ -25,52 +78,91 @@ export function LookupPage() {
     fieldRef.current?.focus();
   }, []);
 
-  const submit = useCallback(
-    async (event: SyntheticEvent) => {
-      event.preventDefault();
+  const run = useCallback(
+    async (entered: string) => {
       latestRequest.current += 1;
       const request = latestRequest.current;
+      // The previous result goes at once, before anything is awaited.
       setState({ kind: 'checking' });
+      let response: LookupResponse;
       try {
-        const check = await checkNhsNumber(input);
+        response = await lookup(entered);
+      } catch (error) {
         if (request !== latestRequest.current) return;
-        setState({ kind: 'checked', check });
-        if (check.status === 'invalid') fieldRef.current?.select();
-      } catch {
-        if (request !== latestRequest.current) return;
-        setState({ kind: 'failed' });
+        setState({
+          kind: 'failed',
+          entered,
+          message: ipcErrorMessage(error, 'The app could not run the check.'),
+        });
+        focusField();
+        onLookupFinished?.();
+        return;
+      }
+      if (request !== latestRequest.current) return;
+      const view = response.view;
+      if (response.audit_warning !== null) setAuditWarning(response.audit_warning);
+      if (view.outcome === 'superseded') {
+        setState({ kind: 'not_finished' });
+      } else if (view.outcome === 'invalid_nhs_number') {
+        setState({ kind: 'invalid', message: view.message });
+      } else {
+        setState({ kind: 'answered', entered, lookupId: response.lookup_id, view });
+      }
+      focusField();
+      onLookupFinished?.();
+      if (view.outcome === 'could_not_check' && view.reason_code === 'sign_in_required') {
+        onSignInRequired?.();
       }
     },
-    [input],
+    [focusField, onLookupFinished, onSignInRequired],
+  );
+
+  const onSubmit = useCallback(
+    (event: SyntheticEvent) => {
+      event.preventDefault();
+      void run(input);
+    },
+    [input, run],
   );
 
   const onKeyDown = useCallback(
     (event: KeyboardEvent<HTMLInputElement>) => {
-      if (event.key === 'Escape') clear();
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        clear();
+      }
     },
     [clear],
   );
 
-  const invalid = state.kind === 'checked' && state.check.status === 'invalid' ? state.check : null;
-  const valid = state.kind === 'checked' && state.check.status === 'valid' ? state.check : null;
+  const invalid = state.kind === 'invalid' ? state.message : null;
 
   return (
     <>
+      {auditWarning !== null && (
+        <AuditWarningBanner
+          message={auditWarning}
+          onDismiss={() => {
+            setAuditWarning(null);
+            fieldRef.current?.focus();
+          }}
+        />
+      )}
       {invalid !== null && (
         <ErrorSummary disableAutoFocus>
           <ErrorSummary.Title>There is a problem</ErrorSummary.Title>
           <ErrorSummary.List>
-            <ErrorSummary.ListItem href={`#${FIELD_ID}`}>{invalid.message}</ErrorSummary.ListItem>
+            <ErrorSummary.ListItem href={`#${FIELD_ID}`}>{invalid}</ErrorSummary.ListItem>
           </ErrorSummary.List>
         </ErrorSummary>
       )}
       <h1>Check child protection information</h1>
-      <form
-        noValidate
-        onSubmit={(event) => {
-          void submit(event);
-        }}
-      >
+      <p className="nhsuk-body" data-testid="notify-note">
+        {unscheduled
+          ? 'When you check, CP-IS tells the local authority that this person attended.'
+          : 'Your role checks without telling the local authority.'}
+      </p>
+      <form noValidate onSubmit={onSubmit} className="app-lookup-form">
         <TextInput
           ref={fieldRef}
           id={FIELD_ID}
@@ -84,10 +176,15 @@ export function LookupPage() {
           spellCheck={false}
           autoFocus
           value={input}
-          error={invalid?.message}
+          error={invalid ?? undefined}
           aria-invalid={invalid !== null}
           onChange={(event) => {
             setInput(event.target.value);
+            // A shown result must always belong to the number in the field.
+            if (state.kind !== 'idle' && state.kind !== 'invalid') {
+              latestRequest.current += 1;
+              setState({ kind: 'idle' });
+            }
           }}
           onKeyDown={onKeyDown}
         />
@@ -95,21 +192,69 @@ export function LookupPage() {
           Check
         </Button>
       </form>
-      <div aria-live="polite">
-        {state.kind === 'checking' && <p className="nhsuk-body">Checking…</p>}
-        {valid !== null && (
-          <InsetText data-testid="nhs-number-valid">
-            <p>
-              <strong>{valid.formatted}</strong> is a valid NHS number.
-            </p>
-          </InsetText>
-        )}
-        {state.kind === 'failed' && (
-          <InsetText data-testid="nhs-number-check-failed">
-            <p>The NHS number could not be checked. Try again.</p>
-          </InsetText>
+      <div role="status" className="app-lookup-status" data-testid="lookup-status">
+        {state.kind === 'checking' ? (
+          <p className="nhsuk-body app-checking" data-testid="checking">
+            Checking…
+          </p>
+        ) : (
+          <span className="nhsuk-u-visually-hidden">{announcement(state)}</span>
         )}
       </div>
+      <Result
+        state={state}
+        onRetry={(entered) => {
+          void run(entered);
+        }}
+      />
     </>
   );
+}
+
+function Result({ state, onRetry }: { state: PageState; onRetry: (entered: string) => void }) {
+  switch (state.kind) {
+    case 'idle':
+    case 'checking':
+    case 'invalid':
+      return null;
+    case 'not_finished':
+      return (
+        <InsetText data-testid="result-not-finished">
+          <p>The check did not finish because another one started. Check the NHS number again.</p>
+        </InsetText>
+      );
+    case 'failed':
+      return (
+        <CouldNotCheckResult
+          reason={state.message}
+          attemptedAt={null}
+          entered={state.entered}
+          onRetry={() => {
+            onRetry(state.entered);
+          }}
+        />
+      );
+    case 'answered': {
+      const view = state.view;
+      switch (view.outcome) {
+        case 'plan_found':
+          return <PlanFoundResult key={state.lookupId} view={view} lookupId={state.lookupId} />;
+        case 'no_plan':
+          return <NoPlanResult view={view} />;
+        case 'could_not_check':
+          return (
+            <CouldNotCheckResult
+              reason={view.reason}
+              attemptedAt={view.attempted_at}
+              entered={state.entered}
+              onRetry={() => {
+                onRetry(state.entered);
+              }}
+            />
+          );
+        case 'patient_not_found':
+          return <PatientNotFoundResult view={view} />;
+      }
+    }
+  }
 }

@@ -1,0 +1,126 @@
+// Recording that the local authority was contacted: validation, the call Rust gets, and failures.
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { axeViolations } from '../test/axe';
+import { callsTo, deferred, mockBackend, ipcRejection } from '../test/ipc';
+import { LaContactForm, normaliseTime } from './LaContactForm';
+
+describe('normaliseTime', () => {
+  it('accepts 24-hour times and rejects anything else', () => {
+    expect(normaliseTime('14:30')).toBe('14:30');
+    expect(normaliseTime(' 9:05 ')).toBe('09:05');
+    expect(normaliseTime('09.05')).toBe('09:05');
+    expect(normaliseTime('00:00')).toBe('00:00');
+    expect(normaliseTime('24:00')).toBeNull();
+    expect(normaliseTime('12:60')).toBeNull();
+    expect(normaliseTime('2.30pm')).toBeNull();
+    expect(normaliseTime('1430')).toBeNull();
+  });
+});
+
+describe('LaContactForm', () => {
+  it('has no accessibility violations', async () => {
+    mockBackend();
+    const { container } = render(<LaContactForm lookupId={7} hasSocialWorker />);
+    expect(screen.getByRole('group', { name: 'How did you contact them?' })).toBeInTheDocument();
+    expect(screen.getByRole('radio', { name: 'Phoned the social worker' })).toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('offers the social worker only when one is shared', () => {
+    mockBackend();
+    render(<LaContactForm lookupId={7} hasSocialWorker={false} />);
+    expect(screen.queryByRole('radio', { name: 'Phoned the social worker' })).not.toBeInTheDocument();
+    expect(screen.getAllByRole('radio')).toHaveLength(3);
+  });
+
+  it('asks how the local authority was contacted before sending anything', async () => {
+    const calls = mockBackend({ record_la_contact: () => null });
+    const { container } = render(<LaContactForm lookupId={7} hasSocialWorker />);
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    const summary = await screen.findByRole('alert');
+    expect(summary).toHaveTextContent('There is a problem');
+    expect(
+      within(summary).getByRole('link', { name: 'Select how you contacted the local authority' }),
+    ).toHaveAttribute('href', '#la-contact-method-1');
+    expect(callsTo(calls, 'record_la_contact')).toEqual([]);
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('rejects a time that is not HH:MM', async () => {
+    const calls = mockBackend({ record_la_contact: () => null });
+    render(<LaContactForm lookupId={7} hasSocialWorker />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Phoned the emergency duty team' }));
+    await userEvent.type(screen.getByRole('textbox', { name: /Time of contact/ }), 'half two');
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    expect(
+      await screen.findByRole('link', { name: 'Enter the time as hours and minutes, for example 14:30' }),
+    ).toHaveAttribute('href', '#la-contact-time');
+    expect(screen.getByRole('textbox', { name: /Time of contact/ })).toHaveAccessibleDescription(
+      /Enter the time as hours and minutes/,
+    );
+    expect(callsTo(calls, 'record_la_contact')).toEqual([]);
+  });
+
+  it('records the contact with the lookup id, method and time, and confirms it', async () => {
+    const calls = mockBackend({ record_la_contact: () => null });
+    const { container } = render(<LaContactForm lookupId={7} hasSocialWorker />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Phoned the emergency duty team' }));
+    await userEvent.type(screen.getByRole('textbox', { name: /Time of contact/ }), '9:05');
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    expect(await screen.findByText('Contact recorded.')).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent(
+      'Contact recorded. Phoned the emergency duty team at 09:05.',
+    );
+    expect(callsTo(calls, 'record_la_contact')).toEqual([
+      { request: { lookup_id: 7, method: 'phone_emergency_duty_team', contacted_at: '09:05' } },
+    ]);
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('sends no time when the field is blank, so Rust uses the time of recording', async () => {
+    const calls = mockBackend({ record_la_contact: () => null });
+    render(<LaContactForm lookupId={12} hasSocialWorker={false} />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Phoned the office hours number' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    await screen.findByText('Contact recorded.');
+    expect(callsTo(calls, 'record_la_contact')).toEqual([
+      { request: { lookup_id: 12, method: 'phone_office_hours', contacted_at: null } },
+    ]);
+  });
+
+  it('shows a failure and lets the user try again', async () => {
+    let attempts = 0;
+    const calls = mockBackend({
+      record_la_contact: () => {
+        attempts += 1;
+        return attempts === 1
+          ? ipcRejection('audit_unavailable', 'The record could not be saved.')
+          : null;
+      },
+    });
+    const { container } = render(<LaContactForm lookupId={7} hasSocialWorker />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Sent a secure email' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    const failure = await screen.findByRole('alert');
+    expect(failure).toHaveTextContent('The contact was not recorded. The record could not be saved. Try again.');
+    expect(await axeViolations(container)).toEqual([]);
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    expect(await screen.findByText('Contact recorded.')).toBeInTheDocument();
+    expect(callsTo(calls, 'record_la_contact')).toHaveLength(2);
+  });
+
+  it('says it is recording while the call runs', async () => {
+    const answer = deferred<null>();
+    mockBackend({ record_la_contact: () => answer.promise });
+    render(<LaContactForm lookupId={7} hasSocialWorker />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Phoned the office hours number' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    expect(screen.getByRole('button', { name: 'Recording…' })).toBeDisabled();
+    answer.resolve(null);
+    await waitFor(() => {
+      expect(screen.getByText('Contact recorded.')).toBeInTheDocument();
+    });
+  });
+});

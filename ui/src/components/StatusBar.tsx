@@ -1,0 +1,99 @@
+// The status bar: who is signed in and as what, whether the services answer, the audit queue,
+// and the version. It asks Rust every 10 seconds, and again after each lookup.
+import { useEffect, useState } from 'react';
+import { Tag } from 'nhsuk-react-components';
+import { status, type StatusView, type UserView } from '../backend';
+
+export const STATUS_POLL_MS = 10_000;
+
+interface Props {
+  user: UserView | null;
+  /** Changes after each lookup, to ask for the status at once. */
+  refreshKey: number;
+}
+
+function minutes(count: number): string {
+  if (count < 1) return 'less than a minute';
+  if (count < 120) return count === 1 ? '1 minute' : `${String(count)} minutes`;
+  const hours = Math.floor(count / 60);
+  return `${String(hours)} hours`;
+}
+
+function records(count: number): string {
+  return count === 1 ? '1 record' : `${String(count)} records`;
+}
+
+export function StatusBar({ user, refreshKey }: Props) {
+  const [view, setView] = useState<StatusView | null>(null);
+  const [failed, setFailed] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    const load = () => {
+      status()
+        .then((next) => {
+          if (!live) return;
+          setView(next);
+          setFailed(false);
+        })
+        .catch(() => {
+          if (live) setFailed(true);
+        });
+    };
+    load();
+    const timer = setInterval(load, STATUS_POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [refreshKey]);
+
+  const audit = view?.audit;
+  const reachable = view?.services_reachable ?? null;
+
+  return (
+    <footer className="app-status-bar" aria-label="Status" data-testid="status-bar">
+      {audit !== undefined && audit.queue_error !== null && (
+        <div className="app-status-bar__incident" role="alert" data-testid="queue-error">
+          <strong>Incident: the local audit record is not working.</strong> {audit.queue_error}{' '}
+          Report this to your IT service desk.
+        </div>
+      )}
+      <ul className="app-status-bar__items">
+        <li data-testid="status-user">
+          {user === null ? 'Not signed in' : `Signed in: ${user.name}, ${user.role_name}`}
+        </li>
+        <li data-testid="status-services">
+          Services:{' '}
+          {reachable === null ? 'Not known' : reachable ? 'Reachable' : (
+            <strong className="app-status-bar__bad">Not reachable</strong>
+          )}
+        </li>
+        <li data-testid="status-audit">
+          Audit records waiting: {audit === undefined ? 'Not known' : audit.waiting}
+          {audit !== undefined && audit.waiting > 0 && audit.oldest_waiting_minutes !== null && (
+            <> (oldest {minutes(audit.oldest_waiting_minutes)})</>
+          )}
+          {audit?.warning === true && (
+            <>
+              {' '}
+              <Tag modifier="orange" data-testid="audit-warning-tag">
+                Warning
+              </Tag>{' '}
+              <span>Audit records are not being sent. Tell your IT service desk.</span>
+            </>
+          )}
+        </li>
+        {audit !== undefined && audit.quarantined > 0 && (
+          <li data-testid="status-quarantined">
+            Audit records rejected: {records(audit.quarantined)}
+          </li>
+        )}
+        {failed && <li data-testid="status-failed">Status not known</li>}
+        <li data-testid="status-version">
+          {view === null ? 'CP-IS Viewer' : `CP-IS Viewer version ${view.version}`}
+        </li>
+      </ul>
+    </footer>
+  );
+}

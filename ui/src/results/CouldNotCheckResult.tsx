@@ -1,0 +1,47 @@
+// The check did not happen. It must never look or read like "no plan": a red error style, its own
+// words, what to do instead, and a retry.
+import { Button } from 'nhsuk-react-components';
+
+interface Props {
+  reason: string;
+  attemptedAt: string | null;
+  /** The NHS number as the user entered it, to confirm which check failed. */
+  entered: string;
+  onRetry: () => void;
+}
+
+export function CouldNotCheckResult({ reason, attemptedAt, entered, onRetry }: Props) {
+  return (
+    <div className="app-result app-result--could-not-check" data-testid="result-could-not-check">
+      <section className="app-could-not-check" aria-labelledby="could-not-check-heading">
+        <h2 id="could-not-check-heading" className="nhsuk-heading-m">
+          The child protection check did not happen
+        </h2>
+        <p className="nhsuk-body">
+          <strong>We do not know if this person has a child protection plan.</strong>
+        </p>
+        <p className="nhsuk-body">Why: {reason}</p>
+        <h3 className="nhsuk-heading-s">What to do now</h3>
+        <ul className="nhsuk-list nhsuk-list--bullet">
+          <li>Follow your local safeguarding procedure.</li>
+          <li>
+            If you have concerns, phone the local authority&apos;s emergency duty team.
+          </li>
+          <li>Try the check again.</li>
+        </ul>
+        <p className="nhsuk-body-s app-secondary-text">
+          NHS number entered: {entered}
+          {attemptedAt !== null && (
+            <>
+              <br />
+              Tried at {attemptedAt}
+            </>
+          )}
+        </p>
+        <Button type="button" className="nhsuk-u-margin-bottom-0" onClick={onRetry}>
+          Retry the check
+        </Button>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+// The demographics service does not know this NHS number, so CP-IS was not asked.
+import type { LookupView } from '../backend';
+
+type PatientNotFound = Extract<LookupView, { outcome: 'patient_not_found' }>;
+
+export function PatientNotFoundResult({ view }: { view: PatientNotFound }) {
+  return (
+    <div className="app-result app-result--patient-not-found" data-testid="result-patient-not-found">
+      <div className="app-patient-not-found">
+        <h2 className="nhsuk-heading-m">No patient found with this NHS number</h2>
+        <p className="nhsuk-body">
+          The NHS demographics service has no patient with NHS number {view.nhs_number}.
+        </p>
+        <p className="nhsuk-body">
+          <strong>The child protection check was not done.</strong> Check the NHS number and try
+          again. If you cannot confirm who the patient is, follow your local safeguarding
+          procedure.
+        </p>
+        <p className="nhsuk-body-s app-secondary-text nhsuk-u-margin-bottom-0">
+          Checked at {view.checked_at}
+        </p>
+      </div>
+    </div>
+  );
+}

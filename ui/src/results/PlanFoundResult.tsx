@@ -1,0 +1,67 @@
+// A plan was found: the warning callout naming each plan, whom to phone, the access history and
+// the follow-up form. Text says what was found; colour only adds to it.
+import { WarningCallout } from 'nhsuk-react-components';
+import type { LookupView, PlanView } from '../backend';
+import { AccessHistory } from '../components/AccessHistory';
+import { LaContactForm } from '../components/LaContactForm';
+import { PatientBanner } from '../components/PatientBanner';
+import { PlanDetails, PlanStatusTag } from '../components/PlanDetails';
+
+/** "Started 5 January 2026. No end date." in words that fit the kind of plan. */
+export function planDates(plan: PlanView): string {
+  if (plan.plan_type === 'unborn_child_protection_plan') {
+    return `Due date ${plan.end ?? 'not known'}.`;
+  }
+  const started = `Started ${plan.start}.`;
+  if (plan.end === null) return `${started} No end date.`;
+  return `${started} ${plan.status === 'ended' ? 'Ended' : 'Ends'} ${plan.end}.`;
+}
+
+type PlanFound = Extract<LookupView, { outcome: 'plan_found' }>;
+
+interface Props {
+  view: PlanFound;
+  lookupId: number;
+}
+
+export function PlanFoundResult({ view, lookupId }: Props) {
+  const count = view.plans.length;
+  const unborn = view.plans.some((plan) => plan.plan_type === 'unborn_child_protection_plan');
+  return (
+    <div className="app-result app-result--plan-found" data-testid="result-plan-found">
+      <PatientBanner patient={view.patient} checkedAt={view.checked_at} />
+      <WarningCallout className="app-plan-callout" data-testid="plan-callout">
+        <WarningCallout.Heading headingLevel="h2">
+          Child protection information found
+        </WarningCallout.Heading>
+        <p>
+          CP-IS has {count === 1 ? 'a record' : `${String(count)} records`} for this NHS number:
+        </p>
+        <ul className="app-plan-callout__list">
+          {view.plans.map((plan, index) => (
+            <li key={`${plan.plan_type}-${String(index)}`}>
+              <strong>{plan.plan_name}</strong> <PlanStatusTag plan={plan} />
+              <br />
+              {planDates(plan)} Local authority: {plan.local_authority.name}.
+            </li>
+          ))}
+        </ul>
+        {unborn && (
+          <p>
+            An unborn child protection plan is about the pregnancy. It is held against the
+            mother&apos;s NHS number.
+          </p>
+        )}
+        <p>Phone the local authority. Their numbers are below.</p>
+      </WarningCallout>
+      {view.plans.map((plan, index) => (
+        <PlanDetails key={`${plan.plan_type}-${String(index)}`} plan={plan} index={index} />
+      ))}
+      <AccessHistory history={view.access_history} unavailable={view.access_history_unavailable} />
+      <LaContactForm
+        lookupId={lookupId}
+        hasSocialWorker={view.plans.some((plan) => plan.social_worker !== null)}
+      />
+    </div>
+  );
+}
