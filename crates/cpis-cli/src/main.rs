@@ -15,8 +15,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use cpis_client::oidc::DEFAULT_SIGN_IN_WAIT;
 use cpis_client::{
-    AlertClient, Config, KeyringTokenStore, LookupPermission, LoopbackRedirect, Secret, Session,
-    SignIn, SignedInUser,
+    AlertClient, Config, KeyringTokenStore, LookupPermission, LoopbackRedirect, Secret, SignIn,
+    SignedInUser,
 };
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use time::OffsetDateTime;
@@ -321,26 +321,13 @@ async fn credentials(
         })?;
         return Ok((token, user));
     }
-    let session: Session = store
-        .load()
-        .map_err(|error| error.to_string())?
-        .ok_or_else(|| "not signed in. Sign in with: cpis login".to_owned())?;
-    let now = OffsetDateTime::now_utc();
-    if session.is_past_max_age(now) {
-        let _ = store.clear();
-        return Err("your session has ended (12 hours). Sign in again with: cpis login".to_owned());
-    }
-    if !session.access_token_needs_refresh(now) {
-        return Ok((session.tokens.access_token.clone(), session.user));
-    }
-    let refreshed = async {
-        let sign_in = SignIn::discover(&config.oidc).await?;
-        sign_in.refresh(&session).await
-    }
-    .await
-    .map_err(|error| format!("{error}. Sign in again with: cpis login"))?;
-    store.save(&refreshed).map_err(|error| error.to_string())?;
-    Ok((refreshed.tokens.access_token.clone(), refreshed.user))
+    cpis_client::usable_session(&config.oidc, store, OffsetDateTime::now_utc())
+        .await
+        .map(|session| (session.tokens.access_token.clone(), session.user))
+        .map_err(|error| match error {
+            cpis_client::SessionError::Keyring(error) => error.to_string(),
+            other => format!("{other}. Sign in with: cpis login"),
+        })
 }
 
 fn device_name() -> String {

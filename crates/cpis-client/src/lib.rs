@@ -18,6 +18,7 @@ pub mod identity;
 pub mod oidc;
 pub mod redact;
 pub mod sequencing;
+pub mod session_guard;
 pub mod token_store;
 
 pub use alert::{AlertClient, AlertClientError, LookupReport};
@@ -28,6 +29,7 @@ pub use identity::{LookupPermission, Organisation, Role, Session, SignedInUser, 
 pub use oidc::{CallbackParams, LoopbackRedirect, OidcError, PendingSignIn, SignIn};
 pub use redact::Secret;
 pub use sequencing::{LookupSequencer, LookupTicket};
+pub use session_guard::{SessionError, usable_session};
 pub use token_store::{KeyringTokenStore, TokenStoreError};
 
 /// The product name sent as the audit source and in the User-Agent.
