@@ -74,6 +74,7 @@ async fn login(config: &Path, keyring: &str, user: &str) -> std::process::Output
     let mut command = cpis(config, keyring);
     command
         .args(["login", "--no-browser", "--login-hint", user])
+        .env("RUST_LOG", "trace")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let mut child = command.spawn().expect("cpis login");
@@ -108,6 +109,10 @@ async fn login(config: &Path, keyring: &str, user: &str) -> std::process::Output
         .expect("cpis login finished")
         .expect("cpis login ran");
     output.stdout = printed.into_bytes();
+    assert!(
+        !stderr(&output).contains("eyJ"),
+        "a token reached the sign-in log"
+    );
     output
 }
 
