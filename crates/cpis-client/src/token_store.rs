@@ -7,6 +7,9 @@
 //! its own entry, with a small manifest entry naming the count; the same scheme on every
 //! platform so the Linux tests cover it. The manifest also holds the SHA-256 of the whole, so a
 //! damaged or mixed-up chunk is detected rather than read as a different token.
+//!
+//! The calls block (D-Bus round trips on Linux): from async code, call them inside
+//! `tokio::task::spawn_blocking` where a stalled keyring must not hold up other work.
 
 use crate::identity::Session;
 
