@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 
 mod postgres;
 mod setup;
+mod stack;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -93,12 +94,37 @@ fn build_app() -> Result<PathBuf> {
     Ok(root().join("target/debug/cpis-viewer"))
 }
 
+/// Start the identity provider and the seeded reference service, then the app against them.
 fn demo() -> Result<()> {
     setup::run()?;
-    let app = build_app()?;
-    eprintln!("starting {}", app.display());
+    let root = root();
+    build_ui()?;
+    run(
+        &root,
+        "cargo",
+        &[
+            "build",
+            "--package",
+            "cpis-viewer",
+            "--package",
+            "cpis-service",
+        ],
+    )?;
+    let service = root.join("target/debug/cpis-service");
+    let dir = stack::demo_dir();
+    let (database_url, manifest) = stack::seed_demo_database(&dir, &service)?;
+    let config = stack::write_client_config(&dir)?;
+    let _identity_provider = stack::start_identity_provider()?;
+    let _service = stack::start_service(&service, &database_url)?;
+    stack::print_scenarios(&manifest)?;
+    eprintln!(
+        "Sign in as ed-nurse, midwife, named-nurse, scheduled-care or no-role (dev-idp/README.md).\n\
+         The identity provider's signing key is public: development only.\n"
+    );
+    let app = root.join("target/debug/cpis-viewer");
     let status = Command::new(&app)
-        .current_dir(root())
+        .current_dir(&root)
+        .env("CPIS_CONFIG", &config)
         .status()
         .context("could not start the app")?;
     if !status.success() {

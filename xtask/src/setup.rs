@@ -25,6 +25,9 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "dbus",
     "dbus-x11",
     "gnome-keyring",
+    // xdg-open, through which the app and the CLI open the system browser to sign in (the
+    // tests point $BROWSER at a headless stand-in).
+    "xdg-utils",
 ];
 
 /// The oldest Node.js that Vite 8 runs on.

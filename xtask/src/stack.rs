@@ -1,0 +1,193 @@
+//! The local stack for the demo (and anything else that needs it): the development identity
+//! provider, the reference service seeded with synthetic data on an embedded SQLite file, and
+//! a client configuration pointing at them. Processes are stopped with SIGTERM when dropped.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{root, run};
+
+/// The identity provider's issuer in the demo.
+pub const ISSUER: &str = "http://127.0.0.1:9090";
+/// Where the reference service listens in the demo.
+pub const SERVICE_ADDRESS: &str = "127.0.0.1:8080";
+/// The audience of the access tokens the identity provider issues.
+pub const AUDIENCE: &str = "cpis-service";
+
+/// A child process stopped with SIGTERM (then killed) when dropped.
+pub struct Supervised {
+    name: &'static str,
+    child: Child,
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_port(address: &str, name: &str) -> Result<()> {
+    let address: SocketAddr = address.parse().context("address")?;
+    let started = Instant::now();
+    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("{name} did not start listening on {address}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+fn port_is_free(address: &str) -> bool {
+    std::net::TcpListener::bind(address).is_ok()
+}
+
+/// The demo's folder: database, manifest, client configuration, app data.
+pub fn demo_dir() -> PathBuf {
+    root().join("target/demo")
+}
+
+/// Seed the demo database once (synthetic people), returning its URL and the manifest path.
+pub fn seed_demo_database(dir: &Path, service: &Path) -> Result<(String, PathBuf)> {
+    std::fs::create_dir_all(dir).context("creating target/demo")?;
+    let database = dir.join("cpis.sqlite3");
+    let url = format!("sqlite://{}", database.display());
+    let manifest = dir.join("manifest.json");
+    if !database.exists() || !manifest.exists() {
+        let _ = std::fs::remove_file(&database);
+        run(
+            &root(),
+            &service.to_string_lossy(),
+            &[
+                "seed",
+                "--database",
+                &url,
+                "--children",
+                "20000",
+                "--seed",
+                "42",
+                "--manifest",
+                &manifest.to_string_lossy(),
+            ],
+        )?;
+    }
+    Ok((url, manifest))
+}
+
+/// Start the development identity provider on 127.0.0.1:9090.
+pub fn start_identity_provider() -> Result<Supervised> {
+    if !port_is_free("127.0.0.1:9090") {
+        bail!("port 9090 is in use: stop whatever is listening there (an earlier demo?)");
+    }
+    let child = Command::new("node")
+        .arg("server.js")
+        .current_dir(root().join("dev-idp"))
+        .stdin(Stdio::null())
+        .spawn()
+        .context("starting the development identity provider (node dev-idp/server.js)")?;
+    let supervised = Supervised {
+        name: "dev-idp",
+        child,
+    };
+    wait_for_port("127.0.0.1:9090", "the identity provider")?;
+    Ok(supervised)
+}
+
+/// Start the reference service on 127.0.0.1:8080 over `database_url`.
+pub fn start_service(service: &Path, database_url: &str) -> Result<Supervised> {
+    if !port_is_free(SERVICE_ADDRESS) {
+        bail!("port 8080 is in use: stop whatever is listening there (an earlier demo?)");
+    }
+    let child = Command::new(service)
+        .args([
+            "serve",
+            "--database",
+            database_url,
+            "--listen",
+            SERVICE_ADDRESS,
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting cpis-service")?;
+    let supervised = Supervised {
+        name: "cpis-service",
+        child,
+    };
+    wait_for_port(SERVICE_ADDRESS, "the reference service")?;
+    Ok(supervised)
+}
+
+/// Write the client configuration for the demo (defaults point at the local stack; the app's
+/// data, including its audit queue, lives under target/demo).
+pub fn write_client_config(dir: &Path) -> Result<PathBuf> {
+    let path = dir.join("config.toml");
+    let data = dir.join("app-data");
+    let text = format!(
+        "# CP-IS Viewer configuration for `cargo xtask demo` (synthetic data only).\n\
+         lock_minutes = 15\n\
+         lookup_deadline_ms = 3000\n\
+         data_dir = \"{}\"\n\n\
+         [services]\n\
+         cpis_url = \"http://{SERVICE_ADDRESS}/cpis/FHIR/R4\"\n\
+         demographics_url = \"http://{SERVICE_ADDRESS}/personal-demographics/FHIR/R4\"\n\
+         audit_url = \"http://{SERVICE_ADDRESS}/audit/FHIR/R4\"\n\n\
+         [oidc]\n\
+         issuer = \"{ISSUER}\"\n\
+         client_id = \"cpis-viewer\"\n",
+        data.display()
+    );
+    std::fs::write(&path, text).context("writing target/demo/config.toml")?;
+    Ok(path)
+}
+
+/// Print which NHS numbers show which case, from the seed manifest (three of each).
+pub fn print_scenarios(manifest: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(manifest).context("reading the seed manifest")?;
+    let json: serde_json::Value = serde_json::from_str(&text).context("parsing the manifest")?;
+    let scenarios = json
+        .get("scenarios")
+        .and_then(serde_json::Value::as_object)
+        .context("the manifest has no scenarios")?;
+    eprintln!(
+        "\nSynthetic patients to try (all of them in {}):",
+        manifest.display()
+    );
+    for (name, numbers) in scenarios {
+        let shown: Vec<String> = numbers
+            .as_array()
+            .map(|numbers| {
+                numbers
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .filter(|number| number.len() == 10)
+                    .take(3)
+                    .map(|number| format!("{} {} {}", &number[0..3], &number[3..6], &number[6..10]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        eprintln!("  {name:<22} {}", shown.join(", "));
+    }
+    eprintln!();
+    Ok(())
+}
