@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import Provider from 'oidc-provider';
-import { SignJWT, importJWK, decodeJwt } from 'jose';
+import { SignJWT, UnsecuredJWT, importJWK, decodeJwt } from 'jose';
 
 import { USERS, claimsFor, loginIdForSub } from './users.js';
 
@@ -45,7 +45,15 @@ const wrongJwk = JSON.parse(readFileSync(path.join(here, 'keys/wrong-key.private
 
 /** Tamper mode for the next token response, set by the test hook; null when off. */
 let tamperNextIdToken = null;
-const TAMPER_MODES = ['wrong_audience', 'expired', 'wrong_signature', 'wrong_nonce', 'wrong_issuer'];
+const TAMPER_MODES = [
+  'wrong_audience',
+  'expired',
+  'wrong_signature',
+  'wrong_nonce',
+  'wrong_issuer',
+  'alg_none',
+  'alg_hs256',
+];
 
 async function tamperedIdToken(idToken, mode, issuer) {
   const claims = decodeJwt(idToken);
@@ -68,6 +76,13 @@ async function tamperedIdToken(idToken, mode, issuer) {
     case 'wrong_issuer':
       claims.iss = `${issuer}/somewhere-else`;
       break;
+    case 'alg_none':
+      return new UnsecuredJWT(claims).encode();
+    case 'alg_hs256':
+      // HMAC keyed with the public client id: anyone could forge it, so clients must refuse HS*.
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(new TextEncoder().encode(`${CLIENT_ID}-hmac-key-padding-to-32-bytes`));
     default:
       throw new Error(`unknown tamper mode ${mode}`);
   }

@@ -1,7 +1,7 @@
 //! Sign-in against the real development identity provider (`oidc-provider`): the full
 //! authorization code flow with PKCE through the loopback redirect, refresh, the claims and the
 //! role rules, and refusals for a wrong `state`, wrong `nonce`, wrong audience, bad signature,
-//! expired ID token and wrong issuer.
+//! expired ID token, wrong issuer, and `alg: none` or HS256.
 
 use std::time::Duration;
 
@@ -212,6 +212,8 @@ async fn bad_id_tokens_are_refused() {
         "wrong_signature",
         "expired",
         "wrong_issuer",
+        "alg_none",
+        "alg_hs256",
     ] {
         idp.tamper_next_id_token(mode).await;
         let result = sign_in_as(&idp, "ed-nurse").await;
