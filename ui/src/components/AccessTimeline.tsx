@@ -13,14 +13,15 @@ interface Lane {
   times: number[];
 }
 
-const WIDTH = 640;
-const LABEL_WIDTH = 210;
-const PLOT_LEFT = LABEL_WIDTH + 10;
+// In SVG units, which are CSS pixels when the picture is shown at its full width.
+const WIDTH = 900;
+const LABEL_WIDTH = 300;
+const PLOT_LEFT = LABEL_WIDTH + 16;
 const PLOT_RIGHT = WIDTH - 14;
-const LANE_HEIGHT = 32;
+const LANE_HEIGHT = 36;
 const TOP = 12;
-const AXIS_HEIGHT = 34;
-const MAX_LABEL = 30;
+const AXIS_HEIGHT = 38;
+const MAX_LABEL = 28;
 
 /** Rows by organisation, the busiest first; accesses whose time cannot be read are left out. */
 export function lanesOf(history: AccessView[]): Lane[] {
@@ -93,11 +94,11 @@ export function AccessTimeline({ history }: Props) {
           );
         })}
         <line className="app-timeline__axis" x1={PLOT_LEFT} x2={PLOT_RIGHT} y1={axisY} y2={axisY} />
-        <text className="app-timeline__tick" x={PLOT_LEFT} y={axisY + 22} textAnchor="start">
+        <text className="app-timeline__tick" x={PLOT_LEFT} y={axisY + 26} textAnchor="start">
           {oldest?.accessed_at}
         </text>
         {span > 0 && (
-          <text className="app-timeline__tick" x={PLOT_RIGHT} y={axisY + 22} textAnchor="end">
+          <text className="app-timeline__tick" x={PLOT_RIGHT} y={axisY + 26} textAnchor="end">
             {newest?.accessed_at}
           </text>
         )}

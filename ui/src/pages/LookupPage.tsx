@@ -253,7 +253,7 @@ function Result({ state, onRetry }: { state: PageState; onRetry: (entered: strin
             />
           );
         case 'patient_not_found':
-          return <PatientNotFoundResult view={view} />;
+          return <PatientNotFoundResult view={view} entered={state.entered} />;
       }
     }
   }

@@ -1,6 +1,7 @@
 // The check did not happen. It must never look or read like "no plan": a red error style, its own
 // words, what to do instead, and a retry.
 import { Button } from 'nhsuk-react-components';
+import { formatEntered } from './formatEntered';
 
 interface Props {
   reason: string;
@@ -30,7 +31,7 @@ export function CouldNotCheckResult({ reason, attemptedAt, entered, onRetry }: P
           <li>Try the check again.</li>
         </ul>
         <p className="nhsuk-body-s app-secondary-text">
-          NHS number entered: {entered}
+          NHS number entered: {formatEntered(entered)}
           {attemptedAt !== null && (
             <>
               <br />

@@ -1,15 +1,23 @@
 // The demographics service does not know this NHS number, so CP-IS was not asked.
 import type { LookupView } from '../backend';
+import { formatEntered } from './formatEntered';
 
 type PatientNotFound = Extract<LookupView, { outcome: 'patient_not_found' }>;
 
-export function PatientNotFoundResult({ view }: { view: PatientNotFound }) {
+interface Props {
+  view: PatientNotFound;
+  /** The NHS number as the user entered it, shown when the view carries none. */
+  entered: string;
+}
+
+export function PatientNotFoundResult({ view, entered }: Props) {
+  const number = view.nhs_number === '' ? formatEntered(entered) : view.nhs_number;
   return (
     <div className="app-result app-result--patient-not-found" data-testid="result-patient-not-found">
       <div className="app-patient-not-found">
         <h2 className="nhsuk-heading-m">No patient found with this NHS number</h2>
         <p className="nhsuk-body">
-          The NHS demographics service has no patient with NHS number {view.nhs_number}.
+          The NHS demographics service has no patient with NHS number {number}.
         </p>
         <p className="nhsuk-body">
           <strong>The child protection check was not done.</strong> Check the NHS number and try

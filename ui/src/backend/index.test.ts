@@ -1,0 +1,81 @@
+// The backend module calls each Tauri command by its exact name with the exact argument keys.
+import { describe, expect, it } from 'vitest';
+import { callsTo, ipcRejection, mockBackend } from '../test/ipc';
+import { NO_PLAN, SIGNED_OUT, STATUS_OK } from '../test/fixtures';
+import {
+  appInfo,
+  checkNhsNumber,
+  ipcErrorMessage,
+  isIpcError,
+  lock,
+  lookup,
+  recordLaContact,
+  sessionState,
+  signIn,
+  signOut,
+  status,
+  uiSettings,
+} from '.';
+
+describe('backend', () => {
+  it('uses the command names and argument keys Rust registers', async () => {
+    const calls = mockBackend({
+      sign_in: () => SIGNED_OUT,
+      sign_out: () => SIGNED_OUT,
+      lock: () => ({ state: 'locked' }),
+      lookup: () => NO_PLAN,
+      record_la_contact: () => null,
+      check_nhs_number: () => ({ status: 'valid', formatted: '999 000 0018' }),
+    });
+    await sessionState();
+    await signIn();
+    await signOut();
+    await lock();
+    expect(await lookup('999 000 0018')).toEqual(NO_PLAN);
+    expect(
+      await recordLaContact({ lookup_id: 3, method: 'secure_email', contacted_at: null }),
+    ).toBeNull();
+    expect(await status()).toEqual(STATUS_OK);
+    expect(await uiSettings()).toEqual({ lock_minutes: 15 });
+    await checkNhsNumber('9990000018');
+    expect(await appInfo()).toEqual({ version: '9.9.9' });
+    expect(calls).toEqual([
+      { command: 'session_state', args: {} },
+      { command: 'sign_in', args: {} },
+      { command: 'sign_out', args: {} },
+      { command: 'lock', args: {} },
+      { command: 'lookup', args: { input: '999 000 0018' } },
+      {
+        command: 'record_la_contact',
+        args: { request: { lookup_id: 3, method: 'secure_email', contacted_at: null } },
+      },
+      { command: 'status', args: {} },
+      { command: 'ui_settings', args: {} },
+      { command: 'check_nhs_number', args: { input: '9990000018' } },
+      { command: 'app_info', args: {} },
+    ]);
+    expect(callsTo(calls, 'lookup')).toHaveLength(1);
+  });
+
+  it('passes on the IpcError a command rejects with', async () => {
+    mockBackend({ sign_in: () => ipcRejection('sign_in_not_finished', 'Sign-in did not finish.') });
+    await expect(signIn()).rejects.toEqual({
+      code: 'sign_in_not_finished',
+      message: 'Sign-in did not finish.',
+    });
+  });
+
+  it('rejects a lookup answer of the wrong shape with an IpcError', async () => {
+    mockBackend({ lookup: () => ({ lookup_id: 1, view: { outcome: 'maybe' }, audit_warning: null }) });
+    const error: unknown = await lookup('9990000018').catch((caught: unknown) => caught);
+    expect(isIpcError(error)).toBe(true);
+    expect(ipcErrorMessage(error, 'fallback')).toBe('The app received an answer it could not read.');
+  });
+
+  it('only ever shows the message of an IpcError', () => {
+    expect(ipcErrorMessage({ code: 'x', message: 'Safe words.' }, 'Fallback.')).toBe('Safe words.');
+    expect(ipcErrorMessage(new Error('may hold 9990000018'), 'Fallback.')).toBe('Fallback.');
+    expect(ipcErrorMessage('a string', 'Fallback.')).toBe('Fallback.');
+    expect(ipcErrorMessage({ code: 'x', message: '  ' }, 'Fallback.')).toBe('Fallback.');
+  });
+});
