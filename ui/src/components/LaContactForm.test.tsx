@@ -77,6 +77,15 @@ describe('LaContactForm', () => {
       { request: { lookup_id: 7, method: 'phone_emergency_duty_team', contacted_at: '09:05' } },
     ]);
     expect(await axeViolations(container)).toEqual([]);
+
+    // A second contact, such as the social worker after the duty team.
+    await userEvent.click(screen.getByRole('button', { name: 'Record another contact' }));
+    expect(screen.getByRole('radio', { name: 'Phoned the social worker' })).not.toBeChecked();
+    expect(screen.getByRole('textbox', { name: /Time of contact/ })).toHaveValue('');
+    await userEvent.click(screen.getByRole('radio', { name: 'Phoned the social worker' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    expect(await screen.findByText('Contact recorded.')).toBeInTheDocument();
+    expect(callsTo(calls, 'record_la_contact')).toHaveLength(2);
   });
 
   it('sends no time when the field is blank, so Rust uses the time of recording', async () => {

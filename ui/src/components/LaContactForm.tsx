@@ -84,6 +84,18 @@ export function LaContactForm({ lookupId, hasSocialWorker }: Props) {
             {time.trim() === '' ? '.' : ` at ${normaliseTime(time) ?? ''}.`}
           </p>
         </div>
+        <button
+          type="button"
+          className="nhsuk-button nhsuk-button--secondary"
+          onClick={() => {
+            setMethod(null);
+            setTime('');
+            setErrors({});
+            setSend({ kind: 'editing' });
+          }}
+        >
+          Record another contact
+        </button>
       </section>
     );
   }

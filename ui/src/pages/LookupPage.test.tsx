@@ -172,13 +172,14 @@ describe('LookupPage', () => {
 
   it('shows an ended plan with its end date and an Ended tag', async () => {
     mockLookups(() => planFound({ plans: [ENDED_LAC] }));
-    render(<LookupPage />);
+    const { container } = render(<LookupPage />);
     await lookUp('9990000018');
     const callout = await screen.findByTestId('plan-callout');
     expect(callout).toHaveTextContent('Looked after child');
     expect(callout).toHaveTextContent('Ended');
     expect(callout).toHaveTextContent('Started 1 February 2024. Ended 3 March 2026.');
     expect(screen.getByTestId('result-plan-found')).toHaveTextContent('This plan has ended.');
+    expect(await axeViolations(container)).toEqual([]);
   });
 
   it('shows no plan calmly, with what it does and does not mean', async () => {
@@ -324,13 +325,14 @@ describe('LookupPage', () => {
 
   it('ignores a superseded view and asks to check again', async () => {
     mockLookups(() => SUPERSEDED);
-    render(<LookupPage />);
+    const { container } = render(<LookupPage />);
     await lookUp('9990000018');
     expect(await screen.findByTestId('result-not-finished')).toHaveTextContent(
       'Check the NHS number again.',
     );
     expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
     expect(screen.queryByTestId('checking')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
   });
 
   it('clears the field and the result on Escape', async () => {
