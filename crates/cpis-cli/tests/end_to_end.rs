@@ -220,6 +220,17 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
         }
     }
 
+    // Every lookup went to the durable local audit queue in the data folder.
+    let queue = cpis_audit::AuditQueue::open(&directory.path().join("data")).expect("audit queue");
+    assert_eq!(
+        queue.status().expect("status").waiting,
+        service.manifest.scenarios.len() as u64,
+        "one audit record per lookup"
+    );
+    let chain = queue.verify_chain().expect("chain");
+    assert!(chain.findings.is_empty(), "{:?}", chain.findings);
+    drop(queue);
+
     // The session's access token works for automation through CPIS_ACCESS_TOKEN, from a
     // keyring namespace with no session in it; it is never printed.
     let session = cpis_client::KeyringTokenStore::new(keyring.clone(), "session")
@@ -285,6 +296,24 @@ async fn scheduled_care_reads_silently_and_a_user_without_a_role_cannot_look_up(
     let (code, json, _) = lookup_json(&config, &keyring, cpp, &["--scheduled"]).await;
     assert_eq!(code, Some(0));
     assert_eq!(json["unscheduled_access"], false);
+
+    // An audit queue that cannot be written does not stop the answer, and says so.
+    let broken = tempfile::tempdir().expect("temp dir");
+    let blocker = broken.path().join("not-a-folder");
+    std::fs::write(&blocker, "a file where the data folder should be").expect("write");
+    let broken_config = broken.path().join("config.toml");
+    std::fs::write(
+        &broken_config,
+        std::fs::read_to_string(&config).expect("config").replace(
+            &format!("data_dir = \"{}\"", directory.path().join("data").display()),
+            &format!("data_dir = \"{}\"", blocker.join("data").display()),
+        ),
+    )
+    .expect("write config");
+    let (code, json, log) = lookup_json(&broken_config, &keyring, cpp, &[]).await;
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(json["outcome"], "plan_found");
+    assert!(log.contains("WARNING") && log.contains("audit"), "{log}");
 
     let keyring = keyring_namespace("no-role");
     let output = login(&config, &keyring, "no-role").await;
