@@ -40,7 +40,7 @@ impl AuditSink for RecordingSink {
     }
 }
 
-fn healthy_script() -> Script {
+pub(crate) fn healthy_script() -> Script {
     Script {
         patient: vec![Reply::fhir(patient_body(&asked()))],
         care_team: vec![Reply::fhir(empty_bundle(&asked()))],
@@ -83,7 +83,7 @@ async fn look_up_as(
     (report, server, sink)
 }
 
-async fn look_up(script: Script) -> LookupReport {
+pub(crate) async fn look_up(script: Script) -> LookupReport {
     look_up_as(script, &user_with(&["B0107"]), false).await.0
 }
 

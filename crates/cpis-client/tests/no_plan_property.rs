@@ -1,13 +1,15 @@
 //! The property that matters most: "no plan" comes only from a valid searchset Bundle with
 //! `total: 0` and no entries, with status 200 and a FHIR JSON content type. Checked over
 //! arbitrary bytes, over near-valid Bundles built from their parts, and over other statuses and
-//! content types, through the same classification a lookup uses.
+//! content types, through the same classification a lookup uses; and, with fewer cases, through
+//! the whole client over a socket.
 
 use cpis_client::alert::classify_care_team_response;
 use cpis_fhir::CareTeamSearch;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use crate::support::fault_server::{Reply, Script};
 use crate::support::synthetic::{asked, empty_bundle, plans_bundle, someone_else};
 
 /// An independent statement of what a valid empty Bundle is.
@@ -189,4 +191,33 @@ fn the_generators_reach_both_sides() {
     assert!(is_valid_empty_searchset(
         br#"{"resourceType":"Bundle","type":"searchset","total":0}"#
     ));
+}
+
+proptest! {
+    // Fewer cases: each one is a real lookup over a socket.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The same property through the whole client over HTTP: arbitrary and near-valid bodies
+    /// from the CP-IS endpoint never become "no plan" unless they are a valid empty Bundle.
+    #[test]
+    fn over_http_no_plan_only_from_a_valid_empty_bundle(
+        body in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..256),
+            near_valid_bundle(),
+            mangled_real_body(),
+        ],
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let script = Script {
+            care_team: vec![Reply::fhir(body.clone())],
+            ..crate::faults::healthy_script()
+        };
+        let report = runtime.block_on(crate::faults::look_up(script));
+        if matches!(report.outcome, cpis_domain::LookupOutcome::NoPlan { .. }) {
+            prop_assert!(is_valid_empty_searchset(&body), "{}", String::from_utf8_lossy(&body));
+        }
+    }
 }
