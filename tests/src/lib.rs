@@ -5,7 +5,9 @@
 //! first and runs these tests under Xvfb and a D-Bus session). Without it the tests fail with
 //! a message saying how to run them; they never skip.
 
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,11 +33,18 @@ fn free_port() -> Result<u16> {
 impl Driver {
     /// Start `tauri-driver` on free ports and wait until it accepts connections.
     pub fn start() -> Result<Driver> {
+        Driver::start_with_env(&[])
+    }
+
+    /// Start `tauri-driver` with extra environment for the app it starts (the app inherits
+    /// the driver's environment).
+    pub fn start_with_env(env: &[(String, String)]) -> Result<Driver> {
         let port = free_port()?;
         let native_port = free_port()?;
         let child = Command::new("tauri-driver")
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
+            .envs(env.iter().map(|(key, value)| (key.as_str(), value.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
@@ -118,4 +127,180 @@ pub async fn save_artifacts(client: &Client, name: &str) {
         let _ = std::fs::write(dir.join(format!("{name}.html")), source);
     }
     eprintln!("saved failure artifacts in {}", dir.display());
+}
+
+/// A child process stopped with SIGTERM when dropped.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+}
+
+impl Process {
+    /// Stop it now (SIGTERM, then SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Start `command` and read its first stdout line, which must start with `prefix` followed by
+/// the URL it listens on.
+fn start_and_read_url(mut command: Command, prefix: &str, what: &str) -> Result<(Process, String)> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {what}"))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let process = Process { child };
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next();
+        let _ = sender.send(first);
+        // Keep draining so the child never blocks on a full pipe.
+        for _ in lines {}
+    });
+    let line = receiver
+        .recv_timeout(WAIT)
+        .with_context(|| format!("{what} did not start"))?
+        .with_context(|| format!("{what} printed nothing"))??;
+    let url = line
+        .strip_prefix(prefix)
+        .with_context(|| format!("{what} printed an unexpected first line"))?
+        .trim()
+        .to_string();
+    Ok((process, url))
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// The whole local system for a journey: the development identity provider, the reference
+/// service seeded with synthetic people on SQLite, and a client configuration for the app.
+#[derive(Debug)]
+pub struct Stack {
+    /// Temporary folder holding the database, the manifest, the config and the app's data.
+    pub dir: tempfile::TempDir,
+    /// The identity provider.
+    pub identity_provider: Process,
+    /// The reference service (stop it to make the services unreachable).
+    pub service: Process,
+    /// The service's base URL.
+    pub service_url: String,
+    /// The seed manifest: scenario name to NHS numbers.
+    pub manifest: serde_json::Value,
+    /// The app's configuration file.
+    pub config: PathBuf,
+}
+
+impl Stack {
+    /// Seed, start and configure everything. `CPIS_E2E_SERVICE` names the service binary.
+    pub fn start() -> Result<Stack> {
+        let service_binary = std::env::var("CPIS_E2E_SERVICE").context(
+            "CPIS_E2E_SERVICE is not set: run the end-to-end tests with `cargo xtask test`",
+        )?;
+        let dir = tempfile::tempdir().context("tempdir")?;
+        let database = format!("sqlite://{}", dir.path().join("cpis.sqlite3").display());
+        let manifest_path = dir.path().join("manifest.json");
+        let status = Command::new(&service_binary)
+            .args(["seed", "--database", &database, "--children", "2000", "--seed", "7"])
+            .arg("--manifest")
+            .arg(&manifest_path)
+            .stdout(Stdio::null())
+            .status()
+            .context("seeding")?;
+        if !status.success() {
+            bail!("seeding failed ({status})");
+        }
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest_path)?)?;
+        let mut idp = Command::new("node");
+        idp.args(["server.js", "--port", "0"])
+            .current_dir(workspace_root().join("dev-idp"));
+        let (identity_provider, issuer) =
+            start_and_read_url(idp, "dev-idp listening on ", "the identity provider")?;
+        let mut service = Command::new(&service_binary);
+        service.args([
+            "serve",
+            "--database",
+            &database,
+            "--listen",
+            "127.0.0.1:0",
+            "--issuer",
+            &issuer,
+            "--audience",
+            "cpis-service",
+        ]);
+        let (service, service_url) =
+            start_and_read_url(service, "cpis-service listening on ", "the reference service")?;
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "lookup_deadline_ms = 3000\nlock_minutes = 15\ndata_dir = \"{data}\"\n\n[services]\ncpis_url = \"{service_url}/cpis/FHIR/R4\"\ndemographics_url = \"{service_url}/personal-demographics/FHIR/R4\"\naudit_url = \"{service_url}/audit/FHIR/R4\"\n\n[oidc]\nissuer = \"{issuer}\"\nclient_id = \"cpis-viewer\"\n",
+                data = dir.path().join("app-data").display()
+            ),
+        )?;
+        Ok(Stack {
+            dir,
+            identity_provider,
+            service,
+            service_url,
+            manifest,
+            config,
+        })
+    }
+
+    /// The first NHS number of a seed scenario.
+    pub fn nhs_number(&self, scenario: &str) -> Result<String> {
+        self.manifest["scenarios"][scenario][0]
+            .as_str()
+            .map(str::to_string)
+            .with_context(|| format!("the manifest has no {scenario} scenario"))
+    }
+
+    /// The environment the app needs: its config, the headless browser, and who signs in.
+    pub fn app_env(&self, login_hint: &str) -> Vec<(String, String)> {
+        vec![
+            ("CPIS_CONFIG".into(), self.config.display().to_string()),
+            (
+                "BROWSER".into(),
+                workspace_root()
+                    .join("tests/support/headless-browser.sh")
+                    .display()
+                    .to_string(),
+            ),
+            ("CPIS_LOGIN_HINT".into(), login_hint.into()),
+        ]
+    }
+}
+
+/// Save a screenshot of the current state under `target/e2e-artifacts/screens/`.
+pub async fn screenshot(client: &Client, name: &str) -> Result<()> {
+    let dir = workspace_root().join("target/e2e-artifacts/screens");
+    std::fs::create_dir_all(&dir)?;
+    let png = client.screenshot().await?;
+    std::fs::write(dir.join(format!("{name}.png")), png)?;
+    Ok(())
 }

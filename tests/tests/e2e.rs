@@ -1,3 +1,3 @@
 //! End-to-end tests of the real app window: one binary, a module per journey.
 
-mod lookup_page;
+mod journeys;

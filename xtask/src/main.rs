@@ -87,10 +87,15 @@ fn build_ui() -> Result<()> {
     run(&root().join("ui"), "npm", &["run", "build"])
 }
 
-/// Build the desktop app (debug profile, UI embedded) and return the binary's path.
+/// Build the desktop app (debug profile, UI embedded) and the reference service, and return
+/// the app binary's path.
 fn build_app() -> Result<PathBuf> {
     build_ui()?;
-    run(&root(), "cargo", &["build", "--package", "cpis-viewer"])?;
+    run(
+        &root(),
+        "cargo",
+        &["build", "--package", "cpis-viewer", "--package", "cpis-service"],
+    )?;
     Ok(root().join("target/debug/cpis-viewer"))
 }
 
@@ -98,18 +103,7 @@ fn build_app() -> Result<PathBuf> {
 fn demo() -> Result<()> {
     setup::run()?;
     let root = root();
-    build_ui()?;
-    run(
-        &root,
-        "cargo",
-        &[
-            "build",
-            "--package",
-            "cpis-viewer",
-            "--package",
-            "cpis-service",
-        ],
-    )?;
+    let app = build_app()?;
     let service = root.join("target/debug/cpis-service");
     let dir = stack::demo_dir();
     let (database_url, manifest) = stack::seed_demo_database(&dir, &service)?;
@@ -121,7 +115,6 @@ fn demo() -> Result<()> {
         "Sign in as ed-nurse, midwife, named-nurse, scheduled-care or no-role (dev-idp/README.md).\n\
          The identity provider's signing key is public: development only.\n"
     );
-    let app = root.join("target/debug/cpis-viewer");
     let status = Command::new(&app)
         .current_dir(&root)
         .env("CPIS_CONFIG", &config)
@@ -190,6 +183,10 @@ fn in_test_session(command: &[&str], env: &[(&str, &str)]) -> Result<()> {
 /// Run the end-to-end tests against the built app in a virtual display, with a session bus.
 fn end_to_end(app: &Path) -> Result<()> {
     let app = app.to_string_lossy().to_string();
+    let service = root()
+        .join("target/debug/cpis-service")
+        .to_string_lossy()
+        .to_string();
     in_test_session(
         &[
             "xvfb-run",
@@ -202,6 +199,9 @@ fn end_to_end(app: &Path) -> Result<()> {
             "--",
             "--test-threads=1",
         ],
-        &[("CPIS_E2E_APP", &app)],
+        &[
+            ("CPIS_E2E_APP", &app),
+            ("CPIS_E2E_SERVICE", &service),
+        ],
     )
 }

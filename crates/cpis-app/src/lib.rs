@@ -624,9 +624,13 @@ fn user_view(user: &SignedInUser) -> UserView {
     UserView {
         name: user.name.clone(),
         role_name: role
-            .map(|role| role.role_name.clone())
+            .map(|role| cpis_ipc::display_role_name(&role.role_name))
             .unwrap_or_else(|| "No role selected".into()),
         organisation_ods: role.map(|role| role.org_code.clone()).unwrap_or_default(),
+        organisation_name: user
+            .selected_organisation_name()
+            .unwrap_or_default()
+            .to_string(),
         can_look_up: permission != LookupPermission::NotPermitted,
         cannot_look_up_reason: user.cannot_look_up_because().map(str::to_string),
         unscheduled: permission == LookupPermission::Unscheduled,

@@ -20,6 +20,8 @@ pub struct UserView {
     pub role_name: String,
     /// The organisation's ODS code, or empty.
     pub organisation_ods: String,
+    /// The organisation's name, or empty when the claims do not give it.
+    pub organisation_name: String,
     /// Whether this role may look up records.
     pub can_look_up: bool,
     /// Why not, in plain words, when it may not.
@@ -28,6 +30,18 @@ pub struct UserView {
     pub unscheduled: bool,
     /// Whether this role may use the named nurse review.
     pub can_review: bool,
+}
+
+/// The readable part of a Care Identity Service role name, which comes as
+/// `"Clinical":"Clinical Provision":"Nurse Access Role"`: the last segment, unquoted.
+pub fn display_role_name(role_name: &str) -> String {
+    let last = role_name.rsplit(':').next().unwrap_or(role_name);
+    let trimmed = last.trim().trim_matches('"').trim();
+    if trimmed.is_empty() {
+        role_name.trim().to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Whether someone is signed in.
@@ -473,6 +487,16 @@ mod tests {
         assert_eq!(plans[0].status, PlanStatus::Active);
         assert_eq!(plans[0].start, "5 January 2026");
         assert_eq!(plans[0].plan_name, "Child protection plan");
+    }
+
+    #[test]
+    fn care_identity_role_names_are_made_readable() {
+        assert_eq!(
+            display_role_name(r#""Clinical":"Clinical Provision":"Nurse Access Role""#),
+            "Nurse Access Role"
+        );
+        assert_eq!(display_role_name("Midwife"), "Midwife");
+        assert_eq!(display_role_name(""), "");
     }
 
     #[test]

@@ -46,6 +46,10 @@ role_name: string,
  */
 organisation_ods: string, 
 /**
+ * The organisation's name, or empty when the claims do not give it.
+ */
+organisation_name: string, 
+/**
  * Whether this role may look up records.
  */
 can_look_up: boolean, 

@@ -1,0 +1,149 @@
+//! Users' journeys in the real window, against the real identity provider and reference
+//! service, typed as a user would (keyboard first). Each state is saved as a screenshot under
+//! `target/e2e-artifacts/screens/`.
+
+use anyhow::{Context, Result};
+use cpis_e2e::{Driver, Stack, WAIT, save_artifacts, screenshot, text_of};
+use fantoccini::{Client, Locator, key::Key};
+
+fn enter() -> String {
+    String::from(char::from(Key::Enter))
+}
+
+async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))
+}
+
+/// Type into the NHS number field (clearing it first) and press Enter.
+async fn look_up(client: &Client, nhs_number: &str) -> Result<()> {
+    let field = wait_for(client, "#nhs-number").await?;
+    field.clear().await?;
+    field.send_keys(nhs_number).await?;
+    field.send_keys(&enter()).await?;
+    Ok(())
+}
+
+fn spaced(nhs_number: &str) -> String {
+    format!(
+        "{} {} {}",
+        &nhs_number[0..3],
+        &nhs_number[3..6],
+        &nhs_number[6..10]
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ed_triage_nurse_signs_in_and_sees_every_outcome() -> Result<()> {
+    let mut stack = Stack::start()?;
+    let driver = Driver::start_with_env(&stack.app_env("ed-nurse"))?;
+    let client = driver.open_app().await?;
+    let result = ed_triage_nurse(&client, &mut stack).await;
+    if result.is_err() {
+        save_artifacts(&client, "ed_triage_nurse").await;
+    }
+    let closed = client.close().await;
+    result?;
+    closed?;
+    Ok(())
+}
+
+async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
+    // Signed out: the start screen.
+    let sign_in = wait_for(client, "[data-testid='sign-in-button']").await?;
+    screenshot(client, "01-start").await?;
+    sign_in.click().await?;
+
+    // Signed in through the system browser and the loopback redirect.
+    let name = text_of(client, "[data-testid='account-name']").await?;
+    assert!(name.contains("Tess Triage-Test"), "{name}");
+    let field = wait_for(client, "#nhs-number").await?;
+    let active = client.active_element().await?;
+    assert_eq!(active.attr("id").await?.as_deref(), Some("nhs-number"));
+    drop(field);
+    screenshot(client, "02-signed-in").await?;
+
+    // An invalid NHS number: the NHS error pattern, nothing sent.
+    look_up(client, "999 999 9991").await?;
+    let summary = text_of(client, ".nhsuk-error-summary").await?;
+    assert!(summary.contains("There is a problem"), "{summary}");
+    assert!(summary.contains("Enter a valid NHS number"), "{summary}");
+    screenshot(client, "03-invalid-nhs-number").await?;
+
+    // A child on a child protection plan: the warning callout and whom to phone.
+    let cpp = stack.nhs_number("cpp")?;
+    look_up(client, &cpp).await?;
+    let found = text_of(client, "[data-testid='result-plan-found']").await?;
+    assert!(found.contains("Child protection plan"), "{found}");
+    let callout = text_of(client, "[data-testid='plan-callout']").await?;
+    assert!(!callout.is_empty());
+    let banner = text_of(client, "[data-testid='patient-banner']").await?;
+    assert!(banner.contains(&spaced(&cpp)), "{banner}");
+    assert!(found.contains("01632") || found.contains("07700"), "{found}");
+    let history = text_of(client, "[data-testid='access-history']").await?;
+    assert!(history.contains("Tess Triage-Test"), "the current viewer is in the history: {history}");
+    screenshot(client, "04-plan-found").await?;
+
+    // No plan: calm, distinct, and the previous patient is gone.
+    let no_plan = stack.nhs_number("no_plan")?;
+    look_up(client, &no_plan).await?;
+    let calm = text_of(client, "[data-testid='result-no-plan']").await?;
+    assert!(!calm.to_lowercase().contains("did not happen"), "{calm}");
+    assert!(
+        client
+            .find_all(Locator::Css("[data-testid='result-plan-found']"))
+            .await?
+            .is_empty(),
+        "the previous result must be gone"
+    );
+    let banner = text_of(client, "[data-testid='patient-banner']").await?;
+    assert!(banner.contains(&spaced(&no_plan)), "{banner}");
+    screenshot(client, "05-no-plan").await?;
+
+    // A pregnant woman with an unborn child protection plan.
+    let unborn = stack.nhs_number("unborn")?;
+    look_up(client, &unborn).await?;
+    wait_for(client, "[data-testid='unborn-plan-note']").await?;
+    screenshot(client, "06-unborn-plan").await?;
+
+    // A valid NHS number nobody has.
+    look_up(client, "9990000018").await?;
+    wait_for(client, "[data-testid='result-patient-not-found']").await?;
+    screenshot(client, "07-patient-not-found").await?;
+
+    // The service goes away: "could not check", never "no plan".
+    stack.service.stop();
+    look_up(client, &no_plan).await?;
+    let could_not = text_of(client, "[data-testid='result-could-not-check']").await?;
+    assert!(
+        !could_not.contains("has no child protection plan"),
+        "could not check must not read like no plan: {could_not}"
+    );
+    assert!(
+        client
+            .find_all(Locator::Css("[data-testid='result-no-plan']"))
+            .await?
+            .is_empty()
+    );
+    screenshot(client, "08-could-not-check").await?;
+
+    // Every view was written to the durable local queue; with the service down it waits.
+    let status = text_of(client, "[data-testid='status-audit']").await?;
+    assert!(!status.is_empty(), "{status}");
+    screenshot(client, "09-status-bar").await?;
+
+    // Sign out: back to the start screen, no patient data left.
+    wait_for(client, "[data-testid='sign-out-button']")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "[data-testid='sign-in-button']").await?;
+    let page = client.source().await?;
+    assert!(!page.contains(&spaced(&cpp)), "patient data left after sign-out");
+    screenshot(client, "10-signed-out").await?;
+    Ok(())
+}
