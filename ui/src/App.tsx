@@ -128,7 +128,7 @@ export function App() {
       <SkipLink />
       <AppHeader user={user} onSignOut={onSignOut} />
       <Container>
-        <main className="nhsuk-main-wrapper" id="maincontent">
+        <main className="nhsuk-main-wrapper nhsuk-main-wrapper--s" id="maincontent">
           <Screen
             session={session}
             notice={notice}

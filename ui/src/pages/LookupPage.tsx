@@ -156,12 +156,7 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
           </ErrorSummary.List>
         </ErrorSummary>
       )}
-      <h1>Check child protection information</h1>
-      <p className="nhsuk-body" data-testid="notify-note">
-        {unscheduled
-          ? 'When you check, CP-IS tells the local authority that this person attended.'
-          : 'Your role checks without telling the local authority.'}
-      </p>
+      <h1 className="nhsuk-heading-l app-lookup-heading">Check child protection information</h1>
       <form noValidate onSubmit={onSubmit} className="app-lookup-form">
         <TextInput
           ref={fieldRef}
@@ -187,11 +182,21 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
             }
           }}
           onKeyDown={onKeyDown}
+          inputWrapperProps={{ className: 'app-lookup-row' }}
+          formGroupProps={{
+            afterInput: (
+              <Button type="submit" disabled={state.kind === 'checking'}>
+                Check
+              </Button>
+            ),
+          }}
         />
-        <Button type="submit" disabled={state.kind === 'checking'}>
-          Check
-        </Button>
       </form>
+      <p className="nhsuk-body-s app-secondary-text" data-testid="notify-note">
+        {unscheduled
+          ? 'When you check, CP-IS tells the local authority that this person attended.'
+          : 'Your role checks without telling the local authority.'}
+      </p>
       <div role="status" className="app-lookup-status" data-testid="lookup-status">
         {state.kind === 'checking' ? (
           <p className="nhsuk-body app-checking" data-testid="checking">
