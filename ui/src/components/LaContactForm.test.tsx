@@ -73,6 +73,7 @@ describe('LaContactForm', () => {
     expect(screen.getByRole('status')).toHaveTextContent(
       'Contact recorded. Phoned the emergency duty team at 09:05.',
     );
+    expect(screen.getByTestId('la-contact-recorded')).toHaveFocus();
     expect(callsTo(calls, 'record_la_contact')).toEqual([
       { request: { lookup_id: 7, method: 'phone_emergency_duty_team', contacted_at: '09:05' } },
     ]);

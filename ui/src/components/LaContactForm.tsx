@@ -1,6 +1,6 @@
 // Follow-up after a plan was found: record that the local authority was contacted, how and when.
 // Rust audits the record like a view.
-import { useState, type SyntheticEvent } from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { Button, ErrorSummary, Radios, TextInput } from 'nhsuk-react-components';
 import { ipcErrorMessage, recordLaContact, type ContactMethod } from '../backend';
 
@@ -44,6 +44,12 @@ export function LaContactForm({ lookupId, hasSocialWorker }: Props) {
   const [time, setTime] = useState('');
   const [errors, setErrors] = useState<Errors>({});
   const [send, setSend] = useState<SendState>({ kind: 'editing' });
+  const done = useRef<HTMLDivElement>(null);
+
+  // The form goes once the contact is recorded: focus moves to the confirmation, not the page.
+  useEffect(() => {
+    if (send.kind === 'recorded') done.current?.focus();
+  }, [send.kind]);
 
   const methods = METHODS.filter(
     (option) => hasSocialWorker || option.value !== 'phone_social_worker',
@@ -78,7 +84,13 @@ export function LaContactForm({ lookupId, hasSocialWorker }: Props) {
         <h2 id="la-contact-heading" className="nhsuk-heading-m">
           Contact with the local authority
         </h2>
-        <div className="nhsuk-inset-text app-la-contact__done" role="status">
+        <div
+          ref={done}
+          tabIndex={-1}
+          className="nhsuk-inset-text app-la-contact__done"
+          role="status"
+          data-testid="la-contact-recorded"
+        >
           <p>
             <strong>Contact recorded.</strong> {chosen?.label}
             {time.trim() === '' ? '.' : ` at ${normaliseTime(time) ?? ''}.`}
