@@ -242,6 +242,26 @@ describe('inactivity lock', () => {
     expect(screen.getByTestId('lock-screen')).toBeInTheDocument();
   });
 
+  it('still locks after 15 minutes when the setting is zero or cannot be read', async () => {
+    for (const settings of [() => ({ lock_minutes: 0 }), () => ipcRejection('internal', 'x')]) {
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      const calls = mockBackend({ ui_settings: settings, lock: () => LOCKED });
+      const { unmount } = render(<App />);
+      await screen.findByRole('textbox', { name: /NHS number/ });
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(14 * 60_000);
+      });
+      expect(callsTo(calls, 'lock')).toHaveLength(0);
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(60_000 + 100);
+      });
+      expect(callsTo(calls, 'lock')).toHaveLength(1);
+      expect(screen.getByTestId('lock-screen')).toBeInTheDocument();
+      unmount();
+      vi.useRealTimers();
+    }
+  });
+
   it('signs in again from the lock screen to an empty lookup page', async () => {
     const { user } = await signedInWithPlan(Promise.resolve(LOCKED));
     mockBackend({ sign_in: () => SIGNED_IN, session_state: () => LOCKED });

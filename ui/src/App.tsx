@@ -51,7 +51,8 @@ export function App() {
     let live = true;
     uiSettings()
       .then((settings) => {
-        if (live) setLockMinutes(settings.lock_minutes);
+        // A missing or zero setting must never turn the lock off.
+        if (live && settings.lock_minutes > 0) setLockMinutes(settings.lock_minutes);
       })
       .catch(() => {
         // Keep the default: the app still locks.

@@ -1,6 +1,9 @@
 // Locks the app after a number of minutes without key, mouse or touch activity.
 import { useEffect, useRef } from 'react';
 
+/** The longest delay setTimeout honours; longer ones fire at once. */
+const MAX_DELAY_MS = 2_147_483_647;
+
 const ACTIVITY_EVENTS = [
   'keydown',
   'mousedown',
@@ -33,7 +36,7 @@ export function useInactivityLock(active: boolean, minutes: number, onLock: () =
         onLockRef.current();
         return;
       }
-      timer = setTimeout(check, limit - idle);
+      timer = setTimeout(check, Math.min(limit - idle, MAX_DELAY_MS));
     };
     const activity = () => {
       last = Date.now();
@@ -42,7 +45,7 @@ export function useInactivityLock(active: boolean, minutes: number, onLock: () =
     for (const name of ACTIVITY_EVENTS) {
       window.addEventListener(name, activity, { capture: true, passive: true });
     }
-    timer = setTimeout(check, limit);
+    timer = setTimeout(check, Math.min(limit, MAX_DELAY_MS));
     return () => {
       if (timer !== undefined) clearTimeout(timer);
       for (const name of ACTIVITY_EVENTS) {
