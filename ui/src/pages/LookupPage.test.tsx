@@ -160,6 +160,9 @@ describe('LookupPage', () => {
     const result = await screen.findByTestId('result-plan-found');
     expect(within(result).getByTestId('patient-banner')).toHaveTextContent('TESTMOTHER, Morgan');
     const callout = within(result).getByTestId('plan-callout');
+    expect(
+      within(callout).getByRole('heading', { name: /Unborn child protection plan found/ }),
+    ).toBeInTheDocument();
     expect(callout).toHaveTextContent('Unborn child protection plan');
     expect(callout).toHaveTextContent('Due date 14 February 2027.');
     expect(callout).toHaveTextContent("held against the mother's NHS number");

@@ -26,14 +26,17 @@ interface Props {
 
 export function PlanFoundResult({ view, lookupId }: Props) {
   const count = view.plans.length;
-  const unborn = view.plans.some((plan) => plan.plan_type === 'unborn_child_protection_plan');
+  const isUnborn = (plan: PlanView) => plan.plan_type === 'unborn_child_protection_plan';
+  const unborn = view.plans.some(isUnborn);
+  // At a maternity booking the only plan is usually the unborn one: say so in the heading.
+  const heading = view.plans.every(isUnborn)
+    ? 'Unborn child protection plan found'
+    : 'Child protection information found';
   return (
     <div className="app-result app-result--plan-found" data-testid="result-plan-found">
       <PatientBanner patient={view.patient} checkedAt={view.checked_at} />
       <WarningCallout className="app-plan-callout" data-testid="plan-callout">
-        <WarningCallout.Heading headingLevel="h2">
-          Child protection information found
-        </WarningCallout.Heading>
+        <WarningCallout.Heading headingLevel="h2">{heading}</WarningCallout.Heading>
         <p>
           CP-IS has {count === 1 ? 'a record' : `${String(count)} records`} for this NHS number:
         </p>
