@@ -85,6 +85,8 @@ pub struct AppState {
     pub clock: Clock,
     /// HTTP limits.
     pub limits: Limits,
+    /// The central audit log, on the same database.
+    pub audit_log: cpis_audit_log::AuditLog,
 }
 
 impl std::fmt::Debug for AppState {
@@ -100,7 +102,15 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// State with the system clock.
     pub fn new(store: Store, verifier: Arc<Verifier>, limits: Limits) -> AppState {
+        let audit_log = cpis_audit_log::AuditLog::from_pool(
+            store.pool().clone(),
+            match store.backend() {
+                crate::store::Backend::Sqlite => cpis_audit_log::Dialect::Sqlite,
+                crate::store::Backend::Postgres => cpis_audit_log::Dialect::Postgres,
+            },
+        );
         AppState {
+            audit_log,
             store,
             verifier,
             metrics: Arc::new(Metrics::new()),
@@ -246,6 +256,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::central_audit::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

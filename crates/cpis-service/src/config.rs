@@ -33,6 +33,30 @@ pub enum Command {
     Seed(SeedArgs),
     /// Print the OpenAPI document.
     Openapi,
+    /// The central audit log: export the stored events or verify every device's chain.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `cpis-service audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print every stored AuditEvent as NDJSON, by device and sequence.
+    Export(AuditArgs),
+    /// Report per device the count, gaps and chain breaks, and the findings recorded at
+    /// ingest; exit non-zero on any.
+    Verify(AuditArgs),
+}
+
+/// The database of the central audit log.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// `sqlite://PATH` or `postgres://...`.
+    #[arg(long, env = "CPIS_DATABASE")]
+    pub database: String,
 }
 
 /// `serve` settings, each also from the environment or the config file.

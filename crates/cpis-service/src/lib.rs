@@ -8,15 +8,16 @@
 //! history and notification rules), [`store`] (sqlx Any, migrations), [`seed`] (synthetic data),
 //! [`metrics`] (Prometheus and the request log), [`csv_upload`].
 //!
-//! Room is left for the central audit log (issue 5): it adds its tables as a new migration in
-//! `migrations/`, its routes under `/audit/FHIR/R4` merged into [`api::router`], and its
-//! subcommands beside `serve` and `seed` in [`config::Command`].
+//! The central audit log (the `cpis-audit-log` crate) shares the database: its tables are
+//! installed by [`store::Store::connect`], its routes under `/audit/FHIR/R4` are in
+//! [`central_audit`], and `cpis-service audit export|verify` sit beside `serve` and `seed`.
 //!
 //! Architecture invariant: no patient data (NHS number, name, date of birth) and no token ever
 //! reaches a log line, a metric label or an error message.
 
 pub mod api;
 pub mod auth;
+pub mod central_audit;
 pub mod config;
 pub mod csv_upload;
 pub mod history;

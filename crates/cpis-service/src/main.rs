@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use cpis_service::config::{Cli, Command, SeedArgs};
+use cpis_service::config::{AuditCommand, Cli, Command, SeedArgs};
 use cpis_service::{seed, server, store::Store};
 use time::Date;
 use time::macros::format_description;
@@ -34,20 +34,84 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => {
                 let config = args.resolve().context("bad configuration")?;
-                server::serve(config).await
+                server::serve(config).await.map(|()| ExitCode::SUCCESS)
             }
-            Command::Seed(args) => run_seed(args).await,
+            Command::Seed(args) => run_seed(args).await.map(|()| ExitCode::SUCCESS),
             Command::Openapi => {
                 print!("{}", cpis_service::api::OPENAPI_JSON);
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             }
+            Command::Audit { command } => run_audit(command).await,
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("cpis-service: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `audit export` and `audit verify`. Verify exits 1 on any gap, break or finding.
+async fn run_audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let args = match &command {
+        AuditCommand::Export(args) | AuditCommand::Verify(args) => args,
+    };
+    let store = Store::connect(&args.database, 2)
+        .await
+        .context("could not open the database given by --database")?;
+    let log = cpis_audit_log::AuditLog::from_pool(
+        store.pool().clone(),
+        match store.backend() {
+            cpis_service::store::Backend::Sqlite => cpis_audit_log::Dialect::Sqlite,
+            cpis_service::store::Backend::Postgres => cpis_audit_log::Dialect::Postgres,
+        },
+    );
+    match command {
+        AuditCommand::Export(_) => {
+            let mut out = std::io::stdout().lock();
+            let count = log.export_ndjson(&mut out).await.context("export failed")?;
+            eprintln!("exported {count} events");
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify(_) => {
+            let reports = log.verify().await.context("verify failed")?;
+            let findings = log.findings().await.context("reading findings failed")?;
+            let mut clean = findings.is_empty();
+            for report in &reports {
+                println!(
+                    "device {}: {} events, {} gaps, {} chain breaks",
+                    report.device_id,
+                    report.count,
+                    report.gaps.len(),
+                    report.breaks.len()
+                );
+                for (first, missing) in &report.gaps {
+                    println!("  gap: {missing} missing from sequence {first}");
+                }
+                for sequence in &report.breaks {
+                    println!("  chain break at sequence {sequence}");
+                }
+                clean &= report.is_clean();
+            }
+            for finding in &findings {
+                println!(
+                    "finding at ingest: device {} sequence {}: {}",
+                    finding.device_id, finding.sequence, finding.kind
+                );
+            }
+            println!(
+                "{} devices, {} findings: {}",
+                reports.len(),
+                findings.len(),
+                if clean { "ok" } else { "NOT OK" }
+            );
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

@@ -38,6 +38,8 @@ pub const SCENARIOS: [&str; 14] = [
 const BATCH_ROWS: usize = 1000;
 /// How many batches go into one transaction.
 const BATCHES_PER_TRANSACTION: usize = 50;
+/// Valid synthetic numbers kept unused, for the `not_in_pds` scenario.
+const NOT_IN_PDS_RESERVE: u64 = 100;
 /// How many local authorities are invented.
 pub const LOCAL_AUTHORITY_COUNT: usize = 152;
 
@@ -390,11 +392,13 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
     }
     let mothers = (options.children / 40).max(3);
     let total = options.children + mothers;
-    let capacity = synthetic_capacity();
-    if total + 10 > capacity {
-        return Err(StoreError::Corrupt(
-            "too many people for the synthetic 999 range (at most 909,081 children and mothers together)",
-        ));
+    let capacity = synthetic_capacity() - NOT_IN_PDS_RESERVE;
+    if total > capacity {
+        return Err(StoreError::TooManyPeople {
+            asked: total,
+            capacity,
+            max_children: capacity * 40 / 41,
+        });
     }
     let authorities = local_authorities();
     let now = to_micros(time::OffsetDateTime::now_utc());
@@ -497,7 +501,8 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
     }
     flush(store, &mut transaction, &mut people_rows, &mut plan_rows).await?;
     transaction.commit().await?;
-    for number in numbers.take(options.examples_per_scenario.max(1)) {
+    let reserve = usize::try_from(NOT_IN_PDS_RESERVE).unwrap_or(1);
+    for number in numbers.take(options.examples_per_scenario.clamp(1, reserve)) {
         note("not_in_pds", &number);
     }
     Ok(Manifest {

@@ -6,6 +6,7 @@
 //! several service replicas: migrations take PostgreSQL's advisory lock, and every write is a
 //! short transaction keyed by UUIDs or natural keys.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cpis_domain::{
@@ -43,6 +44,18 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored value is not valid: {0}")]
     Corrupt(&'static str),
+    /// More people were asked for than the synthetic range holds.
+    #[error(
+        "{asked} people (children plus 1 mother per 40 children) do not fit in the synthetic 999 range, which holds {capacity} valid NHS numbers; ask for at most {max_children} children"
+    )]
+    TooManyPeople {
+        /// Children plus mothers asked for.
+        asked: u64,
+        /// Valid synthetic numbers (less a few kept for `not_in_pds`).
+        capacity: u64,
+        /// The most children that fit.
+        max_children: u64,
+    },
     /// Seeding was asked for on a database that already holds people.
     #[error("the database already holds people; seed only an empty database")]
     AlreadySeeded,
@@ -108,6 +121,9 @@ pub enum UpsertOutcome {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time: queue writers here, in order, instead of letting them
+    /// spin in SQLite's busy handler (which gave second-long tail latencies under load).
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Microseconds since the Unix epoch.
@@ -170,7 +186,17 @@ impl Store {
         }
         let pool = options.connect(&url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        cpis_audit_log::AuditLog::install_schema(&pool)
+            .await
+            .map_err(|error| match error {
+                cpis_audit_log::AuditLogError::Database(error) => StoreError::Database(error),
+                _ => StoreError::Corrupt("the central audit log's tables"),
+            })?;
+        Ok(Store {
+            pool,
+            backend,
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     /// The pool, for modules that add their own tables through later migrations.
@@ -181,6 +207,14 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Hold this while writing: a queue for SQLite's single writer, nothing for PostgreSQL.
+    async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Whether the database answers.
@@ -264,6 +298,7 @@ impl Store {
     pub async fn record_access(&self, access: &NewAccess) -> Result<(), StoreError> {
         let access_id = uuid::Uuid::new_v4().to_string();
         let at = to_micros(access.accessed_at);
+        let _writer = self.writer().await;
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO accesses (id, nhs_number, accessed_at, user_id, user_name, \
@@ -386,6 +421,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<UpsertOutcome, StoreError> {
         let authority = &plan.local_authority;
+        let _writer = self.writer().await;
         let mut transaction = self.pool.begin().await?;
         // A write first, so SQLite takes the write lock (and waits for it) at once.
         sqlx::query(

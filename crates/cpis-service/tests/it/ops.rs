@@ -97,13 +97,34 @@ async fn slow_requests_end_in_a_timeout_outcome() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("slow.db").display());
     let limits = cpis_service::api::Limits {
-        request_timeout: std::time::Duration::from_nanos(1),
+        request_timeout: std::time::Duration::from_millis(300),
         ..Default::default()
     };
-    let app = TestApp::with_url(url, Some(dir), limits).await;
-    let (status, body) = app.care_team(&numbers(1)[0], &ed_nurse(), &[]).await;
+    let app = TestApp::with_url(url.clone(), Some(dir), limits).await;
+    let child = numbers(1).remove(0);
+    let today = app.today();
+    app.person(&child, years_ago(today, 3), Gender::Male).await;
+    app.add_plan(
+        &child,
+        &plan(PlanType::ChildProtectionPlan, today, None, "ZL001"),
+    )
+    .await;
+    // Another process holds the database's write lock, so recording the access waits.
+    use sqlx::Connection;
+    let mut blocker = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .await
+        .expect("lock");
+    let started = std::time::Instant::now();
+    let (status, body) = app.care_team(&child, &ed_nurse(), &[]).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(spine_code(&body), "TIMEOUT");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    sqlx::query("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .expect("unlock");
 }
 
 #[tokio::test]
@@ -191,4 +212,86 @@ async fn openapi_document_is_served_and_names_every_route() {
         10,
         "document lists a path the service does not serve"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_one_postgres_database() {
+    let url = fresh_postgres_url().await;
+    let first = TestApp::with_url(url.clone(), None, cpis_service::api::Limits::default()).await;
+    let second = TestApp::with_url(url, None, cpis_service::api::Limits::default()).await;
+    let today = first.today();
+    let child = numbers(1).remove(0);
+    first
+        .person(&child, years_ago(today, 5), Gender::Female)
+        .await;
+    let shared_plan = plan(
+        PlanType::ChildProtectionPlan,
+        today - Duration::days(4),
+        None,
+        "ZL001",
+    );
+    // The same plan uploaded through both replicas at once: one plan, no error.
+    let (a, b) = tokio::join!(
+        first.store.upsert_plan(&child, &shared_plan, first.now()),
+        second.store.upsert_plan(&child, &shared_plan, second.now()),
+    );
+    a.expect("first replica");
+    b.expect("second replica");
+    // Lookups through both replicas record accesses that both see.
+    let mut lookups = Vec::new();
+    let child_ref = &child;
+    for index in 0..10 {
+        let app = if index % 2 == 0 { &first } else { &second };
+        let token = sign(&claims(
+            &format!("viewer-{index}"),
+            &format!("Viewer {index}"),
+            "ZZ1ED",
+            &["B0107"],
+        ));
+        lookups.push(async move { app.care_team(child_ref, &token, &[]).await.0 });
+    }
+    for status in futures_join_all(lookups).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, body) = second.care_team(&child, &scheduled_user(), &[]).await;
+    match cpis_fhir::parse_care_team_search(&body, &child).expect("answer") {
+        cpis_fhir::CareTeamSearch::Plans(plans) => assert_eq!(plans.len(), 1),
+        cpis_fhir::CareTeamSearch::NoPlans => panic!("plan missing"),
+    }
+    assert_eq!(first.history(&child, &ed_nurse()).await.len(), 10);
+    assert_eq!(
+        second
+            .notifications(&la_user("ZL001"), first.now() - Duration::hours(1))
+            .await
+            .len(),
+        10
+    );
+}
+
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut outputs = Vec::new();
+    let pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    // Poll them concurrently on this task.
+    let mut set = pinned.into_iter().map(Some).collect::<Vec<_>>();
+    let results = std::future::poll_fn(|context| {
+        let mut pending = false;
+        for slot in set.iter_mut() {
+            if let Some(future) = slot {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(output) => {
+                        outputs.push(output);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(std::mem::take(&mut outputs))
+        }
+    })
+    .await;
+    results
 }

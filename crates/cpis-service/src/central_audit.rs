@@ -1,0 +1,129 @@
+//! The central audit log's routes (the `cpis-audit-log` crate over the service's database):
+//!
+//! - `POST /audit/FHIR/R4`: a `batch` Bundle of AuditEvent from an app's local queue. Any
+//!   signed-in user whose selected role may look up CP-IS may send (a shared workstation's
+//!   queue can hold records of earlier users, so the agents need not be the sender). The
+//!   answer is a `batch-response`, sent only after the batch is committed.
+//! - `GET /audit/FHIR/R4/AuditEvent?since=...&until=...`: the views at the caller's own
+//!   organisation, newest first, for the safeguarding lead (activity `B1234`) only.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use cpis_audit_log::AuditLogError;
+use cpis_fhir::SpineErrorCode;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::api::{ApiError, AppState, Caller, fhir_response};
+use crate::auth::ACTIVITY_SAFEGUARDING_REVIEW;
+
+/// The most events one review search returns.
+pub const REVIEW_PAGE_LIMIT: i64 = 2_000;
+
+/// The routes, merged into [`crate::api::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit/FHIR/R4", post(ingest))
+        .route("/audit/FHIR/R4/AuditEvent", get(review_search))
+}
+
+fn invalid(message: &'static str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        SpineErrorCode::InvalidValue,
+        message,
+    )
+}
+
+async fn ingest(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    if !principal.may_look_up() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            SpineErrorCode::AccessDenied,
+            "Only users whose role may look up CP-IS send audit records",
+        ));
+    }
+    let body = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            SpineErrorCode::MessageTooLarge,
+            "The batch is too large",
+        )
+    })?;
+    match state.audit_log.ingest(&body).await {
+        Ok(response) => Ok(fhir_response(StatusCode::OK, &response)),
+        Err(AuditLogError::BadBundle(_)) => Err(invalid(
+            "The body must be a FHIR Bundle of type batch holding AuditEvent resources",
+        )),
+        Err(AuditLogError::TooLarge) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            SpineErrorCode::MessageTooLarge,
+            "A batch may hold at most 5000 events",
+        )),
+        Err(error) => {
+            tracing::error!(%error, "central audit log could not store a batch");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                SpineErrorCode::ServiceUnavailable,
+                "The audit log could not store the batch; nothing was stored; send it again",
+            ))
+        }
+    }
+}
+
+async fn review_search(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let organisation = match &principal.role {
+        Some(role) if principal.has_activity(ACTIVITY_SAFEGUARDING_REVIEW) => {
+            role.organisation_ods.clone()
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                SpineErrorCode::AccessDenied,
+                "The audit review is for the safeguarding lead role (B1234) only",
+            ));
+        }
+    };
+    let Query(parameters) = query.map_err(|_| invalid("The query string is not valid"))?;
+    let now = OffsetDateTime::now_utc();
+    let mut since = now - time::Duration::hours(24);
+    let mut until = now;
+    for (name, value) in &parameters {
+        let parsed = OffsetDateTime::parse(value, &Rfc3339)
+            .map_err(|_| invalid("since and until must be RFC 3339 instants"))?;
+        match name.as_str() {
+            "since" => since = parsed,
+            "until" => until = parsed,
+            _ => return Err(invalid("Only since and until are supported")),
+        }
+    }
+    if since > until {
+        return Err(invalid("since must not be after until"));
+    }
+    let bundle = state
+        .audit_log
+        .search(&organisation, since, until, REVIEW_PAGE_LIMIT)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "central audit log search failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                SpineErrorCode::ServiceUnavailable,
+                "The audit log is unavailable",
+            )
+        })?;
+    Ok(fhir_response(StatusCode::OK, &bundle))
+}
