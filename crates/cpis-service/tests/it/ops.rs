@@ -273,7 +273,7 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
     let pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
     // Poll them concurrently on this task.
     let mut set = pinned.into_iter().map(Some).collect::<Vec<_>>();
-    let results = std::future::poll_fn(|context| {
+    std::future::poll_fn(|context| {
         let mut pending = false;
         for slot in set.iter_mut() {
             if let Some(future) = slot {
@@ -292,6 +292,5 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
             std::task::Poll::Ready(std::mem::take(&mut outputs))
         }
     })
-    .await;
-    results
+    .await
 }
