@@ -212,6 +212,10 @@ pub struct Stack {
     pub manifest: serde_json::Value,
     /// The app's configuration file.
     pub config: PathBuf,
+    /// The service's database URL.
+    pub database: String,
+    /// The service binary.
+    pub service_binary: String,
 }
 
 impl Stack {
@@ -269,6 +273,8 @@ impl Stack {
             service_url,
             manifest,
             config,
+            database,
+            service_binary,
         })
     }
 
@@ -278,6 +284,31 @@ impl Stack {
             .as_str()
             .map(str::to_string)
             .with_context(|| format!("the manifest has no {scenario} scenario"))
+    }
+
+    /// The events in the central audit log (`cpis-service audit export`), as JSON values.
+    pub fn central_audit_events(&self) -> Result<Vec<serde_json::Value>> {
+        let output = Command::new(&self.service_binary)
+            .args(["audit", "export", "--database", &self.database])
+            .output()
+            .context("cpis-service audit export")?;
+        if !output.status.success() {
+            bail!("audit export failed ({})", output.status);
+        }
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).context("an exported line is not JSON"))
+            .collect()
+    }
+
+    /// Whether `cpis-service audit verify` finds every device's chain whole.
+    pub fn central_audit_verifies(&self) -> Result<bool> {
+        let status = Command::new(&self.service_binary)
+            .args(["audit", "verify", "--database", &self.database])
+            .stdout(Stdio::null())
+            .status()
+            .context("cpis-service audit verify")?;
+        Ok(status.success())
     }
 
     /// The environment the app needs: its config, the headless browser, and who signs in.

@@ -115,6 +115,26 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     wait_for(client, "[data-testid='result-patient-not-found']").await?;
     screenshot(client, "07-patient-not-found").await?;
 
+    // Every view reached the central audit log exactly once, through the durable local queue
+    // and the background sync, with an unbroken chain.
+    let started = std::time::Instant::now();
+    let events = loop {
+        let events = stack.central_audit_events()?;
+        if events.len() >= 4 || started.elapsed() > WAIT {
+            break events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert_eq!(events.len(), 4, "four lookups, four audit events (invalid input sends nothing)");
+    let viewed: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event["entity"][0]["what"]["identifier"]["value"].as_str())
+        .collect();
+    for nhs_number in [cpp.as_str(), no_plan.as_str(), unborn.as_str(), "9990000018"] {
+        assert!(viewed.contains(&nhs_number), "no audit event for a lookup");
+    }
+    assert!(stack.central_audit_verifies()?, "audit verify found a gap or break");
+
     // The service goes away: "could not check", never "no plan".
     stack.service.stop();
     look_up(client, &no_plan).await?;

@@ -137,12 +137,24 @@ fn to_i64(value: u64) -> i64 {
 }
 
 impl AuditLog {
+    /// Create the audit log's tables in `pool` if they are not there (idempotent; safe for
+    /// several replicas to run at once on PostgreSQL).
+    pub async fn install_schema(pool: &AnyPool) -> Result<(), AuditLogError> {
+        for statement in SCHEMA {
+            sqlx::query(*statement).execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Use `pool`, creating the audit log's tables if they are not there.
     pub async fn new(pool: AnyPool, dialect: Dialect) -> Result<AuditLog, AuditLogError> {
-        for statement in SCHEMA {
-            sqlx::query(*statement).execute(&pool).await?;
-        }
+        AuditLog::install_schema(&pool).await?;
         Ok(AuditLog { pool, dialect })
+    }
+
+    /// Use `pool`, whose schema [`AuditLog::install_schema`] has already created.
+    pub fn from_pool(pool: AnyPool, dialect: Dialect) -> AuditLog {
+        AuditLog { pool, dialect }
     }
 
     /// Store a `batch` Bundle and return the `batch-response` Bundle, one status per entry:
