@@ -140,9 +140,7 @@ export function App() {
           />
         </main>
       </Container>
-      <Container>
-        <StatusBar user={user} refreshKey={statusKey} />
-      </Container>
+      <StatusBar user={user} refreshKey={statusKey} />
     </>
   );
 }

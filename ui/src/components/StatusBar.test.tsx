@@ -24,9 +24,10 @@ describe('StatusBar', () => {
     expect(bar).toHaveTextContent('Signed in: Alex Testnurse, Registered Nurse');
     expect(screen.getByTestId('status-services')).toHaveTextContent('Services: Not known');
     expect(screen.getByTestId('status-audit')).toHaveTextContent('Audit records waiting: Not known');
+    expect(screen.getByTestId('status-version')).toHaveTextContent('Version not known');
     expect(await axeViolations(container)).toEqual([]);
     answer.resolve(STATUS_OK);
-    expect(await screen.findByText('CP-IS Viewer version 9.9.9')).toBeInTheDocument();
+    expect(await screen.findByText('Version 9.9.9')).toBeInTheDocument();
     expect(screen.getByTestId('status-services')).toHaveTextContent('Services: Reachable');
     expect(screen.getByTestId('status-audit')).toHaveTextContent('Audit records waiting: 0');
     expect(screen.queryByTestId('audit-warning-tag')).not.toBeInTheDocument();

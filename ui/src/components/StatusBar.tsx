@@ -1,5 +1,6 @@
 // The status bar: who is signed in and as what, whether the services answer, the audit queue,
-// and the version. It asks Rust every 10 seconds, and again after each lookup.
+// and the version. It stays at the bottom of the window. It asks Rust every 10 seconds, and
+// again after each lookup.
 import { useEffect, useState } from 'react';
 import { Tag } from 'nhsuk-react-components';
 import { status, type StatusView, type UserView } from '../backend';
@@ -53,47 +54,49 @@ export function StatusBar({ user, refreshKey }: Props) {
 
   return (
     <footer className="app-status-bar" aria-label="Status" data-testid="status-bar">
-      {audit !== undefined && audit.queue_error !== null && (
-        <div className="app-status-bar__incident" role="alert" data-testid="queue-error">
-          <strong>Incident: the local audit record is not working.</strong> {audit.queue_error}{' '}
-          Report this to your IT service desk.
-        </div>
-      )}
-      <ul className="app-status-bar__items">
-        <li data-testid="status-user">
-          {user === null ? 'Not signed in' : `Signed in: ${user.name}, ${user.role_name}`}
-        </li>
-        <li data-testid="status-services">
-          Services:{' '}
-          {reachable === null ? 'Not known' : reachable ? 'Reachable' : (
-            <strong className="app-status-bar__bad">Not reachable</strong>
-          )}
-        </li>
-        <li data-testid="status-audit">
-          Audit records waiting: {audit === undefined ? 'Not known' : audit.waiting}
-          {audit !== undefined && audit.waiting > 0 && audit.oldest_waiting_minutes !== null && (
-            <> (oldest {minutes(audit.oldest_waiting_minutes)})</>
-          )}
-          {audit?.warning === true && (
-            <>
-              {' '}
-              <Tag modifier="orange" data-testid="audit-warning-tag">
-                Warning
-              </Tag>{' '}
-              <span>Audit records are not being sent. Tell your IT service desk.</span>
-            </>
-          )}
-        </li>
-        {audit !== undefined && audit.quarantined > 0 && (
-          <li data-testid="status-quarantined">
-            Audit records rejected: {records(audit.quarantined)}
-          </li>
+      <div className="nhsuk-width-container">
+        {audit !== undefined && audit.queue_error !== null && (
+          <div className="app-status-bar__incident" role="alert" data-testid="queue-error">
+            <strong>Incident: the local audit record is not working.</strong> {audit.queue_error}{' '}
+            Report this to your IT service desk.
+          </div>
         )}
-        {failed && <li data-testid="status-failed">Status not known</li>}
-        <li data-testid="status-version">
-          {view === null ? 'CP-IS Viewer' : `CP-IS Viewer version ${view.version}`}
-        </li>
-      </ul>
+        <ul className="app-status-bar__items">
+          <li data-testid="status-user">
+            {user === null ? 'Not signed in' : `Signed in: ${user.name}, ${user.role_name}`}
+          </li>
+          <li data-testid="status-services">
+            Services:{' '}
+            {reachable === null ? 'Not known' : reachable ? 'Reachable' : (
+              <strong className="app-status-bar__bad">Not reachable</strong>
+            )}
+          </li>
+          <li data-testid="status-audit">
+            Audit records waiting: {audit === undefined ? 'Not known' : audit.waiting}
+            {audit !== undefined && audit.waiting > 0 && audit.oldest_waiting_minutes !== null && (
+              <> (oldest {minutes(audit.oldest_waiting_minutes)})</>
+            )}
+            {audit?.warning === true && (
+              <>
+                {' '}
+                <Tag modifier="orange" data-testid="audit-warning-tag">
+                  Warning
+                </Tag>{' '}
+                <span>Audit records are not being sent. Tell your IT service desk.</span>
+              </>
+            )}
+          </li>
+          {audit !== undefined && audit.quarantined > 0 && (
+            <li data-testid="status-quarantined">
+              Audit records rejected: {records(audit.quarantined)}
+            </li>
+          )}
+          {failed && <li data-testid="status-failed">Status not known</li>}
+          <li data-testid="status-version">
+            {view === null ? 'Version not known' : `Version ${view.version}`}
+          </li>
+        </ul>
+      </div>
     </footer>
   );
 }
