@@ -44,7 +44,10 @@ impl Driver {
         let child = Command::new("tauri-driver")
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
-            .envs(env.iter().map(|(key, value)| (key.as_str(), value.as_str())))
+            .envs(
+                env.iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
@@ -228,7 +231,15 @@ impl Stack {
         let database = format!("sqlite://{}", dir.path().join("cpis.sqlite3").display());
         let manifest_path = dir.path().join("manifest.json");
         let status = Command::new(&service_binary)
-            .args(["seed", "--database", &database, "--children", "2000", "--seed", "7"])
+            .args([
+                "seed",
+                "--database",
+                &database,
+                "--children",
+                "2000",
+                "--seed",
+                "7",
+            ])
             .arg("--manifest")
             .arg(&manifest_path)
             .stdout(Stdio::null())
@@ -256,8 +267,11 @@ impl Stack {
             "--audience",
             "cpis-service",
         ]);
-        let (service, service_url) =
-            start_and_read_url(service, "cpis-service listening on ", "the reference service")?;
+        let (service, service_url) = start_and_read_url(
+            service,
+            "cpis-service listening on ",
+            "the reference service",
+        )?;
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,

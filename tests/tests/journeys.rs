@@ -83,9 +83,15 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     assert!(!callout.is_empty());
     let banner = text_of(client, "[data-testid='patient-banner']").await?;
     assert!(banner.contains(&spaced(&cpp)), "{banner}");
-    assert!(found.contains("01632") || found.contains("07700"), "{found}");
+    assert!(
+        found.contains("01632") || found.contains("07700"),
+        "{found}"
+    );
     let history = text_of(client, "[data-testid='access-history']").await?;
-    assert!(history.contains("Tess Triage-Test"), "the current viewer is in the history: {history}");
+    assert!(
+        history.contains("Tess Triage-Test"),
+        "the current viewer is in the history: {history}"
+    );
     screenshot(client, "04-plan-found").await?;
 
     // No plan: calm, distinct, and the previous patient is gone.
@@ -125,15 +131,27 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     };
-    assert_eq!(events.len(), 4, "four lookups, four audit events (invalid input sends nothing)");
+    assert_eq!(
+        events.len(),
+        4,
+        "four lookups, four audit events (invalid input sends nothing)"
+    );
     let viewed: Vec<&str> = events
         .iter()
         .filter_map(|event| event["entity"][0]["what"]["identifier"]["value"].as_str())
         .collect();
-    for nhs_number in [cpp.as_str(), no_plan.as_str(), unborn.as_str(), "9990000018"] {
+    for nhs_number in [
+        cpp.as_str(),
+        no_plan.as_str(),
+        unborn.as_str(),
+        "9990000018",
+    ] {
         assert!(viewed.contains(&nhs_number), "no audit event for a lookup");
     }
-    assert!(stack.central_audit_verifies()?, "audit verify found a gap or break");
+    assert!(
+        stack.central_audit_verifies()?,
+        "audit verify found a gap or break"
+    );
 
     // The service goes away: "could not check", never "no plan".
     stack.service.stop();
@@ -163,7 +181,10 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
         .await?;
     wait_for(client, "[data-testid='sign-in-button']").await?;
     let page = client.source().await?;
-    assert!(!page.contains(&spaced(&cpp)), "patient data left after sign-out");
+    assert!(
+        !page.contains(&spaced(&cpp)),
+        "patient data left after sign-out"
+    );
     screenshot(client, "10-signed-out").await?;
     Ok(())
 }

@@ -94,7 +94,13 @@ fn build_app() -> Result<PathBuf> {
     run(
         &root(),
         "cargo",
-        &["build", "--package", "cpis-viewer", "--package", "cpis-service"],
+        &[
+            "build",
+            "--package",
+            "cpis-viewer",
+            "--package",
+            "cpis-service",
+        ],
     )?;
     Ok(root().join("target/debug/cpis-viewer"))
 }
@@ -199,9 +205,6 @@ fn end_to_end(app: &Path) -> Result<()> {
             "--",
             "--test-threads=1",
         ],
-        &[
-            ("CPIS_E2E_APP", &app),
-            ("CPIS_E2E_SERVICE", &service),
-        ],
+        &[("CPIS_E2E_APP", &app), ("CPIS_E2E_SERVICE", &service)],
     )
 }
