@@ -64,7 +64,7 @@ async fn seed_then_serve_answers_the_three_outcomes_and_stops_on_sigterm() {
         .args(["serve", "--config"])
         .arg(&config)
         .env("CPIS_AUDIENCE", AUDIENCE)
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
