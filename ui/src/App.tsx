@@ -128,18 +128,20 @@ export function App() {
     <>
       <SkipLink />
       <AppHeader user={user} onSignOut={onSignOut} />
-      <Container>
-        <main className="nhsuk-main-wrapper nhsuk-main-wrapper--s" id="maincontent">
-          <Screen
-            session={session}
-            notice={notice}
-            screenEpoch={screenEpoch}
-            onSignedIn={onSignedIn}
-            onLookupFinished={onLookupFinished}
-            onSignInRequired={onSignInRequired}
-          />
-        </main>
-      </Container>
+      <div className="app-body">
+        <Container>
+          <main className="nhsuk-main-wrapper nhsuk-main-wrapper--s" id="maincontent">
+            <Screen
+              session={session}
+              notice={notice}
+              screenEpoch={screenEpoch}
+              onSignedIn={onSignedIn}
+              onLookupFinished={onLookupFinished}
+              onSignInRequired={onSignInRequired}
+            />
+          </main>
+        </Container>
+      </div>
       <StatusBar user={user} refreshKey={statusKey} />
     </>
   );

@@ -312,3 +312,57 @@ export type UiSettings = {
  * Minutes of inactivity before the app locks.
  */
 lock_minutes: number, };
+
+export type ReviewPeriod = "last24_hours" | "last7_days";
+
+export type ReviewRow = { 
+/**
+ * `25 November 2026 at 5.30pm`.
+ */
+viewed_at: string, 
+/**
+ * RFC 3339, for sorting.
+ */
+viewed_at_iso: string, 
+/**
+ * Who looked.
+ */
+viewer_name: string, 
+/**
+ * Their role.
+ */
+viewer_role: string, 
+/**
+ * `943 476 5919`.
+ */
+nhs_number: string, 
+/**
+ * Whether it was an unscheduled access (the local authority was told).
+ */
+unscheduled: boolean, 
+/**
+ * Whether anyone recorded contacting the local authority after this view.
+ */
+la_contacted: boolean, 
+/**
+ * How and when, in words, when recorded.
+ */
+la_contact: string | null, };
+
+export type ReviewView = { 
+/**
+ * The period covered.
+ */
+period: ReviewPeriod, 
+/**
+ * The organisation's ODS code.
+ */
+organisation_ods: string, 
+/**
+ * Newest first.
+ */
+rows: Array<ReviewRow>, 
+/**
+ * When the central audit log answered.
+ */
+generated_at: string, };
