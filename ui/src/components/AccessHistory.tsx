@@ -62,18 +62,49 @@ export function AccessHistory({ history, unavailable }: Props) {
   );
 }
 
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Views in the 7 days up to the newest one (the current view is always the newest). */
+export function recentViews(history: AccessView[]): { views: number; organisations: number } {
+  const dated = history
+    .map((entry) => ({ entry, time: Date.parse(entry.accessed_at_iso) }))
+    .filter(({ time }) => !Number.isNaN(time));
+  if (dated.length === 0) return { views: 0, organisations: 0 };
+  const newest = Math.max(...dated.map(({ time }) => time));
+  const recent = dated.filter(({ time }) => time >= newest - WEEK_MS);
+  const organisations = new Set(
+    recent.map(({ entry }) => entry.organisation_ods || entry.organisation_name),
+  );
+  return { views: recent.length, organisations: organisations.size };
+}
+
 function Summary({ history }: { history: AccessView[] }) {
   const lanes = lanesOf(history);
-  const repeats = lanes.length > 1;
+  const recent = recentViews(history);
   return (
-    <p className="nhsuk-body" data-testid="access-summary">
-      {plural(history.length, 'view', 'views')} by {plural(lanes.length, 'organisation', 'organisations')}.
-      {repeats && (
-        <>
-          {' '}
-          <strong>This record has been looked at by more than one organisation.</strong>
-        </>
+    <>
+      <p className="nhsuk-body" data-testid="access-summary">
+        {plural(history.length, 'view', 'views')} by{' '}
+        {plural(lanes.length, 'organisation', 'organisations')}.
+        {lanes.length > 1 && (
+          <>
+            {' '}
+            <strong>This record has been looked at by more than one organisation.</strong>
+          </>
+        )}
+      </p>
+      {recent.views > 1 && (
+        <p className="nhsuk-body" data-testid="access-recent">
+          {recent.organisations > 1 ? (
+            <strong>
+              In the last 7 days: {plural(recent.views, 'view', 'views')} by{' '}
+              {plural(recent.organisations, 'organisation', 'organisations')}.
+            </strong>
+          ) : (
+            <>In the last 7 days: {plural(recent.views, 'view', 'views')} by 1 organisation.</>
+          )}
+        </p>
       )}
-    </p>
+    </>
   );
 }

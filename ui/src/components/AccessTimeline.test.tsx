@@ -3,6 +3,7 @@ import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { axeViolations } from '../test/axe';
 import { HISTORY, access } from '../test/fixtures';
+import { recentViews } from './AccessHistory';
 import { AccessTimeline, lanesOf } from './AccessTimeline';
 
 describe('lanesOf', () => {
@@ -39,5 +40,13 @@ describe('AccessTimeline', () => {
       <AccessTimeline history={[access('not a time', 'Not known', 'Westfield Hospital', 'RWW04')]} />,
     );
     expect(container).toBeEmptyDOMElement();
+  });
+});
+
+describe('recentViews', () => {
+  it('counts the views and organisations in the 7 days up to the newest view', () => {
+    expect(recentViews(HISTORY)).toEqual({ views: 3, organisations: 3 });
+    expect(recentViews(HISTORY.slice(3))).toEqual({ views: 1, organisations: 1 });
+    expect(recentViews([])).toEqual({ views: 0, organisations: 0 });
   });
 });

@@ -125,6 +125,10 @@ describe('LookupPage', () => {
     expect(within(history).getByTestId('access-summary')).toHaveTextContent(
       '4 views by 3 organisations. This record has been looked at by more than one organisation.',
     );
+    // 25 November, 22 November and 20 November are within 7 days of the newest view.
+    expect(within(history).getByTestId('access-recent')).toHaveTextContent(
+      'In the last 7 days: 3 views by 3 organisations.',
+    );
     const picture = within(history).getByRole('img', { name: /Timeline of views/ });
     expect(picture).toHaveAccessibleName(
       'Timeline of views of this record 4 views by 3 organisations, from 2 November 2026 at 8.45am to 25 November 2026 at 9.30am.',
