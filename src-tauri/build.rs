@@ -5,7 +5,7 @@
 //! paths relative to `src-tauri/`.
 
 /// Every command the app registers; the capability grants exactly these.
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 12] = [
     "check_nhs_number",
     "app_info",
     "session_state",
@@ -16,6 +16,8 @@ const COMMANDS: [&str; 10] = [
     "record_la_contact",
     "status",
     "ui_settings",
+    "review",
+    "review_csv",
 ];
 
 fn main() {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use cpis_app::AppCore;
 use cpis_ipc::{
-    AppInfo, IpcError, LaContactRequest, LookupResponse, NhsNumberCheck, SessionView, StatusView,
-    UiSettings,
+    AppInfo, IpcError, LaContactRequest, LookupResponse, NhsNumberCheck, ReviewPeriod, ReviewView,
+    SessionView, StatusView, UiSettings,
 };
 use tauri::{Manager, State, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_opener::OpenerExt;
@@ -75,6 +75,20 @@ fn status(core: State<'_, Core>) -> StatusView {
     core.0.status()
 }
 
+/// The named nurse review of views with plans found at the user's organisation.
+#[tauri::command]
+async fn review(period: ReviewPeriod, core: State<'_, Core>) -> Result<ReviewView, IpcError> {
+    let core = Arc::clone(&core.0);
+    core.review(period).await
+}
+
+/// The review as CSV text, for the UI to offer as a download.
+#[tauri::command]
+async fn review_csv(period: ReviewPeriod, core: State<'_, Core>) -> Result<String, IpcError> {
+    let core = Arc::clone(&core.0);
+    core.review_csv(period).await
+}
+
 /// Settings the UI needs.
 #[tauri::command]
 fn ui_settings(core: State<'_, Core>) -> UiSettings {
@@ -135,7 +149,9 @@ pub fn run() {
             lookup,
             record_la_contact,
             status,
-            ui_settings
+            ui_settings,
+            review,
+            review_csv
         ])
         .setup(move |app| {
             let version = app.package_info().version.to_string();

@@ -23,8 +23,9 @@ use cpis_client::{
 };
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use cpis_ipc::{
-    AuditStatusView, IpcError, LaContactRequest, LookupResponse, LookupView, SessionView,
-    StatusView, UiSettings, UserView, display_date_time, parse_for_lookup,
+    AuditStatusView, IpcError, LaContactRequest, LookupResponse, LookupView, ReviewPeriod,
+    ReviewRow, ReviewView, SessionView, StatusView, UiSettings, UserView, display_date_time,
+    parse_for_lookup,
 };
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
@@ -528,6 +529,70 @@ impl AppCore {
         })
     }
 
+    /// The named nurse review: views with plans found at the user's organisation in
+    /// `period`, from the central audit log, with whether LA contact was recorded.
+    pub async fn review(&self, period: ReviewPeriod) -> Result<ReviewView, IpcError> {
+        let Some((token, user)) = self.credentials().await else {
+            return Err(unexpected("sign_in_required", "Sign in to see the review."));
+        };
+        let Some(role) = user
+            .selected_role()
+            .filter(|role| role.has_activity(ACTIVITY_SAFEGUARDING_REVIEW))
+        else {
+            return Err(unexpected(
+                "role_not_permitted",
+                "Your selected role does not include the safeguarding review.",
+            ));
+        };
+        let now = OffsetDateTime::now_utc();
+        let since = (now - period.duration())
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|_| IpcError::unexpected())?;
+        let unavailable = || {
+            unexpected(
+                "audit_log_unavailable",
+                "The central audit log could not be reached. Try again in a few minutes.",
+            )
+        };
+        let mut url =
+            cpis_client::config::join_path(&self.config.services.audit_url, &["AuditEvent"]);
+        url.query_pairs_mut().append_pair("since", &since);
+        let response = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token.expose())
+            .header("Accept", "application/fhir+json")
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|_| unavailable())?;
+        if !response.status().is_success() {
+            tracing::warn!(status = response.status().as_u16(), "review search refused");
+            return Err(unavailable());
+        }
+        let bundle: serde_json::Value = response.json().await.map_err(|_| unavailable())?;
+        let records: Vec<cpis_audit::QueuedRecord> = bundle["entry"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|entry| cpis_audit::wire::from_audit_event(&entry["resource"]).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(ReviewView {
+            period,
+            organisation_ods: role.org_code.clone(),
+            rows: review_rows(&records, self.offset),
+            generated_at: display_date_time(now, self.offset),
+        })
+    }
+
+    /// The review as CSV, for the safeguarding meeting.
+    pub async fn review_csv(&self, period: ReviewPeriod) -> Result<String, IpcError> {
+        let review = self.review(period).await?;
+        Ok(review_csv(&review.rows))
+    }
+
     /// What the status bar shows.
     pub fn status(&self) -> StatusView {
         let now = OffsetDateTime::now_utc();
@@ -618,6 +683,97 @@ impl AppCore {
     }
 }
 
+/// The review's rows: each view that found plans, newest first, with the LA contact recorded
+/// after it (matched by TraceID).
+fn review_rows(records: &[cpis_audit::QueuedRecord], offset: UtcOffset) -> Vec<ReviewRow> {
+    let contacts: HashMap<Uuid, &cpis_audit::QueuedRecord> = records
+        .iter()
+        .filter(|record| record.action == AuditAction::LocalAuthorityContacted)
+        .map(|record| (record.trace_id, record))
+        .collect();
+    let mut views: Vec<&cpis_audit::QueuedRecord> = records
+        .iter()
+        .filter(|record| record.action == AuditAction::View && record.outcome == "plan_found")
+        .collect();
+    views.sort_by_key(|view| std::cmp::Reverse(view.occurred_at));
+    views
+        .into_iter()
+        .map(|view| {
+            let contact = contacts.get(&view.trace_id);
+            ReviewRow {
+                viewed_at: display_date_time(view.occurred_at, offset),
+                viewed_at_iso: view
+                    .occurred_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                viewer_name: view.user_name.clone(),
+                viewer_role: cpis_ipc::display_role_name(&view.role_name),
+                nhs_number: NhsNumber::parse(&view.patient_nhs_number)
+                    .map(|nhs| nhs.to_string())
+                    .unwrap_or_else(|_| view.patient_nhs_number.clone()),
+                unscheduled: view.unscheduled,
+                la_contacted: contact.is_some(),
+                la_contact: contact.map(|contact| describe_contact(&contact.detail, offset)),
+            }
+        })
+        .collect()
+}
+
+/// `method=phone_emergency_duty_team;contacted_at=...` in words.
+fn describe_contact(detail: &str, offset: UtcOffset) -> String {
+    let mut method = "Contacted";
+    let mut when = None;
+    for part in detail.split(';') {
+        match part.split_once('=') {
+            Some(("method", "phone_office_hours")) => method = "Phoned the office-hours number",
+            Some(("method", "phone_emergency_duty_team")) => {
+                method = "Phoned the emergency duty team";
+            }
+            Some(("method", "phone_social_worker")) => method = "Phoned the social worker",
+            Some(("method", "secure_email")) => method = "Secure email",
+            Some(("contacted_at", at)) => {
+                when =
+                    OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok();
+            }
+            _ => {}
+        }
+    }
+    match when {
+        Some(when) => format!("{method}, {}", display_date_time(when, offset)),
+        None => method.to_string(),
+    }
+}
+
+/// The review as CSV (RFC 4180: every field quoted, quotes doubled). Cells that a
+/// spreadsheet would run as a formula are prefixed with an apostrophe.
+fn review_csv(rows: &[ReviewRow]) -> String {
+    fn cell(text: &str) -> String {
+        let safe = if text.starts_with(['=', '+', '-', '@']) {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        };
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    }
+    let mut out = String::from(
+        "\"Viewed at\",\"Viewer\",\"Role\",\"NHS number\",\"Unscheduled\",\"LA contact recorded\",\"LA contact\"\r\n",
+    );
+    for row in rows {
+        let fields = [
+            cell(&row.viewed_at_iso),
+            cell(&row.viewer_name),
+            cell(&row.viewer_role),
+            cell(&row.nhs_number),
+            cell(if row.unscheduled { "Yes" } else { "No" }),
+            cell(if row.la_contacted { "Yes" } else { "No" }),
+            cell(row.la_contact.as_deref().unwrap_or("")),
+        ];
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 fn user_view(user: &SignedInUser) -> UserView {
     let role = user.selected_role();
     let permission = user.lookup_permission();
@@ -657,6 +813,44 @@ fn parse_today_time(text: &str, now: OffsetDateTime, offset: UtcOffset) -> Optio
 mod tests {
     use super::*;
     use time::macros::{datetime, offset};
+
+    #[test]
+    fn review_csv_quotes_and_defuses_formulas() {
+        let row = ReviewRow {
+            viewed_at: "25 November 2026 at 9am".into(),
+            viewed_at_iso: "2026-11-25T09:00:00Z".into(),
+            viewer_name: "=HYPERLINK(\"x\")".into(),
+            viewer_role: "Nurse".into(),
+            nhs_number: "999 000 0026".into(),
+            unscheduled: true,
+            la_contacted: false,
+            la_contact: None,
+        };
+        let csv = review_csv(&[row]);
+        let mut lines = csv.lines();
+        assert!(
+            lines
+                .next()
+                .is_some_and(|header| header.starts_with("\"Viewed at\""))
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                r#""2026-11-25T09:00:00Z","'=HYPERLINK(""x"")","Nurse","999 000 0026","Yes","No","""#
+            )
+        );
+    }
+
+    #[test]
+    fn contact_details_are_described_in_words() {
+        assert_eq!(
+            describe_contact(
+                "method=phone_emergency_duty_team;contacted_at=2026-11-25T14:30:00Z",
+                offset!(UTC)
+            ),
+            "Phoned the emergency duty team, 25 November 2026 at 2.30pm"
+        );
+    }
 
     #[test]
     fn contact_times_are_today_and_not_in_the_future() {

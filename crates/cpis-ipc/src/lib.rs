@@ -130,6 +130,9 @@ pub fn render_typescript_bindings() -> String {
         AuditStatusView::decl(&config),
         StatusView::decl(&config),
         UiSettings::decl(&config),
+        ReviewPeriod::decl(&config),
+        ReviewRow::decl(&config),
+        ReviewView::decl(&config),
     ];
     let mut out = String::from(
         "// Generated from crates/cpis-ipc by `cargo xtask codegen`. Do not edit by hand.\n",

@@ -410,6 +410,60 @@ pub struct StatusView {
     pub audit: AuditStatusView,
 }
 
+/// Which window the named nurse review covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewPeriod {
+    /// The last 24 hours.
+    Last24Hours,
+    /// The last 7 days.
+    Last7Days,
+}
+
+impl ReviewPeriod {
+    /// How far back the period reaches.
+    pub fn duration(self) -> time::Duration {
+        match self {
+            ReviewPeriod::Last24Hours => time::Duration::hours(24),
+            ReviewPeriod::Last7Days => time::Duration::days(7),
+        }
+    }
+}
+
+/// One view with plans found at the organisation, for the named nurse review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReviewRow {
+    /// `25 November 2026 at 5.30pm`.
+    pub viewed_at: String,
+    /// RFC 3339, for sorting.
+    pub viewed_at_iso: String,
+    /// Who looked.
+    pub viewer_name: String,
+    /// Their role.
+    pub viewer_role: String,
+    /// `943 476 5919`.
+    pub nhs_number: String,
+    /// Whether it was an unscheduled access (the local authority was told).
+    pub unscheduled: bool,
+    /// Whether anyone recorded contacting the local authority after this view.
+    pub la_contacted: bool,
+    /// How and when, in words, when recorded.
+    pub la_contact: Option<String>,
+}
+
+/// The named nurse review: views with plans found at the user's organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReviewView {
+    /// The period covered.
+    pub period: ReviewPeriod,
+    /// The organisation's ODS code.
+    pub organisation_ods: String,
+    /// Newest first.
+    pub rows: Vec<ReviewRow>,
+    /// When the central audit log answered.
+    pub generated_at: String,
+}
+
 /// Settings the UI needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct UiSettings {
