@@ -258,6 +258,7 @@ pub struct Verifier {
     http: reqwest::Client,
     keys: RwLock<KeyRing>,
     refresh: tokio::sync::Mutex<()>,
+    refresh_interval: Duration,
     cache: Mutex<HashMap<[u8; 32], CachedPrincipal>>,
 }
 
@@ -421,6 +422,7 @@ impl Verifier {
             http,
             keys: RwLock::new(KeyRing::default()),
             refresh: tokio::sync::Mutex::new(()),
+            refresh_interval: JWKS_REFRESH_MIN_INTERVAL,
             cache: Mutex::new(HashMap::new()),
         };
         let ring = verifier.load_keys().await?;
@@ -428,6 +430,12 @@ impl Verifier {
             *keys = ring;
         }
         Ok(verifier)
+    }
+
+    /// Change how soon an unknown `kid` may refetch the JWKS (default one minute).
+    pub fn with_refresh_interval(mut self, interval: Duration) -> Verifier {
+        self.refresh_interval = interval;
+        self
     }
 
     /// The configured issuer.
@@ -524,7 +532,7 @@ impl Verifier {
             .read()
             .ok()
             .and_then(|keys| keys.fetched_at)
-            .is_some_and(|at| at.elapsed() < JWKS_REFRESH_MIN_INTERVAL);
+            .is_some_and(|at| at.elapsed() < self.refresh_interval);
         if recent {
             return false;
         }

@@ -254,3 +254,89 @@ async fn roles_without_the_activity_are_forbidden() {
         assert_eq!(spine_code(&body), "ACCESS_DENIED");
     }
 }
+
+/// A minimal OpenID provider: discovery document and a JWKS that the test can change.
+async fn fake_issuer(
+    jwks: std::sync::Arc<std::sync::Mutex<jsonwebtoken::jwk::JwkSet>>,
+    claimed_issuer: Option<String>,
+) -> String {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let issuer = claimed_issuer.unwrap_or_else(|| base.clone());
+    let jwks_uri = format!("{base}/jwks");
+    let router = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || {
+                let body = json!({"issuer": issuer, "jwks_uri": jwks_uri});
+                async move { axum::Json(body) }
+            }),
+        )
+        .route(
+            "/jwks",
+            get(move || {
+                let set = jwks.lock().expect("jwks").clone();
+                async move { axum::Json(set) }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_come_from_the_issuers_discovery_document_and_rotate() {
+    use cpis_service::auth::{AuthError, KeyLoadError, KeySource, Verifier};
+    let mut only_rsa = test_jwks();
+    only_rsa
+        .keys
+        .retain(|key| key.common.key_id.as_deref() == Some("test-rsa"));
+    let jwks = std::sync::Arc::new(std::sync::Mutex::new(only_rsa));
+    let issuer = fake_issuer(jwks.clone(), None).await;
+    let verifier = Verifier::new(&issuer, AUDIENCE, KeySource::Discovery)
+        .await
+        .expect("discovery")
+        .with_refresh_interval(std::time::Duration::ZERO);
+    let for_issuer = |claims: serde_json::Value| with(claims, "iss", json!(issuer));
+    let rsa_token = sign(&for_issuer(nurse_claims()));
+    let principal = verifier
+        .verify(&rsa_token)
+        .await
+        .expect("RS256 via discovery");
+    assert_eq!(principal.user_id, "nurse-1");
+    assert!(principal.may_look_up());
+    let ec_token = sign_with(
+        &for_issuer(nurse_claims()),
+        Algorithm::ES256,
+        "test-ec",
+        &ec_key(),
+    );
+    // The IdP rotates in a new key: an unknown kid refetches the JWKS.
+    *jwks.lock().expect("jwks") = test_jwks();
+    verifier
+        .verify(&ec_token)
+        .await
+        .expect("ES256 after rotation");
+    let stranger = sign_with(
+        &for_issuer(nurse_claims()),
+        Algorithm::RS256,
+        "nobody",
+        &rsa_key(),
+    );
+    assert_eq!(
+        verifier.verify(&stranger).await.err(),
+        Some(AuthError::UnknownKey)
+    );
+
+    // A discovery document that names another issuer is refused at start.
+    let other = fake_issuer(jwks, Some("https://someone-else.invalid".into())).await;
+    let error = Verifier::new(&other, AUDIENCE, KeySource::Discovery)
+        .await
+        .expect_err("mismatch");
+    assert!(
+        matches!(error, KeyLoadError::IssuerMismatch { .. }),
+        "{error}"
+    );
+}
