@@ -354,6 +354,18 @@ describe('LookupPage', () => {
     expect(screen.queryByText('TESTCHILD, Jamie')).not.toBeInTheDocument();
   });
 
+  it('clears on Escape from the Check button too', async () => {
+    mockLookups(() => NO_PLAN);
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-no-plan');
+    screen.getByRole('button', { name: 'Check' }).focus();
+    await userEvent.keyboard('{Escape}');
+    expect(field()).toHaveValue('');
+    expect(field()).toHaveFocus();
+    expect(screen.queryByTestId('result-no-plan')).not.toBeInTheDocument();
+  });
+
   it('clears an invalid-number error on Escape', async () => {
     mockLookups(() => INVALID_NUMBER);
     render(<LookupPage />);

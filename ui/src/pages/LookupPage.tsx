@@ -126,7 +126,7 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
   );
 
   const onKeyDown = useCallback(
-    (event: KeyboardEvent<HTMLInputElement>) => {
+    (event: KeyboardEvent<HTMLFormElement>) => {
       if (event.key === 'Escape') {
         event.preventDefault();
         clear();
@@ -157,7 +157,7 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
         </ErrorSummary>
       )}
       <h1 className="nhsuk-heading-l app-lookup-heading">Check child protection information</h1>
-      <form noValidate onSubmit={onSubmit} className="app-lookup-form">
+      <form noValidate onSubmit={onSubmit} onKeyDown={onKeyDown} className="app-lookup-form">
         <TextInput
           ref={fieldRef}
           id={FIELD_ID}
@@ -181,7 +181,6 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
               setState({ kind: 'idle' });
             }
           }}
-          onKeyDown={onKeyDown}
           inputWrapperProps={{ className: 'app-lookup-row' }}
           formGroupProps={{
             afterInput: (
