@@ -22,7 +22,11 @@ fuzz_target!(|body: &[u8]| {
             assert_eq!(bundle["resourceType"], "Bundle");
             assert_eq!(bundle["type"], "searchset");
             assert_eq!(bundle["total"].as_u64(), Some(0));
-            assert!(bundle.get("entry").is_none_or(|entry| entry == &serde_json::json!([])));
+            assert!(
+                bundle
+                    .get("entry")
+                    .is_none_or(|entry| entry == &serde_json::json!([]))
+            );
         }
         Ok(CareTeamSearch::Plans(plans)) => assert!(!plans.is_empty()),
         Err(_) => {}
