@@ -44,6 +44,15 @@ pub struct LookupReport {
     pub audit: Result<(), AuditSinkError>,
 }
 
+/// Which services answered a [`AlertClient::probe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceReachability {
+    /// The CP-IS service answered.
+    pub cpis: bool,
+    /// The demographics service answered.
+    pub demographics: bool,
+}
+
 /// A problem building the client.
 #[derive(Debug, thiserror::Error)]
 #[error("could not set up the HTTP client: {0}")]
@@ -128,6 +137,27 @@ impl AlertClient {
     /// The lookup deadline.
     pub fn deadline(&self) -> Duration {
         self.deadline
+    }
+
+    /// Whether the CP-IS and demographics services answer at all, for a status bar. Sends
+    /// `GET {base}/metadata` (the FHIR capability statement) with no token and no patient data;
+    /// any HTTP answer, even an error status, counts as reachable. Within the lookup deadline.
+    pub async fn probe(&self) -> ServiceReachability {
+        let probe = |base: &openidconnect::url::Url| {
+            let url = join_path(base, &["metadata"]);
+            let request = self
+                .http
+                .get(url)
+                .header(reqwest::header::ACCEPT, FHIR_JSON_CONTENT_TYPE)
+                .timeout(self.deadline)
+                .send();
+            async move { request.await.is_ok() }
+        };
+        let (cpis, demographics) = tokio::join!(
+            probe(&self.services.cpis_url),
+            probe(&self.services.demographics_url)
+        );
+        ServiceReachability { cpis, demographics }
     }
 
     /// Look up one NHS number and audit it. Always returns within the deadline (plus a few

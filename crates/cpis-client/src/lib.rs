@@ -21,7 +21,7 @@ pub mod sequencing;
 pub mod session_guard;
 pub mod token_store;
 
-pub use alert::{AlertClient, AlertClientError, LookupReport};
+pub use alert::{AlertClient, AlertClientError, LookupReport, ServiceReachability};
 pub use audit::{AuditRecord, AuditSink, AuditSinkError};
 pub use config::{Config, ConfigError};
 pub use cpis_domain::LookupOutcome;

@@ -667,3 +667,39 @@ async fn a_late_answer_for_an_earlier_lookup_is_dropped() {
         "the late answer is dropped"
     );
 }
+
+#[tokio::test]
+async fn the_probe_tells_reachable_from_down() {
+    let server = FaultServer::start(healthy_script()).await;
+    let client = client_for(&server.base, Arc::new(RecordingSink::default()));
+    // The fault server answers /metadata with a 404: still an answer, so reachable.
+    assert_eq!(
+        client.probe().await,
+        cpis_client::ServiceReachability {
+            cpis: true,
+            demographics: true
+        }
+    );
+    for request in server.received() {
+        assert!(
+            request.header("authorization").is_none(),
+            "no token on a probe"
+        );
+        assert!(!request.path.contains("999"), "no NHS number on a probe");
+    }
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let down = client_for(
+        &format!("http://127.0.0.1:{port}"),
+        Arc::new(RecordingSink::default()),
+    );
+    assert_eq!(
+        down.probe().await,
+        cpis_client::ServiceReachability {
+            cpis: false,
+            demographics: false
+        }
+    );
+}
