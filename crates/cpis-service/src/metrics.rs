@@ -176,6 +176,14 @@ impl Metrics {
 pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
+    // The caller's TraceID (a UUID, so never patient data) ties a log line to a client's record.
+    let trace_id = request
+        .headers()
+        .get("TraceID")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| uuid::Uuid::parse_str(text.trim()).ok())
+        .map(|uuid| uuid.to_string())
+        .unwrap_or_default();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -213,6 +221,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         method,
         route,
         status,
+        trace_id,
         latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
         "request"
     );
