@@ -340,3 +340,29 @@ async fn keys_come_from_the_issuers_discovery_document_and_rotate() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_dev_idp_public_jwks_file_loads() {
+    use cpis_service::auth::{KeySource, Verifier};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../dev-idp/keys/jwks.public.json");
+    let verifier =
+        Verifier::new("http://127.0.0.1:9090", AUDIENCE, KeySource::JwksFile(path)).await;
+    assert!(
+        verifier.is_ok(),
+        "{:?}",
+        verifier.err().map(|error| error.to_string())
+    );
+    // A token signed by some other key under the dev-idp's kid is still refused.
+    let verifier = verifier.expect("loaded");
+    let token = sign_with(
+        &with(nurse_claims(), "iss", json!("http://127.0.0.1:9090")),
+        Algorithm::RS256,
+        "cpis-dev-idp-2026",
+        &rsa_key(),
+    );
+    assert_eq!(
+        verifier.verify(&token).await.err(),
+        Some(cpis_service::auth::AuthError::BadSignature)
+    );
+}
