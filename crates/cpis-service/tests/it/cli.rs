@@ -17,9 +17,19 @@ fn write_jwks(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_then_serve_answers_the_three_outcomes_and_stops_on_sigterm() {
+async fn seed_then_serve_answers_the_three_outcomes_and_stops_on_sigterm_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = format!("sqlite://{}", dir.path().join("cli.db").display());
+    seed_then_serve(dir, database).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_then_serve_answers_the_three_outcomes_and_stops_on_sigterm_postgres() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seed_then_serve(dir, fresh_postgres_url().await).await;
+}
+
+async fn seed_then_serve(dir: tempfile::TempDir, database: String) {
     let manifest_path = dir.path().join("manifest.json");
     let output = Command::new(BINARY)
         .args([
@@ -110,6 +120,21 @@ async fn seed_then_serve_answers_the_three_outcomes_and_stops_on_sigterm() {
     );
     let response = lookup("9990000019".into()).await.expect("send");
     assert_eq!(response.status(), 400);
+    let unauthenticated = client
+        .get(format!("{base}{}", care_team_uri(&cpp)))
+        .header("TraceID", uuid::Uuid::new_v4().to_string())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(unauthenticated.status(), 401);
+    let wrong_role = client
+        .get(format!("{base}{}", care_team_uri(&cpp)))
+        .bearer_auth(la_user("ZL001"))
+        .header("TraceID", uuid::Uuid::new_v4().to_string())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(wrong_role.status(), 403);
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
