@@ -158,7 +158,7 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     let idp = DevIdp::start();
     let service = start_service(&idp.issuer).await;
     let directory = tempfile::tempdir().expect("temp dir");
-    let config = write_config(directory.path(), &service.base, &idp.issuer, 5000);
+    let config = write_config(directory.path(), &service.base, &idp.issuer, 15_000);
     let keyring = keyring_namespace("e2e");
 
     let output = login(&config, &keyring, "ed-nurse").await;
@@ -278,7 +278,7 @@ async fn scheduled_care_reads_silently_and_a_user_without_a_role_cannot_look_up(
     let idp = DevIdp::start();
     let service = start_service(&idp.issuer).await;
     let directory = tempfile::tempdir().expect("temp dir");
-    let config = write_config(directory.path(), &service.base, &idp.issuer, 5000);
+    let config = write_config(directory.path(), &service.base, &idp.issuer, 15_000);
     let cpp = &service.manifest.scenarios["cpp"][0];
 
     let keyring = keyring_namespace("scheduled");
@@ -342,7 +342,7 @@ async fn an_expiring_access_token_is_refreshed_and_kept_in_the_keyring() {
     let idp = DevIdp::start_with(&[("DEV_IDP_ACCESS_TOKEN_TTL_SECONDS", "30")]);
     let service = start_service(&idp.issuer).await;
     let directory = tempfile::tempdir().expect("temp dir");
-    let config = write_config(directory.path(), &service.base, &idp.issuer, 5000);
+    let config = write_config(directory.path(), &service.base, &idp.issuer, 15_000);
     let keyring = keyring_namespace("refresh");
     let output = login(&config, &keyring, "midwife").await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
