@@ -44,6 +44,12 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored value is not valid: {0}")]
     Corrupt(&'static str),
+    /// The group-commit writer failed to commit (its error text; never data).
+    #[error("database error while recording accesses: {0}")]
+    GroupWrite(String),
+    /// The group-commit writer has stopped.
+    #[error("the access writer has stopped")]
+    WriterStopped,
     /// More people were asked for than the synthetic range holds.
     #[error(
         "{asked} people (children plus 1 mother per 40 children) do not fit in the synthetic 999 range, which holds {capacity} valid NHS numbers; ask for at most {max_children} children"
@@ -124,6 +130,91 @@ pub struct Store {
     /// SQLite has one writer at a time: queue writers here, in order, instead of letting them
     /// spin in SQLite's busy handler (which gave second-long tail latencies under load).
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// Accesses go to one writer task that commits whatever is waiting in one transaction
+    /// (group commit: one fsync for many lookups), answering each only after the commit.
+    access_writer: tokio::sync::mpsc::Sender<AccessJob>,
+}
+
+/// An access to record and where to say it is committed.
+type AccessJob = (NewAccess, tokio::sync::oneshot::Sender<Result<(), String>>);
+
+/// The most accesses committed together.
+const ACCESS_GROUP_MAX: usize = 256;
+/// Accesses that may wait for the writer before callers wait to hand theirs over.
+const ACCESS_QUEUE: usize = 4096;
+
+/// The group-commit writer: takes what is waiting (at most [`ACCESS_GROUP_MAX`]), writes it in
+/// one transaction, then answers every caller with the commit's result.
+async fn access_writer_task(
+    pool: AnyPool,
+    backend: Backend,
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    mut receiver: tokio::sync::mpsc::Receiver<AccessJob>,
+) {
+    let mut batch: Vec<AccessJob> = Vec::with_capacity(ACCESS_GROUP_MAX);
+    while let Some(job) = receiver.recv().await {
+        batch.push(job);
+        while batch.len() < ACCESS_GROUP_MAX {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let result = {
+            let _guard = match backend {
+                Backend::Sqlite => Some(sqlite_writer.lock().await),
+                Backend::Postgres => None,
+            };
+            write_accesses(&pool, batch.iter().map(|(access, _)| access)).await
+        };
+        let result = result.map_err(|error| error.to_string());
+        for (_, reply) in batch.drain(..) {
+            // The caller may have gone (request timeout); the access is recorded all the same.
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
+async fn write_accesses<'a>(
+    pool: &AnyPool,
+    accesses: impl Iterator<Item = &'a NewAccess>,
+) -> Result<(), StoreError> {
+    let mut transaction = pool.begin().await?;
+    for access in accesses {
+        let access_id = uuid::Uuid::new_v4().to_string();
+        let at = to_micros(access.accessed_at);
+        sqlx::query(
+            "INSERT INTO accesses (id, nhs_number, accessed_at, user_id, user_name, \
+             role_profile_id, role_name, organisation_ods, organisation_name, trace_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&access_id)
+        .bind(access.nhs_number.as_str())
+        .bind(at)
+        .bind(&access.user_id)
+        .bind(&access.user_name)
+        .bind(&access.role_profile_id)
+        .bind(&access.role_name)
+        .bind(&access.organisation_ods)
+        .bind(&access.organisation_name)
+        .bind(&access.trace_id)
+        .execute(&mut *transaction)
+        .await?;
+        for ods_code in &access.notify {
+            sqlx::query(
+                "INSERT INTO notifications (id, access_id, la_ods_code, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&access_id)
+            .bind(ods_code)
+            .bind(at)
+            .execute(&mut *transaction)
+            .await?;
+        }
+    }
+    transaction.commit().await?;
+    Ok(())
 }
 
 /// Microseconds since the Unix epoch.
@@ -192,10 +283,19 @@ impl Store {
                 cpis_audit_log::AuditLogError::Database(error) => StoreError::Database(error),
                 _ => StoreError::Corrupt("the central audit log's tables"),
             })?;
+        let sqlite_writer = Arc::new(tokio::sync::Mutex::new(()));
+        let (access_writer, receiver) = tokio::sync::mpsc::channel(ACCESS_QUEUE);
+        tokio::spawn(access_writer_task(
+            pool.clone(),
+            backend,
+            sqlite_writer.clone(),
+            receiver,
+        ));
         Ok(Store {
             pool,
             backend,
-            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            sqlite_writer,
+            access_writer,
         })
     }
 
@@ -294,43 +394,18 @@ impl Store {
         Ok(Some((date_of_birth, plans)))
     }
 
-    /// Record an unscheduled access and its notifications in one transaction.
+    /// Record an unscheduled access and its notifications, returning once they are committed
+    /// (together with any other accesses waiting at the same moment).
     pub async fn record_access(&self, access: &NewAccess) -> Result<(), StoreError> {
-        let access_id = uuid::Uuid::new_v4().to_string();
-        let at = to_micros(access.accessed_at);
-        let _writer = self.writer().await;
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO accesses (id, nhs_number, accessed_at, user_id, user_name, \
-             role_profile_id, role_name, organisation_ods, organisation_name, trace_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&access_id)
-        .bind(access.nhs_number.as_str())
-        .bind(at)
-        .bind(&access.user_id)
-        .bind(&access.user_name)
-        .bind(&access.role_profile_id)
-        .bind(&access.role_name)
-        .bind(&access.organisation_ods)
-        .bind(&access.organisation_name)
-        .bind(&access.trace_id)
-        .execute(&mut *transaction)
-        .await?;
-        for ods_code in &access.notify {
-            sqlx::query(
-                "INSERT INTO notifications (id, access_id, la_ods_code, created_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(&access_id)
-            .bind(ods_code)
-            .bind(at)
-            .execute(&mut *transaction)
-            .await?;
-        }
-        transaction.commit().await?;
-        Ok(())
+        let (reply, committed) = tokio::sync::oneshot::channel();
+        self.access_writer
+            .send((access.clone(), reply))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        committed
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
+            .map_err(StoreError::GroupWrite)
     }
 
     /// The most recent accesses to a record, newest first, at most `limit`.

@@ -16,6 +16,7 @@ on_both_backends!(
     silent_reads_record_nothing,
     access_history_keeps_the_same_viewer_once_a_day,
     demographics_read_found_unknown_and_invalid,
+    concurrent_unscheduled_lookups_are_each_recorded_once,
 );
 
 fn plans(body: &[u8], asked: &cpis_domain::NhsNumber) -> Vec<cpis_domain::ProtectionPlan> {
@@ -577,4 +578,49 @@ async fn demographics_read_found_unknown_and_invalid(app: TestApp) {
         (status, spine_code(&body).as_str()),
         (StatusCode::FORBIDDEN, "ACCESS_DENIED")
     );
+}
+
+async fn concurrent_unscheduled_lookups_are_each_recorded_once(app: TestApp) {
+    use tower::ServiceExt;
+    let today = app.today();
+    let child = numbers(1).remove(0);
+    app.person(&child, years_ago(today, 4), Gender::Male).await;
+    app.add_plan(
+        &child,
+        &plan(
+            PlanType::ChildProtectionPlan,
+            today - Duration::days(10),
+            None,
+            "ZL001",
+        ),
+    )
+    .await;
+    let before = app.now() - Duration::seconds(1);
+    let router = app.router();
+    let mut handles = Vec::new();
+    for index in 0..60 {
+        let router = router.clone();
+        let token = sign(&claims(
+            &format!("viewer-{index}"),
+            &format!("Viewer {index}"),
+            "ZZ1ED",
+            &["B0107"],
+        ));
+        let uri = care_team_uri(child.as_str());
+        handles.push(tokio::spawn(async move {
+            let request = axum::http::Request::builder()
+                .uri(uri)
+                .header("Authorization", format!("Bearer {token}"))
+                .header("TraceID", uuid::Uuid::new_v4().to_string())
+                .body(axum::body::Body::empty())
+                .expect("request");
+            router.oneshot(request).await.expect("infallible").status()
+        }));
+    }
+    for handle in handles {
+        assert_eq!(handle.await.expect("task"), StatusCode::OK);
+    }
+    // Group commit: every access answered is stored, once.
+    assert_eq!(app.notifications(&la_user("ZL001"), before).await.len(), 60);
+    assert_eq!(app.history(&child, &ed_nurse()).await.len(), 25);
 }
