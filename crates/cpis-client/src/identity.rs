@@ -220,6 +220,14 @@ impl Session {
         now >= self.must_sign_in_again_at()
     }
 
+    /// Whether the access token has expired at `now` (unknown expiry counts as not expired: the
+    /// service will say so).
+    pub fn access_token_expired(&self, now: OffsetDateTime) -> bool {
+        self.tokens
+            .access_token_expires_at
+            .is_some_and(|expires_at| now >= expires_at)
+    }
+
     /// Whether the access token should be refreshed at `now` (expired or within a minute).
     pub fn access_token_needs_refresh(&self, now: OffsetDateTime) -> bool {
         self.tokens
@@ -360,6 +368,8 @@ mod tests {
         assert!(!session.is_past_max_age(signed_in_at + Duration::hours(11)));
         assert!(session.is_past_max_age(signed_in_at + Duration::hours(12)));
         assert!(!session.access_token_needs_refresh(signed_in_at));
+        assert!(!session.access_token_expired(signed_in_at + Duration::minutes(59)));
+        assert!(session.access_token_expired(signed_in_at + Duration::minutes(60)));
         assert!(session.access_token_needs_refresh(signed_in_at + Duration::minutes(59)));
     }
 

@@ -41,8 +41,22 @@ pub async fn usable_session(
     if !session.access_token_needs_refresh(now) {
         return Ok(session);
     }
-    let sign_in = SignIn::discover(oidc).await?;
-    let refreshed = sign_in.refresh(&session).await?;
-    store.save(&refreshed)?;
-    Ok(refreshed)
+    let refreshed = async {
+        let sign_in = SignIn::discover(oidc).await?;
+        sign_in.refresh(&session).await
+    }
+    .await;
+    match refreshed {
+        Ok(refreshed) => {
+            store.save(&refreshed)?;
+            Ok(refreshed)
+        }
+        // The provider being unreachable must not stop lookups while the token still works:
+        // refreshing starts a minute early, so use the current token until it really expires.
+        Err(error) if !session.access_token_expired(now) => {
+            tracing::warn!(%error, "could not renew the session; using the current access token");
+            Ok(session)
+        }
+        Err(error) => Err(SessionError::Refresh(error)),
+    }
 }

@@ -138,12 +138,23 @@ impl KeyringTokenStore {
         }
     }
 
-    /// Remove the session and every chunk (sign-out, lock, another user signing in).
+    /// Remove the session and every chunk (sign-out, lock, another user signing in). Deletes
+    /// as many chunks as the manifest names, and on past any gap until one is missing.
     pub fn clear(&self) -> Result<(), TokenStoreError> {
-        delete_if_present(&self.entry(&self.account)?)?;
+        let manifest = self.entry(&self.account)?;
+        let named = match manifest.get_password() {
+            Ok(text) => text
+                .strip_prefix(MANIFEST_PREFIX)
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|count| count.parse::<usize>().ok())
+                .unwrap_or(0)
+                .min(MAX_CHUNKS),
+            Err(_) => 0,
+        };
+        delete_if_present(&manifest)?;
         for index in 0..MAX_CHUNKS {
             let entry = self.entry(&self.chunk_name(index))?;
-            if !delete_if_present(&entry)? {
+            if !delete_if_present(&entry)? && index >= named {
                 break;
             }
         }

@@ -83,3 +83,22 @@ fn a_damaged_session_is_cleared_and_reported() {
 fn store_account(store: &KeyringTokenStore) -> String {
     store.account().to_owned()
 }
+
+#[test]
+fn clearing_removes_chunks_past_a_missing_one() {
+    require_secret_service();
+    let store = store("gap");
+    store.save(&session("900000000001", 3000)).expect("save");
+    let service = "uk.nhs.cpis-viewer.tests";
+    let chunk = |index: usize| {
+        keyring::Entry::new(service, &format!("{}#{index}", store.account())).expect("entry")
+    };
+    chunk(1).delete_credential().expect("make a gap");
+    store.clear().expect("clear");
+    for index in 0..8 {
+        assert!(
+            matches!(chunk(index).get_password(), Err(keyring::Error::NoEntry)),
+            "chunk {index} left behind"
+        );
+    }
+}
