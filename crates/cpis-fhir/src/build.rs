@@ -2,7 +2,7 @@
 
 use cpis_domain::{AccessRecord, NhsNumber, PatientDemographics, ProtectionPlan};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::wire::{
@@ -23,10 +23,11 @@ pub fn to_json_bytes<T: Serialize>(resource: &T) -> Result<Vec<u8>, serde_json::
     serde_json::to_vec(resource)
 }
 
-/// A resource as a JSON value for a Bundle entry. Serialising these plain structs (string keys,
-/// derived `Serialize`) cannot fail, so the `Null` fallback is never taken.
-fn resource_value<T: Serialize>(resource: &T) -> Value {
-    serde_json::to_value(resource).unwrap_or(Value::Null)
+/// A resource as raw JSON for a Bundle entry, in field order (`resourceType` first).
+/// Serialising these plain structs (string keys, derived `Serialize`) cannot fail, so the
+/// `null` fallback is never taken.
+fn resource_value<T: Serialize>(resource: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(resource).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 /// A FHIR `date`: `YYYY-MM-DD`.
@@ -166,7 +167,7 @@ fn searchset(entries: Vec<BundleEntry>) -> Bundle {
     }
 }
 
-fn match_entry(resource_type: &str, id: &str, resource: Value) -> BundleEntry {
+fn match_entry(resource_type: &str, id: &str, resource: Box<RawValue>) -> BundleEntry {
     BundleEntry {
         full_url: Some(format!("{resource_type}/{id}")),
         resource: Some(resource),

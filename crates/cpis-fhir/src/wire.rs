@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// `Coding`: a code from a code system.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -133,8 +134,9 @@ pub struct Meta {
     pub last_updated: Option<String>,
 }
 
-/// `Bundle`. Entry resources stay as JSON values until their type is known.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `Bundle`. Entry resources stay raw JSON until their type is known (and keep their element
+/// order, `resourceType` first, when built here).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bundle {
     /// Always `Bundle`.
@@ -157,15 +159,15 @@ pub struct Bundle {
 }
 
 /// `Bundle.entry`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BundleEntry {
     /// Absolute URL or `urn:uuid:`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_url: Option<String>,
-    /// The resource, still as JSON.
+    /// The resource, still as raw JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<Value>,
+    pub resource: Option<Box<RawValue>>,
     /// Search information (`mode`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<BundleEntrySearch>,
