@@ -16,6 +16,7 @@ commands:
   setup     install what the project needs (Debian packages when root, npm packages, test tools)
   demo      build and start the app
   test      format check, clippy, Rust tests, UI lint and unit tests, end-to-end tests
+  bundle    build the release app and its .deb package (target/release/bundle/deb/)
   codegen   regenerate ui/src/backend/bindings.ts from the IPC types
   postgres  start the throwaway PostgreSQL server the tests use and print its URL";
 
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("test") => test(),
         Some("codegen") => codegen(),
+        Some("bundle") => bundle(),
         Some("postgres") => postgres::ensure_postgres().map(|url| println!("{url}")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -103,6 +105,34 @@ fn build_app() -> Result<PathBuf> {
         ],
     )?;
     Ok(root().join("target/debug/cpis-viewer"))
+}
+
+/// Build the release app and its `.deb` with the Tauri CLI. The CLI runs from `ui/` with
+/// `TAURI_APP_PATH=src-tauri`, so it reads `src-tauri/tauri.conf.json` (the symlink to the
+/// top-level config) and does not mistake the workspace manifest for the app.
+fn bundle() -> Result<()> {
+    setup::run()?;
+    build_ui()?;
+    run_env(
+        &root().join("ui"),
+        "npx",
+        &["tauri", "build", "--bundles", "deb", "--no-sign"],
+        &[("TAURI_APP_PATH", "../src-tauri"), ("CI", "true")],
+    )?;
+    let dir = root().join("target/release/bundle/deb");
+    let found = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "deb"))
+        .collect::<Vec<_>>();
+    if found.is_empty() {
+        bail!("no .deb was produced in {}", dir.display());
+    }
+    for path in found {
+        eprintln!("built {}", path.display());
+    }
+    Ok(())
 }
 
 /// Start the identity provider and the seeded reference service, then the app against them.

@@ -18,6 +18,8 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "libssl-dev",
     "libwebkit2gtk-4.1-dev",
     "librsvg2-dev",
+    // the Linux keyring (Secret Service over D-Bus)
+    "libdbus-1-dev",
     // test
     "xvfb",
     "xauth",

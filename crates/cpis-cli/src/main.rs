@@ -5,6 +5,7 @@
 //! 3 the plans were not checked (could not check, or person not found); 4 sign-in needed
 //! (not signed in, session ended, or the selected role cannot look up).
 
+mod audit_commands;
 mod audit_sink;
 mod output;
 
@@ -83,6 +84,27 @@ enum Command {
         #[arg(long)]
         scheduled: bool,
     },
+    /// The local audit queue: status, sync to the central log, verify the chain.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `cpis audit ...`.
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Waiting count, oldest waiting, last confirmed sync, quarantined.
+    Status {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send every waiting record to the central audit log now.
+    Sync,
+    /// Check the local hash chain and sequence numbers (exit 1 on any finding).
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -149,6 +171,11 @@ async fn run(cli: Cli) -> u8 {
         } => match NhsNumber::parse(&nhs_number) {
             Ok(nhs_number) => lookup(&config, &store, &nhs_number, json, scheduled).await,
             Err(_) => EXIT_INVALID,
+        },
+        Command::Audit { command } => match command {
+            AuditCommand::Status { json } => audit_commands::status(&config, json),
+            AuditCommand::Sync => audit_commands::sync(&config, &store).await,
+            AuditCommand::Verify => audit_commands::verify(&config),
         },
     }
 }

@@ -231,6 +231,34 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     assert!(chain.findings.is_empty(), "{:?}", chain.findings);
     drop(queue);
 
+    // `cpis audit`: the queue's status, a sync to the central audit log, the local chain.
+    let lookups = service.manifest.scenarios.len() as u64;
+    let mut command = cpis(&config, &keyring);
+    command.args(["audit", "status", "--json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(json(&output)["waiting"], lookups);
+    let mut command = cpis(&config, &keyring);
+    command.args(["audit", "sync"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!("Sent {lookups} records")),
+        "{}",
+        stdout(&output)
+    );
+    let mut command = cpis(&config, &keyring);
+    command.args(["audit", "status", "--json"]);
+    let status = json(&run(command).await);
+    assert_eq!(status["waiting"], 0);
+    assert_eq!(status["sent"], lookups);
+    assert!(status["last_success_at"].is_string());
+    let mut command = cpis(&config, &keyring);
+    command.args(["audit", "verify"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("whole"));
+
     // The session's access token works for automation through CPIS_ACCESS_TOKEN, from a
     // keyring namespace with no session in it; it is never printed.
     let session = cpis_client::KeyringTokenStore::new(keyring.clone(), "session")

@@ -1,0 +1,161 @@
+//! `cpis audit status | sync | verify`: the local audit queue from the command line.
+//!
+//! - `status [--json]`: waiting count, oldest waiting, last confirmed sync, quarantined, sent;
+//! - `sync`: send every waiting record to the central audit log now (needs sign-in, or
+//!   `CPIS_ACCESS_TOKEN`); records are marked sent only once the log confirms them;
+//! - `verify`: check the local hash chain and sequence numbers; exit 1 on any finding.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cpis_audit::sync::{HttpAuditTransport, sync_until_empty};
+use cpis_audit::{AuditQueue, ChainFinding};
+use cpis_client::{Config, KeyringTokenStore};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::{EXIT_DEFINITIVE, EXIT_NOT_CHECKED, EXIT_SIGN_IN, credentials, print_json};
+
+/// `verify` found a gap or a break.
+const EXIT_CHAIN_BROKEN: u8 = 1;
+
+fn open(config: &Config) -> Result<AuditQueue, u8> {
+    AuditQueue::open(&config.data_dir).map_err(|error| {
+        eprintln!("cpis: {error}");
+        EXIT_NOT_CHECKED
+    })
+}
+
+/// The `status --json` object.
+#[derive(Debug, Serialize)]
+struct StatusJson {
+    waiting: u64,
+    oldest_waiting_at: Option<String>,
+    oldest_waiting_seconds: Option<i64>,
+    last_success_at: Option<String>,
+    quarantined: u64,
+    sent: u64,
+}
+
+fn text(time: Option<OffsetDateTime>) -> Option<String> {
+    time.and_then(|time| time.format(&Rfc3339).ok())
+}
+
+/// `cpis audit status`.
+pub fn status(config: &Config, json: bool) -> u8 {
+    let queue = match open(config) {
+        Ok(queue) => queue,
+        Err(code) => return code,
+    };
+    let status = match queue.status() {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("cpis: {error}");
+            return EXIT_NOT_CHECKED;
+        }
+    };
+    let age = status
+        .oldest_waiting_at
+        .map(|oldest| (OffsetDateTime::now_utc() - oldest).whole_seconds());
+    if json {
+        print_json(&StatusJson {
+            waiting: status.waiting,
+            oldest_waiting_at: text(status.oldest_waiting_at),
+            oldest_waiting_seconds: age,
+            last_success_at: text(status.last_success_at),
+            quarantined: status.quarantined,
+            sent: status.sent,
+        });
+    } else {
+        println!("Waiting to be sent: {}", status.waiting);
+        if let Some(age) = age {
+            println!("Oldest waiting: {} minutes", age / 60);
+        }
+        println!(
+            "Last confirmed by the central audit log: {}",
+            text(status.last_success_at).unwrap_or_else(|| "never".into())
+        );
+        println!("Sent: {}", status.sent);
+        println!(
+            "Quarantined (rejected by the central log): {}",
+            status.quarantined
+        );
+    }
+    EXIT_DEFINITIVE
+}
+
+/// `cpis audit sync`.
+pub async fn sync(config: &Config, store: &KeyringTokenStore) -> u8 {
+    let queue = match open(config) {
+        Ok(queue) => Arc::new(queue),
+        Err(code) => return code,
+    };
+    let (token, _) = match credentials(config, store).await {
+        Ok(credentials) => credentials,
+        Err(message) => {
+            eprintln!("cpis: {message}");
+            return EXIT_SIGN_IN;
+        }
+    };
+    let token = token.expose().to_owned();
+    let transport = match HttpAuditTransport::new(
+        config.services.audit_url.clone(),
+        Arc::new(move || Some(token.clone())),
+        Duration::from_secs(30),
+    ) {
+        Ok(transport) => transport,
+        Err(error) => {
+            eprintln!("cpis: {error}");
+            return EXIT_NOT_CHECKED;
+        }
+    };
+    match sync_until_empty(&queue, &transport, cpis_audit::sync::DEFAULT_BATCH_SIZE).await {
+        Ok(report) => {
+            println!(
+                "Sent {} records; {} quarantined.",
+                report.sent, report.quarantined
+            );
+            EXIT_DEFINITIVE
+        }
+        Err(error) => {
+            eprintln!("cpis: audit sync stopped: {error}. The records wait and are sent later.");
+            EXIT_NOT_CHECKED
+        }
+    }
+}
+
+/// `cpis audit verify`.
+pub fn verify(config: &Config) -> u8 {
+    let queue = match open(config) {
+        Ok(queue) => queue,
+        Err(code) => return code,
+    };
+    let report = match queue.verify_chain() {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("cpis: {error}");
+            return EXIT_NOT_CHECKED;
+        }
+    };
+    let integrity = queue
+        .integrity_check()
+        .unwrap_or_else(|error| error.to_string());
+    println!("Records: {}", report.count);
+    println!("SQLite integrity check: {integrity}");
+    for finding in &report.findings {
+        match finding {
+            ChainFinding::Gap { expected, found } => {
+                println!("Gap: sequence {expected} expected, {found} found");
+            }
+            ChainFinding::Break { sequence } => println!("Chain break at sequence {sequence}"),
+        }
+    }
+    if report.findings.is_empty() && integrity == "ok" {
+        println!("The local audit chain is whole.");
+        EXIT_DEFINITIVE
+    } else {
+        println!("The local audit chain is NOT whole: report this to your IT service desk.");
+        EXIT_CHAIN_BROKEN
+    }
+}
