@@ -17,7 +17,7 @@ const COMMANDS: [&str; 12] = [
     "status",
     "ui_settings",
     "review",
-    "review_csv",
+    "save_review_csv",
 ];
 
 fn main() {

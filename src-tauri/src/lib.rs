@@ -82,11 +82,19 @@ async fn review(period: ReviewPeriod, core: State<'_, Core>) -> Result<ReviewVie
     core.review(period).await
 }
 
-/// The review as CSV text, for the UI to offer as a download.
+/// Save the review as CSV in the user's downloads folder; returns the file's path.
 #[tauri::command]
-async fn review_csv(period: ReviewPeriod, core: State<'_, Core>) -> Result<String, IpcError> {
+async fn save_review_csv(
+    period: ReviewPeriod,
+    app: tauri::AppHandle,
+    core: State<'_, Core>,
+) -> Result<String, IpcError> {
+    let folder = app
+        .path()
+        .download_dir()
+        .map_err(|_| IpcError::unexpected())?;
     let core = Arc::clone(&core.0);
-    core.review_csv(period).await
+    core.save_review_csv(period, &folder).await
 }
 
 /// Settings the UI needs.
@@ -151,7 +159,7 @@ pub fn run() {
             status,
             ui_settings,
             review,
-            review_csv
+            save_review_csv
         ])
         .setup(move |app| {
             let version = app.package_info().version.to_string();

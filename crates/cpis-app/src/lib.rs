@@ -587,10 +587,41 @@ impl AppCore {
         })
     }
 
-    /// The review as CSV, for the safeguarding meeting.
-    pub async fn review_csv(&self, period: ReviewPeriod) -> Result<String, IpcError> {
+    /// Save the review as CSV in `folder` (the user's downloads folder), owner-only, and
+    /// return the file's path. The named nurse asks for this export for a safeguarding
+    /// meeting; it is the one place the app writes patient identifiers outside the audit queue.
+    pub async fn save_review_csv(
+        &self,
+        period: ReviewPeriod,
+        folder: &std::path::Path,
+    ) -> Result<String, IpcError> {
         let review = self.review(period).await?;
-        Ok(review_csv(&review.rows))
+        let stamp = OffsetDateTime::now_utc()
+            .to_offset(self.offset)
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day]-[hour][minute]"
+            ))
+            .map_err(|_| IpcError::unexpected())?;
+        let path = folder.join(format!("cpis-review-{stamp}.csv"));
+        let cannot_save = || {
+            unexpected(
+                "export_failed",
+                "The review could not be saved to your downloads folder.",
+            )
+        };
+        std::fs::create_dir_all(folder).map_err(|_| cannot_save())?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(|_| cannot_save())?;
+        std::io::Write::write_all(&mut file, review_csv(&review.rows).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|_| cannot_save())?;
+        Ok(path.display().to_string())
     }
 
     /// What the status bar shows.
