@@ -130,9 +130,10 @@ pub struct Store {
     /// SQLite has one writer at a time: queue writers here, in order, instead of letting them
     /// spin in SQLite's busy handler (which gave second-long tail latencies under load).
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
-    /// Accesses go to one writer task that commits whatever is waiting in one transaction
-    /// (group commit: one fsync for many lookups), answering each only after the commit.
-    access_writer: tokio::sync::mpsc::Sender<AccessJob>,
+    /// SQLite: accesses go to one writer task that commits whatever is waiting in one
+    /// transaction (group commit: one fsync for many lookups), answering each only after the
+    /// commit. PostgreSQL takes concurrent transactions (and groups commits itself): `None`.
+    access_writer: Option<tokio::sync::mpsc::Sender<AccessJob>>,
 }
 
 /// An access to record and where to say it is committed.
@@ -284,13 +285,16 @@ impl Store {
                 _ => StoreError::Corrupt("the central audit log's tables"),
             })?;
         let sqlite_writer = Arc::new(tokio::sync::Mutex::new(()));
-        let (access_writer, receiver) = tokio::sync::mpsc::channel(ACCESS_QUEUE);
-        tokio::spawn(access_writer_task(
-            pool.clone(),
-            backend,
-            sqlite_writer.clone(),
-            receiver,
-        ));
+        let access_writer = (backend == Backend::Sqlite).then(|| {
+            let (sender, receiver) = tokio::sync::mpsc::channel(ACCESS_QUEUE);
+            tokio::spawn(access_writer_task(
+                pool.clone(),
+                backend,
+                sqlite_writer.clone(),
+                receiver,
+            ));
+            sender
+        });
         Ok(Store {
             pool,
             backend,
@@ -397,8 +401,11 @@ impl Store {
     /// Record an unscheduled access and its notifications, returning once they are committed
     /// (together with any other accesses waiting at the same moment).
     pub async fn record_access(&self, access: &NewAccess) -> Result<(), StoreError> {
+        let Some(access_writer) = &self.access_writer else {
+            return write_accesses(&self.pool, std::iter::once(access)).await;
+        };
         let (reply, committed) = tokio::sync::oneshot::channel();
-        self.access_writer
+        access_writer
             .send((access.clone(), reply))
             .await
             .map_err(|_| StoreError::WriterStopped)?;
