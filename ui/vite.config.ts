@@ -43,5 +43,7 @@ export default defineConfig({
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],
     css: false,
+    // axe over a full result takes a while on a loaded machine.
+    testTimeout: 30_000,
   },
 });

@@ -5,9 +5,11 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
 import type { SessionView } from './backend';
+import type { ReviewView } from './backend/review';
 import { axeViolations } from './test/axe';
 import {
   LOCKED,
+  NURSE,
   NO_PLAN,
   RECEPTIONIST,
   SIGNED_IN,
@@ -177,6 +179,89 @@ describe('App', () => {
     await waitFor(() => {
       expect(callsTo(calls, 'status').length).toBeGreaterThan(before);
     });
+  });
+});
+
+describe('named nurse review', () => {
+  const NAMED_NURSE = { ...NURSE, name: 'Nia Named-Test', can_review: true };
+  const REVIEW: ReviewView = {
+    period: 'last24_hours',
+    organisation_ods: 'RXX01',
+    generated_at: '25 November 2026 at 10am',
+    rows: [
+      {
+        viewed_at: '25 November 2026 at 9.30am',
+        viewed_at_iso: '2026-11-25T09:30:00Z',
+        viewer_name: 'Alex Testnurse',
+        viewer_role: 'Registered Nurse',
+        nhs_number: '999 000 0018',
+        unscheduled: true,
+        la_contacted: false,
+        la_contact: null,
+      },
+    ],
+  };
+
+  it('lets a named nurse switch between lookup and review from the header', async () => {
+    mockBackend({
+      session_state: () => ({ state: 'signed_in', user: NAMED_NURSE }),
+      review: () => REVIEW,
+    });
+    const { container } = render(<App />);
+    await screen.findByRole('textbox', { name: /NHS number/ });
+    const pages = screen.getByRole('navigation', { name: 'Pages' });
+    expect(within(pages).getByRole('link', { name: 'Check a patient' })).toHaveAttribute(
+      'aria-current',
+      'page',
+    );
+    await userEvent.click(
+      within(pages).getByRole('link', { name: 'Recent alerts at your organisation' }),
+    );
+    expect(await screen.findByTestId('review-page')).toBeInTheDocument();
+    expect(await screen.findByText('999 000 0018')).toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: 'NHS number' })).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+    await userEvent.click(within(pages).getByRole('link', { name: 'Check a patient' }));
+    expect(await screen.findByRole('textbox', { name: /NHS number/ })).toBeInTheDocument();
+  });
+
+  it('shows the review straight away to a role that may review but not look up', async () => {
+    mockBackend({
+      session_state: () => ({
+        state: 'signed_in',
+        user: { ...NAMED_NURSE, can_look_up: false, cannot_look_up_reason: 'No lookups.' },
+      }),
+      review: () => REVIEW,
+    });
+    render(<App />);
+    expect(await screen.findByTestId('review-page')).toBeInTheDocument();
+    expect(screen.queryByRole('navigation', { name: 'Pages' })).not.toBeInTheDocument();
+    expect(screen.queryByTestId('no-permission')).not.toBeInTheDocument();
+  });
+
+  it('offers no review to a nurse whose role does not allow it', async () => {
+    mockBackend();
+    render(<App />);
+    await screen.findByRole('textbox', { name: /NHS number/ });
+    expect(screen.queryByRole('navigation', { name: 'Pages' })).not.toBeInTheDocument();
+  });
+
+  it('clears the review on sign-out and opens on the lookup page next time', async () => {
+    mockBackend({
+      session_state: () => ({ state: 'signed_in', user: NAMED_NURSE }),
+      review: () => REVIEW,
+      sign_out: () => SIGNED_OUT,
+      sign_in: () => ({ state: 'signed_in', user: NAMED_NURSE }),
+    });
+    render(<App />);
+    await userEvent.click(await screen.findByTestId('nav-review'));
+    await screen.findByText('999 000 0018');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(screen.getByTestId('start-screen')).toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent('999 000 0018');
+    await userEvent.click(screen.getByTestId('sign-in-button'));
+    expect(await screen.findByRole('textbox', { name: /NHS number/ })).toBeInTheDocument();
+    expect(screen.queryByTestId('review-page')).not.toBeInTheDocument();
   });
 });
 

@@ -11,11 +11,12 @@ import {
   type SessionView,
   type UserView,
 } from './backend';
-import { AppHeader } from './components/AppHeader';
+import { AppHeader, type AppPage } from './components/AppHeader';
 import { StatusBar } from './components/StatusBar';
 import { LockScreen } from './pages/LockScreen';
 import { LookupPage } from './pages/LookupPage';
 import { NoPermissionPage } from './pages/NoPermissionPage';
+import { ReviewPage } from './pages/ReviewPage';
 import { StartPage } from './pages/StartPage';
 import { useInactivityLock } from './session/useInactivityLock';
 
@@ -29,6 +30,7 @@ export function App() {
   // A new value gives the lookup page a fresh, empty state.
   const [screenEpoch, setScreenEpoch] = useState(0);
   const [statusKey, setStatusKey] = useState(0);
+  const [page, setPage] = useState<AppPage>('lookup');
   // Each change of session gets a number; a late answer for an earlier change is ignored.
   const sessionChange = useRef(0);
 
@@ -67,6 +69,7 @@ export function App() {
     (next: SessionView, confirm: (() => Promise<SessionView>) | null, failure: string | null) => {
       const mine = ++sessionChange.current;
       setScreenEpoch((epoch) => epoch + 1);
+      setPage('lookup');
       setSession(next);
       if (confirm === null) return;
       confirm()
@@ -127,12 +130,13 @@ export function App() {
   return (
     <>
       <SkipLink />
-      <AppHeader user={user} onSignOut={onSignOut} />
+      <AppHeader user={user} onSignOut={onSignOut} page={page} onNavigate={setPage} />
       <div className="app-body">
         <Container>
           <main className="nhsuk-main-wrapper nhsuk-main-wrapper--s" id="maincontent">
             <Screen
               session={session}
+              page={page}
               notice={notice}
               screenEpoch={screenEpoch}
               onSignedIn={onSignedIn}
@@ -149,6 +153,7 @@ export function App() {
 
 interface ScreenProps {
   session: SessionView | null;
+  page: AppPage;
   notice: string | null;
   screenEpoch: number;
   onSignedIn: (session: Extract<SessionView, { state: 'signed_in' }>) => void;
@@ -158,6 +163,7 @@ interface ScreenProps {
 
 function Screen({
   session,
+  page,
   notice,
   screenEpoch,
   onSignedIn,
@@ -177,6 +183,10 @@ function Screen({
     case 'locked':
       return <LockScreen key={screenEpoch} onSignedIn={onSignedIn} />;
     case 'signed_in':
+      // The review also holds patient data: it is keyed like the lookup page, so it goes too.
+      if (session.user.can_review && (page === 'review' || !session.user.can_look_up)) {
+        return <ReviewPage key={screenEpoch} />;
+      }
       if (!session.user.can_look_up) return <NoPermissionPage user={session.user} />;
       return (
         <LookupPage

@@ -2,12 +2,23 @@
 import { Header } from 'nhsuk-react-components';
 import type { UserView } from '../backend';
 
+export type AppPage = 'lookup' | 'review';
+
 interface Props {
   user: UserView | null;
   onSignOut: () => void;
+  /** The page shown, when the user may use more than one. */
+  page: AppPage;
+  onNavigate: (page: AppPage) => void;
 }
 
-export function AppHeader({ user, onSignOut }: Props) {
+const PAGES: { page: AppPage; label: string; allowed: (user: UserView) => boolean }[] = [
+  { page: 'lookup', label: 'Check a patient', allowed: (user) => user.can_look_up },
+  { page: 'review', label: 'Recent alerts at your organisation', allowed: (user) => user.can_review },
+];
+
+export function AppHeader({ user, onSignOut, page, onNavigate }: Props) {
+  const pages = user === null ? [] : PAGES.filter((entry) => entry.allowed(user));
   return (
     <Header service={{ text: 'CP-IS Viewer' }}>
       {user !== null && (
@@ -39,6 +50,24 @@ export function AppHeader({ user, onSignOut }: Props) {
             Sign out
           </Header.AccountItem>
         </Header.Account>
+      )}
+      {pages.length > 1 && (
+        <Header.Navigation aria-label="Pages">
+          {pages.map((entry) => (
+            <Header.NavigationItem
+              key={entry.page}
+              href={`#${entry.page}`}
+              current={entry.page === page}
+              data-testid={`nav-${entry.page}`}
+              onClick={(event) => {
+                event.preventDefault();
+                onNavigate(entry.page);
+              }}
+            >
+              {entry.label}
+            </Header.NavigationItem>
+          ))}
+        </Header.Navigation>
       )}
     </Header>
   );
