@@ -421,6 +421,21 @@ describe('LookupPage', () => {
     expect(screen.getByTestId('result-no-plan')).toBeInTheDocument();
   });
 
+  it('still shows the audit incident from an answer that is dropped as stale', async () => {
+    const first = deferred<LookupResponse>();
+    mockLookups((input) => (input === '9990000018' ? first.promise : NO_PLAN));
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    await userEvent.keyboard('{Escape}9990000026{Enter}');
+    await screen.findByTestId('result-no-plan');
+    first.resolve({ ...planFound(), audit_warning: 'The audit record could not be saved.' });
+    expect(await screen.findByTestId('audit-warning')).toHaveTextContent(
+      'The audit record could not be saved.',
+    );
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    expect(screen.getByTestId('result-no-plan')).toBeInTheDocument();
+  });
+
   it('asks the app to check the session when a lookup needs sign-in', async () => {
     const onSignInRequired = vi.fn();
     mockLookups(() => ({

@@ -98,9 +98,11 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
         onLookupFinished?.();
         return;
       }
+      // An audit incident is shown even for an answer that is otherwise dropped: it is about
+      // the audit queue, not the patient, and must not go unreported.
+      if (response.audit_warning !== null) setAuditWarning(response.audit_warning);
       if (request !== latestRequest.current) return;
       const view = response.view;
-      if (response.audit_warning !== null) setAuditWarning(response.audit_warning);
       if (view.outcome === 'superseded') {
         setState({ kind: 'not_finished' });
       } else if (view.outcome === 'invalid_nhs_number') {
