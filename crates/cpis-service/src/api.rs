@@ -380,7 +380,7 @@ async fn care_team_search(
     let header_unscheduled = unscheduled_header(&headers)?;
     let nhs_number = patient_identifier(query)?;
     let now = state.now();
-    let today = now.date();
+    let today = crate::uk_time::uk_date(now);
     let plans: Vec<ProtectionPlan> = match state.store.person_plans(&nhs_number).await? {
         None => Vec::new(),
         Some((date_of_birth, plans)) => visible_plans(&plans, date_of_birth, today),

@@ -106,7 +106,7 @@ pub struct SeedArgs {
     /// Write the scenario manifest (JSON) here.
     #[arg(long)]
     pub manifest: Option<PathBuf>,
-    /// The day ages and visibility windows are relative to, YYYY-MM-DD [default: today, UTC].
+    /// The day ages and visibility windows are relative to, YYYY-MM-DD [default: today in the UK].
     #[arg(long)]
     pub today: Option<String>,
     /// How many NHS numbers each manifest scenario lists.

@@ -25,3 +25,4 @@ pub mod metrics;
 pub mod seed;
 pub mod server;
 pub mod store;
+pub mod uk_time;

@@ -120,7 +120,7 @@ async fn run_seed(args: SeedArgs) -> anyhow::Result<()> {
     let today = match &args.today {
         Some(text) => Date::parse(text, format_description!("[year]-[month]-[day]"))
             .with_context(|| format!("--today {text} is not YYYY-MM-DD"))?,
-        None => time::OffsetDateTime::now_utc().date(),
+        None => cpis_service::uk_time::uk_date(time::OffsetDateTime::now_utc()),
     };
     let store = Store::connect(&args.database, 4)
         .await

@@ -624,3 +624,28 @@ async fn concurrent_unscheduled_lookups_are_each_recorded_once(app: TestApp) {
     assert_eq!(app.notifications(&la_user("ZL001"), before).await.len(), 60);
     assert_eq!(app.history(&child, &ed_nurse()).await.len(), 25);
 }
+
+#[tokio::test]
+async fn windows_turn_over_at_uk_midnight_not_utc_midnight() {
+    let app = TestApp::sqlite().await;
+    let child = numbers(1).remove(0);
+    app.person(&child, time::macros::date!(2016 - 01 - 01), Gender::Female)
+        .await;
+    // Ended 1 July 2025: visible to the end of 1 July 2026 (365 days), UK time.
+    app.add_plan(
+        &child,
+        &plan(
+            PlanType::ChildProtectionPlan,
+            time::macros::date!(2024 - 01 - 01),
+            Some(time::macros::date!(2025 - 07 - 01)),
+            "ZL001",
+        ),
+    )
+    .await;
+    app.set_now(time::macros::datetime!(2026-07-01 22:59 UTC)); // 23:59 BST, 1 July
+    let (_, body) = app.care_team(&child, &scheduled_user(), &[]).await;
+    assert_eq!(plans(&body, &child).len(), 1);
+    app.set_now(time::macros::datetime!(2026-07-01 23:00 UTC)); // 00:00 BST, 2 July
+    let (_, body) = app.care_team(&child, &scheduled_user(), &[]).await;
+    assert_eq!(plans(&body, &child).len(), 0);
+}

@@ -228,8 +228,13 @@ impl TestApp {
         *self.clock.lock().expect("clock")
     }
 
+    /// The service's "today": the UK date.
     pub fn today(&self) -> Date {
-        self.now().date()
+        cpis_service::uk_time::uk_date(self.now())
+    }
+
+    pub fn set_now(&self, now: OffsetDateTime) {
+        *self.clock.lock().expect("clock") = now;
     }
 
     pub fn advance(&self, by: Duration) {
