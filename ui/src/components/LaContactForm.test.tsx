@@ -1,10 +1,10 @@
 // Recording that the local authority was contacted: validation, the call Rust gets, and failures.
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { axeViolations } from '../test/axe';
 import { callsTo, deferred, mockBackend, ipcRejection } from '../test/ipc';
-import { LaContactForm, normaliseTime } from './LaContactForm';
+import { LaContactForm, isLaterToday, normaliseTime } from './LaContactForm';
 
 describe('normaliseTime', () => {
   it('accepts 24-hour times and rejects anything else', () => {
@@ -17,6 +17,20 @@ describe('normaliseTime', () => {
     expect(normaliseTime('2.30pm')).toBeNull();
     expect(normaliseTime('1430')).toBeNull();
   });
+});
+
+describe('isLaterToday', () => {
+  it('compares a time today with the clock', () => {
+    const now = new Date(2026, 10, 25, 14, 30);
+    expect(isLaterToday('14:30', now)).toBe(false);
+    expect(isLaterToday('09:05', now)).toBe(false);
+    expect(isLaterToday('14:31', now)).toBe(true);
+    expect(isLaterToday('23:59', now)).toBe(true);
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 describe('LaContactForm', () => {
@@ -63,7 +77,23 @@ describe('LaContactForm', () => {
     expect(callsTo(calls, 'record_la_contact')).toEqual([]);
   });
 
+  it('rejects a time later than now', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ['Date'] });
+    vi.setSystemTime(new Date(2026, 10, 25, 9, 0));
+    const calls = mockBackend({ record_la_contact: () => null });
+    render(<LaContactForm lookupId={7} hasSocialWorker />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Phoned the office hours number' }));
+    await userEvent.type(screen.getByRole('textbox', { name: /Time of contact/ }), '10:15');
+    await userEvent.click(screen.getByRole('button', { name: 'Record contact' }));
+    expect(
+      await screen.findByRole('link', { name: 'The time of contact must be now or earlier today' }),
+    ).toHaveAttribute('href', '#la-contact-time');
+    expect(callsTo(calls, 'record_la_contact')).toEqual([]);
+  });
+
   it('records the contact with the lookup id, method and time, and confirms it', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, toFake: ['Date'] });
+    vi.setSystemTime(new Date(2026, 10, 25, 9, 30));
     const calls = mockBackend({ record_la_contact: () => null });
     const { container } = render(<LaContactForm lookupId={7} hasSocialWorker />);
     await userEvent.click(screen.getByRole('radio', { name: 'Phoned the emergency duty team' }));

@@ -28,6 +28,12 @@ export function normaliseTime(input: string): string | null {
   return `${hours.padStart(2, '0')}:${minutes}`;
 }
 
+/** Whether `HH:MM` today is later than `now` (the contact cannot have happened yet). */
+export function isLaterToday(hhmm: string, now: Date): boolean {
+  const [hours = 0, minutes = 0] = hhmm.split(':').map(Number);
+  return hours * 60 + minutes > now.getHours() * 60 + now.getMinutes();
+}
+
 type SendState =
   | { kind: 'editing' }
   | { kind: 'sending' }
@@ -62,6 +68,8 @@ export function LaContactForm({ lookupId, hasSocialWorker }: Props) {
     const contactedAt = time.trim() === '' ? null : normaliseTime(time);
     if (time.trim() !== '' && contactedAt === null) {
       found.time = 'Enter the time as hours and minutes, for example 14:30';
+    } else if (contactedAt !== null && isLaterToday(contactedAt, new Date())) {
+      found.time = 'The time of contact must be now or earlier today';
     }
     setErrors(found);
     if (method === null || found.time !== undefined) return;
