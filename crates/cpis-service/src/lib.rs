@@ -6,7 +6,8 @@
 //! Module map: [`config`] (CLI, env, file), [`server`] (bind, graceful shutdown), [`api`]
 //! (routes, handlers, errors), [`auth`] (JWT, JWKS, roles, token cache), [`history`] (access
 //! history and notification rules), [`store`] (sqlx Any, migrations), [`seed`] (synthetic data),
-//! [`metrics`] (Prometheus and the request log), [`csv_upload`].
+//! [`metrics`] (Prometheus and the request log), [`csv_upload`], [`uk_time`] (the UK date the
+//! rules use).
 //!
 //! The central audit log (the `cpis-audit-log` crate) shares the database: its tables are
 //! installed by [`store::Store::connect`], its routes under `/audit/FHIR/R4` are in
