@@ -53,7 +53,7 @@ describe('App', () => {
     const account = await screen.findByRole('navigation', { name: 'Your account' });
     expect(account).toHaveTextContent('Alex Testnurse');
     expect(account).toHaveTextContent('Registered Nurse');
-    expect(account).toHaveTextContent('Organisation RXX01');
+    expect(account).toHaveTextContent('Testshire General Hospital');
     expect(within(account).getByRole('button', { name: 'Sign out' })).toBeInTheDocument();
     expect(screen.getByRole('textbox', { name: /NHS number/ })).toHaveFocus();
     expect(screen.getByTestId('status-user')).toHaveTextContent(
@@ -99,6 +99,16 @@ describe('App', () => {
     expect(screen.queryByRole('textbox', { name: /NHS number/ })).not.toBeInTheDocument();
     expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
     expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('names the organisation by its ODS code when the name is not known', async () => {
+    mockBackend({
+      session_state: () => ({ state: 'signed_in', user: { ...NURSE, organisation_name: '' } }),
+    });
+    render(<App />);
+    expect(await screen.findByTestId('account-organisation')).toHaveTextContent(
+      'Organisation RXX01',
+    );
   });
 
   it('tells a user whose role cannot look up why, and shows no lookup field', async () => {

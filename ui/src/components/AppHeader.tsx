@@ -29,10 +29,12 @@ export function AppHeader({ user, onSignOut, page, onNavigate }: Props) {
           <Header.AccountItem>
             <span data-testid="account-role">{user.role_name}</span>
           </Header.AccountItem>
-          {user.organisation_ods !== '' && (
+          {(user.organisation_name !== '' || user.organisation_ods !== '') && (
             <Header.AccountItem>
               <span data-testid="account-organisation">
-                Organisation {user.organisation_ods}
+                {user.organisation_name !== ''
+                  ? user.organisation_name
+                  : `Organisation ${user.organisation_ods}`}
               </span>
             </Header.AccountItem>
           )}
