@@ -1,5 +1,5 @@
 // The lookup page: every outcome has its own state, stale answers are dropped, keyboard use works.
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { LookupResponse } from '../backend';
@@ -17,6 +17,7 @@ import {
   planFound,
 } from '../test/fixtures';
 import { callsTo, deferred, mockBackend, type Handler, ipcRejection } from '../test/ipc';
+import { SLOW_AFTER_MS } from '../components/CheckingMessage';
 import { LookupPage } from './LookupPage';
 
 function mockLookups(answer: (input: string) => unknown, more: Record<string, Handler> = {}) {
@@ -292,6 +293,26 @@ describe('LookupPage', () => {
     second.resolve(NO_PLAN);
     expect(await screen.findByTestId('result-no-plan')).toBeInTheDocument();
     expect(screen.queryByTestId('checking')).not.toBeInTheDocument();
+  });
+
+  it('says a slow check is still running, then shows the answer', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime.bind(vi) });
+    const answer = deferred<LookupResponse>();
+    mockLookups(() => answer.promise);
+    const { container } = render(<LookupPage />);
+    await user.keyboard('9990000018{Enter}');
+    expect(screen.getByTestId('checking')).toHaveTextContent('Checking…');
+    expect(screen.queryByTestId('checking-slow')).not.toBeInTheDocument();
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SLOW_AFTER_MS);
+    });
+    expect(screen.getByTestId('checking-slow')).toHaveTextContent('taking longer than usual');
+    expect(await axeViolations(container)).toEqual([]);
+    answer.resolve(NO_PLAN);
+    expect(await screen.findByTestId('result-no-plan')).toBeInTheDocument();
+    expect(screen.queryByTestId('checking')).not.toBeInTheDocument();
+    vi.useRealTimers();
   });
 
   it('never shows a late answer for an earlier number', async () => {

@@ -4,6 +4,7 @@ import { useCallback, useRef, useState, type SyntheticEvent, type KeyboardEvent 
 import { Button, ErrorSummary, InsetText, TextInput } from 'nhsuk-react-components';
 import { ipcErrorMessage, lookup, type LookupResponse } from '../backend';
 import { AuditWarningBanner } from '../components/AuditWarningBanner';
+import { CheckingMessage } from '../components/CheckingMessage';
 import { CouldNotCheckResult } from '../results/CouldNotCheckResult';
 import { NoPlanResult } from '../results/NoPlanResult';
 import { PatientNotFoundResult } from '../results/PatientNotFoundResult';
@@ -200,9 +201,7 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
       </p>
       <div role="status" className="app-lookup-status" data-testid="lookup-status">
         {state.kind === 'checking' ? (
-          <p className="nhsuk-body app-checking" data-testid="checking">
-            Checking…
-          </p>
+          <CheckingMessage />
         ) : (
           <span className="nhsuk-u-visually-hidden">{announcement(state)}</span>
         )}

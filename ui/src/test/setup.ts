@@ -2,7 +2,7 @@
 import '@testing-library/jest-dom/vitest';
 import { cleanup, configure } from '@testing-library/react';
 import { clearMocks } from '@tauri-apps/api/mocks';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 // The machine may be busy (builds run beside the tests): give findBy and waitFor time.
 configure({ asyncUtilTimeout: 5000 });
@@ -14,4 +14,6 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   clearMocks();
+  // A test that failed half way must not leave fake timers to the next.
+  vi.useRealTimers();
 });
