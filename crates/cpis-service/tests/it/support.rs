@@ -183,6 +183,30 @@ pub async fn fresh_postgres_url() -> String {
     let mut admin = sqlx::AnyConnection::connect(&base)
         .await
         .expect("connect to the PostgreSQL test server");
+    // Once per test run: drop the databases earlier runs left (one in use refuses to drop,
+    // so a concurrent run is not disturbed).
+    static CLEANUP: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    CLEANUP
+        .get_or_init(|| async {
+            let rows =
+                sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'cpis_t_%'")
+                    .fetch_all(&mut admin)
+                    .await
+                    .unwrap_or_default();
+            for row in rows {
+                let Ok(name) = sqlx::Row::try_get::<String, _>(&row, 0) else {
+                    continue;
+                };
+                if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name}"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            }
+        })
+        .await;
     let name = format!("cpis_t_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
