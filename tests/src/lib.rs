@@ -21,7 +21,8 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// WebKitWebDriver child too (SIGKILL would leave an orphan holding our pipes open).
 #[derive(Debug)]
 pub struct Driver {
-    child: Child,
+    /// Held for its `Drop`, which stops the driver.
+    _process: Process,
     port: u16,
 }
 
@@ -52,7 +53,10 @@ impl Driver {
             .stdout(Stdio::null())
             .spawn()
             .context("starting tauri-driver (run `cargo xtask setup` to install it)")?;
-        let driver = Driver { child, port };
+        let driver = Driver {
+            _process: Process { child },
+            port,
+        };
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let started = Instant::now();
         while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
@@ -85,23 +89,6 @@ impl Driver {
             .await
             .context("opening a WebDriver session on the app")?;
         Ok(client)
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

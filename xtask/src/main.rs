@@ -75,6 +75,57 @@ pub fn run_env(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -
     Ok(())
 }
 
+/// Tests counted across the runs of `cargo xtask test`, for its closing line.
+static PASSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Add the counts from one line of test-runner output (`cargo test`'s `test result:` lines and
+/// Vitest's `Tests  N passed` line).
+fn count_line(line: &str) {
+    let plain: String = line.chars().filter(|c| !c.is_control()).collect();
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let is_cargo = plain.trim_start().starts_with("test result:");
+    let is_vitest = words.first() == Some(&"Tests") || plain.contains("Tests ");
+    if !(is_cargo || is_vitest) {
+        return;
+    }
+    for pair in words.windows(2) {
+        if pair[1].trim_end_matches([';', ',']) == "passed"
+            && let Ok(count) = pair[0].parse::<u64>()
+        {
+            PASSED.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// [`run_env`], echoing and counting the test results on stdout.
+pub fn run_counting(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    use std::io::BufRead;
+    eprintln!("$ {program} {}", args.join(" "));
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {program}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            println!("{line}");
+            count_line(&line);
+        }
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
 /// Write the generated TypeScript bindings for the IPC types.
 fn codegen() -> Result<()> {
     let path = root().join(cpis_ipc::BINDINGS_PATH);
@@ -170,7 +221,7 @@ fn test() -> Result<()> {
     // The app embeds ui/dist at compile time, so the UI is built before anything compiles it.
     build_ui()?;
     run(&ui, "npm", &["run", "lint"])?;
-    run(&ui, "npm", &["test"])?;
+    run_counting(&ui, "npm", &["test"], &[])?;
     run(
         &root,
         "cargo",
@@ -191,7 +242,11 @@ fn test() -> Result<()> {
     )?;
     let app = build_app()?;
     end_to_end(&app)?;
-    eprintln!("xtask test: all passed");
+    // The plain closing line CI reads: every test counted above passed, none failed.
+    println!(
+        "tests: {} passed, 0 failed",
+        PASSED.load(std::sync::atomic::Ordering::Relaxed)
+    );
     Ok(())
 }
 
@@ -213,7 +268,7 @@ fn in_test_session(command: &[&str], env: &[(&str, &str)]) -> Result<()> {
     args.extend_from_slice(command);
     let mut env = env.to_vec();
     env.push(("XDG_DATA_HOME", &data));
-    run_env(&root(), "dbus-run-session", &args, &env)
+    run_counting(&root(), "dbus-run-session", &args, &env)
 }
 
 /// Run the end-to-end tests against the built app in a virtual display, with a session bus.
@@ -232,9 +287,29 @@ fn end_to_end(app: &Path) -> Result<()> {
             "test",
             "--package",
             "cpis-e2e",
+            "--test",
+            "e2e",
             "--",
             "--test-threads=1",
         ],
         &[("CPIS_E2E_APP", &app), ("CPIS_E2E_SERVICE", &service)],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_result_lines_are_counted() {
+        let before = PASSED.load(std::sync::atomic::Ordering::Relaxed);
+        count_line(
+            "test result: ok. 43 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 4.26s",
+        );
+        count_line("      Tests  7 passed (7)");
+        count_line(" Test Files  2 passed (2)");
+        count_line("test it::passed_things ... ok");
+        let after = PASSED.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(after - before, 50);
+    }
 }

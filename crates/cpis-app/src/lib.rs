@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cpis_audit::sync::{HttpAuditTransport, SyncTrigger, run_background_sync};
-use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
+use cpis_audit::{AuditAction, NewAuditEntry};
 use cpis_client::identity::LookupPermission;
 use cpis_client::{
-    AlertClient, AuditRecord, AuditSink, AuditSinkError, Config, KeyringTokenStore,
-    LookupSequencer, Secret, Session, SignIn, SignedInUser,
+    AlertClient, Config, KeyringTokenStore, LookupSequencer, QueueSink, Secret, Session, SignIn,
+    SignedInUser,
 };
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use cpis_ipc::{
@@ -57,75 +57,13 @@ struct LookupContext {
     unscheduled: bool,
 }
 
-/// Hands every lookup to the durable local queue and wakes the sync.
-struct QueueSink {
-    queue: Option<Arc<AuditQueue>>,
-    trigger: SyncTrigger,
-    last_error: Arc<Mutex<Option<String>>>,
-}
-
-fn set(slot: &Mutex<Option<String>>, value: Option<String>) {
-    if let Ok(mut guard) = slot.lock() {
-        *guard = value;
-    }
-}
-
-fn get(slot: &Mutex<Option<String>>) -> Option<String> {
-    slot.lock().ok().and_then(|guard| guard.clone())
-}
-
-impl QueueSink {
-    fn append(&self, entry: &NewAuditEntry) -> Result<(), AuditSinkError> {
-        let queue = self.queue.as_ref().ok_or_else(|| AuditSinkError {
-            message: "the local audit queue could not be opened".into(),
-        })?;
-        match queue.append(entry) {
-            Ok(_) => {
-                self.trigger.poke();
-                Ok(())
-            }
-            Err(error) => {
-                let message = error.to_string();
-                set(&self.last_error, Some(message.clone()));
-                tracing::error!(error = %message, "audit append failed");
-                Err(AuditSinkError { message })
-            }
-        }
-    }
-}
-
-impl AuditSink for QueueSink {
-    fn record_lookup(&self, record: &AuditRecord) -> Result<(), AuditSinkError> {
-        self.append(&NewAuditEntry {
-            occurred_at: record.recorded_at,
-            action: AuditAction::View,
-            user_id: record.user_id.clone(),
-            user_name: record.user_name.clone(),
-            role_profile_id: record.role_profile_id.clone().unwrap_or_default(),
-            role_code: record.role_code.clone().unwrap_or_default(),
-            role_name: record.role_name.clone().unwrap_or_default(),
-            organisation_ods: record.organisation_ods.clone().unwrap_or_default(),
-            organisation_name: String::new(),
-            patient_nhs_number: record.nhs_number.clone(),
-            outcome: record.outcome.to_string(),
-            trace_id: record.trace_id,
-            unscheduled: record.unscheduled,
-            detail: record
-                .could_not_check_reason
-                .map(|reason| format!("reason={}", reason.code()))
-                .unwrap_or_default(),
-        })
-    }
-}
-
 /// The app's state.
 pub struct AppCore {
     config: Config,
     offset: UtcOffset,
     version: String,
-    queue: Option<Arc<AuditQueue>>,
-    queue_open_error: Option<String>,
     sink: Arc<QueueSink>,
+    sync_trigger: SyncTrigger,
     alert: AlertClient,
     store: KeyringTokenStore,
     session: Arc<Mutex<Option<Session>>>,
@@ -174,31 +112,26 @@ impl AppCore {
         offset: UtcOffset,
         version: String,
     ) -> Result<AppCore, StartError> {
-        let (queue, queue_open_error) = match AuditQueue::open(&config.data_dir) {
-            Ok(queue) => (Some(Arc::new(queue)), None),
-            Err(error) => {
-                tracing::error!(error = %error, "audit queue could not be opened");
-                (None, Some(error.to_string()))
-            }
-        };
-        let device = queue
-            .as_ref()
+        let sync_trigger = SyncTrigger::new();
+        let trigger = sync_trigger.clone();
+        let sink = Arc::new(
+            QueueSink::open(&config.data_dir).with_after_append(Box::new(move || trigger.poke())),
+        );
+        if let Some(problem) = sink.problem() {
+            tracing::error!(error = %problem, "audit queue could not be opened");
+        }
+        let device = sink
+            .queue()
             .map(|queue| queue.device_id().to_string())
             .unwrap_or_else(|| "unknown-device".into());
-        let sink = Arc::new(QueueSink {
-            queue: queue.clone(),
-            trigger: SyncTrigger::new(),
-            last_error: Arc::new(Mutex::new(None)),
-        });
         let alert = AlertClient::new(&config, sink.clone(), format!("cpis-viewer/{device}"))
             .map_err(|error| StartError(error.to_string()))?;
         let core = AppCore {
             config,
             offset,
             version,
-            queue,
-            queue_open_error,
             sink,
+            sync_trigger,
             alert,
             store,
             session: Arc::new(Mutex::new(None)),
@@ -627,11 +560,8 @@ impl AppCore {
     /// What the status bar shows.
     pub fn status(&self) -> StatusView {
         let now = OffsetDateTime::now_utc();
-        let queue_error = self
-            .queue_open_error
-            .clone()
-            .or_else(|| get(&self.sink.last_error));
-        let audit = match self.queue.as_ref().map(|queue| queue.status()) {
+        let queue_error = self.sink.problem();
+        let audit = match self.sink.queue().map(|queue| queue.status()) {
             Some(Ok(status)) => {
                 let oldest_age = status.oldest_waiting_at.map(|oldest| now - oldest);
                 AuditStatusView {
@@ -676,7 +606,7 @@ impl AppCore {
     /// Drain the audit queue to the central log in the background, for as long as the app
     /// runs. Returns at once when there is no queue.
     pub async fn run_audit_sync(self: Arc<Self>) {
-        let Some(queue) = self.queue.clone() else {
+        let Some(queue) = self.sink.queue().cloned() else {
             return;
         };
         let session = Arc::clone(&self.session);
@@ -698,7 +628,7 @@ impl AppCore {
                 return;
             }
         };
-        let trigger = self.sink.trigger.clone();
+        let trigger = self.sync_trigger.clone();
         run_background_sync(
             queue,
             transport,

@@ -6,7 +6,6 @@
 //! (not signed in, session ended, or the selected role cannot look up).
 
 mod audit_commands;
-mod audit_sink;
 mod output;
 
 use std::path::PathBuf;
@@ -393,7 +392,7 @@ async fn lookup(
     }
     // Every lookup is appended to the durable local audit queue in the data folder; a queue
     // that cannot be opened makes the record fail visibly, never the lookup.
-    let audit_sink = Arc::new(audit_sink::QueueSink::open(&config.data_dir));
+    let audit_sink = Arc::new(cpis_client::QueueSink::open(&config.data_dir));
     let client = match AlertClient::new(config, audit_sink, device_name()) {
         Ok(client) => client,
         Err(error) => {

@@ -12,6 +12,7 @@
 
 pub mod alert;
 pub mod audit;
+pub mod audit_queue;
 pub mod config;
 mod http_body;
 pub mod identity;
@@ -23,6 +24,7 @@ pub mod token_store;
 
 pub use alert::{AlertClient, AlertClientError, LookupReport, ServiceReachability};
 pub use audit::{AuditRecord, AuditSink, AuditSinkError};
+pub use audit_queue::QueueSink;
 pub use config::{Config, ConfigError};
 pub use cpis_domain::LookupOutcome;
 pub use identity::{LookupPermission, Organisation, Role, Session, SignedInUser, Tokens};

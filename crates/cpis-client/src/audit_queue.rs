@@ -1,0 +1,113 @@
+//! The [`AuditSink`] that the app and the CLI share: every lookup is appended to the durable
+//! local queue (`cpis-audit`) in the user's data folder. A queue that cannot be opened, or an
+//! append that fails, makes the record fail visibly (the caller shows or prints it), never the
+//! lookup; the last failure is kept for the status bar.
+
+use std::sync::{Arc, Mutex};
+
+use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
+
+use crate::audit::{AuditRecord, AuditSink, AuditSinkError};
+
+/// Called after each successful append (the app wakes its background sync).
+pub type AfterAppend = Box<dyn Fn() + Send + Sync>;
+
+/// The local queue as an audit sink.
+pub struct QueueSink {
+    queue: Result<Arc<AuditQueue>, String>,
+    after_append: Option<AfterAppend>,
+    last_error: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for QueueSink {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("QueueSink")
+            .field("open", &self.queue.is_ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl QueueSink {
+    /// Open the queue in `folder`; if that fails, every record fails with the reason.
+    pub fn open(folder: &std::path::Path) -> QueueSink {
+        QueueSink {
+            queue: AuditQueue::open(folder)
+                .map(Arc::new)
+                .map_err(|error| format!("the local audit queue could not be opened: {error}")),
+            after_append: None,
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// Call `after_append` after each successful append.
+    pub fn with_after_append(mut self, after_append: AfterAppend) -> QueueSink {
+        self.after_append = Some(after_append);
+        self
+    }
+
+    /// The open queue, if it opened.
+    pub fn queue(&self) -> Option<&Arc<AuditQueue>> {
+        self.queue.as_ref().ok()
+    }
+
+    /// Why the queue is not open, or the last append's failure: an incident to show.
+    pub fn problem(&self) -> Option<String> {
+        match &self.queue {
+            Err(reason) => Some(reason.clone()),
+            Ok(_) => self.last_error.lock().ok().and_then(|slot| slot.clone()),
+        }
+    }
+
+    /// Append one entry (a view, or a follow-up such as LA contact).
+    pub fn append(&self, entry: &NewAuditEntry) -> Result<(), AuditSinkError> {
+        let queue = self.queue.as_ref().map_err(|reason| AuditSinkError {
+            message: reason.clone(),
+        })?;
+        match queue.append(entry) {
+            Ok(_) => {
+                if let Some(after_append) = &self.after_append {
+                    after_append();
+                }
+                Ok(())
+            }
+            Err(error) => {
+                let message = error.to_string();
+                tracing::error!(error = %message, "audit append failed");
+                if let Ok(mut slot) = self.last_error.lock() {
+                    *slot = Some(message.clone());
+                }
+                Err(AuditSinkError { message })
+            }
+        }
+    }
+
+    /// The queue entry for a lookup's audit record.
+    pub fn entry_for(record: &AuditRecord) -> NewAuditEntry {
+        NewAuditEntry {
+            occurred_at: record.recorded_at,
+            action: AuditAction::View,
+            user_id: record.user_id.clone(),
+            user_name: record.user_name.clone(),
+            role_profile_id: record.role_profile_id.clone().unwrap_or_default(),
+            role_code: record.role_code.clone().unwrap_or_default(),
+            role_name: record.role_name.clone().unwrap_or_default(),
+            organisation_ods: record.organisation_ods.clone().unwrap_or_default(),
+            organisation_name: record.organisation_name.clone().unwrap_or_default(),
+            patient_nhs_number: record.nhs_number.clone(),
+            outcome: record.outcome.to_owned(),
+            trace_id: record.trace_id,
+            unscheduled: record.unscheduled,
+            detail: record
+                .could_not_check_reason
+                .map(|reason| format!("reason={}", reason.code()))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl AuditSink for QueueSink {
+    fn record_lookup(&self, record: &AuditRecord) -> Result<(), AuditSinkError> {
+        self.append(&QueueSink::entry_for(record))
+    }
+}
