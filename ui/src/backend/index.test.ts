@@ -1,12 +1,24 @@
 // The backend module calls each Tauri command by its exact name with the exact argument keys.
 import { describe, expect, it } from 'vitest';
 import { callsTo, ipcRejection, mockBackend } from '../test/ipc';
-import { NO_PLAN, SIGNED_OUT, STATUS_OK } from '../test/fixtures';
+import {
+  CHILD,
+  COULD_NOT_CHECK,
+  INVALID_NUMBER,
+  NO_PLAN,
+  PATIENT_NOT_FOUND,
+  SIGNED_OUT,
+  STATUS_OK,
+  SUPERSEDED,
+  UNBORN,
+  planFound,
+} from '../test/fixtures';
 import {
   appInfo,
   checkNhsNumber,
   ipcErrorMessage,
   isIpcError,
+  isLookupResponse,
   lock,
   lookup,
   recordLaContact,
@@ -77,5 +89,43 @@ describe('backend', () => {
     expect(ipcErrorMessage(new Error('may hold 9990000018'), 'Fallback.')).toBe('Fallback.');
     expect(ipcErrorMessage('a string', 'Fallback.')).toBe('Fallback.');
     expect(ipcErrorMessage({ code: 'x', message: '  ' }, 'Fallback.')).toBe('Fallback.');
+  });
+});
+
+describe('isLookupResponse', () => {
+  it('accepts every outcome as Rust sends it', () => {
+    for (const response of [
+      planFound(),
+      planFound({ plans: [UNBORN], access_history: [], access_history_unavailable: 'Timed out.' }),
+      NO_PLAN,
+      COULD_NOT_CHECK,
+      PATIENT_NOT_FOUND,
+      INVALID_NUMBER,
+      SUPERSEDED,
+      { ...NO_PLAN, audit_warning: 'Not audited.' },
+    ]) {
+      expect(isLookupResponse(response)).toBe(true);
+    }
+  });
+
+  it('refuses answers missing what the page would show', () => {
+    const found = planFound();
+    for (const response of [
+      null,
+      'plan_found',
+      { ...found, lookup_id: '7' },
+      { ...found, audit_warning: 3 },
+      { ...found, view: { ...found.view, outcome: 'maybe' } },
+      { ...found, view: { ...found.view, plans: [] } },
+      { ...found, view: { ...found.view, patient: { ...CHILD, name: null } } },
+      { ...found, view: { ...found.view, plans: [{ ...UNBORN, local_authority: null }] } },
+      { ...found, view: { ...found.view, access_history: undefined } },
+      { ...NO_PLAN, view: { outcome: 'no_plan', checked_at: 'now' } },
+      { ...COULD_NOT_CHECK, view: { outcome: 'could_not_check', reason_code: 'timeout' } },
+      { ...PATIENT_NOT_FOUND, view: { outcome: 'patient_not_found' } },
+      { ...INVALID_NUMBER, view: { outcome: 'invalid_nhs_number', code: 'empty' } },
+    ]) {
+      expect(isLookupResponse(response)).toBe(false);
+    }
   });
 });

@@ -81,35 +81,60 @@ export function lock(): Promise<SessionView> {
   return invoke<SessionView>('lock');
 }
 
-const OUTCOMES: ReadonlySet<string> = new Set([
-  'plan_found',
-  'no_plan',
-  'could_not_check',
-  'patient_not_found',
-  'invalid_nhs_number',
-  'superseded',
-]);
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
 
-/** A cheap shape check, so a malformed answer becomes "could not check", never a crash. */
+function strings(record: Record<string, unknown>, keys: string[]): boolean {
+  return keys.every((key) => typeof record[key] === 'string');
+}
+
+function isPatient(value: unknown): boolean {
+  return isObject(value) && strings(value, ['nhs_number', 'name', 'date_of_birth', 'gender']);
+}
+
+function isPlan(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    strings(value, ['plan_type', 'plan_name', 'start', 'status']) &&
+    isObject(value.local_authority) &&
+    strings(value.local_authority, ['name', 'office_hours_phone', 'emergency_duty_phone'])
+  );
+}
+
+/**
+ * A shape check of the fields the page shows, so a malformed answer becomes "could not check",
+ * never a crash, a blank field or "no plan".
+ */
 export function isLookupResponse(value: unknown): value is LookupResponse {
-  if (typeof value !== 'object' || value === null) return false;
-  const response = value as Record<string, unknown>;
-  const view = response.view as Record<string, unknown> | null | undefined;
-  if (typeof response.lookup_id !== 'number' || typeof view !== 'object' || view === null) {
+  if (!isObject(value) || typeof value.lookup_id !== 'number' || !isObject(value.view)) {
     return false;
   }
-  if (typeof view.outcome !== 'string' || !OUTCOMES.has(view.outcome)) return false;
-  if (view.outcome === 'plan_found') {
-    return (
-      typeof view.patient === 'object' &&
-      view.patient !== null &&
-      Array.isArray(view.plans) &&
-      view.plans.length > 0 &&
-      Array.isArray(view.access_history)
-    );
+  if (value.audit_warning !== null && typeof value.audit_warning !== 'string') return false;
+  const view = value.view;
+  switch (view.outcome) {
+    case 'plan_found':
+      return (
+        isPatient(view.patient) &&
+        typeof view.checked_at === 'string' &&
+        Array.isArray(view.plans) &&
+        view.plans.length > 0 &&
+        view.plans.every(isPlan) &&
+        Array.isArray(view.access_history)
+      );
+    case 'no_plan':
+      return isPatient(view.patient) && typeof view.checked_at === 'string';
+    case 'could_not_check':
+      return strings(view, ['reason_code', 'reason', 'attempted_at']);
+    case 'patient_not_found':
+      return strings(view, ['nhs_number', 'checked_at']);
+    case 'invalid_nhs_number':
+      return typeof view.message === 'string';
+    case 'superseded':
+      return true;
+    default:
+      return false;
   }
-  if (view.outcome === 'no_plan') return typeof view.patient === 'object' && view.patient !== null;
-  return true;
 }
 
 /** Look up an NHS number as the user typed, pasted or scanned it. */
