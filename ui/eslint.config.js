@@ -17,6 +17,8 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
+      // Nothing goes to the console: a log line could carry patient data.
+      'no-console': 'error',
       'no-restricted-imports': [
         'error',
         {
