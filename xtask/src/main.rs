@@ -241,6 +241,12 @@ fn test() -> Result<()> {
         &[("CPIS_TEST_DATABASE_URL_POSTGRES", &postgres_url)],
     )?;
     let app = build_app()?;
+    // Property-based API tests of the reference service against its own OpenAPI document.
+    run(
+        &root,
+        "bash",
+        &["crates/cpis-service/scripts/schemathesis.sh"],
+    )?;
     end_to_end(&app)?;
     // The plain closing line CI reads: every test counted above passed, none failed.
     println!(

@@ -30,6 +30,9 @@ const DEBIAN_PACKAGES: &[&str] = &[
     // xdg-open, through which the app and the CLI open the system browser to sign in (the
     // tests point $BROWSER at a headless stand-in).
     "xdg-utils",
+    // schemathesis (PyPI) runs in a virtual environment; the script mints tokens with openssl
+    "python3-venv",
+    "openssl",
 ];
 
 /// The oldest Node.js that Vite 8 runs on.
