@@ -19,6 +19,29 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       // Nothing goes to the console: a log line could carry patient data.
       'no-console': 'error',
+      // Alert content is never written to disk, and the webview's storage is disk.
+      'no-restricted-globals': [
+        'error',
+        ...['localStorage', 'sessionStorage', 'indexedDB', 'caches'].map(
+          (name) => ({ name, message: 'Patient data must never be stored in the webview.' }),
+        ),
+      ],
+      'no-restricted-properties': [
+        'error',
+        ...['localStorage', 'sessionStorage', 'indexedDB', 'caches'].map((property) => ({
+          object: 'window',
+          property,
+          message: 'Patient data must never be stored in the webview.',
+        })),
+        { object: 'document', property: 'cookie', message: 'No cookies: nothing is stored.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'Render text, never HTML.',
+        },
+      ],
       'no-restricted-imports': [
         'error',
         {
