@@ -41,6 +41,10 @@ export default tseslint.config(
           selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
           message: 'Render text, never HTML.',
         },
+        {
+          selector: 'Literal[value=/^(https?|wss?):/i], TemplateElement[value.raw=/(https?|wss?):\\/\\//i]',
+          message: 'No remote addresses: the CSP allows only the app itself.',
+        },
       ],
       'no-restricted-imports': [
         'error',
