@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, Result, bail};
 
 mod postgres;
+mod safety;
 mod setup;
 mod stack;
 
@@ -18,7 +19,8 @@ commands:
   test      format check, clippy, Rust tests, UI lint and unit tests, end-to-end tests
   bundle    build the release app and its .deb package (target/release/bundle/deb/)
   codegen   regenerate ui/src/backend/bindings.ts from the IPC types
-  postgres  start the throwaway PostgreSQL server the tests use and print its URL";
+  postgres  start the throwaway PostgreSQL server the tests use and print its URL
+  safety    the hazard log's traceability table, with results from the last `cargo xtask test`";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("codegen") => codegen(),
         Some("bundle") => bundle(),
+        Some("safety") => safety::run(),
         Some("postgres") => postgres::ensure_postgres().map(|url| println!("{url}")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
