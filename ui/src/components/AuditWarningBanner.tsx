@@ -23,6 +23,7 @@ export function AuditWarningBanner({ message, onDismiss }: Props) {
       <button
         type="button"
         className="nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-0"
+        data-testid="audit-warning-dismiss"
         onClick={onDismiss}
       >
         Dismiss{' '}

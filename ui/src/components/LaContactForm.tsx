@@ -187,7 +187,12 @@ export function LaContactForm({ lookupId, hasSocialWorker }: Props) {
             </p>
           </div>
         )}
-        <Button type="submit" secondary disabled={send.kind === 'sending'}>
+        <Button
+          type="submit"
+          secondary
+          disabled={send.kind === 'sending'}
+          data-testid="la-contact-submit"
+        >
           {send.kind === 'sending' ? 'Recording…' : 'Record contact'}
         </Button>
       </form>

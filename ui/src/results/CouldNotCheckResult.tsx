@@ -39,7 +39,12 @@ export function CouldNotCheckResult({ reason, attemptedAt, entered, onRetry }: P
             </>
           )}
         </p>
-        <Button type="button" className="nhsuk-u-margin-bottom-0" onClick={onRetry}>
+        <Button
+          type="button"
+          className="nhsuk-u-margin-bottom-0"
+          data-testid="retry-button"
+          onClick={onRetry}
+        >
           Retry the check
         </Button>
       </section>
