@@ -5,11 +5,12 @@
 //! paths relative to `src-tauri/`.
 
 /// Every command the app registers; the capability grants exactly these.
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 13] = [
     "check_nhs_number",
     "app_info",
     "session_state",
     "sign_in",
+    "cancel_sign_in",
     "sign_out",
     "lock",
     "lookup",

@@ -44,6 +44,12 @@ async fn sign_in(app: tauri::AppHandle, core: State<'_, Core>) -> Result<Session
         .await
 }
 
+/// Cancel a sign-in that is waiting for the browser.
+#[tauri::command]
+fn cancel_sign_in(core: State<'_, Core>) {
+    core.0.cancel_sign_in();
+}
+
 /// Sign out: tokens are cleared from the keyring.
 #[tauri::command]
 fn sign_out(core: State<'_, Core>) -> SessionView {
@@ -152,6 +158,7 @@ pub fn run() {
             app_info,
             session_state,
             sign_in,
+            cancel_sign_in,
             sign_out,
             lock,
             lookup,
@@ -172,11 +179,19 @@ pub fn run() {
             let core = Arc::new(core);
             tauri::async_runtime::spawn(Arc::clone(&core).run_audit_sync());
             app.manage(Core(core));
+            let handle = app.handle().clone();
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title("CP-IS Viewer")
                 .inner_size(1100.0, 820.0)
                 .min_inner_size(360.0, 480.0)
-                .on_navigation(is_app_url)
+                .on_navigation(move |url| {
+                    // A phone number link goes to the system's dialler; nothing else leaves the app.
+                    if url.scheme() == "tel" {
+                        let _ = handle.opener().open_url(url.as_str(), None::<&str>);
+                        return false;
+                    }
+                    is_app_url(url)
+                })
                 .build()?;
             Ok(())
         })

@@ -69,6 +69,8 @@ pub struct AppCore {
     session: Arc<Mutex<Option<Session>>>,
     locked: AtomicBool,
     sign_in: tokio::sync::Mutex<Option<SignIn>>,
+    sign_in_attempt: std::sync::atomic::AtomicU64,
+    sign_in_cancel: tokio::sync::Notify,
     sequencer: LookupSequencer,
     next_lookup_id: AtomicU32,
     lookups: Mutex<HashMap<u32, LookupContext>>,
@@ -137,6 +139,8 @@ impl AppCore {
             session: Arc::new(Mutex::new(None)),
             locked: AtomicBool::new(false),
             sign_in: tokio::sync::Mutex::new(None),
+            sign_in_attempt: std::sync::atomic::AtomicU64::new(0),
+            sign_in_cancel: tokio::sync::Notify::new(),
             sequencer: LookupSequencer::new(),
             next_lookup_id: AtomicU32::new(1),
             lookups: Mutex::new(HashMap::new()),
@@ -212,10 +216,16 @@ impl AppCore {
         &self,
         open_url: impl FnOnce(&str) -> bool,
     ) -> Result<SessionView, IpcError> {
-        let guard = self.discovered().await?;
-        let Some(sign_in) = guard.as_ref() else {
-            return Err(IpcError::unexpected());
-        };
+        // A new sign-in replaces any still waiting; only the newest may sign anyone in.
+        let attempt = self.sign_in_attempt.fetch_add(1, Ordering::SeqCst) + 1;
+        self.sign_in_cancel.notify_waiters();
+        let cancelled = || unexpected("sign_in_cancelled", "Sign-in was cancelled.");
+        let sign_in = self
+            .discovered()
+            .await?
+            .as_ref()
+            .cloned()
+            .ok_or_else(IpcError::unexpected)?;
         let loopback = cpis_client::LoopbackRedirect::bind()
             .await
             .map_err(|_| IpcError::unexpected())?;
@@ -225,18 +235,21 @@ impl AppCore {
         let pending = sign_in
             .begin(loopback.redirect_uri(), hint.as_deref())
             .map_err(|_| IpcError::unexpected())?;
+        let cancel = self.sign_in_cancel.notified();
+        tokio::pin!(cancel);
+        cancel.as_mut().enable();
         if !open_url(pending.authorize_url.as_str()) {
             return Err(unexpected(
                 "browser_unavailable",
                 "The web browser could not be opened to sign in.",
             ));
         }
-        let callback = loopback
-            .wait_for_callback(SIGN_IN_WAIT)
-            .await
-            .map_err(|_| {
+        let callback = tokio::select! {
+            callback = loopback.wait_for_callback(SIGN_IN_WAIT) => callback.map_err(|_| {
                 unexpected("sign_in_not_finished", "Sign-in did not finish. Try again.")
-            })?;
+            })?,
+            () = &mut cancel => return Err(cancelled()),
+        };
         let session = sign_in.complete(pending, callback).await.map_err(|error| {
             tracing::warn!(error = %error, "sign-in refused");
             unexpected(
@@ -244,7 +257,9 @@ impl AppCore {
                 "Sign-in could not be completed. Try again, or contact your registration authority.",
             )
         })?;
-        drop(guard);
+        if self.sign_in_attempt.load(Ordering::SeqCst) != attempt {
+            return Err(cancelled());
+        }
         let previous = self.current_session();
         if previous.is_some_and(|previous| previous.user.subject != session.user.subject) {
             self.forget_everything();
@@ -259,6 +274,12 @@ impl AppCore {
         self.set_session(Some(session));
         self.locked.store(false, Ordering::SeqCst);
         Ok(self.session_view())
+    }
+
+    /// Cancel a sign-in that is waiting for the browser; a late answer signs nobody in.
+    pub fn cancel_sign_in(&self) {
+        self.sign_in_attempt.fetch_add(1, Ordering::SeqCst);
+        self.sign_in_cancel.notify_waiters();
     }
 
     /// Forget the session, its tokens (memory and keyring) and every lookup's context.

@@ -71,6 +71,11 @@ export function signIn(): Promise<SessionView> {
   return invoke<SessionView>('sign_in');
 }
 
+/** Cancel a sign-in that is waiting for the browser; its late answer signs nobody in. */
+export function cancelSignIn(): Promise<null> {
+  return invoke<null>('cancel_sign_in');
+}
+
 /** Sign out; Rust clears the tokens. */
 export function signOut(): Promise<SessionView> {
   return invoke<SessionView>('sign_out');

@@ -1,7 +1,7 @@
 // The sign-in action: opens the system browser through Rust, waits, and can be cancelled.
 import { useEffect, useRef, useState } from 'react';
 import { Button, ErrorSummary } from 'nhsuk-react-components';
-import { ipcErrorMessage, signIn, type SessionView } from '../backend';
+import { cancelSignIn, ipcErrorMessage, signIn, type SessionView } from '../backend';
 
 interface Props {
   onSignedIn: (session: Extract<SessionView, { state: 'signed_in' }>) => void;
@@ -48,6 +48,8 @@ export function SignIn({ onSignedIn }: Props) {
 
   const cancel = () => {
     attempt.current += 1;
+    // Rust stops waiting too, so a sign-in finished later in the browser signs nobody in.
+    cancelSignIn().catch(() => undefined);
     setState({ kind: 'idle' });
     // Focus moves back to the button once it is shown again.
     setTimeout(() => signInButton.current?.focus(), 0);
