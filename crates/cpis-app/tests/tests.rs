@@ -1,0 +1,48 @@
+//! Integration tests of the app's core without a window: the session against the real OS
+//! keyring, and the local data folder.
+
+// Modules live under app/ so that cargo does not build each as a test binary of its own.
+#[path = "app/session.rs"]
+mod session;
+#[path = "app/storage.rs"]
+mod storage;
+
+/// The keyring helper of the client's tests: a real Secret Service, never a skip.
+#[path = "../../cpis-client/tests/support/secret_service.rs"]
+mod secret_service;
+
+use std::path::Path;
+
+use cpis_app::AppCore;
+use cpis_client::{Config, KeyringTokenStore};
+
+/// A configuration with the local demo defaults and its data folder at `data_dir`.
+pub fn config(data_dir: &Path) -> Config {
+    let mut config = Config::from_toml("", Path::new("test.toml")).expect("empty config");
+    config.data_dir = data_dir.to_path_buf();
+    config
+}
+
+/// A keyring entry of the tests' own, unique to one test.
+pub fn store(test: &str) -> KeyringTokenStore {
+    KeyringTokenStore::new(
+        "uk.nhs.cpis-viewer.app-tests",
+        format!("{test}-{}", uuid::Uuid::new_v4()),
+    )
+}
+
+/// The same keyring entry as `store`, for looking at it behind the app's back.
+pub fn same_store(store: &KeyringTokenStore) -> KeyringTokenStore {
+    KeyringTokenStore::new("uk.nhs.cpis-viewer.app-tests", store.account())
+}
+
+/// Start the core with `store`.
+pub fn start(data_dir: &Path, store: KeyringTokenStore) -> AppCore {
+    AppCore::new(
+        config(data_dir),
+        store,
+        time::UtcOffset::UTC,
+        "test".to_string(),
+    )
+    .expect("the core starts")
+}
