@@ -8,6 +8,7 @@
 
 mod support;
 
+mod alert_not_on_disk;
 mod faults;
 mod keyring_store;
 mod no_plan_property;
