@@ -2,7 +2,8 @@
 //!
 //! Debian packages are installed when running as root; otherwise the exact `apt-get` line is
 //! printed and setup stops. npm packages come from the committed lockfiles (`npm ci`). Test
-//! tools built from crates.io (tauri-driver) are installed with `cargo install --locked`.
+//! tools built from crates.io (tauri-driver, cargo-deny) are installed with
+//! `cargo install --locked`.
 
 use std::process::Command;
 
@@ -39,12 +40,15 @@ const DEBIAN_PACKAGES: &[&str] = &[
 const MINIMUM_NODE: (u32, u32) = (20, 19);
 
 const TAURI_DRIVER_VERSION: &str = "2.0.6";
+/// cargo-deny, for the dependency policy in `deny.toml` (checked offline by the tests).
+const CARGO_DENY_VERSION: &str = "0.20.2";
 
 pub fn run() -> Result<()> {
     debian_packages()?;
     node()?;
     npm_ci()?;
     tauri_driver()?;
+    cargo_deny()?;
     Ok(())
 }
 
@@ -163,6 +167,27 @@ fn tauri_driver() -> Result<()> {
             "tauri-driver",
             "--version",
             TAURI_DRIVER_VERSION,
+            "--locked",
+        ],
+    )
+}
+
+fn cargo_deny() -> Result<()> {
+    let installed = Command::new("cargo")
+        .args(["deny", "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if installed {
+        return Ok(());
+    }
+    run_command(
+        &root(),
+        "cargo",
+        &[
+            "install",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY_VERSION,
             "--locked",
         ],
     )
