@@ -170,12 +170,15 @@ pub fn run() {
         ])
         .setup(move |app| {
             let version = app.package_info().version.to_string();
-            let core = AppCore::new(
-                config,
-                cpis_client::KeyringTokenStore::default(),
-                offset,
-                version,
-            )?;
+            // CPIS_KEYRING_SERVICE names another keyring entry (as for `cpis`): tests and
+            // side-by-side installs keep their sessions apart.
+            let store = match std::env::var("CPIS_KEYRING_SERVICE") {
+                Ok(service) if !service.is_empty() => {
+                    cpis_client::KeyringTokenStore::new(service, "session")
+                }
+                _ => cpis_client::KeyringTokenStore::default(),
+            };
+            let core = AppCore::new(config, store, offset, version)?;
             let core = Arc::new(core);
             tauri::async_runtime::spawn(Arc::clone(&core).run_audit_sync());
             app.manage(Core(core));

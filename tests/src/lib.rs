@@ -324,6 +324,18 @@ impl Stack {
                     .to_string(),
             ),
             ("CPIS_LOGIN_HINT".into(), login_hint.into()),
+            // Each journey its own keyring entry, so no session carries from one to the next.
+            (
+                "CPIS_KEYRING_SERVICE".into(),
+                format!(
+                    "cpis-viewer-e2e-{}",
+                    self.dir
+                        .path()
+                        .file_name()
+                        .map(|name| name.to_string_lossy().to_string())
+                        .unwrap_or_default()
+                ),
+            ),
         ]
     }
 }

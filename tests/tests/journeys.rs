@@ -188,3 +188,95 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     screenshot(client, "10-signed-out").await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn named_nurse_records_la_contact_and_reviews_recent_alerts() -> Result<()> {
+    let stack = Stack::start()?;
+    let driver = Driver::start_with_env(&stack.app_env("named-nurse"))?;
+    let client = driver.open_app().await?;
+    let result = named_nurse(&client, &stack).await;
+    if result.is_err() {
+        save_artifacts(&client, "named_nurse").await;
+    }
+    let closed = client.close().await;
+    result?;
+    closed?;
+    Ok(())
+}
+
+async fn named_nurse(client: &Client, stack: &Stack) -> Result<()> {
+    wait_for(client, "[data-testid='sign-in-button']")
+        .await?
+        .click()
+        .await?;
+    let name = text_of(client, "[data-testid='account-name']").await?;
+    assert!(name.contains("Nia Safeguard-Test"), "{name}");
+
+    // A plan found, then the follow-up: the local authority was phoned.
+    let cpp = stack.nhs_number("cpp")?;
+    look_up(client, &cpp).await?;
+    wait_for(client, "[data-testid='result-plan-found']").await?;
+    wait_for(client, "input[name='la-contact-method']")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "[data-testid='la-contact-submit']")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "[data-testid='la-contact-recorded']").await?;
+    screenshot(client, "11-la-contact-recorded").await?;
+
+    // The view and the contact reach the central audit log.
+    let started = std::time::Instant::now();
+    while stack.central_audit_events()?.len() < 2 && started.elapsed() < WAIT {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(stack.central_audit_events()?.len(), 2);
+
+    // The review lists the view, with the contact recorded.
+    wait_for(client, "[data-testid='nav-review']")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "[data-testid='review-page']").await?;
+    let summary = text_of(client, "[data-testid='review-summary']").await?;
+    assert!(summary.contains("1 view"), "{summary}");
+    let page = text_of(client, "[data-testid='review-page']").await?;
+    assert!(page.contains(&spaced(&cpp)), "{page}");
+    assert!(page.contains("Recorded"), "{page}");
+    screenshot(client, "12-named-nurse-review").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_without_a_role_is_told_plainly_and_cannot_look_up() -> Result<()> {
+    let stack = Stack::start()?;
+    let driver = Driver::start_with_env(&stack.app_env("no-role"))?;
+    let client = driver.open_app().await?;
+    let result = async {
+        wait_for(&client, "[data-testid='sign-in-button']")
+            .await?
+            .click()
+            .await?;
+        let page = text_of(&client, "[data-testid='no-permission']").await?;
+        assert!(page.to_lowercase().contains("role"), "{page}");
+        assert!(
+            client
+                .find_all(Locator::Css("#nhs-number"))
+                .await?
+                .is_empty(),
+            "no lookup field for a user who cannot look up"
+        );
+        screenshot(&client, "13-no-role").await?;
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    if result.is_err() {
+        save_artifacts(&client, "no_role").await;
+    }
+    let closed = client.close().await;
+    result?;
+    closed?;
+    Ok(())
+}
