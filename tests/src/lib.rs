@@ -279,6 +279,14 @@ impl Stack {
         })
     }
 
+    /// Rewrite the app's configuration with another inactivity lock.
+    pub fn set_lock_minutes(&mut self, minutes: u32) -> Result<()> {
+        let text = std::fs::read_to_string(&self.config)?;
+        let text = text.replace("lock_minutes = 15", &format!("lock_minutes = {minutes}"));
+        std::fs::write(&self.config, text)?;
+        Ok(())
+    }
+
     /// The first NHS number of a seed scenario.
     pub fn nhs_number(&self, scenario: &str) -> Result<String> {
         self.manifest["scenarios"][scenario][0]

@@ -121,8 +121,8 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     wait_for(client, "[data-testid='result-patient-not-found']").await?;
     screenshot(client, "07-patient-not-found").await?;
 
-    // Every view reached the central audit log exactly once, through the durable local queue
-    // and the background sync, with an unbroken chain.
+    // Every view so far reached the central audit log exactly once, through the durable local
+    // queue and the background sync, with an unbroken chain.
     let started = std::time::Instant::now();
     let events = loop {
         let events = stack.central_audit_events()?;
@@ -153,6 +153,35 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
         "audit verify found a gap or break"
     );
 
+    // Every scenario in the seed manifest shows its own state.
+    let scenarios: Vec<(String, String)> = stack.manifest["scenarios"]
+        .as_object()
+        .context("scenarios")?
+        .iter()
+        .filter_map(|(name, numbers)| Some((name.clone(), numbers[0].as_str()?.to_string())))
+        .collect();
+    assert!(scenarios.len() >= 9, "the manifest names every scenario");
+    for (scenario, nhs_number) in &scenarios {
+        let expected = match scenario.as_str() {
+            "no_plan" | "ended_outside_window" | "aged_18" | "unborn_ended_outside_window" => {
+                "result-no-plan"
+            }
+            "not_in_pds" => "result-patient-not-found",
+            _ => "result-plan-found",
+        };
+        look_up(client, nhs_number).await?;
+        let shown = wait_for(client, &format!("[data-testid='{expected}']"))
+            .await
+            .with_context(|| format!("scenario {scenario}"))?;
+        if expected != "result-patient-not-found" {
+            let banner = text_of(client, "[data-testid='patient-banner']").await?;
+            assert!(banner.contains(&spaced(nhs_number)), "{scenario}: {banner}");
+        }
+        drop(shown);
+        screenshot(client, &format!("scenario-{scenario}")).await?;
+    }
+    let looked_up = 4 + scenarios.len();
+
     // The service goes away: "could not check", never "no plan".
     stack.service.stop();
     look_up(client, &no_plan).await?;
@@ -168,6 +197,14 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
             .is_empty()
     );
     screenshot(client, "08-could-not-check").await?;
+
+    // Every view reached the central log once, the chain whole.
+    let started = std::time::Instant::now();
+    while stack.central_audit_events()?.len() < looked_up && started.elapsed() < WAIT {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(stack.central_audit_events()?.len(), looked_up);
+    assert!(stack.central_audit_verifies()?);
 
     // Every view was written to the durable local queue; with the service down it waits.
     let status = text_of(client, "[data-testid='status-audit']").await?;
@@ -274,6 +311,59 @@ async fn a_user_without_a_role_is_told_plainly_and_cannot_look_up() -> Result<()
     .await;
     if result.is_err() {
         save_artifacts(&client, "no_role").await;
+    }
+    let closed = client.close().await;
+    result?;
+    closed?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_locks_after_inactivity_and_shows_no_patient_data() -> Result<()> {
+    let mut stack = Stack::start()?;
+    stack.set_lock_minutes(1)?;
+    let driver = Driver::start_with_env(&stack.app_env("ed-nurse"))?;
+    let client = driver.open_app().await?;
+    let result = async {
+        wait_for(&client, "[data-testid='sign-in-button']")
+            .await?
+            .click()
+            .await?;
+        let cpp = stack.nhs_number("cpp")?;
+        look_up(&client, &cpp).await?;
+        wait_for(&client, "[data-testid='result-plan-found']").await?;
+        // No key, mouse or touch for a minute: the lock screen, and nothing of the patient.
+        client
+            .wait()
+            .at_most(std::time::Duration::from_secs(120))
+            .for_element(Locator::Css("[data-testid='lock-screen']"))
+            .await
+            .context("the app did not lock")?;
+        let page = client.source().await?;
+        assert!(
+            !page.contains(&spaced(&cpp)),
+            "patient data on the lock screen"
+        );
+        assert!(!page.contains(&cpp), "patient data on the lock screen");
+        screenshot(&client, "14-locked").await?;
+        // Signing in again gives an empty lookup page.
+        wait_for(&client, "[data-testid='sign-in-button']")
+            .await?
+            .click()
+            .await?;
+        let field = wait_for(&client, "#nhs-number").await?;
+        assert_eq!(field.prop("value").await?.as_deref(), Some(""));
+        assert!(
+            client
+                .find_all(Locator::Css("[data-testid='result-plan-found']"))
+                .await?
+                .is_empty()
+        );
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    if result.is_err() {
+        save_artifacts(&client, "lock").await;
     }
     let closed = client.close().await;
     result?;
