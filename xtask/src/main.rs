@@ -221,6 +221,20 @@ fn test() -> Result<()> {
     let root = root();
     let ui = root.join("ui");
     run(&root, "cargo", &["fmt", "--all", "--check"])?;
+    // Dependency policy (licences, bans, sources), offline.
+    run(
+        &root,
+        "cargo",
+        &[
+            "deny",
+            "--offline",
+            "check",
+            "--hide-inclusion-graph",
+            "licenses",
+            "bans",
+            "sources",
+        ],
+    )?;
     // The app embeds ui/dist at compile time, so the UI is built before anything compiles it.
     build_ui()?;
     run(&ui, "npm", &["run", "lint"])?;
@@ -251,6 +265,8 @@ fn test() -> Result<()> {
         &["crates/cpis-service/scripts/schemathesis.sh"],
     )?;
     end_to_end(&app)?;
+    // Hazard -> control -> test traceability from this run; fails on any missing test.
+    safety::run_after_tests()?;
     // The plain closing line CI reads: every test counted above passed, none failed.
     println!(
         "tests: {} passed, 0 failed",
