@@ -4,22 +4,8 @@
 //! symlink to it so that cargo, the Tauri CLI and the bundler all read the same file with
 //! paths relative to `src-tauri/`.
 
-/// Every command the app registers; the capability grants exactly these.
-const COMMANDS: [&str; 13] = [
-    "check_nhs_number",
-    "app_info",
-    "session_state",
-    "sign_in",
-    "cancel_sign_in",
-    "sign_out",
-    "lock",
-    "lookup",
-    "record_la_contact",
-    "status",
-    "ui_settings",
-    "review",
-    "save_review_csv",
-];
+// The command names, shared with the hardening test in `src/lib.rs`.
+include!("src/command_names.rs");
 
 fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&COMMANDS);

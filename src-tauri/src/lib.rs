@@ -206,8 +206,86 @@ pub fn run() {
 }
 
 #[cfg(test)]
+mod command_names;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_json(path: &str) -> serde_json::Value {
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        let text = std::fs::read_to_string(&full).expect("readable");
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    #[test]
+    fn the_capability_grants_exactly_the_apps_own_commands() {
+        let capability = read_json("capabilities/main.json");
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
+        let mut granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .map(|permission| permission.as_str().expect("a name").to_string())
+            .collect();
+        let mut expected: Vec<String> = command_names::COMMANDS
+            .iter()
+            .map(|command| format!("allow-{}", command.replace('_', "-")))
+            .collect();
+        granted.sort();
+        expected.sort();
+        assert_eq!(granted, expected, "no core, plugin or extra permissions");
+    }
+
+    #[test]
+    fn the_csp_and_security_settings_stay_strict() {
+        let config = read_json("../tauri.conf.json");
+        let security = &config["app"]["security"];
+        assert_eq!(security["freezePrototype"], true);
+        assert_eq!(config["app"]["withGlobalTauri"], false);
+        assert!(
+            security
+                .get("dangerousDisableAssetCspModification")
+                .is_none()
+        );
+        let csp = security["csp"].as_object().expect("the CSP is explicit");
+        for directive in [
+            "default-src",
+            "script-src",
+            "style-src",
+            "frame-src",
+            "object-src",
+        ] {
+            assert!(csp.contains_key(directive), "{directive} must be set");
+        }
+        assert_eq!(csp["frame-src"], "'none'");
+        assert_eq!(csp["object-src"], "'none'");
+        assert_eq!(csp["base-uri"], "'none'");
+        for (directive, value) in csp {
+            let value = value.as_str().expect("a string");
+            for source in value.split_whitespace() {
+                let allowed = matches!(source, "'self'" | "'none'" | "data:")
+                    || (directive == "connect-src"
+                        && matches!(source, "ipc:" | "http://ipc.localhost"));
+                assert!(
+                    allowed,
+                    "{directive} allows {source}: no remote origins, no unsafe-*"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn devtools_are_not_compiled_in() {
+        let manifest = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"),
+        )
+        .expect("Cargo.toml");
+        assert!(
+            !manifest.contains("devtools"),
+            "the devtools feature must stay off"
+        );
+    }
 
     #[test]
     fn navigation_is_limited_to_the_app_itself() {
