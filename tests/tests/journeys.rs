@@ -37,14 +37,22 @@ fn spaced(nhs_number: &str) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn ed_triage_nurse_signs_in_and_sees_every_outcome() -> Result<()> {
+/// Start the whole stack and the app for `login_hint`, run `body`, save a screenshot and the
+/// page source under `target/e2e-artifacts/` if it fails, and close the app.
+async fn journey(
+    login_hint: &str,
+    lock_minutes: Option<u32>,
+    body: impl AsyncFnOnce(&Client, &mut Stack) -> Result<()>,
+) -> Result<()> {
     let mut stack = Stack::start()?;
-    let driver = Driver::start_with_env(&stack.app_env("ed-nurse"))?;
+    if let Some(minutes) = lock_minutes {
+        stack.set_lock_minutes(minutes)?;
+    }
+    let driver = Driver::start_with_env(&stack.app_env(login_hint))?;
     let client = driver.open_app().await?;
-    let result = ed_triage_nurse(&client, &mut stack).await;
+    let result = body(&client, &mut stack).await;
     if result.is_err() {
-        save_artifacts(&client, "ed_triage_nurse").await;
+        save_artifacts(&client, login_hint).await;
     }
     let closed = client.close().await;
     result?;
@@ -52,11 +60,25 @@ async fn ed_triage_nurse_signs_in_and_sees_every_outcome() -> Result<()> {
     Ok(())
 }
 
+/// Sign in with the keyboard alone: the button takes focus and Enter activates it.
+async fn sign_in(client: &Client) -> Result<()> {
+    wait_for(client, "[data-testid='sign-in-button']")
+        .await?
+        .send_keys(&enter())
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ed_triage_nurse_signs_in_and_sees_every_outcome() -> Result<()> {
+    journey("ed-nurse", None, ed_triage_nurse).await
+}
+
 async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     // Signed out: the start screen.
-    let sign_in = wait_for(client, "[data-testid='sign-in-button']").await?;
+    wait_for(client, "[data-testid='sign-in-button']").await?;
     screenshot(client, "01-start").await?;
-    sign_in.click().await?;
+    sign_in(client).await?;
 
     // Signed in through the system browser and the loopback redirect.
     let name = text_of(client, "[data-testid='account-name']").await?;
@@ -214,7 +236,7 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     // Sign out: back to the start screen, no patient data left.
     wait_for(client, "[data-testid='sign-out-button']")
         .await?
-        .click()
+        .send_keys(&enter())
         .await?;
     wait_for(client, "[data-testid='sign-in-button']").await?;
     let page = client.source().await?;
@@ -228,24 +250,11 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn named_nurse_records_la_contact_and_reviews_recent_alerts() -> Result<()> {
-    let stack = Stack::start()?;
-    let driver = Driver::start_with_env(&stack.app_env("named-nurse"))?;
-    let client = driver.open_app().await?;
-    let result = named_nurse(&client, &stack).await;
-    if result.is_err() {
-        save_artifacts(&client, "named_nurse").await;
-    }
-    let closed = client.close().await;
-    result?;
-    closed?;
-    Ok(())
+    journey("named-nurse", None, named_nurse).await
 }
 
-async fn named_nurse(client: &Client, stack: &Stack) -> Result<()> {
-    wait_for(client, "[data-testid='sign-in-button']")
-        .await?
-        .click()
-        .await?;
+async fn named_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
+    sign_in(client).await?;
     let name = text_of(client, "[data-testid='account-name']").await?;
     assert!(name.contains("Nia Safeguard-Test"), "{name}");
 
@@ -253,13 +262,14 @@ async fn named_nurse(client: &Client, stack: &Stack) -> Result<()> {
     let cpp = stack.nhs_number("cpp")?;
     look_up(client, &cpp).await?;
     wait_for(client, "[data-testid='result-plan-found']").await?;
+    // Keyboard alone: Space chooses the first method, Enter submits.
     wait_for(client, "input[name='la-contact-method']")
         .await?
-        .click()
+        .send_keys(" ")
         .await?;
     wait_for(client, "[data-testid='la-contact-submit']")
         .await?
-        .click()
+        .send_keys(&enter())
         .await?;
     wait_for(client, "[data-testid='la-contact-recorded']").await?;
     screenshot(client, "11-la-contact-recorded").await?;
@@ -274,7 +284,7 @@ async fn named_nurse(client: &Client, stack: &Stack) -> Result<()> {
     // The review lists the view, with the contact recorded.
     wait_for(client, "[data-testid='nav-review']")
         .await?
-        .click()
+        .send_keys(&enter())
         .await?;
     wait_for(client, "[data-testid='review-page']").await?;
     let summary = text_of(client, "[data-testid='review-summary']").await?;
@@ -288,15 +298,9 @@ async fn named_nurse(client: &Client, stack: &Stack) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_without_a_role_is_told_plainly_and_cannot_look_up() -> Result<()> {
-    let stack = Stack::start()?;
-    let driver = Driver::start_with_env(&stack.app_env("no-role"))?;
-    let client = driver.open_app().await?;
-    let result = async {
-        wait_for(&client, "[data-testid='sign-in-button']")
-            .await?
-            .click()
-            .await?;
-        let page = text_of(&client, "[data-testid='no-permission']").await?;
+    journey("no-role", None, async |client: &Client, _: &mut Stack| {
+        sign_in(client).await?;
+        let page = text_of(client, "[data-testid='no-permission']").await?;
         assert!(page.to_lowercase().contains("role"), "{page}");
         assert!(
             client
@@ -305,68 +309,48 @@ async fn a_user_without_a_role_is_told_plainly_and_cannot_look_up() -> Result<()
                 .is_empty(),
             "no lookup field for a user who cannot look up"
         );
-        screenshot(&client, "13-no-role").await?;
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    if result.is_err() {
-        save_artifacts(&client, "no_role").await;
-    }
-    let closed = client.close().await;
-    result?;
-    closed?;
-    Ok(())
+        screenshot(client, "13-no-role").await?;
+        Ok(())
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_locks_after_inactivity_and_shows_no_patient_data() -> Result<()> {
-    let mut stack = Stack::start()?;
-    stack.set_lock_minutes(1)?;
-    let driver = Driver::start_with_env(&stack.app_env("ed-nurse"))?;
-    let client = driver.open_app().await?;
-    let result = async {
-        wait_for(&client, "[data-testid='sign-in-button']")
-            .await?
-            .click()
-            .await?;
-        let cpp = stack.nhs_number("cpp")?;
-        look_up(&client, &cpp).await?;
-        wait_for(&client, "[data-testid='result-plan-found']").await?;
-        // No key, mouse or touch for a minute: the lock screen, and nothing of the patient.
-        client
-            .wait()
-            .at_most(std::time::Duration::from_secs(120))
-            .for_element(Locator::Css("[data-testid='lock-screen']"))
-            .await
-            .context("the app did not lock")?;
-        let page = client.source().await?;
-        assert!(
-            !page.contains(&spaced(&cpp)),
-            "patient data on the lock screen"
-        );
-        assert!(!page.contains(&cpp), "patient data on the lock screen");
-        screenshot(&client, "14-locked").await?;
-        // Signing in again gives an empty lookup page.
-        wait_for(&client, "[data-testid='sign-in-button']")
-            .await?
-            .click()
-            .await?;
-        let field = wait_for(&client, "#nhs-number").await?;
-        assert_eq!(field.prop("value").await?.as_deref(), Some(""));
-        assert!(
+    journey(
+        "ed-nurse",
+        Some(1),
+        async |client: &Client, stack: &mut Stack| {
+            sign_in(client).await?;
+            let cpp = stack.nhs_number("cpp")?;
+            look_up(client, &cpp).await?;
+            wait_for(client, "[data-testid='result-plan-found']").await?;
+            // No key, mouse or touch for a minute: the lock screen, and nothing of the patient.
             client
-                .find_all(Locator::Css("[data-testid='result-plan-found']"))
-                .await?
-                .is_empty()
-        );
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
-    if result.is_err() {
-        save_artifacts(&client, "lock").await;
-    }
-    let closed = client.close().await;
-    result?;
-    closed?;
-    Ok(())
+                .wait()
+                .at_most(std::time::Duration::from_secs(120))
+                .for_element(Locator::Css("[data-testid='lock-screen']"))
+                .await
+                .context("the app did not lock")?;
+            let page = client.source().await?;
+            assert!(
+                !page.contains(&spaced(&cpp)),
+                "patient data on the lock screen"
+            );
+            assert!(!page.contains(&cpp), "patient data on the lock screen");
+            screenshot(client, "14-locked").await?;
+            // Signing in again gives an empty lookup page.
+            sign_in(client).await?;
+            let field = wait_for(client, "#nhs-number").await?;
+            assert_eq!(field.prop("value").await?.as_deref(), Some(""));
+            assert!(
+                client
+                    .find_all(Locator::Css("[data-testid='result-plan-found']"))
+                    .await?
+                    .is_empty()
+            );
+            Ok(())
+        },
+    )
+    .await
 }

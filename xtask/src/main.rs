@@ -84,7 +84,22 @@ static PASSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(
 /// Add the counts from one line of test-runner output (`cargo test`'s `test result:` lines and
 /// Vitest's `Tests  N passed` line).
 fn count_line(line: &str) {
-    let plain: String = line.chars().filter(|c| !c.is_control()).collect();
+    // Drop ANSI colour sequences (ESC [ ... letter) and other control characters.
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(character) = chars.next() {
+        if character == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                for next in chars.by_ref() {
+                    if next.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else if !character.is_control() {
+            plain.push(character);
+        }
+    }
     let words: Vec<&str> = plain.split_whitespace().collect();
     let is_cargo = plain.trim_start().starts_with("test result:");
     let is_vitest = words.first() == Some(&"Tests") || plain.contains("Tests ");
@@ -332,9 +347,12 @@ mod tests {
             "test result: ok. 43 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 4.26s",
         );
         count_line("      Tests  7 passed (7)");
+        count_line(
+            "\u{1b}[2m      Tests \u{1b}[22m \u{1b}[1m\u{1b}[32m88 passed\u{1b}[39m\u{1b}[22m\u{1b}[90m (88)\u{1b}[39m",
+        );
         count_line(" Test Files  2 passed (2)");
         count_line("test it::passed_things ... ok");
         let after = PASSED.load(std::sync::atomic::Ordering::Relaxed);
-        assert_eq!(after - before, 50);
+        assert_eq!(after - before, 138);
     }
 }
