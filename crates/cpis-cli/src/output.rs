@@ -247,45 +247,17 @@ impl LookupJson {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// "6 August 2018".
 pub fn nhs_date(date: time::Date) -> String {
-    let month = MONTHS
-        .get(usize::from(u8::from(date.month())) - 1)
-        .copied()
-        .unwrap_or_default();
-    format!("{} {month} {}", date.day(), date.year())
+    cpis_domain::display_date(date)
 }
 
 /// "6 August 2018 at 5.30pm UTC".
 pub fn nhs_date_time(moment: OffsetDateTime) -> String {
-    let moment = moment.to_offset(time::UtcOffset::UTC);
-    let (hour, minute) = (moment.hour(), moment.minute());
-    let suffix = if hour < 12 { "am" } else { "pm" };
-    let hour12 = match hour % 12 {
-        0 => 12,
-        other => other,
-    };
-    let time = if minute == 0 {
-        format!("{hour12}{suffix}")
-    } else {
-        format!("{hour12}.{minute:02}{suffix}")
-    };
-    format!("{} at {time} UTC", nhs_date(moment.date()))
+    format!(
+        "{} UTC",
+        cpis_domain::display_date_time(moment, time::UtcOffset::UTC)
+    )
 }
 
 /// The plain-text form of a lookup.

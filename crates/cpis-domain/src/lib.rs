@@ -4,11 +4,13 @@
 //! knows nothing of FHIR or IPC wire formats. Time comes in as an argument. Every type that
 //! holds patient data has a redacting `Debug`.
 
+mod display;
 mod nhs_number;
 mod outcome;
 mod patient;
 mod plan;
 
+pub use display::{display_date, display_date_time, display_time};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use outcome::{CouldNotCheckReason, LookupOutcome};
 pub use patient::{Gender, PatientDemographics, age_in_whole_years};

@@ -10,10 +10,9 @@ use cpis_domain::{NhsNumber, NhsNumberError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-mod display;
 mod views;
 
-pub use display::{display_date, display_date_time, display_time};
+pub use cpis_domain::{display_date, display_date_time, display_time};
 pub use views::*;
 
 /// Where the generated bindings live, relative to the workspace root.
