@@ -6,6 +6,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
 mod postgres;
 mod safety;
 mod setup;
@@ -20,7 +21,9 @@ commands:
   bundle    build the release app and its .deb package (target/release/bundle/deb/)
   codegen   regenerate ui/src/backend/bindings.ts from the IPC types
   postgres  start the throwaway PostgreSQL server the tests use and print its URL
-  safety    the hazard log's traceability table, with results from the last `cargo xtask test`";
+  safety    the hazard log's traceability table, with results from the last `cargo xtask test`
+  bench     benchmarks beside baselines from the same run (--smoke, --runs N, --only PARTS);
+            prints a table, writes target/bench/report.json and docs/benchmarks.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen(),
         Some("bundle") => bundle(),
         Some("safety") => safety::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("postgres") => postgres::ensure_postgres().map(|url| println!("{url}")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -181,6 +185,13 @@ fn build_app() -> Result<PathBuf> {
 /// top-level config) and does not mistake the workspace manifest for the app.
 fn bundle() -> Result<()> {
     setup::run()?;
+    let deb = build_deb()?;
+    eprintln!("built {}", deb.display());
+    Ok(())
+}
+
+/// Build the UI, the release app and its `.deb`; return the `.deb`'s path.
+fn build_deb() -> Result<PathBuf> {
     build_ui()?;
     run_env(
         &root().join("ui"),
@@ -189,19 +200,16 @@ fn bundle() -> Result<()> {
         &[("TAURI_APP_PATH", "../src-tauri"), ("CI", "true")],
     )?;
     let dir = root().join("target/release/bundle/deb");
-    let found = std::fs::read_dir(&dir)
+    let mut found = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|extension| extension == "deb"))
         .collect::<Vec<_>>();
-    if found.is_empty() {
-        bail!("no .deb was produced in {}", dir.display());
-    }
-    for path in found {
-        eprintln!("built {}", path.display());
-    }
-    Ok(())
+    found.sort();
+    found
+        .pop()
+        .with_context(|| format!("no .deb was produced in {}", dir.display()))
 }
 
 /// Start the identity provider and the seeded reference service, then the app against them.
