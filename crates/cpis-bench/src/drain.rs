@@ -1,0 +1,196 @@
+//! Backlog drain: a queue holding `records` waiting records is synced to the reference service
+//! with `sync_until_empty` and the real `HttpAuditTransport`, timed until empty. Beside it, the
+//! baseline: the same number of batch bodies, of the same size, POSTed one after another to the
+//! bare server's sink (HTTP and serialisation floor, no storage).
+//!
+//! Filling 100,000 records through `append` would cost 100,000 fsyncs and measure the append,
+//! not the drain; the backlog is instead written in one transaction with the queue's own schema
+//! and hash chain (each record's hash from `QueuedRecord::recompute_hash`), and the chain is
+//! verified with `AuditQueue::verify_chain` before the timing starts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use cpis_audit::sync::{DEFAULT_BATCH_SIZE, HttpAuditTransport, sync_until_empty};
+use cpis_audit::wire::to_batch_bundle;
+use cpis_audit::{AuditAction, AuditQueue, GENESIS_HASH, QueuedRecord};
+use rusqlite::{Connection, params};
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, clap::Args)]
+pub struct DrainArgs {
+    /// An empty (or missing) folder for the queue.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// The service's base URL (`http://127.0.0.1:PORT`).
+    #[arg(long)]
+    pub service: String,
+    /// The bare server's base URL, for the baseline; none when absent.
+    #[arg(long)]
+    pub bare: Option<String>,
+    /// Records in the backlog.
+    #[arg(long, default_value_t = 100_000)]
+    pub records: u64,
+    /// The bearer token.
+    #[arg(long, env = "CPIS_BENCH_TOKEN")]
+    pub token: String,
+}
+
+/// Write `count` waiting records after the queue's last one, chained, in one transaction.
+fn fill(queue: &AuditQueue, count: u64) -> anyhow::Result<()> {
+    let mut connection = Connection::open(queue.path())?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    let transaction = connection.transaction()?;
+    let last: Option<(i64, String)> = transaction
+        .query_row(
+            "SELECT sequence, record_hash FROM records ORDER BY sequence DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .ok();
+    let (mut sequence, mut previous_hash) = match last {
+        Some((sequence, hash)) => (u64::try_from(sequence)?, hash),
+        None => (0, GENESIS_HASH.to_string()),
+    };
+    let base = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .context("time")?
+        - time::Duration::hours(1);
+    {
+        let mut statement = transaction.prepare(
+            "INSERT INTO records (event_id, device_id, sequence, occurred_at, action, user_id, user_name, role_profile_id, role_code, role_name, organisation_ods, organisation_name, patient_nhs_number, outcome, trace_id, unscheduled, detail, previous_hash, record_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        )?;
+        for index in 0..count {
+            sequence += 1;
+            let entry = crate::append::entry(index)?;
+            let occurred_at = base + time::Duration::milliseconds(i64::try_from(index)?);
+            let mut record = QueuedRecord {
+                event_id: uuid::Uuid::new_v4(),
+                device_id: queue.device_id(),
+                sequence,
+                occurred_at,
+                action: AuditAction::View,
+                user_id: entry.user_id,
+                user_name: entry.user_name,
+                role_profile_id: entry.role_profile_id,
+                role_code: entry.role_code,
+                role_name: entry.role_name,
+                organisation_ods: entry.organisation_ods,
+                organisation_name: entry.organisation_name,
+                patient_nhs_number: entry.patient_nhs_number.as_str().to_string(),
+                outcome: entry.outcome,
+                trace_id: entry.trace_id,
+                unscheduled: entry.unscheduled,
+                detail: entry.detail,
+                previous_hash: previous_hash.clone(),
+                record_hash: String::new(),
+            };
+            record.record_hash = record.recompute_hash();
+            statement.execute(params![
+                record.event_id.to_string(),
+                record.device_id.to_string(),
+                i64::try_from(sequence)?,
+                occurred_at.format(&Rfc3339)?,
+                record.action.code(),
+                record.user_id,
+                record.user_name,
+                record.role_profile_id,
+                record.role_code,
+                record.role_name,
+                record.organisation_ods,
+                record.organisation_name,
+                record.patient_nhs_number,
+                record.outcome,
+                record.trace_id.to_string(),
+                i64::from(record.unscheduled),
+                record.detail,
+                record.previous_hash,
+                record.record_hash,
+            ])?;
+            previous_hash = record.record_hash;
+        }
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+pub async fn run(args: &DrainArgs) -> anyhow::Result<String> {
+    let queue = Arc::new(AuditQueue::open(&args.dir).context("open the queue")?);
+    let started = Instant::now();
+    fill(&queue, args.records)?;
+    let fill_s = started.elapsed().as_secs_f64();
+    let chain = queue.verify_chain()?;
+    anyhow::ensure!(
+        chain.findings.is_empty(),
+        "the filled backlog's chain does not verify: {chain:?}"
+    );
+    let status = queue.status()?;
+    anyhow::ensure!(
+        status.waiting == args.records,
+        "the backlog holds {} records, not {}",
+        status.waiting,
+        args.records
+    );
+    let first_batch = queue.next_batch(DEFAULT_BATCH_SIZE)?;
+    let body = serde_json::to_vec(&to_batch_bundle(&first_batch))?;
+    let batches = args.records.div_ceil(DEFAULT_BATCH_SIZE as u64);
+
+    let timeout = Duration::from_secs(60);
+    let baseline_s = match &args.bare {
+        Some(bare) => {
+            let client = reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout)
+                .build()?;
+            let url = format!("{bare}/sink");
+            let started = Instant::now();
+            for _ in 0..batches {
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&args.token)
+                    .header("Content-Type", "application/fhir+json")
+                    .body(body.clone())
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                response.bytes().await?;
+            }
+            Some(started.elapsed().as_secs_f64())
+        }
+        None => None,
+    };
+
+    let token = args.token.clone();
+    let transport = HttpAuditTransport::new(
+        reqwest::Url::parse(&format!("{}/audit/FHIR/R4", args.service))?,
+        Arc::new(move || Some(token.clone())),
+        timeout,
+    )
+    .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let started = Instant::now();
+    let report = sync_until_empty(&queue, &transport, DEFAULT_BATCH_SIZE)
+        .await
+        .map_err(|error| anyhow::anyhow!("sync failed: {error}"))?;
+    let drain_s = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.sent == args.records && report.quarantined == 0,
+        "sync sent {} and quarantined {} of {}",
+        report.sent,
+        report.quarantined,
+        args.records
+    );
+    let status = queue.status()?;
+    anyhow::ensure!(status.waiting == 0, "{} still waiting", status.waiting);
+    Ok(json!({
+        "records": args.records,
+        "batches": batches,
+        "batch_bytes": body.len(),
+        "fill_s": fill_s,
+        "drain_s": drain_s,
+        "baseline_s": baseline_s,
+    })
+    .to_string())
+}
