@@ -17,6 +17,33 @@ use fantoccini::{Client, ClientBuilder, Locator};
 /// How long to wait for the driver, the window and rendered elements.
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// Where every process the tests start writes its logs, when `CPIS_E2E_LOG_DIR` is set
+/// (`cargo xtask test` sets it, with `RUST_LOG=trace`, and afterwards scans every file there for
+/// synthetic patient data and tokens). Without it, logs go nowhere.
+pub fn log_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("CPIS_E2E_LOG_DIR")?);
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir)
+}
+
+/// A new log file in [`log_dir`] named after `what` (unique per process start), or `None`.
+pub fn log_file(what: &str) -> Option<(std::fs::File, PathBuf)> {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let dir = log_dir()?;
+    let number = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("{what}-{}-{number}.log", std::process::id()));
+    let file = std::fs::File::create(&path).ok()?;
+    Some((file, path))
+}
+
+/// Stdio for a child's stdout or stderr: its own log file under [`log_dir`], or nowhere.
+pub fn log_stdio(what: &str) -> Stdio {
+    match log_file(what) {
+        Some((file, _)) => Stdio::from(file),
+        None => Stdio::null(),
+    }
+}
+
 /// A running `tauri-driver`, stopped with SIGTERM on drop so that it stops its
 /// WebKitWebDriver child too (SIGKILL would leave an orphan holding our pipes open).
 #[derive(Debug)]
@@ -50,7 +77,9 @@ impl Driver {
                     .map(|(key, value)| (key.as_str(), value.as_str())),
             )
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            // The app and WebKitWebDriver inherit these, so the app's logs land here too.
+            .stdout(log_stdio("app-stdout"))
+            .stderr(log_stdio("app-stderr"))
             .spawn()
             .context("starting tauri-driver (run `cargo xtask setup` to install it)")?;
         let driver = Driver {
@@ -76,6 +105,18 @@ impl Driver {
         if !std::path::Path::new(&app).is_file() {
             bail!("CPIS_E2E_APP points at {app}, which does not exist");
         }
+        self.open_binary(Path::new(&app)).await
+    }
+
+    /// The driver's process id (the app and its WebKit processes are its descendants).
+    pub fn pid(&self) -> u32 {
+        self._process.child.id()
+    }
+
+    /// Open a WebDriver session that starts the app binary at `app` (the benchmarks also start
+    /// an empty Tauri app this way).
+    pub async fn open_binary(&self, app: &Path) -> Result<Client> {
+        let app = app.to_string_lossy().to_string();
         // Only `tauri:options`: a `browserName` makes WebKitWebDriver refuse the session.
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
@@ -152,20 +193,31 @@ impl Drop for Process {
 /// Start `command` and read its first stdout line, which must start with `prefix` followed by
 /// the URL it listens on.
 fn start_and_read_url(mut command: Command, prefix: &str, what: &str) -> Result<(Process, String)> {
+    let name = what.trim_start_matches("the ").replace(' ', "-");
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
+        .stderr(log_stdio(&format!("{name}-stderr")))
         .spawn()
         .with_context(|| format!("starting {what}"))?;
+    let mut stdout_log = log_file(&format!("{name}-stdout")).map(|(file, _)| file);
     let stdout = child.stdout.take().context("stdout")?;
     let process = Process { child };
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        use std::io::Write;
         let mut lines = BufReader::new(stdout).lines();
         let first = lines.next();
+        if let (Some(Ok(line)), Some(log)) = (&first, stdout_log.as_mut()) {
+            let _ = writeln!(log, "{line}");
+        }
         let _ = sender.send(first);
-        // Keep draining so the child never blocks on a full pipe.
-        for _ in lines {}
+        // Keep draining (into the log) so the child never blocks on a full pipe.
+        for line in lines.map_while(Result::ok) {
+            if let Some(log) = stdout_log.as_mut() {
+                let _ = writeln!(log, "{line}");
+            }
+        }
     });
     let line = receiver
         .recv_timeout(WAIT)
@@ -177,6 +229,43 @@ fn start_and_read_url(mut command: Command, prefix: &str, what: &str) -> Result<
         .trim()
         .to_string();
     Ok((process, url))
+}
+
+/// With a [`log_dir`], write every seeded person's NHS number, names and date of birth to
+/// `<log dir>/people/<n>.ndjson`: what the log scan looks for. (Synthetic people only.)
+fn write_people(database: &Path) -> Result<()> {
+    use std::io::Write;
+    let Some(dir) = log_dir() else {
+        return Ok(());
+    };
+    let dir = dir.join("people");
+    std::fs::create_dir_all(&dir)?;
+    let connection = rusqlite::Connection::open(database).context("opening the seeded database")?;
+    let mut statement = connection
+        .prepare("SELECT nhs_number, family_name, given_names, date_of_birth FROM people")?;
+    let rows = statement.query_map([], |row| {
+        Ok(serde_json::json!({
+            "nhs_number": row.get::<_, String>(0)?,
+            "family_name": row.get::<_, String>(1)?,
+            "given_names": row.get::<_, String>(2)?,
+            "date_of_birth": row.get::<_, String>(3)?,
+        }))
+    })?;
+    let path = dir.join(format!(
+        "{}-{}.ndjson",
+        std::process::id(),
+        database
+            .parent()
+            .and_then(Path::file_name)
+            .map(|name| name.to_string_lossy().to_string())
+            .unwrap_or_default()
+    ));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    for row in rows {
+        writeln!(file, "{}", row?)?;
+    }
+    file.flush()?;
+    Ok(())
 }
 
 fn workspace_root() -> PathBuf {
@@ -229,12 +318,14 @@ impl Stack {
             ])
             .arg("--manifest")
             .arg(&manifest_path)
-            .stdout(Stdio::null())
+            .stdout(log_stdio("seed-stdout"))
+            .stderr(log_stdio("seed-stderr"))
             .status()
             .context("seeding")?;
         if !status.success() {
             bail!("seeding failed ({status})");
         }
+        write_people(&dir.path().join("cpis.sqlite3"))?;
         let manifest: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&manifest_path)?)?;
         let mut idp = Command::new("node");
@@ -315,9 +406,41 @@ impl Stack {
         let status = Command::new(&self.service_binary)
             .args(["audit", "verify", "--database", &self.database])
             .stdout(Stdio::null())
+            .stderr(log_stdio("service-audit-verify-stderr"))
             .status()
             .context("cpis-service audit verify")?;
         Ok(status.success())
+    }
+
+    /// The access token the app saved in its keyring entry for `login_hint`'s session (the
+    /// benchmarks and the command-line step use it as the same user).
+    pub fn app_access_token(&self, login_hint: &str) -> Result<String> {
+        let env = self.app_env(login_hint);
+        let service = env
+            .iter()
+            .find(|(key, _)| key == "CPIS_KEYRING_SERVICE")
+            .map(|(_, value)| value.clone())
+            .context("no keyring service in the app's environment")?;
+        let session = cpis_client::KeyringTokenStore::new(service, "session")
+            .load()
+            .context("reading the app's session from the keyring")?
+            .context("the app saved no session")?;
+        Ok(session.tokens.access_token.expose().to_string())
+    }
+
+    /// Run `cpis` (from `CPIS_E2E_CLI`) with this stack's configuration and `token` in
+    /// `CPIS_ACCESS_TOKEN`. Its stderr (its log) goes to the log folder; stdout is returned.
+    pub fn cli(&self, args: &[&str], token: &str) -> Result<std::process::Output> {
+        let cli = std::env::var("CPIS_E2E_CLI")
+            .context("CPIS_E2E_CLI is not set: run the end-to-end tests with `cargo xtask test`")?;
+        Command::new(&cli)
+            .args(args)
+            .env("CPIS_CONFIG", &self.config)
+            .env("CPIS_ACCESS_TOKEN", token)
+            .stdin(Stdio::null())
+            .stderr(log_stdio("cli-stderr"))
+            .output()
+            .with_context(|| format!("running {cli}"))
     }
 
     /// The environment the app needs: its config, the headless browser, and who signs in.

@@ -204,6 +204,30 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     }
     let looked_up = 4 + scenarios.len();
 
+    // The command line, as the same user against the same stack: the same answers, and its
+    // logs join the patient-data scan.
+    let token = stack.app_access_token("ed-nurse")?;
+    for (scenario, nhs_number) in &scenarios {
+        let output = stack.cli(&["lookup", nhs_number, "--json"], &token)?;
+        let answer: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .with_context(|| format!("cpis lookup --json for {scenario}"))?;
+        let expected = match scenario.as_str() {
+            "no_plan" | "ended_outside_window" | "aged_18" | "unborn_ended_outside_window" => {
+                "no_plan"
+            }
+            "not_in_pds" => "patient_not_found",
+            _ => "plan_found",
+        };
+        assert_eq!(
+            answer["outcome"], expected,
+            "cpis lookup, scenario {scenario}"
+        );
+    }
+    let synced = stack.cli(&["audit", "sync"], &token)?;
+    assert!(synced.status.success(), "cpis audit sync failed");
+    // Each command-line view is audited like the app's (same queue, same device).
+    let looked_up = looked_up + scenarios.len();
+
     // The service goes away: "could not check", never "no plan".
     stack.service.stop();
     look_up(client, &no_plan).await?;

@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod logscan;
 mod postgres;
 mod safety;
 mod setup;
@@ -22,6 +23,7 @@ commands:
   codegen   regenerate ui/src/backend/bindings.ts from the IPC types
   postgres  start the throwaway PostgreSQL server the tests use and print its URL
   safety    the hazard log's traceability table, with results from the last `cargo xtask test`
+  logscan   scan the last end-to-end run's logs (target/e2e-artifacts/logs) for patient data
   bench     benchmarks beside baselines from the same run (--smoke, --runs N, --only PARTS);
             prints a table, writes target/bench/report.json and docs/benchmarks.md";
 
@@ -35,6 +37,11 @@ fn main() -> ExitCode {
         Some("bundle") => bundle(),
         Some("safety") => safety::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("logscan") => logscan::run(
+            &args
+                .get(1)
+                .map_or_else(|| root().join("target/e2e-artifacts/logs"), PathBuf::from),
+        ),
         Some("postgres") => postgres::ensure_postgres().map(|url| println!("{url}")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -162,7 +169,7 @@ fn build_ui() -> Result<()> {
     run(&root().join("ui"), "npm", &["run", "build"])
 }
 
-/// Build the desktop app (debug profile, UI embedded) and the reference service, and return
+/// Build the desktop app (debug profile, UI embedded), the reference service and `cpis`, and return
 /// the app binary's path.
 fn build_app() -> Result<PathBuf> {
     build_ui()?;
@@ -175,6 +182,8 @@ fn build_app() -> Result<PathBuf> {
             "cpis-viewer",
             "--package",
             "cpis-service",
+            "--package",
+            "cpis-cli",
         ],
     )?;
     Ok(root().join("target/debug/cpis-viewer"))
@@ -319,13 +328,20 @@ fn in_test_session(command: &[&str], env: &[(&str, &str)]) -> Result<()> {
     run_counting(&root(), "dbus-run-session", &args, &env)
 }
 
-/// Run the end-to-end tests against the built app in a virtual display, with a session bus.
+/// Run the end-to-end tests against the built app in a virtual display, with a session bus,
+/// every process logging at `RUST_LOG=trace` into `target/e2e-artifacts/logs/`; then scan those
+/// logs for synthetic patient data and tokens.
 fn end_to_end(app: &Path) -> Result<()> {
     let app = app.to_string_lossy().to_string();
-    let service = root()
-        .join("target/debug/cpis-service")
-        .to_string_lossy()
-        .to_string();
+    let debug = root().join("target/debug");
+    let service = debug.join("cpis-service").to_string_lossy().to_string();
+    let cli = debug.join("cpis").to_string_lossy().to_string();
+    let logs = root().join("target/e2e-artifacts/logs");
+    if logs.exists() {
+        std::fs::remove_dir_all(&logs).context("clearing target/e2e-artifacts/logs")?;
+    }
+    std::fs::create_dir_all(&logs).context("creating target/e2e-artifacts/logs")?;
+    let logs_text = logs.to_string_lossy().to_string();
     in_test_session(
         &[
             "xvfb-run",
@@ -340,8 +356,15 @@ fn end_to_end(app: &Path) -> Result<()> {
             "--",
             "--test-threads=1",
         ],
-        &[("CPIS_E2E_APP", &app), ("CPIS_E2E_SERVICE", &service)],
-    )
+        &[
+            ("CPIS_E2E_APP", &app),
+            ("CPIS_E2E_SERVICE", &service),
+            ("CPIS_E2E_CLI", &cli),
+            ("CPIS_E2E_LOG_DIR", &logs_text),
+            ("RUST_LOG", "trace"),
+        ],
+    )?;
+    logscan::run(&logs)
 }
 
 #[cfg(test)]
