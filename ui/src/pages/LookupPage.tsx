@@ -1,6 +1,6 @@
 // The lookup page: one NHS number field and the result of the latest lookup, and nothing older.
 // Patient data lives only in this component's state, so unmounting it (lock, sign-out) clears it.
-import { useCallback, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
 import { Button, ErrorSummary, InsetText, TextInput } from 'nhsuk-react-components';
 import { ipcErrorMessage, lookup, type LookupResponse } from '../backend';
 import { AuditWarningBanner } from '../components/AuditWarningBanner';
@@ -9,6 +9,7 @@ import { CouldNotCheckResult } from '../results/CouldNotCheckResult';
 import { NoPlanResult } from '../results/NoPlanResult';
 import { PatientNotFoundResult } from '../results/PatientNotFoundResult';
 import { PlanFoundResult } from '../results/PlanFoundResult';
+import { markLookupStart, measureLookupRendered } from '../pageTiming';
 
 export const FIELD_ID = 'nhs-number';
 
@@ -83,6 +84,7 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
     async (entered: string) => {
       latestRequest.current += 1;
       const request = latestRequest.current;
+      markLookupStart();
       // The previous result goes at once, before anything is awaited.
       setState({ kind: 'checking' });
       let response: LookupResponse;
@@ -119,6 +121,11 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
     },
     [focusField, onLookupFinished, onSignInRequired],
   );
+
+  // The result is in the DOM once this effect runs; the measure is taken on the next frame.
+  useEffect(() => {
+    if (state.kind !== 'idle' && state.kind !== 'checking') measureLookupRendered();
+  }, [state]);
 
   const onSubmit = useCallback(
     (event: SyntheticEvent) => {

@@ -1,0 +1,5 @@
+//! Build script: the Tauri context for the empty baseline app.
+
+fn main() {
+    tauri_build::build();
+}
