@@ -2,7 +2,7 @@
 //!
 //! Debian packages are installed when running as root; otherwise the exact `apt-get` line is
 //! printed and setup stops. npm packages come from the committed lockfiles (`npm ci`). Test
-//! tools built from crates.io (tauri-driver, cargo-deny) are installed with
+//! tools built from crates.io (tauri-driver, cargo-deny, cargo-fuzz) are installed with
 //! `cargo install --locked`.
 
 use std::process::Command;
@@ -42,6 +42,8 @@ const MINIMUM_NODE: (u32, u32) = (20, 19);
 const TAURI_DRIVER_VERSION: &str = "2.0.6";
 /// cargo-deny, for the dependency policy in `deny.toml` (checked offline by the tests).
 const CARGO_DENY_VERSION: &str = "0.20.2";
+/// cargo-fuzz, for `cargo xtask fuzz` (run on the stable toolchain; see `xtask/src/fuzz.rs`).
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 pub fn run() -> Result<()> {
     debian_packages()?;
@@ -49,6 +51,7 @@ pub fn run() -> Result<()> {
     npm_ci()?;
     tauri_driver()?;
     cargo_deny()?;
+    cargo_fuzz()?;
     Ok(())
 }
 
@@ -188,6 +191,33 @@ fn cargo_deny() -> Result<()> {
             "cargo-deny",
             "--version",
             CARGO_DENY_VERSION,
+            "--locked",
+        ],
+    )
+}
+
+/// Install cargo-fuzz at [`CARGO_FUZZ_VERSION`] unless `cargo fuzz --version` already says so.
+pub fn cargo_fuzz() -> Result<()> {
+    let installed = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|output| {
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout)
+                    .split_whitespace()
+                    .any(|word| word == CARGO_FUZZ_VERSION)
+        });
+    if installed {
+        return Ok(());
+    }
+    run_command(
+        &root(),
+        "cargo",
+        &[
+            "install",
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
             "--locked",
         ],
     )

@@ -21,6 +21,7 @@ pub mod build;
 mod error;
 pub mod parse;
 pub mod upload;
+pub mod upload_csv;
 pub mod wire;
 
 pub use build::{

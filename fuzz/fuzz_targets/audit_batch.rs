@@ -1,0 +1,66 @@
+//! Fuzz target: any bytes as a `batch` Bundle of AuditEvents arriving at the central audit log
+//! (`cpis_audit::wire::parse_batch`, which `cpis-audit-log`'s ingest decodes with), and as the
+//! `batch-response` the app reads back (`parse_batch_response`).
+//!
+//! Properties: no panic; every record read has a non-zero sequence, a valid NHS number in its
+//! wire form and lower-case SHA-256 hex hashes; the log stores a record as
+//! `to_audit_event(record)` and reads it back with `from_audit_event`, so that must give the same
+//! record, and so must a whole batch re-encoded with `to_batch_bundle`. A batch response read
+//! for `n` sent entries has exactly `n` results, and the response the log builds from those
+//! results reads back the same.
+
+#![no_main]
+
+use cpis_audit::wire::{
+    EntryResult, from_audit_event, parse_batch, parse_batch_response, to_audit_event,
+    to_batch_bundle, to_batch_response,
+};
+use libfuzzer_sys::fuzz_target;
+
+fn is_hash(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+}
+
+fuzz_target!(|body: &[u8]| {
+    if let Ok(entries) = parse_batch(body) {
+        let records: Vec<_> = entries.into_iter().filter_map(Result::ok).collect();
+        for record in &records {
+            assert!(record.sequence > 0);
+            assert!(is_hash(&record.previous_hash));
+            assert!(is_hash(&record.record_hash));
+            let nhs = cpis_domain::NhsNumber::parse(&record.patient_nhs_number)
+                .expect("only valid NHS numbers are read");
+            assert_eq!(nhs.as_str(), record.patient_nhs_number);
+            let stored = to_audit_event(record);
+            assert!(
+                from_audit_event(&stored).as_ref() == Ok(record),
+                "a stored record reads back the same"
+            );
+        }
+        let resent = serde_json::to_vec(&to_batch_bundle(&records)).expect("JSON");
+        let reread: Vec<_> = parse_batch(&resent)
+            .expect("a batch we built reads back")
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("every entry we built reads back");
+        assert!(reread == records, "a re-encoded batch reads back the same");
+    }
+
+    for sent in 0..=3 {
+        if let Ok(results) = parse_batch_response(body, sent) {
+            assert_eq!(results.len(), sent);
+            let statuses: Vec<String> = results
+                .iter()
+                .map(|result| match result {
+                    EntryResult::Committed => "201 Created".to_string(),
+                    EntryResult::Rejected { status } => status.clone(),
+                })
+                .collect();
+            let rebuilt = serde_json::to_vec(&to_batch_response(&statuses)).expect("JSON");
+            assert_eq!(parse_batch_response(&rebuilt, sent).as_ref(), Ok(&results));
+        }
+    }
+});

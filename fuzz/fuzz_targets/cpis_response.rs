@@ -1,0 +1,161 @@
+//! Fuzz target: any bytes as an answer from CP-IS or the demographics service, classified as the
+//! client classifies them. The first byte picks the answer: `C` a CareTeam search answer (200,
+//! `application/fhir+json`), `H` the access history, `P` a Patient, `O` an OperationOutcome, and
+//! any other byte a CareTeam answer with another status or content type. The rest is the body.
+//!
+//! - CareTeam search (`cpis_client::alert::classify_care_team_response`, exactly what a lookup
+//!   runs): "no plan" only from a 200 `application/fhir+json` answer that is a valid searchset
+//!   Bundle with `total: 0` and no entries (checked here independently); plans only from a 200
+//!   FHIR answer, never empty, each ending on or after its start.
+//! - Access history (`parse_access_history`): every event is about the NHS number asked, and
+//!   what is read is read back the same from the Bundle we build of it.
+//! - Patient (`parse_patient`): only for the NHS number asked, a family name, read back the same.
+//! - OperationOutcome (`parse_operation_outcome`, from which a 404 becomes "patient not found"):
+//!   `RESOURCE_NOT_FOUND` only when the body says so in the Spine code system; a Patient is never
+//!   an OperationOutcome and the other way round.
+
+#![no_main]
+
+use cpis_domain::NhsNumber;
+use cpis_fhir::{CareTeamSearch, SpineErrorCode};
+use libfuzzer_sys::fuzz_target;
+
+/// The synthetic NHS number every seed is about.
+const ASKED: &str = "9990000018";
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let asked = NhsNumber::parse(ASKED).expect("synthetic number is valid");
+    match selector {
+        b'C' => care_team(200, Some("application/fhir+json"), body, &asked),
+        b'H' => access_history(body, &asked),
+        b'P' => patient(body, &asked),
+        b'O' => operation_outcome(body, &asked),
+        // Any other first byte: a CareTeam answer with some other status or content type.
+        other => {
+            let status = match other % 8 {
+                0..=3 => 200,
+                4 => 404,
+                5 => 500,
+                6 => 204,
+                _ => 100 + u16::from(other) * 4,
+            };
+            let content_type = match (other / 8) % 8 {
+                0 => None,
+                1 => Some("application/json"),
+                2 => Some("text/html"),
+                3 => Some("application/fhir+json; charset=utf-8"),
+                4 => Some("APPLICATION/FHIR+JSON"),
+                5 => Some("application/fhir+jsonx"),
+                _ => Some("application/fhir+json"),
+            };
+            care_team(status, content_type, body, &asked);
+        }
+    }
+});
+
+fn care_team(status: u16, content_type: Option<&str>, body: &[u8], asked: &NhsNumber) {
+    let is_fhir_json = content_type.is_some_and(|value| {
+        value
+            .split(';')
+            .next()
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/fhir+json"))
+    });
+    let classified =
+        cpis_client::alert::classify_care_team_response(status, content_type, body, asked);
+    if classified.is_ok() {
+        assert_eq!(status, 200, "a definitive answer only from a 200");
+        assert!(is_fhir_json, "a definitive answer only from FHIR JSON");
+    }
+    match classified {
+        Ok(CareTeamSearch::NoPlans) => {
+            let bundle: serde_json::Value =
+                serde_json::from_slice(body).expect("no plan only from JSON");
+            let object = bundle.as_object().expect("no plan only from a JSON object");
+            assert_eq!(bundle["resourceType"], "Bundle");
+            assert_eq!(bundle["type"], "searchset");
+            assert_eq!(bundle["total"].as_u64(), Some(0));
+            assert!(
+                bundle
+                    .get("entry")
+                    .is_none_or(|entry| entry == &serde_json::json!([]))
+            );
+            assert!(object.values().all(|value| !value.is_null()));
+        }
+        Ok(CareTeamSearch::Plans(plans)) => {
+            assert!(!plans.is_empty());
+            for plan in &plans {
+                assert!(plan.end.is_none_or(|end| end >= plan.start));
+                assert!(!plan.local_authority.name.trim().is_empty());
+                assert!(!plan.local_authority.ods_code.trim().is_empty());
+                assert!(!plan.local_authority.office_hours_phone.trim().is_empty());
+                assert!(!plan.local_authority.emergency_duty_phone.trim().is_empty());
+            }
+            // The parser agrees with the classification.
+            assert_eq!(
+                cpis_fhir::parse_care_team_search(body, asked),
+                Ok(CareTeamSearch::Plans(plans))
+            );
+        }
+        Err(_) => {}
+    }
+}
+
+fn access_history(body: &[u8], asked: &NhsNumber) {
+    let Ok(records) = cpis_fhir::parse_access_history(body, asked) else {
+        return;
+    };
+    // What was read is read back the same from the Bundle we would build of it. Instants are
+    // compared as instants (the builder writes them in UTC).
+    let rebuilt = cpis_fhir::to_json_bytes(&cpis_fhir::access_history_bundle(asked, &records))
+        .expect("built Bundle serialises");
+    assert_eq!(
+        cpis_fhir::parse_access_history(&rebuilt, asked).as_ref(),
+        Ok(&records)
+    );
+    // Someone else's history is never taken for this patient's.
+    let other = NhsNumber::parse("9990000026").expect("synthetic number is valid");
+    if !records.is_empty() {
+        assert!(cpis_fhir::parse_access_history(&rebuilt, &other).is_err());
+    }
+}
+
+fn patient(body: &[u8], asked: &NhsNumber) {
+    let Ok(patient) = cpis_fhir::parse_patient(body, asked) else {
+        return;
+    };
+    assert_eq!(&patient.nhs_number, asked);
+    assert!(!patient.family_name.trim().is_empty());
+    assert!(cpis_fhir::parse_operation_outcome(body).is_err());
+    let rebuilt =
+        cpis_fhir::to_json_bytes(&cpis_fhir::patient(&patient)).expect("built Patient serialises");
+    assert_eq!(
+        cpis_fhir::parse_patient(&rebuilt, asked).as_ref(),
+        Ok(&patient)
+    );
+}
+
+fn operation_outcome(body: &[u8], asked: &NhsNumber) {
+    let Ok(summary) = cpis_fhir::parse_operation_outcome(body) else {
+        return;
+    };
+    assert!(cpis_fhir::parse_patient(body, asked).is_err());
+    if summary.spine_code == Some(SpineErrorCode::ResourceNotFound) {
+        // Independently: the first issue has a coding in the Spine system with that code
+        // (where `Value` reads the body too: serde_json does not check the fields a typed parser
+        // skips, so the typed parser can accept a body that `Value` refuses).
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return;
+        };
+        let codings = value["issue"][0]["details"]["coding"]
+            .as_array()
+            .expect("a coding array");
+        let first_spine = codings
+            .iter()
+            .find(|coding| coding["system"] == cpis_fhir::SPINE_ERROR_CODE_SYSTEM)
+            .expect("a Spine coding");
+        assert_eq!(first_spine["code"], "RESOURCE_NOT_FOUND");
+    }
+}
