@@ -1,24 +1,30 @@
 //! Fuzz target: any bytes as an answer from CP-IS or the demographics service, classified as the
 //! client classifies them. The first byte picks the answer: `C` a CareTeam search answer (200,
-//! `application/fhir+json`), `H` the access history, `P` a Patient, `O` an OperationOutcome, and
-//! any other byte a CareTeam answer with another status or content type. The rest is the body.
+//! `application/fhir+json`), `H` the access history, `P` a Patient, `O` an OperationOutcome,
+//! `N` a local authority's Access to Service Notifications, and any other byte a CareTeam answer
+//! with another status or content type. The rest is the body.
 //!
 //! - CareTeam search (`cpis_client::alert::classify_care_team_response`, exactly what a lookup
 //!   runs): "no plan" only from a 200 `application/fhir+json` answer that is a valid searchset
 //!   Bundle with `total: 0` and no entries (checked here independently); plans only from a 200
 //!   FHIR answer, never empty, each ending on or after its start.
-//! - Access history (`parse_access_history`): every event is about the NHS number asked, and
-//!   what is read is read back the same from the Bundle we build of it.
+//! - Access history (`parse_access_history`): every event is about the NHS number asked, its
+//!   time can be shown in any UTC offset (as the app shows it in UK time), and what is read is
+//!   read back the same from the Bundle we build of it.
 //! - Patient (`parse_patient`): only for the NHS number asked, a family name, read back the same.
 //! - OperationOutcome (`parse_operation_outcome`, from which a 404 becomes "patient not found"):
 //!   `RESOURCE_NOT_FOUND` only when the body says so in the Spine code system; a Patient is never
 //!   an OperationOutcome and the other way round.
+//! - Notifications (`parse_access_notifications`, the local authority's side): read back the same
+//!   from the Bundle we build of them.
 
 #![no_main]
 
 use cpis_domain::NhsNumber;
 use cpis_fhir::{CareTeamSearch, SpineErrorCode};
 use libfuzzer_sys::fuzz_target;
+use time::UtcOffset;
+use time::macros::offset;
 
 /// The synthetic NHS number every seed is about.
 const ASKED: &str = "9990000018";
@@ -33,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
         b'H' => access_history(body, &asked),
         b'P' => patient(body, &asked),
         b'O' => operation_outcome(body, &asked),
+        b'N' => access_notifications(body),
         // Any other first byte: a CareTeam answer with some other status or content type.
         other => {
             let status = match other % 8 {
@@ -107,6 +114,20 @@ fn access_history(body: &[u8], asked: &NhsNumber) {
     let Ok(records) = cpis_fhir::parse_access_history(body, asked) else {
         return;
     };
+    // The app and the CLI show each access in UK time (GMT or BST) and write it in UTC: any
+    // instant read must convert to every offset without overflowing (a panic there would take
+    // the lookup down after the answer was read).
+    for record in &records {
+        for offset in [
+            UtcOffset::UTC,
+            offset!(+1),
+            offset!(+25:59:59),
+            offset!(-25:59:59),
+        ] {
+            assert!(record.accessed_at.checked_to_offset(offset).is_some());
+        }
+        cpis_domain::display_date_time(record.accessed_at, offset!(+1));
+    }
     // What was read is read back the same from the Bundle we would build of it. Instants are
     // compared as instants (the builder writes them in UTC).
     let rebuilt = cpis_fhir::to_json_bytes(&cpis_fhir::access_history_bundle(asked, &records))
@@ -120,6 +141,27 @@ fn access_history(body: &[u8], asked: &NhsNumber) {
     if !records.is_empty() {
         assert!(cpis_fhir::parse_access_history(&rebuilt, &other).is_err());
     }
+}
+
+fn access_notifications(body: &[u8]) {
+    let Ok(notifications) = cpis_fhir::parse::parse_access_notifications(body) else {
+        return;
+    };
+    for (id, _, access) in &notifications {
+        assert!(!id.is_empty());
+        assert!(
+            access
+                .accessed_at
+                .checked_to_offset(offset!(+25:59:59))
+                .is_some()
+        );
+    }
+    let rebuilt = cpis_fhir::to_json_bytes(&cpis_fhir::access_notification_bundle(&notifications))
+        .expect("built Bundle serialises");
+    assert_eq!(
+        cpis_fhir::parse::parse_access_notifications(&rebuilt).as_ref(),
+        Ok(&notifications)
+    );
 }
 
 fn patient(body: &[u8], asked: &NhsNumber) {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{Date, OffsetDateTime};
+use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::wire::{AuditEvent, BundleEntrySearch, CareTeam, OperationOutcome, Patient};
 use crate::{
@@ -162,9 +162,26 @@ pub fn parse_fhir_date(text: &str, element: &'static str) -> Result<Date, FhirEr
     }
 }
 
-/// A FHIR `instant` (RFC 3339 with an offset).
+/// A FHIR `instant` (RFC 3339 with an offset). Refused when it could not be converted to every
+/// UTC offset (a moment within a day of the end of the year 9999), so that showing it in local
+/// time or writing it in UTC can never overflow.
 pub fn parse_fhir_instant(text: &str, element: &'static str) -> Result<OffsetDateTime, FhirError> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| FhirError::InvalidElement { element })
+    let moment =
+        OffsetDateTime::parse(text, &Rfc3339).map_err(|_| FhirError::InvalidElement { element })?;
+    let in_every_offset =
+        [(-25, -59, -59), (0, 0, 0), (25, 59, 59)]
+            .into_iter()
+            .all(|(hours, minutes, seconds)| {
+                UtcOffset::from_hms(hours, minutes, seconds)
+                    .ok()
+                    .and_then(|offset| moment.checked_to_offset(offset))
+                    .is_some()
+            });
+    if in_every_offset {
+        Ok(moment)
+    } else {
+        Err(FhirError::InvalidElement { element })
+    }
 }
 
 /// A CareTeam as a plan for an NHS number, with every CP-IS rule on its shape checked. Used by
@@ -524,4 +541,47 @@ pub fn parse_operation_outcome(body: &[u8]) -> Result<OperationOutcomeSummary, F
         severity: issue.severity.clone(),
         diagnostics: issue.diagnostics.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `cpis_response` fuzz target: an AuditEvent `recorded` late on 31 December
+    /// 9999 with a negative offset was read, then panicked when shown in UK time or written in
+    /// UTC (`OffsetDateTime::to_offset` overflows past the year 9999).
+    #[test]
+    fn instants_that_cannot_be_shown_in_every_offset_are_refused() {
+        for text in [
+            "9999-12-31T23:59:59-01:00",
+            "9999-12-31T23:30:00Z",
+            "9999-12-31T12:00:00-12:00",
+        ] {
+            assert_eq!(
+                parse_fhir_instant(text, "AuditEvent.recorded"),
+                Err(FhirError::InvalidElement {
+                    element: "AuditEvent.recorded"
+                }),
+                "{text}"
+            );
+        }
+        for text in [
+            "2025-05-31T17:30:00Z",
+            "2025-05-31T18:30:00+01:00",
+            "9999-12-30T00:00:00Z",
+            "0000-01-01T00:00:00+01:00",
+        ] {
+            let moment = parse_fhir_instant(text, "AuditEvent.recorded").expect(text);
+            assert!(
+                moment
+                    .checked_to_offset(time::macros::offset!(+25:59:59))
+                    .is_some()
+            );
+            assert!(
+                moment
+                    .checked_to_offset(time::macros::offset!(-25:59:59))
+                    .is_some()
+            );
+        }
+    }
 }

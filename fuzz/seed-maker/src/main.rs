@@ -236,6 +236,22 @@ fn main() {
         "history-none".into(),
         with_selector(b'H', json(&cpis_fhir::access_history_bundle(&asked, &[]))),
     ));
+    let notifications: Vec<(String, NhsNumber, AccessRecord)> = accesses()
+        .into_iter()
+        .zip(["9990000018", "9990000026"])
+        .enumerate()
+        .map(|(index, (access, number))| {
+            (format!("notification-{}", index + 1), nhs(number), access)
+        })
+        .collect();
+    seeds.push((
+        "cpis_response",
+        "notifications-two".into(),
+        with_selector(
+            b'N',
+            json(&cpis_fhir::access_notification_bundle(&notifications)),
+        ),
+    ));
     let person = PatientDemographics {
         nhs_number: asked.clone(),
         family_name: "Testerton".into(),
