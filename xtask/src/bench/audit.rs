@@ -1,7 +1,8 @@
 //! Audit benchmark: the latency of the local queue's append with fsync, beside a bare SQLite
 //! insert on the same disk, and the drain of a 100,000-record backlog to the reference service.
 //! The measuring runs in `cpis-bench` (release build; debug for the smoke run), which prints
-//! JSON that this module reads.
+//! JSON that this module reads and keeps under `target/bench/audit/` (`append-N/append.json`,
+//! `drain-N/drain.json`).
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -54,6 +55,7 @@ fn append_runs(scale: &Scale, binaries: &Binaries) -> Result<AppendRuns> {
                 &warmup.to_string(),
             ],
         )?;
+        std::fs::write(dir.join("append.json"), &output)?;
         let report: Value = serde_json::from_str(&output).context("cpis-bench append: JSON")?;
         let append = samples(&report, "append_us")?;
         let bare = samples(&report, "bare_us")?;
@@ -111,6 +113,7 @@ fn drain_runs(scale: &Scale, binaries: &Binaries) -> Result<DrainRuns> {
         if !output.status.success() {
             anyhow::bail!("cpis-bench drain failed ({})", output.status);
         }
+        std::fs::write(dir.join("drain.json"), &output.stdout)?;
         let report: Value = serde_json::from_slice(&output.stdout).context("drain: JSON")?;
         runs.drain
             .push(report["drain_s"].as_f64().context("drain: no drain_s")?);

@@ -2,7 +2,8 @@
 //! validation on, against the seeded reference service on SQLite and on PostgreSQL, measured
 //! with `oha` (closed loop for the most requests per second; open loop with latency correction at
 //! fixed rates), beside the bare axum server in `cpis-bench` (a JSON route, and a route that
-//! verifies an RS256 JWT on every request) measured the same way in the same run.
+//! verifies an RS256 JWT on every request) measured the same way in the same run. Every oha
+//! report is kept under `target/bench/service/oha-<database>/`.
 //!
 //! Also the helpers the audit part shares: building the release binaries, starting the service
 //! and the bare server, minting the TEST-ONLY token.
@@ -219,7 +220,15 @@ enum UrlSource {
     One(String),
 }
 
-fn run_oha(oha: &Path, target: &Target, drive: Drive, seconds: u32) -> Result<Load> {
+/// Run one load and keep oha's JSON report as `raw/<tag>.json`.
+fn run_oha(
+    oha: &Path,
+    target: &Target,
+    drive: Drive,
+    seconds: u32,
+    raw: &Path,
+    tag: &str,
+) -> Result<Load> {
     let mut command = Command::new(oha);
     command.args(["--no-tui", "--output-format", "json", "-z"]);
     command.arg(format!("{seconds}s"));
@@ -250,6 +259,7 @@ fn run_oha(oha: &Path, target: &Target, drive: Drive, seconds: u32) -> Result<Lo
     if !output.status.success() {
         bail!("oha failed ({})", output.status);
     }
+    std::fs::write(raw.join(format!("{tag}.json")), &output.stdout)?;
     let report: Value = serde_json::from_slice(&output.stdout)
         .with_context(|| "oha's output is not JSON".to_string())?;
     parse_oha(&report)
@@ -503,8 +513,17 @@ fn measure_database(
     };
     let (seconds, warmup) = if scale.smoke { (2, 1) } else { (10, 5) };
     // Warm the service (page cache, pool, token cache) and the bare server.
-    run_oha(oha, &silent, Drive::Closed, warmup)?;
-    run_oha(oha, &bare_json, Drive::Closed, warmup.min(2))?;
+    let raw = dir.join(format!("oha-{label}"));
+    std::fs::create_dir_all(&raw)?;
+    run_oha(oha, &silent, Drive::Closed, warmup, &raw, "warmup-service")?;
+    run_oha(
+        oha,
+        &bare_json,
+        Drive::Closed,
+        warmup.min(2),
+        &raw,
+        "warmup-bare",
+    )?;
 
     let mut runs = Runs {
         open: RATES.iter().map(|_| Default::default()).collect(),
@@ -512,23 +531,76 @@ fn measure_database(
     };
     for run in 1..=scale.runs.max(1) {
         eprintln!("bench: service on {label}, run {run} of {}", scale.runs);
-        runs.service_max
-            .push(run_oha(oha, &silent, Drive::Closed, seconds)?.requests_per_second);
-        runs.bare_json_max
-            .push(run_oha(oha, &bare_json, Drive::Closed, seconds)?.requests_per_second);
-        runs.bare_rs256_max
-            .push(run_oha(oha, &bare_rs256, Drive::Closed, seconds)?.requests_per_second);
+        let tag = |what: &str| format!("run{run}-{what}");
+        runs.service_max.push(
+            run_oha(
+                oha,
+                &silent,
+                Drive::Closed,
+                seconds,
+                &raw,
+                &tag("silent-max"),
+            )?
+            .requests_per_second,
+        );
+        runs.bare_json_max.push(
+            run_oha(
+                oha,
+                &bare_json,
+                Drive::Closed,
+                seconds,
+                &raw,
+                &tag("bare-json-max"),
+            )?
+            .requests_per_second,
+        );
+        runs.bare_rs256_max.push(
+            run_oha(
+                oha,
+                &bare_rs256,
+                Drive::Closed,
+                seconds,
+                &raw,
+                &tag("bare-rs256-max"),
+            )?
+            .requests_per_second,
+        );
         for (index, rate) in RATES.iter().enumerate() {
-            let service_load = run_oha(oha, &silent, Drive::Open(*rate), seconds)?;
-            let bare_load = run_oha(oha, &bare_json, Drive::Open(*rate), seconds)?;
+            let service_tag = tag(&format!("silent-{rate}"));
+            let service_load = run_oha(
+                oha,
+                &silent,
+                Drive::Open(*rate),
+                seconds,
+                &raw,
+                &service_tag,
+            )?;
+            let bare_tag = tag(&format!("bare-json-{rate}"));
+            let bare_load = run_oha(
+                oha,
+                &bare_json,
+                Drive::Open(*rate),
+                seconds,
+                &raw,
+                &bare_tag,
+            )?;
             let [service_p50, service_p99, bare_p50, bare_p99] = &mut runs.open[index];
             service_p50.push(service_load.p50_ms);
             service_p99.push(service_load.p99_ms);
             bare_p50.push(bare_load.p50_ms);
             bare_p99.push(bare_load.p99_ms);
         }
-        runs.unscheduled_max
-            .push(run_oha(oha, &unscheduled, Drive::Closed, seconds)?.requests_per_second);
+        runs.unscheduled_max.push(
+            run_oha(
+                oha,
+                &unscheduled,
+                Drive::Closed,
+                seconds,
+                &raw,
+                &tag("unscheduled-max"),
+            )?
+            .requests_per_second,
+        );
     }
     drop(service);
     Ok(runs)
