@@ -83,8 +83,20 @@ pub fn run(args: &[String]) -> Result<()> {
     fuzz(&targets, seconds)
 }
 
-/// The short pass `cargo xtask test` runs: every target for a few seconds.
+/// The short pass `cargo xtask test` runs: the fuzz workspace's formatting (the root's
+/// `cargo fmt --all` does not reach it), then every target for a few seconds.
 pub fn smoke() -> Result<()> {
+    crate::run(
+        &root(),
+        "cargo",
+        &[
+            "fmt",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--all",
+            "--check",
+        ],
+    )?;
     fuzz(&TARGETS, SMOKE_SECONDS)
 }
 

@@ -52,7 +52,17 @@ fn optional(record: &csv::StringRecord, index: usize) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Exactly `YYYY-MM-DD`, as a FHIR `date` in the FHIR upload. (`time`'s `[year]` alone would
+/// also take a signed year such as `-2025`, which the FHIR upload refuses.)
 fn date(text: &str, column: &'static str) -> Result<Date, UploadRejection> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(index, byte)| match index {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(reject(UploadRejectCode::InvalidRecord, column));
+    }
     Date::parse(text, format_description!("[year]-[month]-[day]"))
         .map_err(|_| reject(UploadRejectCode::InvalidRecord, column))
 }
@@ -177,6 +187,29 @@ mod tests {
                 Some(UploadRejectCode::InvalidRecord),
                 Some(UploadRejectCode::InvalidRecord),
                 Some(UploadRejectCode::InvalidRecord),
+            ]
+        );
+    }
+
+    /// Found by the `la_upload_csv` fuzz target: a signed year (`-2025-04-01`) was accepted as
+    /// the year -2025 by the CSV upload, while the FHIR upload refuses it.
+    #[test]
+    fn dates_with_a_sign_or_another_shape_are_refused() {
+        let body = "\
+9990000018,CPP,-2025-04-01,,ZL001,Testshire Council,01632 960001,07700 900001,,
+9990000018,CPP,+2025-04-01,,ZL001,Testshire Council,01632 960001,07700 900001,,
+9990000018,CPP,2025-04-01,+2026-01-01,ZL001,Testshire Council,01632 960001,07700 900001,,
+9990000018,CPP,2025-4-01,,ZL001,Testshire Council,01632 960001,07700 900001,,
+9990000018,CPP,2025-04-01,,ZL001,Testshire Council,01632 960001,07700 900001,,
+";
+        assert_eq!(
+            codes(body),
+            [
+                Some(UploadRejectCode::InvalidRecord),
+                Some(UploadRejectCode::InvalidRecord),
+                Some(UploadRejectCode::InvalidRecord),
+                Some(UploadRejectCode::InvalidRecord),
+                None,
             ]
         );
     }
