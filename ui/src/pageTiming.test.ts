@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOOKUP_MEASURE, markLookupStart, measureLookupRendered } from './pageTiming';
+import {
+  LOOKUP_IPC_MEASURE,
+  LOOKUP_MEASURE,
+  markLookupAnswered,
+  markLookupStart,
+  measureLookupRendered,
+} from './pageTiming';
 
 const nextFrame = () =>
   new Promise<void>((resolve) => {
@@ -34,6 +40,12 @@ describe('lookup timing marks', () => {
     measureLookupRendered();
     await nextFrame();
     expect(performance.getEntriesByName(LOOKUP_MEASURE, 'measure')).toHaveLength(1);
+  });
+
+  it('measures the IPC answer from the same start', () => {
+    markLookupStart();
+    markLookupAnswered();
+    expect(performance.getEntriesByName(LOOKUP_IPC_MEASURE, 'measure')).toHaveLength(1);
   });
 
   it('names no patient data', async () => {

@@ -3,6 +3,8 @@
 // nothing in the app reads them, and no IPC command exists for them.
 
 export const LOOKUP_MEASURE = 'cpis-lookup';
+/** From the same start to the IPC answer arriving in the page (before React renders it). */
+export const LOOKUP_IPC_MEASURE = 'cpis-lookup-ipc';
 const START = 'cpis-lookup-start';
 const KEEP = 1000;
 
@@ -10,6 +12,15 @@ const KEEP = 1000;
 export function markLookupStart(): void {
   performance.clearMarks(START);
   performance.mark(START);
+}
+
+/** Measure from the last start to the IPC answer arriving. */
+export function markLookupAnswered(): void {
+  if (performance.getEntriesByName(START, 'mark').length === 0) return;
+  performance.measure(LOOKUP_IPC_MEASURE, START);
+  if (performance.getEntriesByName(LOOKUP_IPC_MEASURE, 'measure').length > KEEP) {
+    performance.clearMeasures(LOOKUP_IPC_MEASURE);
+  }
 }
 
 /** Measure from the last start to now, once the result is on screen (next frame). */

@@ -1,5 +1,5 @@
 //! `cargo xtask`: the one place that knows how the whole project is set up, built, run and
-//! tested. Commands: `setup`, `demo`, `test`, `codegen`.
+//! tested. Commands: see `USAGE`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod fuzz;
 mod logscan;
 mod postgres;
 mod safety;
@@ -23,6 +24,7 @@ commands:
   codegen   regenerate ui/src/backend/bindings.ts from the IPC types
   postgres  start the throwaway PostgreSQL server the tests use and print its URL
   safety    the hazard log's traceability table, with results from the last `cargo xtask test`
+  fuzz      run the cargo-fuzz targets in fuzz/ for N seconds each: fuzz [--seconds N] [target...]
   logscan   scan the last end-to-end run's logs (target/e2e-artifacts/logs) for patient data
   bench     benchmarks beside baselines from the same run (--smoke, --runs N, --only PARTS);
             prints a table, writes target/bench/report.json and docs/benchmarks.md";
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Some("bundle") => bundle(),
         Some("safety") => safety::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("logscan") => logscan::run(
             &args
                 .get(1)
@@ -297,6 +300,11 @@ fn test() -> Result<()> {
         &["crates/cpis-service/scripts/schemathesis.sh"],
     )?;
     end_to_end(&app)?;
+    // The benchmark harness builds and runs (tiny sizes; its figures mean nothing and are not
+    // judged: benchmarks are never timed assertions).
+    bench::run(&["--smoke".to_string()])?;
+    // Every fuzz target briefly (cargo xtask fuzz --seconds N runs them for longer).
+    fuzz::smoke()?;
     // Hazard -> control -> test traceability from this run; fails on any missing test.
     safety::run_after_tests()?;
     // The plain closing line CI reads: every test counted above passed, none failed.

@@ -3,6 +3,8 @@
 //!
 //! - `lookup_ms`: per run, Enter pressed to result rendered, from the `cpis-lookup` User Timing
 //!   measures the UI takes (ui/src/pageTiming.ts), read back over WebDriver;
+//! - `ipc_ms`: per run, Enter pressed to the IPC answer arriving in the page (before React
+//!   renders it), from the `cpis-lookup-ipc` measures;
 //! - `bare_ms`: per run, the bare HTTP round trip of the same CP-IS CareTeam search with the
 //!   same access token (the app's own, read from the keyring) and the same headers;
 //! - `start_ms` / `empty_start_ms`: per run, WebDriver new-session request to the NHS number
@@ -119,7 +121,7 @@ async fn bench(args: &Args) -> Result<Value> {
 
     let per_run = args.lookups.div_ceil(args.runs);
     let mut report = json!({
-        "lookup_ms": [], "bare_ms": [], "start_ms": [], "empty_start_ms": [],
+        "lookup_ms": [], "ipc_ms": [], "bare_ms": [], "start_ms": [], "empty_start_ms": [],
         "rss_mib": [], "pss_mib": [], "empty_rss_mib": [], "empty_pss_mib": [],
         "lookups_per_run": per_run, "scenario_numbers": numbers.len(),
     });
@@ -142,10 +144,12 @@ async fn bench(args: &Args) -> Result<Value> {
         wait_focused(&client, "nhs-number").await?;
         push(&mut report, "start_ms", json!(millis(started.elapsed())));
         let mut durations = Vec::with_capacity(per_run);
+        let mut ipc_durations = Vec::with_capacity(per_run);
         for index in 0..per_run {
             let number = &numbers[(run * per_run + index) % numbers.len()];
-            let (duration, outcome) = timed_lookup(&client, number).await?;
+            let (duration, ipc, outcome) = timed_lookup(&client, number).await?;
             durations.push(duration);
+            ipc_durations.push(ipc);
             *outcomes.entry(outcome).or_default() += 1;
             if index == 9 {
                 let memory = tree_memory(driver.pid())?;
@@ -156,6 +160,7 @@ async fn bench(args: &Args) -> Result<Value> {
         client.close().await?;
         drop(driver);
         push(&mut report, "lookup_ms", json!(durations));
+        push(&mut report, "ipc_ms", json!(ipc_durations));
 
         let mut bare = Vec::with_capacity(per_run);
         for index in 0..per_run {
@@ -208,11 +213,14 @@ async fn wait_focused(client: &Client, id: &str) -> Result<()> {
 
 const MEASURES: &str =
     "return performance.getEntriesByName('cpis-lookup', 'measure').map(m => m.duration);";
+const IPC_MEASURES: &str =
+    "return performance.getEntriesByName('cpis-lookup-ipc', 'measure').map(m => m.duration);";
 
 /// Type the number, press Enter, and wait for the UI's next `cpis-lookup` measure. Returns the
-/// measure (ms) and which result is on screen.
-async fn timed_lookup(client: &Client, number: &str) -> Result<(f64, String)> {
-    let before = measures(client).await?.len();
+/// measure (ms), the `cpis-lookup-ipc` measure (to the IPC answer, before rendering) and which
+/// result is on screen.
+async fn timed_lookup(client: &Client, number: &str) -> Result<(f64, f64, String)> {
+    let before = measures(client).await?.0.len();
     let field = wait_for(client, "#nhs-number").await?;
     field.clear().await?;
     field
@@ -220,33 +228,40 @@ async fn timed_lookup(client: &Client, number: &str) -> Result<(f64, String)> {
         .await?;
     let started = Instant::now();
     loop {
-        let all = measures(client).await?;
+        let (all, ipc) = measures(client).await?;
         if all.len() > before
             && let Some(last) = all.last()
         {
+            let ipc = ipc.last().copied().unwrap_or(f64::NAN);
             let outcome = client
                 .execute(
                     "const e = document.querySelector('[data-testid^=\"result-\"]'); return e === null ? 'none' : e.getAttribute('data-testid');",
                     vec![],
                 )
                 .await?;
-            return Ok((*last, outcome.as_str().unwrap_or("none").to_string()));
+            return Ok((*last, ipc, outcome.as_str().unwrap_or("none").to_string()));
         }
         if started.elapsed() > WAIT {
+            cpis_e2e::save_artifacts(client, "bench-app").await;
             bail!("no lookup measure appeared");
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        // Not faster: each poll runs script in the page, on the thread that renders.
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
-async fn measures(client: &Client) -> Result<Vec<f64>> {
-    let value = client.execute(MEASURES, vec![]).await?;
-    Ok(value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_f64)
-        .collect())
+async fn measures(client: &Client) -> Result<(Vec<f64>, Vec<f64>)> {
+    let list = |value: Value| -> Vec<f64> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .collect()
+    };
+    let all = list(client.execute(MEASURES, vec![]).await?);
+    let ipc = list(client.execute(IPC_MEASURES, vec![]).await?);
+    Ok((all, ipc))
 }
 
 /// Start the empty Tauri app, time it to its focused field, and measure its memory.

@@ -9,7 +9,7 @@ import { CouldNotCheckResult } from '../results/CouldNotCheckResult';
 import { NoPlanResult } from '../results/NoPlanResult';
 import { PatientNotFoundResult } from '../results/PatientNotFoundResult';
 import { PlanFoundResult } from '../results/PlanFoundResult';
-import { markLookupStart, measureLookupRendered } from '../pageTiming';
+import { markLookupAnswered, markLookupStart, measureLookupRendered } from '../pageTiming';
 
 export const FIELD_ID = 'nhs-number';
 
@@ -90,6 +90,7 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
       let response: LookupResponse;
       try {
         response = await lookup(entered);
+        markLookupAnswered();
       } catch (error) {
         if (request !== latestRequest.current) return;
         setState({

@@ -121,6 +121,7 @@ pub fn run(scale: &Scale, built: &Built) -> Result<Vec<Figure>> {
     .context("the in-app bench wrote no JSON")?;
 
     let lookup = runs_of(&report, "lookup_ms");
+    let ipc = runs_of(&report, "ipc_ms");
     let bare = runs_of(&report, "bare_ms");
     let per_run = report["lookups_per_run"].as_u64().unwrap_or(0);
     let outcomes = report["outcomes"].to_string();
@@ -143,6 +144,18 @@ pub fn run(scale: &Scale, built: &Built) -> Result<Vec<Figure>> {
             ),
         });
     }
+    figures.push(Figure {
+        section: "Lookup in the app".into(),
+        name: "Enter to the IPC answer in the page (before rendering), p50".into(),
+        unit: "ms".into(),
+        values: ipc.iter().map(|run| percentile(run, 0.5)).collect(),
+        baseline_name: "bare CareTeam round trip, same token, p50".into(),
+        baseline: bare.iter().map(|run| percentile(run, 0.5)).collect(),
+        goal: Goal::None,
+        note:
+            "the part of the lookup spent outside the renderer: IPC, three requests, audit append"
+                .into(),
+    });
     figures.push(Figure {
         section: "Start-up".into(),
         name: "start to a focused NHS number field".into(),

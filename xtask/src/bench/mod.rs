@@ -132,21 +132,47 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&dir).context("creating target/bench")?;
 
     let started = std::time::Instant::now();
-    let mut figures = Vec::new();
+    let now = command_line("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]);
+    // (part, when measured, figure)
+    let mut figures: Vec<(String, String, Figure)> = Vec::new();
+    let mut add = |part: &str, measured: Vec<Figure>| {
+        figures.extend(
+            measured
+                .into_iter()
+                .map(|figure| (part.to_string(), now.clone(), figure)),
+        );
+    };
     if wanted("app") || wanted("startup") || wanted("size") {
         let built = app::build(&scale)?;
         if wanted("app") || wanted("startup") {
-            figures.extend(app::run(&scale, &built)?);
+            add("app", app::run(&scale, &built)?);
         }
         if wanted("size") {
-            figures.extend(app::sizes(&scale, &built)?);
+            add("size", app::sizes(&scale, &built)?);
         }
     }
     if wanted("audit") {
-        figures.extend(audit::run(&scale)?);
+        add("audit", audit::run(&scale)?);
     }
     if wanted("service") {
-        figures.extend(service::run(&scale)?);
+        add("service", service::run(&scale)?);
+    }
+    let report_path = dir.join(if scale.smoke {
+        "smoke-report.json"
+    } else {
+        "report.json"
+    });
+    // A real run of some parts keeps the other parts' figures from the last real run, each
+    // with the time it was measured, so parts can be re-run one at a time on a busy machine.
+    if !scale.smoke && only.is_some() {
+        let measured: Vec<String> = figures.iter().map(|(part, _, _)| part.clone()).collect();
+        for (part, at, figure) in previous_figures(&report_path) {
+            if !measured.contains(&part) {
+                figures.push((part, at, figure));
+            }
+        }
+        let order = |part: &str| PARTS.iter().position(|p| *p == part).unwrap_or(PARTS.len());
+        figures.sort_by_key(|(part, _, _)| order(part));
     }
     let machine = machine_description();
     let report = json!({
@@ -154,11 +180,27 @@ pub fn run(args: &[String]) -> Result<()> {
         "runs": scale.runs,
         "machine": machine,
         "seconds": started.elapsed().as_secs_f64(),
-        "figures": figures.iter().map(figure_json).collect::<Vec<_>>(),
+        "figures": figures
+            .iter()
+            .map(|(part, at, figure)| {
+                let mut value = figure_json(figure);
+                value["part"] = json!(part);
+                value["measured_at"] = json!(at);
+                value
+            })
+            .collect::<Vec<_>>(),
     });
+    let when: Vec<String> = {
+        let mut when: Vec<String> = figures
+            .iter()
+            .map(|(part, at, _)| format!("{part} {at}"))
+            .collect();
+        when.dedup();
+        when
+    };
+    let figures: Vec<Figure> = figures.into_iter().map(|(_, _, figure)| figure).collect();
     let table = render_table(&figures);
     println!("\n{table}");
-    let report_path = dir.join("report.json");
     std::fs::write(&report_path, serde_json::to_string_pretty(&report)?)
         .with_context(|| format!("writing {}", report_path.display()))?;
     eprintln!("wrote {}", report_path.display());
@@ -168,10 +210,57 @@ pub fn run(args: &[String]) -> Result<()> {
         eprintln!("smoke run: the harness works ({} figures)", figures.len());
     } else {
         let docs = crate::root().join("docs/benchmarks.md");
-        write_docs(&docs, &machine, &table, &scale)?;
+        write_docs(&docs, &machine, &table, &scale, &when)?;
         eprintln!("wrote {}", docs.display());
     }
     Ok(())
+}
+
+/// The figures of the last real run's report, with their part and measurement time.
+fn previous_figures(path: &Path) -> Vec<(String, String, Figure)> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let Ok(report) = serde_json::from_str::<Value>(&text) else {
+        return Vec::new();
+    };
+    let numbers = |value: &Value| -> Vec<f64> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            .collect()
+    };
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_string();
+    report["figures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|figure| {
+            let limit = figure["goal_limit"].as_f64().unwrap_or(f64::NAN);
+            let goal = match figure["goal_kind"].as_str() {
+                Some("ratio_at_most") => Goal::RatioAtMost(limit),
+                Some("ratio_at_least") => Goal::RatioAtLeast(limit),
+                Some("value_at_most") => Goal::ValueAtMost(limit),
+                _ => Goal::None,
+            };
+            (
+                text(&figure["part"]),
+                text(&figure["measured_at"]),
+                Figure {
+                    section: text(&figure["section"]),
+                    name: text(&figure["name"]),
+                    unit: text(&figure["unit"]),
+                    values: numbers(&figure["values"]),
+                    baseline_name: text(&figure["baseline_name"]),
+                    baseline: numbers(&figure["baseline"]),
+                    goal,
+                    note: text(&figure["note"]),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Each figure's ratio (median value / median baseline), if it has a baseline.
@@ -234,6 +323,16 @@ fn figure_json(figure: &Figure) -> Value {
         "baseline_median": median(&figure.baseline),
         "ratio": ratio(figure),
         "goal": goal_text(figure.goal, &figure.unit),
+        "goal_kind": match figure.goal {
+            Goal::None => "none",
+            Goal::RatioAtMost(_) => "ratio_at_most",
+            Goal::RatioAtLeast(_) => "ratio_at_least",
+            Goal::ValueAtMost(_) => "value_at_most",
+        },
+        "goal_limit": match figure.goal {
+            Goal::None => None,
+            Goal::RatioAtMost(limit) | Goal::RatioAtLeast(limit) | Goal::ValueAtMost(limit) => Some(limit),
+        },
         "met": met(figure),
         "note": figure.note,
     })
@@ -344,13 +443,21 @@ const END: &str = "<!-- bench:end -->";
 
 /// Write the run into docs/benchmarks.md between the markers, keeping the hand-written notes
 /// around them.
-fn write_docs(path: &Path, machine: &Value, table: &str, scale: &Scale) -> Result<()> {
+fn write_docs(
+    path: &Path,
+    machine: &Value,
+    table: &str,
+    scale: &Scale,
+    when: &[String],
+) -> Result<()> {
     let generated = format!(
-        "{BEGIN}\n\nRun of {date} ({runs} runs per figure; median and min–max spread over the runs).\n\n\
+        "{BEGIN}\n\nRun of {date} ({runs} runs per figure; median and min–max spread over the runs; \
+         parts measured at: {when}).\n\n\
          Machine: {cpu}, {cores} cores, {memory:.1} GiB, {kernel}, {os}; {rustc}; target/ on `{disk}`.\n\n\
          {table}\n{END}",
         date = machine["date"].as_str().unwrap_or(""),
         runs = scale.runs,
+        when = when.join(", "),
         cpu = machine["cpu"].as_str().unwrap_or("unknown CPU"),
         cores = machine["cores"],
         memory = machine["memory_gib"].as_f64().unwrap_or(0.0),
