@@ -9,8 +9,9 @@ use cpis_client::{
     AlertClient, AuditRecord, AuditSink, AuditSinkError, Config, LookupOutcome, LookupReport,
     LookupSequencer, Secret, SignedInUser,
 };
-use cpis_domain::CouldNotCheckReason;
+use cpis_domain::{CouldNotCheckReason, PlanType};
 use cpis_fhir::SpineErrorCode;
+use tracing::instrument::WithSubscriber;
 
 use crate::support::fault_server::{FHIR_JSON, FaultServer, Reply, Script};
 use crate::support::synthetic::*;
@@ -411,24 +412,148 @@ async fn every_care_team_fault_is_could_not_check() {
             Reply::fhir(plans_bundle(&someone_else())),
             CouldNotCheckReason::ResponseForAnotherPatient,
         ),
+        (
+            "connection reset mid-body",
+            Reply::ResetMidBody {
+                body: plans_bundle(&asked()),
+            },
+            // As for a truncated body: the answer could not be read whole.
+            CouldNotCheckReason::InvalidResponse,
+        ),
+        (
+            "503 with Retry-After",
+            Reply::WithHeader {
+                status: 503,
+                content_type: Some(FHIR_JSON),
+                header: ("Retry-After", "1"),
+                body: operation_outcome(SpineErrorCode::ServerError),
+            },
+            CouldNotCheckReason::ServiceError,
+        ),
+        (
+            "429 with Retry-After",
+            Reply::WithHeader {
+                status: 429,
+                content_type: Some("text/plain"),
+                header: ("Retry-After", "30"),
+                body: b"Too Many Requests".to_vec(),
+            },
+            CouldNotCheckReason::ServiceError,
+        ),
+        (
+            "403 without an OperationOutcome",
+            Reply::Full {
+                status: 403,
+                content_type: Some("text/plain"),
+                body: b"Forbidden".to_vec(),
+            },
+            CouldNotCheckReason::AccessDenied,
+        ),
+        (
+            "an HTML error page with 200",
+            Reply::Full {
+                status: 200,
+                content_type: Some("text/html"),
+                body: b"<html><body><h1>Service temporarily unavailable</h1></body></html>"
+                    .to_vec(),
+            },
+            CouldNotCheckReason::InvalidResponse,
+        ),
+        (
+            "an HTML error page with 502",
+            Reply::Full {
+                status: 502,
+                content_type: Some("text/html"),
+                body: b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
+            },
+            CouldNotCheckReason::ServiceError,
+        ),
+        (
+            "an unknown plan code",
+            Reply::fhir(
+                String::from_utf8_lossy(&plans_bundle(&asked()))
+                    .replace(
+                        PlanType::ChildProtectionPlan.snomed_code(),
+                        "123456789000100",
+                    )
+                    .into_bytes(),
+            ),
+            CouldNotCheckReason::InvalidResponse,
+        ),
     ];
+    // Every log line the client writes while handling these faults, at TRACE, is captured and
+    // must carry no NHS number, name or token.
+    let captured = LogCapture::default();
+    let dispatch = tracing::Dispatch::new(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(captured.clone())
+            .finish(),
+    );
     // Run them concurrently: the timeout cases wait for their (short) deadline.
     let mut tasks = Vec::new();
     for (name, reply, expected) in cases {
-        tasks.push(tokio::spawn(async move {
-            let (report, _, _) = look_up_within(
-                care_team_fault(reply),
-                &user_with(&["B0107"]),
-                false,
-                deadline_for(expected),
-            )
-            .await;
-            (name, reason_of(&report), expected)
-        }));
+        tasks.push(tokio::spawn(
+            async move {
+                let (report, _, _) = look_up_within(
+                    care_team_fault(reply),
+                    &user_with(&["B0107"]),
+                    false,
+                    deadline_for(expected),
+                )
+                .await;
+                (name, reason_of(&report), expected)
+            }
+            .with_subscriber(dispatch.clone()),
+        ));
     }
     for task in tasks {
         let (name, reason, expected) = task.await.expect("task");
         assert_eq!(reason, expected, "{name}");
+    }
+    let logs = captured.text();
+    assert!(!logs.is_empty(), "the client logged nothing at TRACE");
+    let patient = patient(&asked());
+    for needle in [
+        asked().as_str().to_string(),
+        someone_else().as_str().to_string(),
+        asked().to_string(),
+        patient.family_name.clone(),
+        "eyJ".to_string(),
+        "test-access-token".to_string(),
+    ] {
+        assert!(
+            !logs.contains(&needle),
+            "a fault's log carries patient data or a token"
+        );
+    }
+}
+
+/// A `MakeWriter` that keeps everything written, for the log assertions.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+    fn make_writer(&'a self) -> LogCapture {
+        self.clone()
     }
 }
 

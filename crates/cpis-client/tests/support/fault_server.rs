@@ -35,6 +35,15 @@ pub enum Reply {
     SlowBody { body: Vec<u8>, pause: Duration },
     /// Pauses, then sends the reply.
     Delayed { pause: Duration, reply: Box<Reply> },
+    /// A complete response with one extra header (e.g. `Retry-After`).
+    WithHeader {
+        status: u16,
+        content_type: Option<&'static str>,
+        header: (&'static str, &'static str),
+        body: Vec<u8>,
+    },
+    /// Sends the headers (declaring the whole body) and half the body, then resets (RST).
+    ResetMidBody { body: Vec<u8> },
 }
 
 impl Reply {
@@ -267,6 +276,38 @@ fn answer(
             Reply::Delayed { pause, reply } => {
                 tokio::time::sleep(pause).await;
                 answer(stream, *reply).await;
+            }
+            Reply::WithHeader {
+                status,
+                content_type,
+                header: (name, value),
+                body,
+            } => {
+                let mut head = format!("HTTP/1.1 {status} Whatever\r\n{name}: {value}\r\n");
+                if let Some(content_type) = content_type {
+                    head.push_str(&format!("content-type: {content_type}\r\n"));
+                }
+                head.push_str(&format!(
+                    "content-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                ));
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+                let _ = stream.flush().await;
+                let _ = stream.shutdown().await;
+            }
+            Reply::ResetMidBody { body } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {FHIR_JSON}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body[..body.len() / 2]).await;
+                let _ = stream.flush().await;
+                // Let the half reach the client before the reset.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = stream.set_zero_linger();
+                drop(stream);
             }
         }
     })
