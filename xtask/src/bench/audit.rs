@@ -1,13 +1,15 @@
 //! Audit benchmark: the latency of the local queue's append with fsync, beside a bare SQLite
 //! insert on the same disk, and the drain of a 100,000-record backlog to the reference service.
 //! The measuring runs in `cpis-bench` (release build; debug for the smoke run), which prints
-//! JSON that this module reads and keeps under `target/bench/audit/` (`append-N/append.json`,
-//! `drain-N/drain.json`).
+//! JSON that this module reads and keeps under `target/bench/audit/<smoke|full>/`
+//! (`append-N/append.json`, `drain-N/drain.json`).
 
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::service::{Binaries, bench_output, build, start_bare, start_service, token, work_dir};
+use super::service::{
+    Binaries, bench_output, build, mode, start_bare, start_service, token, work_dir,
+};
 use super::{Figure, Goal, Scale, percentile};
 
 const SECTION: &str = "Audit";
@@ -41,7 +43,7 @@ fn append_runs(scale: &Scale, binaries: &Binaries) -> Result<AppendRuns> {
     for run in 1..=scale.runs.max(1) {
         eprintln!("bench: audit append, run {run} of {}", scale.runs);
         // On the repository's disk (target/), a fresh folder each run.
-        let dir = work_dir(&format!("audit/append-{run}"), true)?;
+        let dir = work_dir(&format!("audit/{}/append-{run}", mode(scale)), true)?;
         let dir_text = dir.display().to_string();
         let output = bench_output(
             binaries,
@@ -86,7 +88,7 @@ fn drain_runs(scale: &Scale, binaries: &Binaries) -> Result<DrainRuns> {
     };
     for run in 1..=scale.runs.max(1) {
         eprintln!("bench: audit drain, run {run} of {}", scale.runs);
-        let dir = work_dir(&format!("audit/drain-{run}"), true)?;
+        let dir = work_dir(&format!("audit/{}/drain-{run}", mode(scale)), true)?;
         let database = format!("sqlite://{}", dir.join("central.db").display());
         // A fresh service on a fresh SQLite database each run, and the bare sink.
         let service = start_service(binaries, &database, &dir, &dir.join("service.log"))?;

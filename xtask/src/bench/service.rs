@@ -3,7 +3,7 @@
 //! with `oha` (closed loop for the most requests per second; open loop with latency correction at
 //! fixed rates), beside the bare axum server in `cpis-bench` (a JSON route, and a route that
 //! verifies an RS256 JWT on every request) measured the same way in the same run. Every oha
-//! report is kept under `target/bench/service/oha-<database>/`.
+//! report is kept under `target/bench/service/<smoke|full>/oha-<database>/`.
 //!
 //! Also the helpers the audit part shares: building the release binaries, starting the service
 //! and the bare server, minting the TEST-ONLY token.
@@ -52,6 +52,13 @@ pub(crate) fn work_dir(part: &str, fresh: bool) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
+}
+
+/// The folder for one mode's per-run files (logs, URL lists, raw reports): `smoke` or `full`,
+/// so that the test command's smoke run never overwrites the files of a real run going on at
+/// the same time (two real runs at once would spoil each other's figures anyway).
+pub(crate) fn mode(scale: &Scale) -> &'static str {
+    if scale.smoke { "smoke" } else { "full" }
 }
 
 /// Build `cpis-service` and `cpis-bench`: release for real figures, debug for the smoke run
@@ -693,7 +700,10 @@ fn figures_for(
 pub fn run(scale: &Scale) -> Result<Vec<Figure>> {
     let binaries = build(scale)?;
     let oha = oha()?;
+    // Seeded databases are kept in `target/bench/service` and reused; everything else of this
+    // run goes in its mode's own folder, made afresh.
     let dir = work_dir("service", false)?;
+    let run_dir = work_dir(&format!("service/{}", mode(scale)), true)?;
     let children = if scale.smoke {
         SMOKE_CHILDREN
     } else {
@@ -701,7 +711,7 @@ pub fn run(scale: &Scale) -> Result<Vec<Figure>> {
     };
     let seconds = if scale.smoke { 2 } else { 10 };
     let token = token(&binaries)?;
-    let bare = start_bare(&binaries, &dir.join("bare.log"))?;
+    let bare = start_bare(&binaries, &run_dir.join("bare.log"))?;
     let today = time_today()?;
     let children_note = if scale.smoke {
         format!("{children} children (smoke run: figures mean nothing)")
@@ -734,7 +744,7 @@ pub fn run(scale: &Scale) -> Result<Vec<Figure>> {
         true,
     )?;
     let runs = measure_database(
-        scale, &binaries, &oha, &bare, &token, &dir, "sqlite", &sqlite,
+        scale, &binaries, &oha, &bare, &token, &run_dir, "sqlite", &sqlite,
     )?;
     figures.extend(figures_for(
         "Service (SQLite)",
@@ -749,7 +759,7 @@ pub fn run(scale: &Scale) -> Result<Vec<Figure>> {
     let postgres_url = postgres_database(children, &postgres_manifest)?;
     let postgres = seed(&binaries, &postgres_url, &postgres_manifest, children, true)?;
     let runs = measure_database(
-        scale, &binaries, &oha, &bare, &token, &dir, "postgres", &postgres,
+        scale, &binaries, &oha, &bare, &token, &run_dir, "postgres", &postgres,
     )?;
     figures.extend(figures_for(
         "Service (PostgreSQL)",
