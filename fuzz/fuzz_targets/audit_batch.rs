@@ -56,7 +56,9 @@ fuzz_target!(|body: &[u8]| {
                 .iter()
                 .map(|result| match result {
                     EntryResult::Committed => "201 Created".to_string(),
-                    EntryResult::Rejected { status } => status.clone(),
+                    EntryResult::Rejected { status } | EntryResult::Later { status } => {
+                        status.clone()
+                    }
                 })
                 .collect();
             let rebuilt = serde_json::to_vec(&to_batch_response(&statuses)).expect("JSON");

@@ -53,6 +53,10 @@ pub enum SyncError {
     /// The answer was not a valid confirmation of the batch.
     #[error("the central audit log's answer was not a valid confirmation ({0})")]
     Response(#[from] WireError),
+    /// The central log took part of the batch and asked for the rest later (e.g. `429`); the
+    /// rest stays waiting and the caller backs off as after a failure.
+    #[error("the central audit log asked to resend {0} records later")]
+    Deferred(u64),
 }
 
 /// Sends one serialised batch and returns the response body of a 2xx answer.
@@ -172,10 +176,12 @@ pub async fn sync_until_empty<T: AuditTransport>(
         let results = parse_batch_response(&response, batch.len())?;
         let mut committed: Vec<Uuid> = Vec::new();
         let mut rejected: Vec<(Uuid, String)> = Vec::new();
+        let mut later = 0u64;
         for (record, result) in batch.iter().zip(results) {
             match result {
                 EntryResult::Committed => committed.push(record.event_id),
                 EntryResult::Rejected { status } => rejected.push((record.event_id, status)),
+                EntryResult::Later { .. } => later += 1,
             }
         }
         report.sent += committed.len() as u64;
@@ -193,6 +199,10 @@ pub async fn sync_until_empty<T: AuditTransport>(
             Ok(())
         })
         .await?;
+        if later > 0 {
+            // What was taken is marked; the rest waits for the next pass, after a back-off.
+            return Err(SyncError::Deferred(later));
+        }
     }
 }
 

@@ -326,6 +326,12 @@ pub enum EntryResult {
         /// The status line, e.g. `422 Unprocessable Entity`.
         status: String,
     },
+    /// Not taken now, but not refused either (`408`, `425`, `429`): leave it waiting and
+    /// resend it on a later pass. Quarantining it would lose it from the central log.
+    Later {
+        /// The status line, e.g. `429 Too Many Requests`.
+        status: String,
+    },
 }
 
 /// Read a `batch-response` Bundle: one result per entry, in the order sent. Anything that does
@@ -351,6 +357,9 @@ pub fn parse_batch_response(body: &[u8], sent: usize) -> Result<Vec<EntryResult>
             let status = text(entry, "/response/status", "status")?;
             match status.split_whitespace().next() {
                 Some("200" | "201") => Ok(EntryResult::Committed),
+                Some("408" | "425" | "429") => Ok(EntryResult::Later {
+                    status: status.to_string(),
+                }),
                 Some(code) if code.len() == 3 && code.starts_with('4') => {
                     Ok(EntryResult::Rejected {
                         status: status.to_string(),

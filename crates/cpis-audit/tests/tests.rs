@@ -473,6 +473,22 @@ mod wire_format {
             ]
         );
         assert!(parse_batch_response(&ok, 2).is_err(), "count must match");
+        let later = serde_json::to_vec(&to_batch_response(&[
+            "429 Too Many Requests".into(),
+            "408 Request Timeout".into(),
+        ]))
+        .expect("json");
+        assert_eq!(
+            parse_batch_response(&later, 2).expect("parse"),
+            vec![
+                EntryResult::Later {
+                    status: "429 Too Many Requests".into()
+                },
+                EntryResult::Later {
+                    status: "408 Request Timeout".into()
+                }
+            ]
+        );
         let server_error =
             serde_json::to_vec(&to_batch_response(&["500 Internal Server Error".into()]))
                 .expect("json");
@@ -566,6 +582,35 @@ mod sync_logic {
         let status = queue.status().expect("status");
         assert_eq!((status.waiting, status.sent, status.quarantined), (0, 6, 1));
         assert_eq!(*transport.calls.lock().expect("lock"), 3);
+    }
+
+    #[tokio::test]
+    async fn entries_the_log_asks_to_resend_later_wait_and_are_never_quarantined() {
+        let (_dir, queue) = filled(4);
+        let transport = Scripted {
+            answer: Box::new(|call, record| {
+                Ok(if call == 1 && record.sequence == 2 {
+                    "429 Too Many Requests".into()
+                } else {
+                    "201 Created".into()
+                })
+            }),
+            calls: Mutex::new(0),
+            fail_first: Mutex::new(0),
+        };
+        let error = sync_until_empty(&queue, &transport, 10)
+            .await
+            .expect_err("deferred");
+        assert!(matches!(error, SyncError::Deferred(1)));
+        let status = queue.status().expect("status");
+        assert_eq!((status.waiting, status.sent, status.quarantined), (1, 3, 0));
+        // The next pass sends it.
+        let report = sync_until_empty(&queue, &transport, 10)
+            .await
+            .expect("sync");
+        assert_eq!((report.sent, report.quarantined), (1, 0));
+        let status = queue.status().expect("status");
+        assert_eq!((status.waiting, status.sent, status.quarantined), (0, 4, 0));
     }
 
     #[tokio::test]
