@@ -22,39 +22,28 @@ pub struct Needles {
     display_dates: Vec<String>,
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 impl Needles {
     /// Add one person.
     pub fn add(&mut self, nhs_number: &str, family_name: &str, date_of_birth: &str) {
         self.nhs_numbers.insert(nhs_number.to_string());
         self.family_names.insert(family_name.to_lowercase());
-        if self.dates_of_birth.insert(date_of_birth.to_string()) {
-            let parts: Vec<&str> = date_of_birth.split('-').collect();
-            if let [year, month, day] = parts[..]
-                && let (Ok(month), Ok(day)) = (month.parse::<usize>(), day.parse::<u32>())
-                && (1..=12).contains(&month)
-            {
-                let name = MONTHS[month - 1];
-                // "19-Aug-2013" (the NHS banner style) and "19 August 2013".
+        if self.dates_of_birth.insert(date_of_birth.to_string())
+            && let Ok(date) = time::Date::parse(
+                date_of_birth,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+        {
+            // As the app and `cpis` show it ("19 August 2013", cpis_domain::display_date), and the
+            // banner style "19-Aug-2013" in case anything ever writes it.
+            let shown = cpis_domain::display_date(date);
+            self.display_dates.push(shown.clone());
+            let mut words = shown.split(' ');
+            if let (Some(_), Some(month), Some(year)) = (words.next(), words.next(), words.next()) {
+                let short = month.get(..3).unwrap_or(month);
                 self.display_dates
-                    .push(format!("{day:02}-{}-{year}", &name[..3]));
+                    .push(format!("{:02}-{short}-{year}", date.day()));
                 self.display_dates
-                    .push(format!("{day}-{}-{year}", &name[..3]));
-                self.display_dates.push(format!("{day} {name} {year}"));
+                    .push(format!("{}-{short}-{year}", date.day()));
             }
         }
     }

@@ -155,70 +155,60 @@ fn npm_ci() -> Result<()> {
 }
 
 fn tauri_driver() -> Result<()> {
-    let installed = Command::new("tauri-driver")
-        .arg("--help")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if installed {
-        return Ok(());
-    }
-    run_command(
-        &root(),
-        "cargo",
-        &[
-            "install",
-            "tauri-driver",
-            "--version",
-            TAURI_DRIVER_VERSION,
-            "--locked",
-        ],
+    cargo_install(
+        "tauri-driver",
+        TAURI_DRIVER_VERSION,
+        &["tauri-driver", "--help"],
+        None,
     )
 }
 
 fn cargo_deny() -> Result<()> {
-    let installed = Command::new("cargo")
-        .args(["deny", "--version"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if installed {
-        return Ok(());
-    }
-    run_command(
-        &root(),
-        "cargo",
-        &[
-            "install",
-            "cargo-deny",
-            "--version",
-            CARGO_DENY_VERSION,
-            "--locked",
-        ],
+    cargo_install(
+        "cargo-deny",
+        CARGO_DENY_VERSION,
+        &["cargo", "deny", "--version"],
+        None,
     )
 }
 
 /// Install cargo-fuzz at [`CARGO_FUZZ_VERSION`] unless `cargo fuzz --version` already says so.
 pub fn cargo_fuzz() -> Result<()> {
-    let installed = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .output()
-        .is_ok_and(|output| {
-            output.status.success()
-                && String::from_utf8_lossy(&output.stdout)
-                    .split_whitespace()
-                    .any(|word| word == CARGO_FUZZ_VERSION)
-        });
+    cargo_install(
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+        &["cargo", "fuzz", "--version"],
+        Some(CARGO_FUZZ_VERSION),
+    )
+}
+
+/// `cargo install <name> --version <version> --locked`, unless `probe` (a command line) already
+/// succeeds and, when `must_print` is given, prints that word on stdout.
+fn cargo_install(
+    name: &str,
+    version: &str,
+    probe: &[&str],
+    must_print: Option<&str>,
+) -> Result<()> {
+    let installed = probe.split_first().is_some_and(|(program, args)| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .is_ok_and(|output| {
+                output.status.success()
+                    && must_print.is_none_or(|word| {
+                        String::from_utf8_lossy(&output.stdout)
+                            .split_whitespace()
+                            .any(|printed| printed == word)
+                    })
+            })
+    });
     if installed {
         return Ok(());
     }
     run_command(
         &root(),
         "cargo",
-        &[
-            "install",
-            "cargo-fuzz",
-            "--version",
-            CARGO_FUZZ_VERSION,
-            "--locked",
-        ],
+        &["install", name, "--version", version, "--locked"],
     )
 }
