@@ -133,15 +133,19 @@ impl Driver {
     }
 }
 
-/// Wait for an element to be present and return its visible text.
-pub async fn text_of(client: &Client, css: &str) -> Result<String> {
-    let element = client
+/// Wait (up to [`WAIT`]) for an element to be present.
+pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
+    client
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Css(css))
         .await
-        .with_context(|| format!("waiting for {css}"))?;
-    Ok(element.text().await?)
+        .with_context(|| format!("waiting for {css}"))
+}
+
+/// Wait for an element to be present and return its visible text.
+pub async fn text_of(client: &Client, css: &str) -> Result<String> {
+    Ok(wait_for(client, css).await?.text().await?)
 }
 
 /// Save a screenshot and the page source under `target/e2e-artifacts/` to explain a failure.

@@ -3,20 +3,11 @@
 //! `target/e2e-artifacts/screens/`.
 
 use anyhow::{Context, Result};
-use cpis_e2e::{Driver, Stack, WAIT, save_artifacts, screenshot, text_of};
+use cpis_e2e::{Driver, Stack, WAIT, save_artifacts, screenshot, text_of, wait_for};
 use fantoccini::{Client, Locator, key::Key};
 
 fn enter() -> String {
     String::from(char::from(Key::Enter))
-}
-
-async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("waiting for {css}"))
 }
 
 /// Type into the NHS number field (clearing it first) and press Enter.

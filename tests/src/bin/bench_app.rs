@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use cpis_e2e::{Driver, Stack, WAIT};
-use fantoccini::{Client, Locator, key::Key};
+use cpis_e2e::{Driver, Stack, WAIT, wait_for};
+use fantoccini::{Client, key::Key};
 use serde_json::{Value, json};
 
 struct Args {
@@ -181,15 +181,6 @@ fn push(report: &mut Value, key: &str, value: Value) {
 
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("waiting for {css}"))
 }
 
 /// Poll (as fast as WebDriver answers) until the element with `id` has the keyboard focus.
