@@ -305,13 +305,72 @@ services_reachable: boolean | null,
 /**
  * The audit queue.
  */
-audit: AuditStatusView, };
+audit: AuditStatusView, 
+/**
+ * The configuration files in use, in the words the status area shows (for example
+ * "/etc/cpis-viewer/config.toml (machine-wide)"); empty when only built-in development
+ * settings are in use.
+ */
+config_files: Array<string>, };
 
 export type UiSettings = { 
 /**
  * Minutes of inactivity before the app locks.
  */
-lock_minutes: number, };
+lock_minutes: number, 
+/**
+ * The organisation's display name from the trust's configuration; when absent the UI
+ * uses the name (or ODS code) from the signed-in user's role.
+ */
+organisation_display_name: string | null, 
+/**
+ * The trust's own words and numbers for the result screens.
+ */
+trust: TrustContactsView, };
+
+export type TrustPhoneView = { 
+/**
+ * As shown and copied: `0114 496 0000`.
+ */
+display: string, 
+/**
+ * For a `tel:` link: digits with an optional leading `+`, such as `+441144960000`.
+ */
+tel: string, };
+
+export type TrustContactsView = { 
+/**
+ * The trust's downtime procedure, one short paragraph per entry.
+ */
+downtime_procedure: Array<string>, 
+/**
+ * The safeguarding team's number in office hours.
+ */
+safeguarding_in_hours: TrustPhoneView | null, 
+/**
+ * When the office-hours number is answered, in the trust's words ("Monday to Friday,
+ * 9am to 5pm").
+ */
+safeguarding_in_hours_times: string | null, 
+/**
+ * The safeguarding team's (or the on-call) number out of hours.
+ */
+safeguarding_out_of_hours: TrustPhoneView | null, };
+
+export type SetupProblemView = { 
+/**
+ * What is wrong, naming the setting and the file, such as "the setting `services.cpis_url`
+ * is missing".
+ */
+problems: Array<string>, 
+/**
+ * Where the trust's machine-wide configuration file goes on this computer.
+ */
+machine_file: string, 
+/**
+ * Where a user's own configuration file goes, when the platform has one.
+ */
+user_file: string | null, };
 
 export type ReviewPeriod = "last24_hours" | "last7_days";
 

@@ -1,0 +1,1 @@
+//! What the `.deb` installs (issue 12): filled in by the packaging work.
