@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 mod bench;
 mod fuzz;
 mod logscan;
+mod package;
 mod postgres;
 mod safety;
 mod setup;
@@ -29,8 +30,19 @@ commands:
   bench     benchmarks beside baselines from the same run (--smoke, --runs N, --only PARTS);
             prints a table, writes target/bench/report.json and docs/benchmarks.md";
 
+/// Set in the environment of the re-executed xtask, whose `PATH` already leads with the
+/// project's own tools (see [`tools_path`]).
+const TOOLS_ON_PATH_ENV: &str = "CPIS_XTASK_TOOLS_ON_PATH";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Every command runs with the tools setup installs first on PATH: the pinned Node.js under
+    // target/tools/bin and `$CARGO_HOME/bin` (where `cargo install` puts tauri-driver, even when
+    // CARGO_HOME is not ~/.cargo). The process environment cannot be changed without `unsafe`,
+    // so xtask runs itself once more with the new PATH and exits with its status.
+    if std::env::var_os(TOOLS_ON_PATH_ENV).is_none() {
+        return reexec_with_tools_path(&args);
+    }
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
         Some("demo") => demo(),
@@ -62,6 +74,57 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn reexec_with_tools_path(args: &[String]) -> ExitCode {
+    let path = match tools_path() {
+        Ok(path) => path,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let status = std::env::current_exe()
+        .context("finding the xtask binary")
+        .and_then(|exe| {
+            Command::new(exe)
+                .args(args)
+                .env("PATH", path)
+                .env(TOOLS_ON_PATH_ENV, "1")
+                .status()
+                .context("running xtask with the project's tools on PATH")
+        });
+    match status {
+        Ok(status) => match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => ExitCode::FAILURE,
+        },
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `PATH` with the project's tools first: `target/tools/bin` (Node.js, npm and npx, which
+/// setup installs) and `$CARGO_HOME/bin` (`~/.cargo/bin` when CARGO_HOME is not set).
+fn tools_path() -> Result<std::ffi::OsString> {
+    let mut entries = vec![setup::tools_bin_dir(), cargo_home()?.join("bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        entries.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(entries).context("building PATH")
+}
+
+/// Where cargo keeps its registry and installs binaries.
+pub fn cargo_home() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME").filter(|value| !value.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    std::env::var_os("HOME")
+        .filter(|value| !value.is_empty())
+        .map(|home| PathBuf::from(home).join(".cargo"))
+        .context("neither CARGO_HOME nor HOME is set")
 }
 
 /// The workspace root.
@@ -192,36 +255,12 @@ fn build_app() -> Result<PathBuf> {
     Ok(root().join("target/debug/cpis-viewer"))
 }
 
-/// Build the release app and its `.deb` with the Tauri CLI. The CLI runs from `ui/` with
-/// `TAURI_APP_PATH=src-tauri`, so it reads `src-tauri/tauri.conf.json` (the symlink to the
-/// top-level config) and does not mistake the workspace manifest for the app.
+/// Build the release app and its `.deb` (see `package.rs`).
 fn bundle() -> Result<()> {
     setup::run()?;
-    let deb = build_deb()?;
+    let deb = package::build_deb()?;
     eprintln!("built {}", deb.display());
     Ok(())
-}
-
-/// Build the UI, the release app and its `.deb`; return the `.deb`'s path.
-fn build_deb() -> Result<PathBuf> {
-    build_ui()?;
-    run_env(
-        &root().join("ui"),
-        "npx",
-        &["tauri", "build", "--bundles", "deb", "--no-sign"],
-        &[("TAURI_APP_PATH", "../src-tauri"), ("CI", "true")],
-    )?;
-    let dir = root().join("target/release/bundle/deb");
-    let mut found = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "deb"))
-        .collect::<Vec<_>>();
-    found.sort();
-    found
-        .pop()
-        .with_context(|| format!("no .deb was produced in {}", dir.display()))
 }
 
 /// Start the identity provider and the seeded reference service, then the app against them.
@@ -293,13 +332,16 @@ fn test() -> Result<()> {
         &[("CPIS_TEST_DATABASE_URL_POSTGRES", &postgres_url)],
     )?;
     let app = build_app()?;
+    // The release package (lintian-checked), whose contents and release `cpis` the end-to-end
+    // tests check.
+    let deb = package::build_deb()?;
     // Property-based API tests of the reference service against its own OpenAPI document.
     run(
         &root,
         "bash",
         &["crates/cpis-service/scripts/schemathesis.sh"],
     )?;
-    end_to_end(&app)?;
+    end_to_end(&app, &deb)?;
     // The benchmark harness builds and runs (tiny sizes; its figures mean nothing and are not
     // judged: benchmarks are never timed assertions).
     bench::run(&["--smoke".to_string()])?;
@@ -339,8 +381,13 @@ fn in_test_session(command: &[&str], env: &[(&str, &str)]) -> Result<()> {
 /// Run the end-to-end tests against the built app in a virtual display, with a session bus,
 /// every process logging at `RUST_LOG=trace` into `target/e2e-artifacts/logs/`; then scan those
 /// logs for synthetic patient data and tokens.
-fn end_to_end(app: &Path) -> Result<()> {
+fn end_to_end(app: &Path, deb: &Path) -> Result<()> {
     let app = app.to_string_lossy().to_string();
+    let deb = deb.to_string_lossy().to_string();
+    let release_cli = root()
+        .join("target/release/cpis")
+        .to_string_lossy()
+        .to_string();
     let debug = root().join("target/debug");
     let service = debug.join("cpis-service").to_string_lossy().to_string();
     let cli = debug.join("cpis").to_string_lossy().to_string();
@@ -368,6 +415,8 @@ fn end_to_end(app: &Path) -> Result<()> {
             ("CPIS_E2E_APP", &app),
             ("CPIS_E2E_SERVICE", &service),
             ("CPIS_E2E_CLI", &cli),
+            ("CPIS_E2E_DEB", &deb),
+            ("CPIS_E2E_RELEASE_CLI", &release_cli),
             ("CPIS_E2E_LOG_DIR", &logs_text),
             ("RUST_LOG", "trace"),
         ],

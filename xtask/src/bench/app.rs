@@ -217,7 +217,7 @@ pub fn sizes(scale: &Scale, built: &Built) -> Result<Vec<Figure>> {
         note: "the app embeds its UI (ui/dist) in the binary".into(),
     }];
     if !scale.smoke {
-        let deb = crate::build_deb()?;
+        let deb = crate::package::build_deb()?;
         figures.push(Figure {
             section: "Size".into(),
             name: ".deb package".into(),
