@@ -15,7 +15,10 @@ import {
   SIGNED_IN,
   SIGNED_OUT,
   COULD_NOT_CHECK,
+  NOT_SET_UP,
+  TRUST_SETTINGS,
   planFound,
+  uiSettingsView,
 } from './test/fixtures';
 import { callsTo, deferred, mockBackend, ipcRejection } from './test/ipc';
 
@@ -192,6 +195,145 @@ describe('App', () => {
   });
 });
 
+describe('setup', () => {
+  it('shows the setup page when the app is not set up, and calls nothing else', async () => {
+    const calls = mockBackend({ setup_problem: () => NOT_SET_UP });
+    const { container } = render(<App />);
+    const page = await screen.findByTestId('setup-page');
+    expect(
+      within(page).getByRole('heading', {
+        level: 1,
+        name: 'CP-IS Viewer is not set up on this computer',
+      }),
+    ).toBeInTheDocument();
+    const problems = within(page).getByTestId('setup-problems');
+    expect(within(problems).getAllByRole('listitem').map((item) => item.textContent)).toEqual([
+      'The setting services.cpis_url is missing.',
+      'The setting oidc.issuer is missing.',
+    ]);
+    expect(page).toHaveTextContent('Contact your IT service desk.');
+    expect(page).toHaveTextContent('follow your local safeguarding procedure');
+    expect(within(page).getByTestId('setup-machine-file')).toHaveTextContent(
+      '/etc/cpis-viewer/config.toml',
+    );
+    expect(within(page).getByTestId('setup-user-file')).toHaveTextContent(
+      '/home/testuser/.config/cpis-viewer/config.toml',
+    );
+    expect(screen.queryByRole('button', { name: 'Sign in' })).not.toBeInTheDocument();
+    expect(screen.queryByTestId('sign-in-button')).not.toBeInTheDocument();
+    expect(screen.queryByRole('textbox')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('status-bar')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+    // Nothing else is asked of a core that does not work, now or later.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls.map((call) => call.command)).toEqual(['setup_problem']);
+  });
+
+  it('says the settings are not complete when Rust names no problem, and shows no user file', async () => {
+    mockBackend({
+      setup_problem: () => ({ ...NOT_SET_UP, problems: [], user_file: null }),
+    });
+    const { container } = render(<App />);
+    const page = await screen.findByTestId('setup-page');
+    expect(within(page).getByTestId('setup-problems')).toHaveTextContent(
+      "The app's settings are not complete.",
+    );
+    expect(within(page).queryByTestId('setup-user-file')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('stops with "could not start" when it cannot tell whether it is set up', async () => {
+    for (const answer of [
+      () => ipcRejection('internal', 'Something went wrong in the app.'),
+      () => ({ problems: 'none', machine_file: '/etc/cpis-viewer/config.toml', user_file: null }),
+    ]) {
+      const calls = mockBackend({ setup_problem: answer });
+      const { container, unmount } = render(<App />);
+      const page = await screen.findByTestId('startup-failed');
+      expect(
+        within(page).getByRole('heading', { level: 1, name: 'CP-IS Viewer could not start' }),
+      ).toBeInTheDocument();
+      expect(page).toHaveTextContent('Contact your IT service desk.');
+      expect(screen.queryByTestId('sign-in-button')).not.toBeInTheDocument();
+      expect(screen.queryByRole('textbox')).not.toBeInTheDocument();
+      expect(await axeViolations(container)).toEqual([]);
+      expect(calls.map((call) => call.command)).toEqual(['setup_problem']);
+      unmount();
+    }
+  });
+
+  it('asks whether it is set up before anything else, then goes on as usual', async () => {
+    const calls = mockBackend();
+    render(<App />);
+    await screen.findByRole('textbox', { name: /NHS number/ });
+    expect(calls[0]?.command).toBe('setup_problem');
+    expect(screen.queryByTestId('setup-page')).not.toBeInTheDocument();
+  });
+});
+
+describe("the trust's settings", () => {
+  it("names the organisation with the trust's display name when it set one", async () => {
+    mockBackend({ ui_settings: () => TRUST_SETTINGS });
+    const { container } = render(<App />);
+    const account = await screen.findByRole('navigation', { name: 'Your account' });
+    await waitFor(() => {
+      expect(within(account).getByTestId('account-organisation')).toHaveTextContent(
+        'Testshire Hospitals NHS Foundation Trust',
+      );
+    });
+    expect(account).not.toHaveTextContent('Testshire General Hospital');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it("names the role's organisation when the trust set no display name", async () => {
+    const calls = mockBackend();
+    render(<App />);
+    await waitFor(() => {
+      expect(callsTo(calls, 'ui_settings')).toHaveLength(1);
+    });
+    expect(await screen.findByTestId('account-organisation')).toHaveTextContent(
+      'Testshire General Hospital',
+    );
+  });
+
+  it("gives the trust's contacts to the results", async () => {
+    const calls = mockBackend({ ui_settings: () => TRUST_SETTINGS, lookup: () => COULD_NOT_CHECK });
+    const { container } = render(<App />);
+    const field = await screen.findByRole('textbox', { name: /NHS number/ });
+    await waitFor(() => {
+      expect(callsTo(calls, 'ui_settings')).toHaveLength(1);
+    });
+    await userEvent.type(field, '9990000018{Enter}');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(
+      within(result).getByRole('heading', { name: 'Your local downtime procedure' }),
+    ).toBeInTheDocument();
+    expect(within(result).getByRole('link', { name: '0114 496 0999' })).toHaveAttribute(
+      'href',
+      'tel:01144960999',
+    );
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('keeps the defaults when the settings cannot be read', async () => {
+    const calls = mockBackend({
+      ui_settings: () => ({ ...TRUST_SETTINGS, trust: { ...TRUST_SETTINGS.trust, downtime_procedure: 'x' } }),
+      lookup: () => COULD_NOT_CHECK,
+    });
+    render(<App />);
+    const field = await screen.findByRole('textbox', { name: /NHS number/ });
+    await waitFor(() => {
+      expect(callsTo(calls, 'ui_settings')).toHaveLength(1);
+    });
+    await userEvent.type(field, '9990000018{Enter}');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(within(result).queryByRole('link')).not.toBeInTheDocument();
+    expect(screen.getByTestId('account-organisation')).toHaveTextContent(
+      'Testshire General Hospital',
+    );
+  });
+});
+
 describe('named nurse review', () => {
   const NAMED_NURSE = { ...NURSE, name: 'Nia Named-Test', can_review: true };
   const REVIEW: ReviewView = {
@@ -280,7 +422,7 @@ describe('inactivity lock', () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime.bind(vi) });
     const calls = mockBackend({
-      ui_settings: () => ({ lock_minutes: 2 }),
+      ui_settings: () => uiSettingsView({ lock_minutes: 2 }),
       lookup: () => planFound(),
       lock: () => lockAnswer,
     });
@@ -338,7 +480,11 @@ describe('inactivity lock', () => {
   });
 
   it('still locks after 15 minutes when the setting is zero or cannot be read', async () => {
-    for (const settings of [() => ({ lock_minutes: 0 }), () => ipcRejection('internal', 'x')]) {
+    for (const settings of [
+      () => uiSettingsView({ lock_minutes: 0 }),
+      () => ipcRejection('internal', 'x'),
+      () => ({ lock_minutes: 5 }),
+    ]) {
       vi.useFakeTimers({ shouldAdvanceTime: true });
       const calls = mockBackend({ ui_settings: settings, lock: () => LOCKED });
       const { unmount } = render(<App />);

@@ -1,32 +1,49 @@
 // The app frame: NHS header, the screen for the session (start, locked, no permission or lookup),
 // the status bar, and the inactivity lock. Patient data lives only inside the lookup page, which
-// is unmounted the moment the app locks or signs out.
+// is unmounted the moment the app locks or signs out. Before anything else it asks whether the
+// app is set up on this computer; if not, it shows the setup page and calls nothing more.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Container, SkipLink } from 'nhsuk-react-components';
 import {
+  ipcErrorMessage,
   lock,
   sessionState,
+  setupProblem,
   signOut,
   uiSettings,
   type SessionView,
+  type SetupProblemView,
+  type TrustContactsView,
   type UserView,
 } from './backend';
 import { AppHeader, type AppPage } from './components/AppHeader';
 import { StatusBar } from './components/StatusBar';
+import { NO_TRUST_CONTACTS } from './components/TrustContacts';
 import { LockScreen } from './pages/LockScreen';
 import { LookupPage } from './pages/LookupPage';
 import { NoPermissionPage } from './pages/NoPermissionPage';
 import { ReviewPage } from './pages/ReviewPage';
+import { SetupPage, StartupFailedPage } from './pages/SetupPage';
 import { StartPage } from './pages/StartPage';
 import { useInactivityLock } from './session/useInactivityLock';
 
 export const DEFAULT_LOCK_MINUTES = 15;
 
+/** Whether the app is set up on this computer, as far as it knows yet. */
+type Setup =
+  | { kind: 'checking' }
+  | { kind: 'ready' }
+  | { kind: 'not_set_up'; problem: SetupProblemView }
+  | { kind: 'failed'; message: string };
+
 export function App() {
+  const [setup, setSetup] = useState<Setup>({ kind: 'checking' });
   // null until Rust says whether anyone is signed in.
   const [session, setSession] = useState<SessionView | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [lockMinutes, setLockMinutes] = useState(DEFAULT_LOCK_MINUTES);
+  const [organisationDisplayName, setOrganisationDisplayName] = useState<string | null>(null);
+  const [trust, setTrust] = useState<TrustContactsView>(NO_TRUST_CONTACTS);
   // A new value gives the lookup page a fresh, empty state.
   const [screenEpoch, setScreenEpoch] = useState(0);
   const [statusKey, setStatusKey] = useState(0);
@@ -35,6 +52,28 @@ export function App() {
   const sessionChange = useRef(0);
 
   useEffect(() => {
+    let live = true;
+    setupProblem()
+      .then((problem) => {
+        if (!live) return;
+        setSetup(problem === null ? { kind: 'ready' } : { kind: 'not_set_up', problem });
+      })
+      .catch((error: unknown) => {
+        // Without an answer the app cannot know it is safe to go on: it stops here.
+        if (!live) return;
+        setSetup({
+          kind: 'failed',
+          message: ipcErrorMessage(error, 'The app could not check its own settings.'),
+        });
+      });
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const ready = setup.kind === 'ready';
+  useEffect(() => {
+    if (!ready) return;
     const mine = ++sessionChange.current;
     sessionState()
       .then((next) => {
@@ -45,7 +84,7 @@ export function App() {
         setSession({ state: 'signed_out' });
         setNotice('The app could not tell if you are signed in. Sign in to continue.');
       });
-  }, []);
+  }, [ready]);
 
   const signedIn = session?.state === 'signed_in';
   useEffect(() => {
@@ -53,11 +92,14 @@ export function App() {
     let live = true;
     uiSettings()
       .then((settings) => {
+        if (!live) return;
         // A missing or zero setting must never turn the lock off.
-        if (live && settings.lock_minutes > 0) setLockMinutes(settings.lock_minutes);
+        if (settings.lock_minutes > 0) setLockMinutes(settings.lock_minutes);
+        setOrganisationDisplayName(settings.organisation_display_name);
+        setTrust(settings.trust);
       })
       .catch(() => {
-        // Keep the default: the app still locks.
+        // Keep the defaults: the app still locks, and the results show the built-in words.
       });
     return () => {
       live = false;
@@ -130,23 +172,37 @@ export function App() {
   return (
     <>
       <SkipLink />
-      <AppHeader user={user} onSignOut={onSignOut} page={page} onNavigate={setPage} />
+      <AppHeader
+        user={user}
+        onSignOut={onSignOut}
+        page={page}
+        onNavigate={setPage}
+        organisationDisplayName={organisationDisplayName}
+      />
       <div className="app-body">
         <Container>
           <main className="nhsuk-main-wrapper nhsuk-main-wrapper--s" id="maincontent">
-            <Screen
-              session={session}
-              page={page}
-              notice={notice}
-              screenEpoch={screenEpoch}
-              onSignedIn={onSignedIn}
-              onLookupFinished={onLookupFinished}
-              onSignInRequired={onSignInRequired}
-            />
+            {setup.kind === 'not_set_up' ? (
+              <SetupPage problem={setup.problem} />
+            ) : setup.kind === 'failed' ? (
+              <StartupFailedPage message={setup.message} />
+            ) : (
+              <Screen
+                session={session}
+                page={page}
+                notice={notice}
+                screenEpoch={screenEpoch}
+                trust={trust}
+                onSignedIn={onSignedIn}
+                onLookupFinished={onLookupFinished}
+                onSignInRequired={onSignInRequired}
+              />
+            )}
           </main>
         </Container>
       </div>
-      <StatusBar user={user} refreshKey={statusKey} />
+      {/* The status bar asks Rust for its status: only once the app is known to be set up. */}
+      {ready && <StatusBar user={user} refreshKey={statusKey} />}
     </>
   );
 }
@@ -156,6 +212,7 @@ interface ScreenProps {
   page: AppPage;
   notice: string | null;
   screenEpoch: number;
+  trust: TrustContactsView;
   onSignedIn: (session: Extract<SessionView, { state: 'signed_in' }>) => void;
   onLookupFinished: () => void;
   onSignInRequired: () => void;
@@ -166,6 +223,7 @@ function Screen({
   page,
   notice,
   screenEpoch,
+  trust,
   onSignedIn,
   onLookupFinished,
   onSignInRequired,
@@ -192,6 +250,7 @@ function Screen({
         <LookupPage
           key={screenEpoch}
           unscheduled={session.user.unscheduled}
+          trust={trust}
           onLookupFinished={onLookupFinished}
           onSignInRequired={onSignInRequired}
         />

@@ -5,13 +5,17 @@ import {
   CHILD,
   COULD_NOT_CHECK,
   INVALID_NUMBER,
+  NOT_SET_UP,
   NO_PLAN,
   PATIENT_NOT_FOUND,
   SIGNED_OUT,
   STATUS_OK,
   SUPERSEDED,
+  TRUST_CONTACTS,
+  TRUST_SETTINGS,
   UNBORN,
   planFound,
+  uiSettingsView,
 } from '../test/fixtures';
 import {
   appInfo,
@@ -19,10 +23,14 @@ import {
   ipcErrorMessage,
   isIpcError,
   isLookupResponse,
+  isSetupProblem,
+  isStatusView,
+  isUiSettings,
   lock,
   lookup,
   recordLaContact,
   sessionState,
+  setupProblem,
   signIn,
   signOut,
   status,
@@ -39,6 +47,7 @@ describe('backend', () => {
       record_la_contact: () => null,
       check_nhs_number: () => ({ status: 'valid', formatted: '999 000 0018' }),
     });
+    expect(await setupProblem()).toBeNull();
     await sessionState();
     await signIn();
     await signOut();
@@ -48,10 +57,11 @@ describe('backend', () => {
       await recordLaContact({ lookup_id: 3, method: 'secure_email', contacted_at: null }),
     ).toBeNull();
     expect(await status()).toEqual(STATUS_OK);
-    expect(await uiSettings()).toEqual({ lock_minutes: 15 });
+    expect(await uiSettings()).toEqual(uiSettingsView());
     await checkNhsNumber('9990000018');
     expect(await appInfo()).toEqual({ version: '9.9.9' });
     expect(calls).toEqual([
+      { command: 'setup_problem', args: {} },
       { command: 'session_state', args: {} },
       { command: 'sign_in', args: {} },
       { command: 'sign_out', args: {} },
@@ -127,5 +137,106 @@ describe('isLookupResponse', () => {
     ]) {
       expect(isLookupResponse(response)).toBe(false);
     }
+  });
+});
+
+describe('isUiSettings', () => {
+  it('accepts the settings as Rust sends them, with and without the trust\'s words', () => {
+    for (const settings of [
+      uiSettingsView(),
+      TRUST_SETTINGS,
+      uiSettingsView({ trust: { ...TRUST_CONTACTS, safeguarding_in_hours_times: null } }),
+      uiSettingsView({
+        trust: { ...TRUST_CONTACTS, safeguarding_in_hours: { display: '+44 114 496 0123', tel: '+441144960123' } },
+      }),
+    ]) {
+      expect(isUiSettings(settings)).toBe(true);
+    }
+  });
+
+  it('refuses settings of the wrong shape, and any tel: that is not digits', () => {
+    const trust = TRUST_CONTACTS;
+    for (const settings of [
+      null,
+      { lock_minutes: 15 },
+      { ...TRUST_SETTINGS, lock_minutes: '15' },
+      { ...TRUST_SETTINGS, organisation_display_name: 7 },
+      { ...TRUST_SETTINGS, trust: null },
+      { ...TRUST_SETTINGS, trust: { ...trust, downtime_procedure: 'Use paper.' } },
+      { ...TRUST_SETTINGS, trust: { ...trust, downtime_procedure: [3] } },
+      { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_in_hours: '0114 496 0123' } },
+      { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_in_hours: { display: '0114 496 0123' } } },
+      {
+        ...TRUST_SETTINGS,
+        trust: { ...trust, safeguarding_out_of_hours: { display: '0114', tel: 'javascript:alert(1)' } },
+      },
+      { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_out_of_hours: { display: '0114', tel: '0114 496' } } },
+      { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_out_of_hours: { display: ' ', tel: '0114' } } },
+      { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_in_hours_times: false } },
+    ]) {
+      expect(isUiSettings(settings)).toBe(false);
+    }
+  });
+
+  it('rejects settings of the wrong shape with an IpcError', async () => {
+    mockBackend({ ui_settings: () => ({ lock_minutes: 15 }) });
+    const error: unknown = await uiSettings().catch((caught: unknown) => caught);
+    expect(isIpcError(error)).toBe(true);
+  });
+});
+
+describe('isStatusView', () => {
+  it('accepts the status with and without configuration files', () => {
+    expect(isStatusView(STATUS_OK)).toBe(true);
+    expect(isStatusView({ ...STATUS_OK, config_files: [] })).toBe(true);
+    expect(isStatusView({ ...STATUS_OK, services_reachable: null })).toBe(true);
+  });
+
+  it('refuses a status of the wrong shape', () => {
+    for (const view of [
+      null,
+      { ...STATUS_OK, config_files: undefined },
+      { ...STATUS_OK, config_files: '/etc/cpis-viewer/config.toml' },
+      { ...STATUS_OK, config_files: [null] },
+      { ...STATUS_OK, version: 1 },
+      { ...STATUS_OK, audit: null },
+      { ...STATUS_OK, audit: { ...STATUS_OK.audit, waiting: '3' } },
+    ]) {
+      expect(isStatusView(view)).toBe(false);
+    }
+  });
+
+  it('rejects a status of the wrong shape with an IpcError', async () => {
+    mockBackend({ status: () => ({ ...STATUS_OK, config_files: null }) });
+    const error: unknown = await status().catch((caught: unknown) => caught);
+    expect(isIpcError(error)).toBe(true);
+  });
+});
+
+describe('setupProblem', () => {
+  it('passes on the problems and where the files go', async () => {
+    mockBackend({ setup_problem: () => NOT_SET_UP });
+    expect(await setupProblem()).toEqual(NOT_SET_UP);
+  });
+
+  it('accepts no problem, or problems without a user file', () => {
+    expect(isSetupProblem(null)).toBe(true);
+    expect(isSetupProblem({ ...NOT_SET_UP, user_file: null })).toBe(true);
+  });
+
+  it('refuses, and rejects with an IpcError, an answer of the wrong shape', async () => {
+    for (const answer of [
+      undefined,
+      'not set up',
+      { ...NOT_SET_UP, problems: 'missing' },
+      { ...NOT_SET_UP, problems: [1] },
+      { ...NOT_SET_UP, machine_file: null },
+      { ...NOT_SET_UP, user_file: 3 },
+    ]) {
+      expect(isSetupProblem(answer)).toBe(false);
+    }
+    mockBackend({ setup_problem: () => ({ problems: null }) });
+    const error: unknown = await setupProblem().catch((caught: unknown) => caught);
+    expect(isIpcError(error)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import type {
   LookupResponse,
   NhsNumberCheck,
   SessionView,
+  SetupProblemView,
   StatusView,
   UiSettings,
 } from './bindings';
@@ -29,8 +30,11 @@ export type {
   PlanTypeCode,
   PlanView,
   SessionView,
+  SetupProblemView,
   SocialWorkerView,
   StatusView,
+  TrustContactsView,
+  TrustPhoneView,
   UiSettings,
   UserView,
 } from './bindings';
@@ -156,14 +160,114 @@ export function recordLaContact(request: LaContactRequest): Promise<null> {
   return invoke<null>('record_la_contact', { request });
 }
 
-/** Everything the status bar shows. */
-export function status(): Promise<StatusView> {
-  return invoke<StatusView>('status');
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string');
 }
 
-/** Settings the UI needs, such as the inactivity lock. */
-export function uiSettings(): Promise<UiSettings> {
-  return invoke<UiSettings>('ui_settings');
+function isStringOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+function isAuditStatus(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    typeof value.waiting === 'number' &&
+    typeof value.quarantined === 'number' &&
+    typeof value.warning === 'boolean' &&
+    (value.oldest_waiting_minutes === null || typeof value.oldest_waiting_minutes === 'number') &&
+    isStringOrNull(value.last_success) &&
+    isStringOrNull(value.queue_error)
+  );
+}
+
+/** A shape check of the status bar's answer, so a malformed one shows "Status not known". */
+export function isStatusView(value: unknown): value is StatusView {
+  return (
+    isObject(value) &&
+    typeof value.version === 'string' &&
+    (value.services_reachable === null || typeof value.services_reachable === 'boolean') &&
+    isAuditStatus(value.audit) &&
+    isStringArray(value.config_files)
+  );
+}
+
+/** Everything the status bar shows. */
+export async function status(): Promise<StatusView> {
+  const answer: unknown = await invoke('status');
+  if (!isStatusView(answer)) {
+    throw new BackendError('invalid_response', 'The app received a status it could not read.');
+  }
+  return answer;
+}
+
+/**
+ * A trust's phone number: shown as `display`, dialled as `tel:` + `tel`. Only digits with an
+ * optional leading `+` make a tel: link, so nothing else can reach the link's address.
+ */
+function isTrustPhone(value: unknown): boolean {
+  return (
+    value === null ||
+    (isObject(value) &&
+      typeof value.display === 'string' &&
+      value.display.trim() !== '' &&
+      typeof value.tel === 'string' &&
+      /^\+?[0-9]+$/.test(value.tel))
+  );
+}
+
+function isTrustContacts(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    isStringArray(value.downtime_procedure) &&
+    isTrustPhone(value.safeguarding_in_hours) &&
+    isStringOrNull(value.safeguarding_in_hours_times) &&
+    isTrustPhone(value.safeguarding_out_of_hours)
+  );
+}
+
+/**
+ * A shape check of the settings, so that a malformed answer keeps the defaults (the 15 minute
+ * lock, the role's organisation name, no trust contacts) rather than showing half of it.
+ */
+export function isUiSettings(value: unknown): value is UiSettings {
+  return (
+    isObject(value) &&
+    typeof value.lock_minutes === 'number' &&
+    isStringOrNull(value.organisation_display_name) &&
+    isTrustContacts(value.trust)
+  );
+}
+
+/** Settings the UI needs: the inactivity lock, the organisation's name, the trust's contacts. */
+export async function uiSettings(): Promise<UiSettings> {
+  const answer: unknown = await invoke('ui_settings');
+  if (!isUiSettings(answer)) {
+    throw new BackendError('invalid_response', 'The app received settings it could not read.');
+  }
+  return answer;
+}
+
+/** A shape check of the setup answer: `null`, or the problems and where the files go. */
+export function isSetupProblem(value: unknown): value is SetupProblemView | null {
+  return (
+    value === null ||
+    (isObject(value) &&
+      isStringArray(value.problems) &&
+      typeof value.machine_file === 'string' &&
+      isStringOrNull(value.user_file))
+  );
+}
+
+/**
+ * Whether the app is set up on this computer: `null` when it is. Otherwise the app has no
+ * working core, and no other command may be called. Asked before anything else.
+ */
+export async function setupProblem(): Promise<SetupProblemView | null> {
+  const answer: unknown = await invoke('setup_problem');
+  if (!isSetupProblem(answer)) {
+    throw new BackendError('invalid_response', 'The app received an answer it could not read.');
+  }
+  return answer;
 }
 
 /** Check an NHS number the user typed, pasted or scanned. */

@@ -10,6 +10,8 @@ interface Props {
   /** The page shown, when the user may use more than one. */
   page: AppPage;
   onNavigate: (page: AppPage) => void;
+  /** The organisation's display name from the trust's configuration, when it set one. */
+  organisationDisplayName?: string | null;
 }
 
 const PAGES: { page: AppPage; label: string; allowed: (user: UserView) => boolean }[] = [
@@ -17,8 +19,23 @@ const PAGES: { page: AppPage; label: string; allowed: (user: UserView) => boolea
   { page: 'review', label: 'Recent alerts at your organisation', allowed: (user) => user.can_review },
 ];
 
-export function AppHeader({ user, onSignOut, page, onNavigate }: Props) {
+/** The trust's display name when set, else the role's organisation name, else its ODS code. */
+function organisationName(user: UserView, displayName: string | null): string | null {
+  if (displayName !== null && displayName.trim() !== '') return displayName;
+  if (user.organisation_name !== '') return user.organisation_name;
+  if (user.organisation_ods !== '') return `Organisation ${user.organisation_ods}`;
+  return null;
+}
+
+export function AppHeader({
+  user,
+  onSignOut,
+  page,
+  onNavigate,
+  organisationDisplayName = null,
+}: Props) {
   const pages = user === null ? [] : PAGES.filter((entry) => entry.allowed(user));
+  const organisation = user === null ? null : organisationName(user, organisationDisplayName);
   return (
     <Header service={{ text: 'CP-IS Viewer' }}>
       {user !== null && (
@@ -29,13 +46,9 @@ export function AppHeader({ user, onSignOut, page, onNavigate }: Props) {
           <Header.AccountItem>
             <span data-testid="account-role">{user.role_name}</span>
           </Header.AccountItem>
-          {(user.organisation_name !== '' || user.organisation_ods !== '') && (
+          {organisation !== null && (
             <Header.AccountItem>
-              <span data-testid="account-organisation">
-                {user.organisation_name !== ''
-                  ? user.organisation_name
-                  : `Organisation ${user.organisation_ods}`}
-              </span>
+              <span data-testid="account-organisation">{organisation}</span>
             </Header.AccountItem>
           )}
           <Header.AccountItem

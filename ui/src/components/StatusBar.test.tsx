@@ -25,6 +25,7 @@ describe('StatusBar', () => {
     expect(screen.getByTestId('status-services')).toHaveTextContent('Services: Not known');
     expect(screen.getByTestId('status-audit')).toHaveTextContent('Audit records waiting: Not known');
     expect(screen.getByTestId('status-version')).toHaveTextContent('Version not known');
+    expect(screen.queryByTestId('status-config')).not.toBeInTheDocument();
     expect(await axeViolations(container)).toEqual([]);
     answer.resolve(STATUS_OK);
     expect(await screen.findByText('Version 9.9.9')).toBeInTheDocument();
@@ -70,6 +71,51 @@ describe('StatusBar', () => {
     expect(incident).toHaveTextContent('Incident: the local audit record is not working.');
     expect(incident).toHaveTextContent('could not be opened');
     expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('says which configuration file is in use, quietly', async () => {
+    mockBackend();
+    const { container } = render(<StatusBar user={NURSE} refreshKey={0} />);
+    expect(await screen.findByTestId('status-config')).toHaveTextContent(
+      'Settings: /etc/cpis-viewer/config.toml (machine-wide)',
+    );
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('names every configuration file in use, in order', async () => {
+    mockBackend({
+      status: () =>
+        withAudit(
+          {},
+          {
+            config_files: [
+              '/etc/cpis-viewer/config.toml (machine-wide)',
+              '/home/testuser/.config/cpis-viewer/config.toml (yours)',
+            ],
+          },
+        ),
+    });
+    render(<StatusBar user={NURSE} refreshKey={0} />);
+    expect(await screen.findByTestId('status-config')).toHaveTextContent(
+      'Settings: /etc/cpis-viewer/config.toml (machine-wide); /home/testuser/.config/cpis-viewer/config.toml (yours)',
+    );
+  });
+
+  it('says when only the built-in development settings are in use', async () => {
+    mockBackend({ status: () => withAudit({}, { config_files: [] }) });
+    render(<StatusBar user={NURSE} refreshKey={0} />);
+    expect(await screen.findByTestId('status-config')).toHaveTextContent(
+      'Settings: built in, for development only',
+    );
+  });
+
+  it('says the status is not known for an answer it cannot read', async () => {
+    const withoutFiles: Partial<StatusView> = { ...STATUS_OK };
+    delete withoutFiles.config_files;
+    mockBackend({ status: () => withoutFiles });
+    render(<StatusBar user={NURSE} refreshKey={0} />);
+    expect(await screen.findByTestId('status-failed')).toHaveTextContent('Status not known');
+    expect(screen.queryByTestId('status-config')).not.toBeInTheDocument();
   });
 
   it('says the status is not known when the call fails', async () => {

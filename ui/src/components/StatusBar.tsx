@@ -1,5 +1,5 @@
 // The status bar: who is signed in and as what, whether the services answer, the audit queue,
-// and the version. It stays at the bottom of the window. It asks Rust every 10 seconds, and
+// the version, and which configuration files are in use. It stays at the bottom of the window. It asks Rust every 10 seconds, and
 // again after each lookup.
 import { useEffect, useState } from 'react';
 import { Tag } from 'nhsuk-react-components';
@@ -95,6 +95,14 @@ export function StatusBar({ user, refreshKey }: Props) {
           <li data-testid="status-version">
             {view === null ? 'Version not known' : `Version ${view.version}`}
           </li>
+          {view !== null && (
+            <li className="app-status-bar__config app-secondary-text" data-testid="status-config">
+              Settings:{' '}
+              {view.config_files.length === 0
+                ? 'built in, for development only'
+                : view.config_files.join('; ')}
+            </li>
+          )}
         </ul>
       </div>
     </footer>

@@ -11,8 +11,10 @@ import {
   MOTHER,
   NO_PLAN,
   NO_PLAN_WORDING,
+  NO_TRUST_CONTACTS,
   PATIENT_NOT_FOUND,
   SUPERSEDED,
+  TRUST_CONTACTS,
   UNBORN,
   planFound,
 } from '../test/fixtures';
@@ -517,5 +519,195 @@ describe('LookupPage', () => {
     Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
     fireEvent.click(screen.getByRole('button', { name: "Copy social worker's number" }));
     expect(await screen.findByText(/Could not copy/)).toBeInTheDocument();
+  });
+});
+
+describe("the trust's own words on the results", () => {
+  /** The trust's in-hours and out-of-hours numbers are each a tel: link and a copy button. */
+  function expectSafeguardingNumbers(element: HTMLElement) {
+    const within_ = within(element);
+    expect(within_.getByRole('link', { name: '0114 496 0123' })).toHaveAttribute(
+      'href',
+      'tel:01144960123',
+    );
+    expect(within_.getByRole('link', { name: '0114 496 0999' })).toHaveAttribute(
+      'href',
+      'tel:01144960999',
+    );
+    expect(
+      within_.getByRole('button', { name: 'Copy safeguarding team in-hours number' }),
+    ).toBeInTheDocument();
+    expect(
+      within_.getByRole('button', { name: 'Copy safeguarding team out-of-hours number' }),
+    ).toBeInTheDocument();
+    expect(within_.getByText('Monday to Friday, 9am to 5pm')).toBeInTheDocument();
+  }
+
+  it("shows the trust's downtime procedure and safeguarding numbers on could-not-check", async () => {
+    mockLookups(() => COULD_NOT_CHECK);
+    const { container } = render(<LookupPage trust={TRUST_CONTACTS} />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    const inResult = within(result);
+    expect(inResult.getByRole('heading', { name: 'Your local downtime procedure' })).toBeInTheDocument();
+    const procedure = inResult.getByTestId('trust-downtime-procedure');
+    expect(
+      within(procedure)
+        .getAllByText(/./, { selector: 'p' })
+        .map((paragraph) => paragraph.textContent),
+    ).toEqual(TRUST_CONTACTS.downtime_procedure);
+    expect(result).toHaveTextContent('Follow your local downtime procedure, below.');
+    expect(result).toHaveTextContent(
+      "If you have concerns, phone your safeguarding team or the local authority's emergency duty team.",
+    );
+    expect(inResult.getByRole('heading', { name: 'Your safeguarding team' })).toBeInTheDocument();
+    expectSafeguardingNumbers(result);
+    // Still could-not-check, never no plan, and the retry is still there.
+    expect(result).not.toHaveTextContent(NO_PLAN_WORDING);
+    expect(inResult.getByRole('button', { name: 'Retry the check' })).toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it("shows the trust's contacts when the check failed in the app itself", async () => {
+    mockLookups(() => ipcRejection('internal', 'Something went wrong in the app.'));
+    render(<LookupPage trust={TRUST_CONTACTS} />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(within(result).getByTestId('trust-downtime-procedure')).toBeInTheDocument();
+    expectSafeguardingNumbers(result);
+  });
+
+  it('copies the safeguarding team number as shown', async () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    mockLookups(() => COULD_NOT_CHECK);
+    render(<LookupPage trust={TRUST_CONTACTS} />);
+    await lookUp('9990000018');
+    await screen.findByTestId('result-could-not-check');
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    fireEvent.click(screen.getByRole('button', { name: 'Copy safeguarding team out-of-hours number' }));
+    await waitFor(() => {
+      expect(writeText).toHaveBeenCalledWith('0114 496 0999');
+    });
+    expect(await screen.findByText('Copied')).toBeInTheDocument();
+  });
+
+  it('shows only the built-in words on could-not-check when the trust set nothing', async () => {
+    mockLookups(() => COULD_NOT_CHECK);
+    const { container } = render(<LookupPage trust={NO_TRUST_CONTACTS} />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    const inResult = within(result);
+    expect(inResult.getAllByRole('heading').map((heading) => heading.textContent)).toEqual([
+      'The child protection check did not happen',
+      'What to do now',
+    ]);
+    expect(inResult.queryByRole('link')).not.toBeInTheDocument();
+    expect(inResult.queryByTestId('trust-downtime-procedure')).not.toBeInTheDocument();
+    expect(inResult.queryByTestId('trust-safeguarding')).not.toBeInTheDocument();
+    expect(result).toHaveTextContent('Follow your local safeguarding procedure.');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows a downtime procedure alone, with no empty safeguarding heading', async () => {
+    mockLookups(() => COULD_NOT_CHECK);
+    render(<LookupPage trust={{ ...NO_TRUST_CONTACTS, downtime_procedure: ['Use the paper checklist.'] }} />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(within(result).getByTestId('trust-downtime-procedure')).toHaveTextContent(
+      'Use the paper checklist.',
+    );
+    expect(
+      within(result).queryByRole('heading', { name: 'Your safeguarding team' }),
+    ).not.toBeInTheDocument();
+    expect(result).toHaveTextContent("phone the local authority's emergency duty team");
+  });
+
+  it("shows the safeguarding numbers under If you have concerns on no plan", async () => {
+    mockLookups(() => NO_PLAN);
+    const { container } = render(<LookupPage trust={TRUST_CONTACTS} />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-no-plan');
+    const concerns = within(result).getByRole('region', { name: 'If you have concerns' });
+    expect(
+      within(concerns).getByRole('heading', { level: 2, name: 'If you have concerns' }),
+    ).toBeInTheDocument();
+    expect(concerns).toHaveTextContent('Phone your safeguarding team.');
+    expectSafeguardingNumbers(concerns);
+    // The downtime procedure is for when the check does not work: not here.
+    expect(within(result).queryByTestId('trust-downtime-procedure')).not.toBeInTheDocument();
+    expect(result).toHaveTextContent(NO_PLAN_WORDING);
+    expect(result).not.toHaveTextContent('did not happen');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows nothing extra on no plan when the trust set no numbers', async () => {
+    mockLookups(() => NO_PLAN);
+    const { container } = render(
+      <LookupPage trust={{ ...NO_TRUST_CONTACTS, downtime_procedure: ['Use the paper checklist.'] }} />,
+    );
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-no-plan');
+    expect(
+      within(result).queryByRole('heading', { name: 'If you have concerns' }),
+    ).not.toBeInTheDocument();
+    expect(within(result).queryByRole('link')).not.toBeInTheDocument();
+    expect(result).not.toHaveTextContent('Use the paper checklist.');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows the one number the trust set, and no hours without the in-hours number', async () => {
+    mockLookups(() => NO_PLAN);
+    render(
+      <LookupPage
+        trust={{
+          ...TRUST_CONTACTS,
+          safeguarding_in_hours: null,
+        }}
+      />,
+    );
+    await lookUp('9990000018');
+    const concerns = await screen.findByRole('region', { name: 'If you have concerns' });
+    expect(within(concerns).getAllByRole('link').map((link) => link.textContent)).toEqual([
+      '0114 496 0999',
+    ]);
+    expect(concerns).not.toHaveTextContent('in hours');
+    expect(concerns).not.toHaveTextContent('Monday to Friday');
+  });
+
+  it('dials the international form the trust gave while showing its own', async () => {
+    mockLookups(() => NO_PLAN);
+    render(
+      <LookupPage
+        trust={{
+          ...TRUST_CONTACTS,
+          safeguarding_in_hours: { display: '+44 114 496 0123', tel: '+441144960123' },
+        }}
+      />,
+    );
+    await lookUp('9990000018');
+    expect(await screen.findByRole('link', { name: '+44 114 496 0123' })).toHaveAttribute(
+      'href',
+      'tel:+441144960123',
+    );
+  });
+
+  it('shows the safeguarding numbers when the patient is not found, as the check was not done', async () => {
+    mockLookups(() => PATIENT_NOT_FOUND);
+    const { container } = render(<LookupPage trust={TRUST_CONTACTS} />);
+    await lookUp('9990000034');
+    const result = await screen.findByTestId('result-patient-not-found');
+    const concerns = within(result).getByRole('region', { name: 'If you have concerns' });
+    expectSafeguardingNumbers(concerns);
+    expect(within(result).queryByTestId('trust-downtime-procedure')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows nothing extra when the patient is not found and the trust set nothing', async () => {
+    mockLookups(() => PATIENT_NOT_FOUND);
+    render(<LookupPage trust={NO_TRUST_CONTACTS} />);
+    await lookUp('9990000034');
+    const result = await screen.findByTestId('result-patient-not-found');
+    expect(within(result).queryByRole('region')).not.toBeInTheDocument();
+    expect(within(result).queryByRole('link')).not.toBeInTheDocument();
   });
 });

@@ -2,9 +2,10 @@
 // Patient data lives only in this component's state, so unmounting it (lock, sign-out) clears it.
 import { useCallback, useEffect, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
 import { Button, ErrorSummary, InsetText, TextInput } from 'nhsuk-react-components';
-import { ipcErrorMessage, lookup, type LookupResponse } from '../backend';
+import { ipcErrorMessage, lookup, type LookupResponse, type TrustContactsView } from '../backend';
 import { AuditWarningBanner } from '../components/AuditWarningBanner';
 import { CheckingMessage } from '../components/CheckingMessage';
+import { NO_TRUST_CONTACTS } from '../components/TrustContacts';
 import { CouldNotCheckResult } from '../results/CouldNotCheckResult';
 import { NoPlanResult } from '../results/NoPlanResult';
 import { PatientNotFoundResult } from '../results/PatientNotFoundResult';
@@ -30,6 +31,8 @@ interface Props {
   onLookupFinished?: () => void;
   /** Called when a lookup says the user must sign in again. */
   onSignInRequired?: () => void;
+  /** The trust's downtime procedure and safeguarding numbers, for the results. */
+  trust?: TrustContactsView;
 }
 
 /** A short, screen-reader summary of the state; the full result is on the page. */
@@ -59,7 +62,12 @@ function announcement(state: PageState): string {
   }
 }
 
-export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequired }: Props) {
+export function LookupPage({
+  unscheduled = true,
+  onLookupFinished,
+  onSignInRequired,
+  trust = NO_TRUST_CONTACTS,
+}: Props) {
   const [input, setInput] = useState('');
   const [state, setState] = useState<PageState>({ kind: 'idle' });
   const [auditWarning, setAuditWarning] = useState<string | null>(null);
@@ -216,6 +224,7 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
       </div>
       <Result
         state={state}
+        trust={trust}
         onRetry={(entered) => {
           void run(entered);
         }}
@@ -224,7 +233,13 @@ export function LookupPage({ unscheduled = true, onLookupFinished, onSignInRequi
   );
 }
 
-function Result({ state, onRetry }: { state: PageState; onRetry: (entered: string) => void }) {
+interface ResultProps {
+  state: PageState;
+  trust: TrustContactsView;
+  onRetry: (entered: string) => void;
+}
+
+function Result({ state, trust, onRetry }: ResultProps) {
   switch (state.kind) {
     case 'idle':
     case 'checking':
@@ -242,6 +257,7 @@ function Result({ state, onRetry }: { state: PageState; onRetry: (entered: strin
           reason={state.message}
           attemptedAt={null}
           entered={state.entered}
+          trust={trust}
           onRetry={() => {
             onRetry(state.entered);
           }}
@@ -253,20 +269,21 @@ function Result({ state, onRetry }: { state: PageState; onRetry: (entered: strin
         case 'plan_found':
           return <PlanFoundResult key={state.lookupId} view={view} lookupId={state.lookupId} />;
         case 'no_plan':
-          return <NoPlanResult view={view} />;
+          return <NoPlanResult view={view} trust={trust} />;
         case 'could_not_check':
           return (
             <CouldNotCheckResult
               reason={view.reason}
               attemptedAt={view.attempted_at}
               entered={state.entered}
+              trust={trust}
               onRetry={() => {
                 onRetry(state.entered);
               }}
             />
           );
         case 'patient_not_found':
-          return <PatientNotFoundResult view={view} entered={state.entered} />;
+          return <PatientNotFoundResult view={view} entered={state.entered} trust={trust} />;
       }
     }
   }

@@ -1,6 +1,13 @@
 // The check did not happen. It must never look or read like "no plan": a red error style, its own
-// words, what to do instead, and a retry.
+// words, what to do instead (with the trust's downtime procedure and safeguarding numbers when it
+// set them), and a retry.
 import { Button } from 'nhsuk-react-components';
+import type { TrustContactsView } from '../backend';
+import {
+  DowntimeProcedure,
+  SafeguardingNumbers,
+  hasSafeguardingNumbers,
+} from '../components/TrustContacts';
 import { formatEntered } from './formatEntered';
 
 interface Props {
@@ -8,10 +15,14 @@ interface Props {
   attemptedAt: string | null;
   /** The NHS number as the user entered it, to confirm which check failed. */
   entered: string;
+  /** The trust's own procedure and numbers; empty when it set none. */
+  trust: TrustContactsView;
   onRetry: () => void;
 }
 
-export function CouldNotCheckResult({ reason, attemptedAt, entered, onRetry }: Props) {
+export function CouldNotCheckResult({ reason, attemptedAt, entered, trust, onRetry }: Props) {
+  const hasProcedure = trust.downtime_procedure.some((paragraph) => paragraph.trim() !== '');
+  const hasNumbers = hasSafeguardingNumbers(trust);
   return (
     <div className="app-result app-result--could-not-check" data-testid="result-could-not-check">
       <section className="app-could-not-check" aria-labelledby="could-not-check-heading">
@@ -24,12 +35,25 @@ export function CouldNotCheckResult({ reason, attemptedAt, entered, onRetry }: P
         <p className="nhsuk-body">Why: {reason}</p>
         <h3 className="nhsuk-heading-s">What to do now</h3>
         <ul className="nhsuk-list nhsuk-list--bullet">
-          <li>Follow your local safeguarding procedure.</li>
           <li>
-            If you have concerns, phone the local authority&apos;s emergency duty team.
+            {hasProcedure
+              ? 'Follow your local downtime procedure, below.'
+              : 'Follow your local safeguarding procedure.'}
+          </li>
+          <li>
+            {hasNumbers
+              ? "If you have concerns, phone your safeguarding team or the local authority's emergency duty team."
+              : "If you have concerns, phone the local authority's emergency duty team."}
           </li>
           <li>Try the check again.</li>
         </ul>
+        <DowntimeProcedure paragraphs={trust.downtime_procedure} />
+        {hasNumbers && (
+          <>
+            <h3 className="nhsuk-heading-s">Your safeguarding team</h3>
+            <SafeguardingNumbers trust={trust} />
+          </>
+        )}
         <p className="nhsuk-body-s app-secondary-text">
           NHS number entered: {formatEntered(entered)}
           {attemptedAt !== null && (

@@ -1,10 +1,18 @@
-// A valid answer that CP-IS holds no plan: calm, and clear about what it does not mean.
-import type { LookupView } from '../backend';
+// A valid answer that CP-IS holds no plan: calm, and clear about what it does not mean. When the
+// trust set its safeguarding numbers, they follow under "If you have concerns".
+import type { LookupView, TrustContactsView } from '../backend';
 import { PatientBanner } from '../components/PatientBanner';
+import { IfYouHaveConcerns } from '../components/TrustContacts';
 
 type NoPlan = Extract<LookupView, { outcome: 'no_plan' }>;
 
-export function NoPlanResult({ view }: { view: NoPlan }) {
+interface Props {
+  view: NoPlan;
+  /** The trust's own numbers; empty when it set none. */
+  trust: TrustContactsView;
+}
+
+export function NoPlanResult({ view, trust }: Props) {
   return (
     <div className="app-result app-result--no-plan" data-testid="result-no-plan">
       <PatientBanner patient={view.patient} checkedAt={view.checked_at} />
@@ -21,6 +29,7 @@ export function NoPlanResult({ view }: { view: NoPlan }) {
           </p>
         </div>
       </div>
+      <IfYouHaveConcerns trust={trust} headingLevel="h2" headingId="no-plan-concerns-heading" />
     </div>
   );
 }

@@ -1,5 +1,7 @@
-// The demographics service does not know this NHS number, so CP-IS was not asked.
-import type { LookupView } from '../backend';
+// The demographics service does not know this NHS number, so CP-IS was not asked. The check was
+// not done, so the trust's safeguarding numbers follow when it set them.
+import type { LookupView, TrustContactsView } from '../backend';
+import { IfYouHaveConcerns } from '../components/TrustContacts';
 import { formatEntered } from './formatEntered';
 
 type PatientNotFound = Extract<LookupView, { outcome: 'patient_not_found' }>;
@@ -8,9 +10,11 @@ interface Props {
   view: PatientNotFound;
   /** The NHS number as the user entered it, shown when the view carries none. */
   entered: string;
+  /** The trust's own numbers; empty when it set none. */
+  trust: TrustContactsView;
 }
 
-export function PatientNotFoundResult({ view, entered }: Props) {
+export function PatientNotFoundResult({ view, entered, trust }: Props) {
   const number = view.nhs_number === '' ? formatEntered(entered) : view.nhs_number;
   return (
     <div className="app-result app-result--patient-not-found" data-testid="result-patient-not-found">
@@ -24,6 +28,11 @@ export function PatientNotFoundResult({ view, entered }: Props) {
           again. If you cannot confirm who the patient is, follow your local safeguarding
           procedure.
         </p>
+        <IfYouHaveConcerns
+          trust={trust}
+          headingLevel="h3"
+          headingId="patient-not-found-concerns-heading"
+        />
         <p className="nhsuk-body-s app-secondary-text nhsuk-u-margin-bottom-0">
           Checked at {view.checked_at}
         </p>

@@ -5,9 +5,13 @@ import type {
   PatientView,
   PlanView,
   SessionView,
+  SetupProblemView,
   StatusView,
+  TrustContactsView,
+  UiSettings,
   UserView,
 } from '../backend';
+import { NO_TRUST_CONTACTS } from '../components/TrustContacts';
 
 export const NURSE: UserView = {
   name: 'Alex Testnurse',
@@ -188,6 +192,47 @@ export const STATUS_OK: StatusView = {
     warning: false,
     queue_error: null,
   },
+  config_files: ['/etc/cpis-viewer/config.toml (machine-wide)'],
+};
+
+/** A trust that configured none of its own words: the screens show only the built-in text. */
+export { NO_TRUST_CONTACTS };
+
+/** A trust's own words and numbers (Ofcom drama numbers, as in the end-to-end tests). */
+export const TRUST_CONTACTS: TrustContactsView = {
+  downtime_procedure: [
+    'Use the paper safeguarding checklist kept at the nurses\' station.',
+    'Ask the nurse in charge to record the check on the patient\'s notes when CP-IS is back.',
+  ],
+  safeguarding_in_hours: { display: '0114 496 0123', tel: '01144960123' },
+  safeguarding_in_hours_times: 'Monday to Friday, 9am to 5pm',
+  safeguarding_out_of_hours: { display: '0114 496 0999', tel: '01144960999' },
+};
+
+/** Settings as Rust sends them when the trust configured nothing of its own. */
+export function uiSettingsView(overrides: Partial<UiSettings> = {}): UiSettings {
+  return {
+    lock_minutes: 15,
+    organisation_display_name: null,
+    trust: NO_TRUST_CONTACTS,
+    ...overrides,
+  };
+}
+
+/** Settings with the trust's name and contacts. */
+export const TRUST_SETTINGS: UiSettings = uiSettingsView({
+  organisation_display_name: 'Testshire Hospitals NHS Foundation Trust',
+  trust: TRUST_CONTACTS,
+});
+
+/** A computer with no configuration: the release build's answer to setup_problem. */
+export const NOT_SET_UP: SetupProblemView = {
+  problems: [
+    'The setting services.cpis_url is missing.',
+    'The setting oidc.issuer is missing.',
+  ],
+  machine_file: '/etc/cpis-viewer/config.toml',
+  user_file: '/home/testuser/.config/cpis-viewer/config.toml',
 };
 
 /** The no-plan sentence; could-not-check must never contain it. */

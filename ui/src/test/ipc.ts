@@ -1,6 +1,6 @@
 // A fake backend over mockIPC: each command answers from a handler, and every call is recorded.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import { SIGNED_IN, STATUS_OK } from './fixtures';
+import { SIGNED_IN, STATUS_OK, uiSettingsView } from './fixtures';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
@@ -10,8 +10,9 @@ export interface Call {
 }
 
 const DEFAULTS: Record<string, Handler> = {
+  setup_problem: () => null,
   session_state: () => SIGNED_IN,
-  ui_settings: () => ({ lock_minutes: 15 }),
+  ui_settings: () => uiSettingsView(),
   status: () => STATUS_OK,
   app_info: () => ({ version: '9.9.9' }),
 };
