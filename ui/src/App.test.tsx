@@ -310,7 +310,7 @@ describe("the trust's settings", () => {
     ).toBeInTheDocument();
     expect(within(result).getByRole('link', { name: '0114 496 0999' })).toHaveAttribute(
       'href',
-      'tel:01144960999',
+      'tel:+441144960999',
     );
     expect(await axeViolations(container)).toEqual([]);
   });

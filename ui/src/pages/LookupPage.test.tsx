@@ -528,11 +528,11 @@ describe("the trust's own words on the results", () => {
     const within_ = within(element);
     expect(within_.getByRole('link', { name: '0114 496 0123' })).toHaveAttribute(
       'href',
-      'tel:01144960123',
+      'tel:+441144960123',
     );
     expect(within_.getByRole('link', { name: '0114 496 0999' })).toHaveAttribute(
       'href',
-      'tel:01144960999',
+      'tel:+441144960999',
     );
     expect(
       within_.getByRole('button', { name: 'Copy safeguarding team in-hours number' }),
@@ -674,21 +674,27 @@ describe("the trust's own words on the results", () => {
     expect(concerns).not.toHaveTextContent('Monday to Friday');
   });
 
-  it('dials the international form the trust gave while showing its own', async () => {
+  it('dials the number Rust gives, and shows and copies it as the trust wrote it', async () => {
+    const writeText = vi.fn(() => Promise.resolve());
     mockLookups(() => NO_PLAN);
     render(
       <LookupPage
         trust={{
           ...TRUST_CONTACTS,
-          safeguarding_in_hours: { display: '+44 114 496 0123', tel: '+441144960123' },
+          safeguarding_in_hours: { display: '+44 (0)114 496 0123', tel: '+441144960123' },
         }}
       />,
     );
     await lookUp('9990000018');
-    expect(await screen.findByRole('link', { name: '+44 114 496 0123' })).toHaveAttribute(
+    expect(await screen.findByRole('link', { name: '+44 (0)114 496 0123' })).toHaveAttribute(
       'href',
       'tel:+441144960123',
     );
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    fireEvent.click(screen.getByRole('button', { name: 'Copy safeguarding team in-hours number' }));
+    await waitFor(() => {
+      expect(writeText).toHaveBeenCalledWith('+44 (0)114 496 0123');
+    });
   });
 
   it('shows the safeguarding numbers when the patient is not found, as the check was not done', async () => {

@@ -204,9 +204,9 @@ export const TRUST_CONTACTS: TrustContactsView = {
     'Use the paper safeguarding checklist kept at the nurses\' station.',
     'Ask the nurse in charge to record the check on the patient\'s notes when CP-IS is back.',
   ],
-  safeguarding_in_hours: { display: '0114 496 0123', tel: '01144960123' },
+  safeguarding_in_hours: { display: '0114 496 0123', tel: '+441144960123' },
   safeguarding_in_hours_times: 'Monday to Friday, 9am to 5pm',
-  safeguarding_out_of_hours: { display: '0114 496 0999', tel: '01144960999' },
+  safeguarding_out_of_hours: { display: '0114 496 0999', tel: '+441144960999' },
 };
 
 /** Settings as Rust sends them when the trust configured nothing of its own. */
