@@ -279,8 +279,31 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
+/// The trust's display name in the test configuration's `[trust]` table.
+pub const TRUST_ORGANISATION_NAME: &str = "Testshire Hospitals NHS Foundation Trust";
+/// The trust's downtime procedure in the test configuration: one paragraph per line.
+pub const TRUST_DOWNTIME_PROCEDURE: [&str; 2] = [
+    "Use the paper safeguarding checklist in the red folder at the nurses' station.",
+    "Phone the safeguarding team before the child leaves the department.",
+];
+/// The safeguarding team's in-hours number in the test configuration (an Ofcom drama number).
+pub const TRUST_IN_HOURS_PHONE: &str = "0114 496 0123";
+/// When the in-hours number is answered, in the trust's words.
+pub const TRUST_IN_HOURS_TIMES: &str = "Monday to Friday, 9am to 5pm";
+/// The safeguarding team's out-of-hours number in the test configuration (an Ofcom drama number).
+pub const TRUST_OUT_OF_HOURS_PHONE: &str = "0114 496 0999";
+
+/// The `[trust]` table of the test configuration, from the constants above.
+fn trust_table() -> String {
+    format!(
+        "[trust]\norganisation_name = \"{TRUST_ORGANISATION_NAME}\"\ndowntime_procedure = \"\"\"\n{}\"\"\"\nsafeguarding_in_hours_phone = \"{TRUST_IN_HOURS_PHONE}\"\nsafeguarding_in_hours_times = \"{TRUST_IN_HOURS_TIMES}\"\nsafeguarding_out_of_hours_phone = \"{TRUST_OUT_OF_HOURS_PHONE}\"\n",
+        TRUST_DOWNTIME_PROCEDURE.join("\n")
+    )
+}
+
 /// The whole local system for a journey: the development identity provider, the reference
-/// service seeded with synthetic people on SQLite, and a client configuration for the app.
+/// service seeded with synthetic people on SQLite, and a client configuration for the app
+/// (the user's own file, named by `CPIS_CONFIG`) with the trust's own words in `[trust]`.
 #[derive(Debug)]
 pub struct Stack {
     /// Temporary folder holding the database, the manifest, the config and the app's data.
@@ -358,8 +381,9 @@ impl Stack {
         std::fs::write(
             &config,
             format!(
-                "lookup_deadline_ms = 3000\nlock_minutes = 15\ndata_dir = \"{data}\"\n\n[services]\ncpis_url = \"{service_url}/cpis/FHIR/R4\"\ndemographics_url = \"{service_url}/personal-demographics/FHIR/R4\"\naudit_url = \"{service_url}/audit/FHIR/R4\"\n\n[oidc]\nissuer = \"{issuer}\"\nclient_id = \"cpis-viewer\"\n",
-                data = dir.path().join("app-data").display()
+                "lookup_deadline_ms = 3000\nlock_minutes = 15\ndata_dir = \"{data}\"\n\n[services]\ncpis_url = \"{service_url}/cpis/FHIR/R4\"\ndemographics_url = \"{service_url}/personal-demographics/FHIR/R4\"\naudit_url = \"{service_url}/audit/FHIR/R4\"\n\n[oidc]\nissuer = \"{issuer}\"\nclient_id = \"cpis-viewer\"\n\n{trust}",
+                data = dir.path().join("app-data").display(),
+                trust = trust_table(),
             ),
         )?;
         Ok(Stack {
@@ -473,6 +497,54 @@ impl Stack {
             ),
         ]
     }
+}
+
+/// Run axe-core (the UI's own copy, `ui/node_modules/axe-core/axe.min.js`, injected over
+/// WebDriver the first time) over the whole window, colour contrast included, and return one
+/// line per violation: the rule, its impact and the elements' selectors. Never the elements'
+/// HTML, which could hold (synthetic) patient data.
+pub async fn axe_violations(client: &Client) -> Result<Vec<String>> {
+    let loaded = client
+        .execute("return typeof window.axe === 'object';", vec![])
+        .await
+        .context("asking whether axe-core is loaded")?;
+    if loaded != serde_json::Value::Bool(true) {
+        let path = workspace_root().join("ui/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (run `npm ci` in ui/)", path.display()))?;
+        // The script sets `window.axe` when it sees a window.
+        client
+            .execute(
+                &format!("{source}\nreturn typeof window.axe === 'object';"),
+                vec![],
+            )
+            .await
+            .context("injecting axe-core")?;
+    }
+    let answer = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+window.axe
+  .run(document, { resultTypes: ['violations'] })
+  .then((results) => done(results.violations.map((violation) =>
+    `${violation.id} (${violation.impact}): ${violation.help} at ` +
+    violation.nodes.map((node) => JSON.stringify(node.target)).join(', '))))
+  .catch((error) => done([`axe-core failed: ${String(error)}`]));"#,
+            vec![],
+        )
+        .await
+        .context("running axe-core")?;
+    let lines = answer
+        .as_array()
+        .context("axe-core answered something other than a list")?
+        .iter()
+        .map(|line| {
+            line.as_str()
+                .unwrap_or("an unreadable violation")
+                .to_string()
+        })
+        .collect();
+    Ok(lines)
 }
 
 /// Save a screenshot of the current state under `target/e2e-artifacts/screens/`.

@@ -3,7 +3,11 @@
 //! `target/e2e-artifacts/screens/`.
 
 use anyhow::{Context, Result};
-use cpis_e2e::{Driver, Stack, WAIT, save_artifacts, screenshot, text_of, wait_for};
+use cpis_e2e::{
+    Driver, Stack, TRUST_DOWNTIME_PROCEDURE, TRUST_IN_HOURS_PHONE, TRUST_IN_HOURS_TIMES,
+    TRUST_ORGANISATION_NAME, TRUST_OUT_OF_HOURS_PHONE, WAIT, axe_violations, save_artifacts,
+    screenshot, text_of, wait_for,
+};
 use fantoccini::{Client, Locator, key::Key};
 
 fn enter() -> String {
@@ -368,4 +372,130 @@ async fn the_app_locks_after_inactivity_and_shows_no_patient_data() -> Result<()
         },
     )
     .await
+}
+
+/// Wait (up to [`WAIT`]) until the element's text contains `needle`; its text.
+async fn wait_for_text(client: &Client, css: &str, needle: &str) -> Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let text = text_of(client, css).await?;
+        if text.contains(needle) {
+            return Ok(text);
+        }
+        if started.elapsed() > WAIT {
+            anyhow::bail!("{css} never showed {needle:?}: {text}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The trust's safeguarding numbers inside `result`: each shown, each a tel: link to the form
+/// the app dials (+44 and the digits), each with its copy button.
+async fn assert_safeguarding_numbers(client: &Client, result: &str) -> Result<()> {
+    let text = text_of(
+        client,
+        &format!("{result} [data-testid='trust-safeguarding']"),
+    )
+    .await?;
+    for expected in [
+        TRUST_IN_HOURS_PHONE,
+        TRUST_IN_HOURS_TIMES,
+        TRUST_OUT_OF_HOURS_PHONE,
+    ] {
+        assert!(
+            text.contains(expected),
+            "{result}: no {expected:?} in {text}"
+        );
+    }
+    for (phone, tel) in [
+        (TRUST_IN_HOURS_PHONE, "tel:+441144960123"),
+        (TRUST_OUT_OF_HOURS_PHONE, "tel:+441144960999"),
+    ] {
+        let link = wait_for(client, &format!("{result} a[href='{tel}']")).await?;
+        assert_eq!(link.text().await?, phone, "{result}: the link to {tel}");
+    }
+    let copy_buttons = client
+        .find_all(Locator::Css(&format!(
+            "{result} [data-testid='trust-safeguarding'] button"
+        )))
+        .await?;
+    assert_eq!(copy_buttons.len(), 2, "{result}: a copy button per number");
+    Ok(())
+}
+
+/// axe-core in the real window finds nothing on the current screen.
+async fn assert_axe_clean(client: &Client, screen: &str) -> Result<()> {
+    let violations = axe_violations(client).await?;
+    assert!(
+        violations.is_empty(),
+        "axe-core on {screen}:\n{}",
+        violations.join("\n")
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trusts_safeguarding_contacts_show_on_no_plan_and_could_not_check() -> Result<()> {
+    journey("ed-nurse", None, trusts_own_words).await
+}
+
+async fn trusts_own_words(client: &Client, stack: &mut Stack) -> Result<()> {
+    sign_in(client).await?;
+    // The header names the organisation as the trust's configuration does, and the status
+    // area says which file that was.
+    wait_for_text(
+        client,
+        "[data-testid='account-organisation']",
+        TRUST_ORGANISATION_NAME,
+    )
+    .await?;
+    let config = stack.config.display().to_string();
+    let files = wait_for_text(client, "[data-testid='status-config']", &config).await?;
+    assert!(files.contains("(your own)"), "{files}");
+
+    // No plan: the safeguarding team's numbers under "If you have concerns", and the downtime
+    // procedure is not there (it is for when the check does not work).
+    let no_plan = stack.nhs_number("no_plan")?;
+    look_up(client, &no_plan).await?;
+    let result = "[data-testid='result-no-plan']";
+    wait_for(client, result).await?;
+    let concerns = text_of(client, &format!("{result} [data-testid='trust-concerns']")).await?;
+    assert!(concerns.contains("If you have concerns"), "{concerns}");
+    assert_safeguarding_numbers(client, result).await?;
+    let whole = text_of(client, result).await?;
+    assert!(
+        !whole.contains(TRUST_DOWNTIME_PROCEDURE[0]),
+        "no downtime procedure on no plan: {whole}"
+    );
+    screenshot(client, "15-trust-contacts-no-plan").await?;
+    assert_axe_clean(client, "no plan with the trust's contacts").await?;
+
+    // The service goes away: could not check, with the trust's downtime procedure, paragraph by
+    // paragraph, and the same numbers.
+    stack.service.stop();
+    look_up(client, &no_plan).await?;
+    let result = "[data-testid='result-could-not-check']";
+    wait_for(client, result).await?;
+    let procedure = client
+        .find_all(Locator::Css(&format!(
+            "{result} [data-testid='trust-downtime-procedure'] p"
+        )))
+        .await?;
+    let mut paragraphs = Vec::new();
+    for paragraph in &procedure {
+        paragraphs.push(paragraph.text().await?);
+    }
+    assert_eq!(
+        paragraphs, TRUST_DOWNTIME_PROCEDURE,
+        "the downtime procedure"
+    );
+    assert_safeguarding_numbers(client, result).await?;
+    let whole = text_of(client, result).await?;
+    assert!(
+        !whole.contains("has no child protection plan"),
+        "could not check must not read like no plan: {whole}"
+    );
+    screenshot(client, "16-trust-contacts-could-not-check").await?;
+    assert_axe_clean(client, "could not check with the trust's contacts").await?;
+    Ok(())
 }
