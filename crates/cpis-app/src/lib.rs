@@ -7,7 +7,13 @@
 //! - every lookup is appended to the durable audit queue before its result is returned, and
 //!   a failed append is reported with the result, never instead of it;
 //! - a result is returned for display only if no newer lookup has started since;
-//! - locking or signing out forgets the session, the tokens and every lookup's context.
+//! - locking or signing out forgets the session, the tokens and every lookup's context;
+//! - without a usable configuration there is no core at all ([`App::SetupNeeded`]): nothing
+//!   is contacted, and the UI shows what to set and where.
+
+mod setup;
+
+pub use setup::{App, not_set_up_error, setup_problem_view};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -24,8 +30,8 @@ use cpis_client::{
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use cpis_ipc::{
     AuditStatusView, IpcError, LaContactRequest, LookupResponse, LookupView, ReviewPeriod,
-    ReviewRow, ReviewView, SessionView, StatusView, UiSettings, UserView, display_date_time,
-    parse_for_lookup,
+    ReviewRow, ReviewView, SessionView, StatusView, TrustContactsView, TrustPhoneView, UiSettings,
+    UserView, display_date_time, parse_for_lookup,
 };
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
@@ -71,6 +77,7 @@ pub struct AppCore {
     sign_in: tokio::sync::Mutex<Option<SignIn>>,
     sign_in_attempt: std::sync::atomic::AtomicU64,
     sign_in_cancel: tokio::sync::Notify,
+    review_http: reqwest::Client,
     sequencer: LookupSequencer,
     next_lookup_id: AtomicU32,
     lookups: Mutex<HashMap<u32, LookupContext>>,
@@ -128,6 +135,10 @@ impl AppCore {
             .unwrap_or_else(|| "unknown-device".into());
         let alert = AlertClient::new(&config, sink.clone(), format!("cpis-viewer/{device}"))
             .map_err(|error| StartError(error.to_string()))?;
+        let review_http = cpis_client::http::client_builder(&config.tls)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|error| StartError(format!("could not set up the HTTP client: {error}")))?;
         let core = AppCore {
             config,
             offset,
@@ -141,6 +152,7 @@ impl AppCore {
             sign_in: tokio::sync::Mutex::new(None),
             sign_in_attempt: std::sync::atomic::AtomicU64::new(0),
             sign_in_cancel: tokio::sync::Notify::new(),
+            review_http,
             sequencer: LookupSequencer::new(),
             next_lookup_id: AtomicU32::new(1),
             lookups: Mutex::new(HashMap::new()),
@@ -174,11 +186,25 @@ impl AppCore {
         self.session.lock().ok().and_then(|guard| guard.clone())
     }
 
-    /// Settings the UI needs.
+    /// Settings the UI needs: the inactivity lock and the trust's own words.
     pub fn ui_settings(&self) -> UiSettings {
         let minutes = (self.config.lock_after.as_secs() / 60).max(1);
+        let trust = &self.config.trust;
+        let phone = |phone: &Option<cpis_client::config::PhoneNumber>| {
+            phone.as_ref().map(|phone| TrustPhoneView {
+                display: phone.display().to_owned(),
+                tel: phone.tel().to_owned(),
+            })
+        };
         UiSettings {
             lock_minutes: u32::try_from(minutes).unwrap_or(u32::MAX),
+            organisation_display_name: trust.organisation_name.clone(),
+            trust: TrustContactsView {
+                downtime_procedure: trust.downtime_procedure.clone(),
+                safeguarding_in_hours: phone(&trust.safeguarding_in_hours_phone),
+                safeguarding_in_hours_times: trust.safeguarding_in_hours_times.clone(),
+                safeguarding_out_of_hours: phone(&trust.safeguarding_out_of_hours_phone),
+            },
         }
     }
 
@@ -198,7 +224,8 @@ impl AppCore {
     async fn discovered(&self) -> Result<tokio::sync::MutexGuard<'_, Option<SignIn>>, IpcError> {
         let mut guard = self.sign_in.lock().await;
         if guard.is_none() {
-            let sign_in = SignIn::discover(&self.config.oidc).await.map_err(|error| {
+            let discovered = SignIn::discover(&self.config.oidc, &self.config.tls).await;
+            let sign_in = discovered.map_err(|error| {
                 tracing::warn!(error = %error, "identity provider discovery failed");
                 unexpected(
                     "identity_provider_unreachable",
@@ -511,7 +538,8 @@ impl AppCore {
         let mut url =
             cpis_client::config::join_path(&self.config.services.audit_url, &["AuditEvent"]);
         url.query_pairs_mut().append_pair("since", &since);
-        let response = reqwest::Client::new()
+        let response = self
+            .review_http
             .get(url)
             .bearer_auth(token.expose())
             .header("Accept", "application/fhir+json")
@@ -621,6 +649,7 @@ impl AppCore {
             version: self.version.clone(),
             services_reachable: self.services_reachable.lock().ok().and_then(|slot| *slot),
             audit,
+            config_files: self.config.origin.describe_files(),
         }
     }
 
@@ -638,10 +667,11 @@ impl AppCore {
                     .map(|s| s.tokens.access_token.expose().to_string())
             })
         });
-        let transport = match HttpAuditTransport::new(
+        let transport = match HttpAuditTransport::with_client_builder(
             self.config.services.audit_url.clone(),
             token,
             Duration::from_secs(15),
+            cpis_client::http::client_builder(&self.config.tls),
         ) {
             Ok(transport) => transport,
             Err(error) => {

@@ -94,7 +94,23 @@ impl HttpAuditTransport {
         token: TokenSource,
         timeout: Duration,
     ) -> Result<HttpAuditTransport, TransportError> {
-        let client = reqwest::Client::builder()
+        HttpAuditTransport::with_client_builder(
+            audit_base_url,
+            token,
+            timeout,
+            reqwest::Client::builder(),
+        )
+    }
+
+    /// A transport whose client starts from `builder`: the app and `cpis` pass the one from
+    /// `cpis_client::http`, with the trust's extra certificate authorities and no redirects.
+    pub fn with_client_builder(
+        audit_base_url: reqwest::Url,
+        token: TokenSource,
+        timeout: Duration,
+        builder: reqwest::ClientBuilder,
+    ) -> Result<HttpAuditTransport, TransportError> {
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()

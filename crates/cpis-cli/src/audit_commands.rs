@@ -99,10 +99,11 @@ pub async fn sync(config: &Config, store: &KeyringTokenStore) -> u8 {
         }
     };
     let token = token.expose().to_owned();
-    let transport = match HttpAuditTransport::new(
+    let transport = match HttpAuditTransport::with_client_builder(
         config.services.audit_url.clone(),
         Arc::new(move || Some(token.clone())),
         Duration::from_secs(30),
+        cpis_client::http::client_builder(&config.tls),
     ) {
         Ok(transport) => transport,
         Err(error) => {

@@ -1,9 +1,10 @@
-//! `cpis`, the CP-IS Viewer command line: sign in, sign out, who am I, and look up an NHS
-//! number, over the same crates as the desktop app.
+//! `cpis`, the CP-IS Viewer command line: sign in, sign out, who am I, look up an NHS
+//! number, and show the configuration, over the same crates as the desktop app.
 //!
-//! Exit status: 0 a definitive answer (plans found, or no plan); 2 invalid input or usage;
-//! 3 the plans were not checked (could not check, or person not found); 4 sign-in needed
-//! (not signed in, session ended, or the selected role cannot look up).
+//! Exit status: 0 a definitive answer (plans found, or no plan); 2 invalid input or usage, or
+//! a missing or invalid configuration; 3 the plans were not checked (could not check, or
+//! person not found); 4 sign-in needed (not signed in, session ended, or the selected role
+//! cannot look up).
 
 mod audit_commands;
 mod output;
@@ -15,17 +16,18 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use cpis_client::oidc::DEFAULT_SIGN_IN_WAIT;
 use cpis_client::{
-    AlertClient, Config, KeyringTokenStore, LookupPermission, LoopbackRedirect, Secret, SignIn,
-    SignedInUser,
+    AlertClient, Config, ConfigError, ConfigLocations, Defaults, KeyringTokenStore,
+    LookupPermission, LoopbackRedirect, Secret, SignIn, SignedInUser,
 };
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use time::OffsetDateTime;
 
-use crate::output::{LookupJson, WhoamiJson};
+use crate::output::{ConfigJson, LookupJson, WhoamiJson};
 
 /// Exit status: a definitive answer.
 const EXIT_DEFINITIVE: u8 = 0;
-/// Exit status: invalid input or usage (clap uses 2 for usage errors too).
+/// Exit status: invalid input or usage (clap uses 2 for usage errors too), or a missing or
+/// invalid configuration.
 const EXIT_INVALID: u8 = 2;
 /// Exit status: the plans were not checked.
 const EXIT_NOT_CHECKED: u8 = 3;
@@ -44,7 +46,9 @@ const KEYRING_SERVICE_ENV: &str = "CPIS_KEYRING_SERVICE";
     about = "CP-IS Viewer command line: check whether a child has a child protection plan"
 )]
 struct Cli {
-    /// Configuration file (TOML). Default: $CPIS_CONFIG, else the platform config folder.
+    /// Your own configuration file (TOML). Default: $CPIS_CONFIG, else the platform config
+    /// folder. A machine-wide file, when there is one, decides the services, sign-in, TLS,
+    /// data folder and the trust's contacts whatever this file says.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -88,6 +92,13 @@ enum Command {
         /// What to do.
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Show the configuration files in use, settings they set that are ignored, and the
+    /// settings in effect (exit 2 when the configuration is missing or invalid).
+    Config {
+        /// Print one JSON object (documented in the README).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -148,13 +159,24 @@ async fn run(cli: Cli) -> u8 {
         }
         return EXIT_INVALID;
     }
-    let config = match Config::load(cli.config.as_deref()) {
+    // The machine-wide file at its fixed path, the user's own file, and (in a debug build
+    // only) the local demo's defaults. A release build without a configuration stops here,
+    // having contacted nothing.
+    let locations = ConfigLocations::for_this_computer(cli.config.as_deref());
+    let loaded = Config::load_from(&locations, Defaults::for_this_build());
+    if let Command::Config { json } = cli.command {
+        return show_config(&locations, loaded, json);
+    }
+    let config = match loaded {
         Ok(config) => config,
         Err(error) => {
             eprintln!("cpis: {error}");
             return EXIT_INVALID;
         }
     };
+    for notice in config.origin.notices() {
+        eprintln!("cpis: note: {notice}");
+    }
     let store = keyring_store();
     match cli.command {
         Command::Login {
@@ -176,6 +198,29 @@ async fn run(cli: Cli) -> u8 {
             AuditCommand::Sync => audit_commands::sync(&config, &store).await,
             AuditCommand::Verify => audit_commands::verify(&config),
         },
+        Command::Config { json } => show_config(&locations, Ok(config), json),
+    }
+}
+
+/// `cpis config [--json]`: the files, the ignored settings and the settings in effect; or
+/// what is missing or wrong, and where the files go (exit 2).
+fn show_config(locations: &ConfigLocations, loaded: Result<Config, ConfigError>, json: bool) -> u8 {
+    match loaded {
+        Ok(config) => {
+            if json {
+                print_json(&ConfigJson::loaded(locations, &config));
+            } else {
+                print!("{}", output::config_text(&config));
+            }
+            EXIT_DEFINITIVE
+        }
+        Err(error) => {
+            if json {
+                print_json(&ConfigJson::problem(locations, &error));
+            }
+            eprintln!("cpis: {error}");
+            EXIT_INVALID
+        }
     }
 }
 
@@ -219,7 +264,7 @@ async fn login(
     login_hint: Option<&str>,
 ) -> u8 {
     let result = async {
-        let sign_in = SignIn::discover(&config.oidc).await?;
+        let sign_in = SignIn::discover(&config.oidc, &config.tls).await?;
         let loopback = LoopbackRedirect::bind().await?;
         let pending = sign_in.begin(loopback.redirect_uri(), login_hint)?;
         let url = pending.authorize_url.to_string();
@@ -268,7 +313,10 @@ async fn logout(config: &Config, store: &KeyringTokenStore) -> u8 {
     println!("Signed out. Your tokens have been removed from this computer's keyring.");
     if let Some(session) = session {
         let revoked = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-            SignIn::discover(&config.oidc).await?.revoke(&session).await
+            SignIn::discover(&config.oidc, &config.tls)
+                .await?
+                .revoke(&session)
+                .await
         })
         .await;
         match revoked {
@@ -347,7 +395,7 @@ async fn credentials(
         })?;
         return Ok((token, user));
     }
-    cpis_client::usable_session(&config.oidc, store, OffsetDateTime::now_utc())
+    cpis_client::usable_session(&config.oidc, &config.tls, store, OffsetDateTime::now_utc())
         .await
         .map(|session| (session.tokens.access_token.clone(), session.user))
         .map_err(|error| match error {

@@ -112,10 +112,8 @@ impl AlertClient {
         audit_sink: Arc<dyn AuditSink>,
         device: impl Into<String>,
     ) -> Result<AlertClient, AlertClientError> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        let http = crate::http::client_builder(&config.tls)
             .connect_timeout(config.lookup_deadline)
-            .user_agent(crate::PRODUCT)
             .build()
             .map_err(|error| AlertClientError(error.to_string()))?;
         Ok(AlertClient {

@@ -33,7 +33,7 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::config::OidcConfig;
+use crate::config::{OidcConfig, TlsConfig};
 use crate::identity::{Organisation, Role, Session, SignedInUser, Tokens};
 use crate::redact::Secret;
 
@@ -387,14 +387,12 @@ pub struct SignIn {
 }
 
 impl SignIn {
-    /// Fetch the discovery document and the keys.
-    pub async fn discover(config: &OidcConfig) -> Result<SignIn, OidcError> {
+    /// Fetch the discovery document and the keys, trusting the roots `tls` adds.
+    pub async fn discover(config: &OidcConfig, tls: &TlsConfig) -> Result<SignIn, OidcError> {
         let http = ProviderHttp {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
+            client: crate::http::client_builder(tls)
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(15))
-                .user_agent(crate::PRODUCT)
                 .build()
                 .map_err(|error| OidcError::Discovery(transport_message(&error)))?,
         };

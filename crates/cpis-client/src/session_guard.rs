@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::config::OidcConfig;
+use crate::config::{OidcConfig, TlsConfig};
 use crate::identity::Session;
 use crate::oidc::{OidcError, SignIn};
 use crate::token_store::{KeyringTokenStore, TokenStoreError};
@@ -30,6 +30,7 @@ pub enum SessionError {
 /// The current session, ready for a lookup at `now`.
 pub async fn usable_session(
     oidc: &OidcConfig,
+    tls: &TlsConfig,
     store: &KeyringTokenStore,
     now: OffsetDateTime,
 ) -> Result<Session, SessionError> {
@@ -42,7 +43,7 @@ pub async fn usable_session(
         return Ok(session);
     }
     let refreshed = async {
-        let sign_in = SignIn::discover(oidc).await?;
+        let sign_in = SignIn::discover(oidc, tls).await?;
         sign_in.refresh(&session).await
     }
     .await;

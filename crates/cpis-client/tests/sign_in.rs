@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use cpis_client::config::OidcConfig;
+use cpis_client::config::{OidcConfig, TlsConfig};
 use cpis_client::{
     CallbackParams, KeyringTokenStore, LookupPermission, LoopbackRedirect, OidcError, Session,
     SignIn,
@@ -41,10 +41,13 @@ fn port_of(redirect_uri: &str) -> u16 {
 }
 
 async fn discover(idp: &DevIdp) -> SignIn {
-    SignIn::discover(&OidcConfig {
-        issuer: idp.issuer.clone(),
-        client_id: "cpis-viewer".into(),
-    })
+    SignIn::discover(
+        &OidcConfig {
+            issuer: idp.issuer.clone(),
+            client_id: "cpis-viewer".into(),
+        },
+        &TlsConfig::local_demo(),
+    )
     .await
     .expect("discovery")
 }

@@ -1,7 +1,9 @@
-//! The integration tests of `cpis-client`, one binary with modules: the alert client against a
-//! misbehaving server, a property test that "no plan" only comes from a valid empty Bundle, the
-//! keyring against the real Secret Service, and sign-in against the real development identity
-//! provider (`dev-idp/`, started by the tests).
+//! The integration tests of `cpis-client`, one binary with modules: the configuration's layers
+//! (machine-wide beats the user's file, release builds without defaults, http only to this
+//! computer, the trust's words), the extra CA bundle against a real TLS server, the alert
+//! client against a misbehaving server, a property test that "no plan" only comes from a valid
+//! empty Bundle, the keyring against the real Secret Service, and sign-in against the real
+//! development identity provider (`dev-idp/`, started by the tests).
 //!
 //! Run with a session bus and an unlocked keyring:
 //! `dbus-run-session -- bash -c 'echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; cargo test -p cpis-client'`
@@ -9,6 +11,8 @@
 mod support;
 
 mod alert_not_on_disk;
+mod config_layers;
+mod extra_ca;
 mod faults;
 mod keyring_store;
 mod no_plan_property;

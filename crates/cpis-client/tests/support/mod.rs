@@ -1,7 +1,9 @@
-//! Shared test helpers: a misbehaving HTTP server, the development identity provider process,
-//! the Secret Service, and synthetic data.
+//! Shared test helpers: a misbehaving HTTP server, a TLS server with a certificate from a test
+//! certificate authority, the development identity provider process, the Secret Service, and
+//! synthetic data.
 
 pub mod dev_idp;
 pub mod fault_server;
 pub mod secret_service;
 pub mod synthetic;
+pub mod tls_server;
