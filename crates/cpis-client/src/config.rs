@@ -690,13 +690,23 @@ impl Config {
                 source,
             })
         };
-        let machine = if locations.machine_file.exists() {
+        // A file that is absent is not used; one that is there but cannot be read (say, in a
+        // folder a user cannot enter) is an error, never a silent fall-back to the next layer.
+        let existing = |path: &Path| match std::fs::metadata(path) {
+            Ok(_) => Ok(true),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        };
+        let machine = if existing(&locations.machine_file)? {
             Some(read(&locations.machine_file)?)
         } else {
             None
         };
         let user = match &locations.user_file {
-            Some(path) if locations.user_file_named || path.is_file() => Some(read(path)?),
+            Some(path) if locations.user_file_named || existing(path)? => Some(read(path)?),
             _ => None,
         };
         Config::layered(
