@@ -3,7 +3,8 @@
 // only this constant and plain comments (an inner doc comment cannot be `include!`d).
 
 /// The app's own commands.
-pub const COMMANDS: [&str; 13] = [
+pub const COMMANDS: [&str; 14] = [
+    "setup_problem",
     "check_nhs_number",
     "app_info",
     "session_state",

@@ -5,16 +5,23 @@
 
 use std::sync::Arc;
 
-use cpis_app::AppCore;
+use cpis_app::{App, AppCore};
+use cpis_client::{Config, ConfigLocations, Defaults};
 use cpis_ipc::{
     AppInfo, IpcError, LaContactRequest, LookupResponse, NhsNumberCheck, ReviewPeriod, ReviewView,
-    SessionView, StatusView, UiSettings,
+    SessionView, SetupProblemView, StatusView, UiSettings,
 };
 use tauri::{Manager, State, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_opener::OpenerExt;
 
-/// The app's core, shared by every command.
-struct Core(Arc<AppCore>);
+/// The app (its core, or why there is none), shared by every command.
+struct Core(App);
+
+/// Why the app is not set up on this computer, or `None` when it is. The UI asks first.
+#[tauri::command]
+fn setup_problem(core: State<'_, Core>) -> Option<SetupProblemView> {
+    core.0.setup_problem()
+}
 
 /// Check an NHS number typed or scanned into the lookup field.
 #[tauri::command]
@@ -39,7 +46,7 @@ fn session_state(core: State<'_, Core>) -> SessionView {
 /// Sign in through the system browser.
 #[tauri::command]
 async fn sign_in(app: tauri::AppHandle, core: State<'_, Core>) -> Result<SessionView, IpcError> {
-    let core = Arc::clone(&core.0);
+    let core = core.0.core()?;
     core.sign_in(move |url| app.opener().open_url(url, None::<&str>).is_ok())
         .await
 }
@@ -65,14 +72,14 @@ fn lock(core: State<'_, Core>) -> SessionView {
 /// Look a patient up.
 #[tauri::command]
 async fn lookup(input: String, core: State<'_, Core>) -> Result<LookupResponse, IpcError> {
-    let core = Arc::clone(&core.0);
+    let core = core.0.core()?;
     Ok(core.lookup(&input).await)
 }
 
 /// Record that the local authority was contacted.
 #[tauri::command]
 fn record_la_contact(request: LaContactRequest, core: State<'_, Core>) -> Result<(), IpcError> {
-    core.0.record_la_contact(&request)
+    core.0.core()?.record_la_contact(&request)
 }
 
 /// What the status bar shows.
@@ -84,7 +91,7 @@ fn status(core: State<'_, Core>) -> StatusView {
 /// The named nurse review of views with plans found at the user's organisation.
 #[tauri::command]
 async fn review(period: ReviewPeriod, core: State<'_, Core>) -> Result<ReviewView, IpcError> {
-    let core = Arc::clone(&core.0);
+    let core = core.0.core()?;
     core.review(period).await
 }
 
@@ -99,7 +106,7 @@ async fn save_review_csv(
         .path()
         .download_dir()
         .map_err(|_| IpcError::unexpected())?;
-    let core = Arc::clone(&core.0);
+    let core = core.0.core()?;
     core.save_review_csv(period, &folder).await
 }
 
@@ -144,16 +151,15 @@ pub fn run() {
     // Read the local offset before any thread starts (the time crate refuses afterwards).
     let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     init_logging();
-    let config = match cpis_client::Config::load(None) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("CP-IS Viewer cannot start: {error}");
-            std::process::exit(2);
-        }
-    };
+    // The machine-wide file, the user's own (CPIS_CONFIG or the platform config folder) and,
+    // in a debug build only, the local demo's defaults. A problem does not stop the window:
+    // the UI asks `setup_problem` and shows what to set and where; no core, no network.
+    let locations = ConfigLocations::for_this_computer(None);
+    let loaded = Config::load_from(&locations, Defaults::for_this_build());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
+            setup_problem,
             check_nhs_number,
             app_info,
             session_state,
@@ -178,10 +184,13 @@ pub fn run() {
                 }
                 _ => cpis_client::KeyringTokenStore::default(),
             };
-            let core = AppCore::new(config, store, offset, version)?;
-            let core = Arc::new(core);
-            tauri::async_runtime::spawn(Arc::clone(&core).run_audit_sync());
-            app.manage(Core(core));
+            let started = App::start(loaded, &locations, version.clone(), |config| {
+                AppCore::new(config, store, offset, version)
+            });
+            if let App::Ready(core) = &started {
+                tauri::async_runtime::spawn(Arc::clone(core).run_audit_sync());
+            }
+            app.manage(Core(started));
             let handle = app.handle().clone();
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title("CP-IS Viewer")
