@@ -64,8 +64,13 @@ const EXPECTED_FILES: &[(&str, &str)] = &[
     ("/usr/bin/cpis", "-rwxr-xr-x"),
     ("/usr/bin/cpis-viewer", "-rwxr-xr-x"),
     ("/usr/share/applications/CP-IS Viewer.desktop", "-rw-r--r--"),
+    ("/usr/share/doc/cp-is-viewer/changelog.gz", "-rw-r--r--"),
     ("/usr/share/doc/cp-is-viewer/copyright", "-rw-r--r--"),
     ("/usr/share/doc/cp-is-viewer/deployment.md", "-rw-r--r--"),
+    (
+        "/usr/share/icons/hicolor/512x512/apps/cpis-viewer.png",
+        "-rw-r--r--",
+    ),
     (
         "/usr/share/icons/hicolor/128x128/apps/cpis-viewer.png",
         "-rw-r--r--",
@@ -149,7 +154,7 @@ fn the_control_fields_name_the_package_and_what_it_needs() -> Result<()> {
     assert_eq!(field("Package")?, "cp-is-viewer");
     assert_eq!(field("Architecture")?, "amd64");
     let depends = field("Depends")?;
-    for needed in ["libwebkit2gtk-4.1-0", "libgtk-3-0", "xdg-utils"] {
+    for needed in ["libc6 (>=", "libwebkit2gtk-4.1-0 (>=", "libgtk-3-0 (>=", "xdg-utils"] {
         assert!(depends.contains(needed), "Depends {depends} lacks {needed}");
     }
     assert!(field("Recommends")?.contains("gnome-keyring"));
