@@ -525,18 +525,28 @@ pub async fn axe_violations(client: &Client) -> Result<Vec<String>> {
         .execute_async(
             r#"const done = arguments[arguments.length - 1];
 window.axe
-  .run(document, { resultTypes: ['violations'] })
-  .then((results) => done(results.violations.map((violation) =>
-    `${violation.id} (${violation.impact}): ${violation.help} at ` +
-    violation.nodes.map((node) => JSON.stringify(node.target)).join(', '))))
-  .catch((error) => done([`axe-core failed: ${String(error)}`]));"#,
+  .run(document)
+  .then((results) => done({
+    rules_passed: results.passes.length,
+    violations: results.violations.map((violation) =>
+      `${violation.id} (${violation.impact}): ${violation.help} at ` +
+      violation.nodes.map((node) => JSON.stringify(node.target)).join(', ')),
+  }))
+  .catch((error) => done({ error: String(error) }));"#,
             vec![],
         )
         .await
         .context("running axe-core")?;
-    let lines = answer
+    if let Some(error) = answer["error"].as_str() {
+        bail!("axe-core failed: {error}");
+    }
+    // A run that checked nothing would pass silently: make sure it really ran.
+    if answer["rules_passed"].as_u64().unwrap_or(0) == 0 {
+        bail!("axe-core ran no rules: {answer}");
+    }
+    let lines = answer["violations"]
         .as_array()
-        .context("axe-core answered something other than a list")?
+        .context("axe-core answered without a list of violations")?
         .iter()
         .map(|line| {
             line.as_str()
@@ -545,6 +555,20 @@ window.axe
         })
         .collect();
     Ok(lines)
+}
+
+/// Scroll the element at `css` to the top of the window (below it, the sticky status bar
+/// covers the last lines), so that a screenshot shows it.
+pub async fn scroll_to(client: &Client, css: &str) -> Result<()> {
+    let element = wait_for(client, css).await?;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'start' });",
+            vec![serde_json::to_value(&element)?],
+        )
+        .await
+        .with_context(|| format!("scrolling to {css}"))?;
+    Ok(())
 }
 
 /// Save a screenshot of the current state under `target/e2e-artifacts/screens/`.

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use cpis_e2e::{
     Driver, Stack, TRUST_DOWNTIME_PROCEDURE, TRUST_IN_HOURS_PHONE, TRUST_IN_HOURS_TIMES,
     TRUST_ORGANISATION_NAME, TRUST_OUT_OF_HOURS_PHONE, WAIT, axe_violations, save_artifacts,
-    screenshot, text_of, wait_for,
+    screenshot, scroll_to, text_of, wait_for,
 };
 use fantoccini::{Client, Locator, key::Key};
 
@@ -17,9 +17,18 @@ fn enter() -> String {
 /// Type into the NHS number field (clearing it first) and press Enter.
 async fn look_up(client: &Client, nhs_number: &str) -> Result<()> {
     let field = wait_for(client, "#nhs-number").await?;
-    field.clear().await?;
-    field.send_keys(nhs_number).await?;
-    field.send_keys(&enter()).await?;
+    field
+        .clear()
+        .await
+        .context("clearing the NHS number field")?;
+    field
+        .send_keys(nhs_number)
+        .await
+        .context("typing the NHS number")?;
+    field
+        .send_keys(&enter())
+        .await
+        .context("pressing Enter in the NHS number field")?;
     Ok(())
 }
 
@@ -467,12 +476,15 @@ async fn trusts_own_words(client: &Client, stack: &mut Stack) -> Result<()> {
         !whole.contains(TRUST_DOWNTIME_PROCEDURE[0]),
         "no downtime procedure on no plan: {whole}"
     );
+    scroll_to(client, &format!("{result} .nhsuk-card")).await?;
     screenshot(client, "15-trust-contacts-no-plan").await?;
     assert_axe_clean(client, "no plan with the trust's contacts").await?;
 
     // The service goes away: could not check, with the trust's downtime procedure, paragraph by
-    // paragraph, and the same numbers.
+    // paragraph, and the same numbers. (Back to the field first: WebKitWebDriver will not clear
+    // a field scrolled out of view.)
     stack.service.stop();
+    scroll_to(client, "#nhs-number").await?;
     look_up(client, &no_plan).await?;
     let result = "[data-testid='result-could-not-check']";
     wait_for(client, result).await?;
@@ -495,6 +507,11 @@ async fn trusts_own_words(client: &Client, stack: &mut Stack) -> Result<()> {
         !whole.contains("has no child protection plan"),
         "could not check must not read like no plan: {whole}"
     );
+    scroll_to(
+        client,
+        &format!("{result} [data-testid='trust-downtime-procedure']"),
+    )
+    .await?;
     screenshot(client, "16-trust-contacts-could-not-check").await?;
     assert_axe_clean(client, "could not check with the trust's contacts").await?;
     Ok(())

@@ -52,7 +52,7 @@ export function SafeguardingNumbers({ trust }: { trust: TrustContactsView }) {
     <SummaryList className="app-trust-numbers" data-testid="trust-safeguarding">
       {inHours !== null && (
         <SummaryList.Row>
-          <SummaryList.Key>Safeguarding team, in hours</SummaryList.Key>
+          <SummaryList.Key>In hours</SummaryList.Key>
           <SummaryList.Value>
             <PhoneNumber
               number={inHours.display}
@@ -70,7 +70,7 @@ export function SafeguardingNumbers({ trust }: { trust: TrustContactsView }) {
       )}
       {outOfHours !== null && (
         <SummaryList.Row>
-          <SummaryList.Key>Safeguarding team, out of hours</SummaryList.Key>
+          <SummaryList.Key>Out of hours</SummaryList.Key>
           <SummaryList.Value>
             <PhoneNumber
               number={outOfHours.display}

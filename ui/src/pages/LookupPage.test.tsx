@@ -526,6 +526,11 @@ describe("the trust's own words on the results", () => {
   /** The trust's in-hours and out-of-hours numbers are each a tel: link and a copy button. */
   function expectSafeguardingNumbers(element: HTMLElement) {
     const within_ = within(element);
+    expect(
+      within(within_.getByTestId('trust-safeguarding'))
+        .getAllByRole('term')
+        .map((term) => term.textContent),
+    ).toEqual(['In hours', 'Out of hours']);
     expect(within_.getByRole('link', { name: '0114 496 0123' })).toHaveAttribute(
       'href',
       'tel:+441144960123',
@@ -670,7 +675,9 @@ describe("the trust's own words on the results", () => {
     expect(within(concerns).getAllByRole('link').map((link) => link.textContent)).toEqual([
       '0114 496 0999',
     ]);
-    expect(concerns).not.toHaveTextContent('in hours');
+    expect(within(concerns).getAllByRole('term').map((term) => term.textContent)).toEqual([
+      'Out of hours',
+    ]);
     expect(concerns).not.toHaveTextContent('Monday to Friday');
   });
 
