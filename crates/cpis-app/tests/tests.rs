@@ -1,9 +1,11 @@
 //! Integration tests of the app's core without a window: the session against the real OS
-//! keyring, and the local data folder.
+//! keyring, the local data folder, and the app without (or with) a configuration.
 
 // Modules live under app/ so that cargo does not build each as a test binary of its own.
 #[path = "app/session.rs"]
 mod session;
+#[path = "app/setup.rs"]
+mod setup;
 #[path = "app/storage.rs"]
 mod storage;
 

@@ -760,6 +760,31 @@ mod tests {
     }
 
     #[test]
+    fn config_text_lists_ignored_settings_without_their_values() {
+        let mut config = Config::from_toml(
+            "data_dir = \"/tmp/cpis\"",
+            std::path::Path::new("/home/x/c.toml"),
+        )
+        .expect("valid");
+        config.origin.machine_file = Some("/etc/cpis-viewer/config.toml".into());
+        config.origin.ignored = vec![cpis_client::config::IgnoredSetting {
+            field: "services.cpis_url".into(),
+            because: IgnoredBecause::MachineWideOnly,
+        }];
+        let text = config_text(&config);
+        assert!(text.starts_with(
+            "Configuration files in use:\n  /etc/cpis-viewer/config.toml (machine-wide)\n  /home/x/c.toml (your own)\n"
+        ), "{text}");
+        assert!(text.contains(
+            "Ignored settings:\n  the setting `services.cpis_url` in /home/x/c.toml is ignored: on this computer only /etc/cpis-viewer/config.toml may set it\n"
+        ), "{text}");
+        assert!(
+            text.contains("  trust.downtime_procedure = not set\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn invalid_json_has_every_key() {
         let json =
             serde_json::to_value(LookupJson::invalid(NhsNumberError::CheckDigit)).expect("json");

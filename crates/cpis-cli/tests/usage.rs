@@ -178,3 +178,84 @@ async fn down_slow_or_misbehaving_services_are_exit_3_and_never_no_plan() {
         );
     }
 }
+
+#[tokio::test]
+async fn config_shows_the_files_and_the_settings_in_effect() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "lock_minutes = 10\n[services]\ncpis_url = \"https://cpis.example.test/cpis/FHIR/R4\"\n\
+         [trust]\norganisation_name = \"Northshire Hospitals (synthetic)\"\n\
+         safeguarding_in_hours_phone = \"0114 496 0000\"\n",
+    )
+    .expect("write");
+    let mut command = cpis(&config, &keyring_namespace("config"));
+    command.args(["config", "--json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json = json(&output);
+    assert_eq!(json["configured"], true);
+    assert_eq!(json["problems"], serde_json::json!([]));
+    assert_eq!(json["machine_file"], "/etc/cpis-viewer/config.toml");
+    assert_eq!(
+        json["files_used"],
+        serde_json::json!([{ "path": config.display().to_string(), "kind": "user" }])
+    );
+    assert_eq!(json["ignored"], serde_json::json!([]));
+    let settings = &json["settings"];
+    assert_eq!(
+        settings["services"]["cpis_url"],
+        "https://cpis.example.test/cpis/FHIR/R4"
+    );
+    assert_eq!(settings["lock_minutes"], 10);
+    assert_eq!(settings["oidc"]["client_id"], "cpis-viewer");
+    assert_eq!(settings["tls"]["extra_ca_file"], serde_json::Value::Null);
+    assert_eq!(
+        settings["trust"]["organisation_name"],
+        "Northshire Hospitals (synthetic)"
+    );
+    assert_eq!(
+        settings["trust"]["safeguarding_in_hours_phone"],
+        serde_json::json!({ "display": "0114 496 0000", "tel": "+441144960000" })
+    );
+
+    let mut command = cpis(&config, &keyring_namespace("config"));
+    command.arg("config");
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!("{} (your own)", config.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("services.cpis_url = https://cpis.example.test/cpis/FHIR/R4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("trust.safeguarding_in_hours_phone = 0114 496 0000 (dials +441144960000)"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn config_with_a_bad_setting_is_exit_2_and_names_it() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[services]\ncpis_url = \"http://cpis.example.test/cpis/FHIR/R4\"\n",
+    )
+    .expect("write");
+    let mut command = cpis(&config, &keyring_namespace("config"));
+    command.args(["config", "--json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(2));
+    let json = json(&output);
+    assert_eq!(json["configured"], false);
+    assert_eq!(json["settings"], serde_json::Value::Null);
+    let problems = json["problems"].to_string();
+    assert!(problems.contains("`services.cpis_url`"), "{problems}");
+    assert!(stderr(&output).contains("must be an https URL"));
+}

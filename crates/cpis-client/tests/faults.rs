@@ -491,6 +491,12 @@ async fn every_care_team_fault_is_could_not_check() {
             .with_writer(captured.clone())
             .finish(),
     );
+    // tracing-core treats a lone scoped dispatcher like the global one: while it is the only
+    // one, a log callsite first reached on another test's thread (which has no subscriber) is
+    // cached as "never" for everyone, and this capture came out empty. A second, silent
+    // dispatcher alive for the whole test makes every callsite's interest "sometimes", so each
+    // event asks the subscriber of the task that logs it.
+    let _second_dispatcher = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     // Run them concurrently: the timeout cases wait for their (short) deadline.
     let mut tasks = Vec::new();
     for (name, reply, expected) in cases {
