@@ -516,3 +516,51 @@ async fn trusts_own_words(client: &Client, stack: &mut Stack) -> Result<()> {
     assert_axe_clean(client, "could not check with the trust's contacts").await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_trust_setting_shows_the_setup_page_naming_the_field() -> Result<()> {
+    // No stack: the app must contact nothing, so nothing is started for it to contact.
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[trust]\nsafeguarding_in_hours_phone = \"999\"\n")?;
+    let driver =
+        Driver::start_with_env(&[("CPIS_CONFIG".to_string(), config.display().to_string())])?;
+    let client = driver.open_app().await?;
+    let result = bad_trust_setting(&client).await;
+    if result.is_err() {
+        save_artifacts(&client, "setup-page").await;
+    }
+    let closed = client.close().await;
+    result?;
+    closed?;
+    Ok(())
+}
+
+async fn bad_trust_setting(client: &Client) -> Result<()> {
+    let page = text_of(client, "[data-testid='setup-page']").await?;
+    assert!(
+        page.contains("CP-IS Viewer is not set up on this computer"),
+        "{page}"
+    );
+    assert!(page.contains("Contact your IT service desk"), "{page}");
+    let problems = text_of(client, "[data-testid='setup-problems']").await?;
+    assert!(
+        problems.contains("trust.safeguarding_in_hours_phone"),
+        "the problem names the field: {problems}"
+    );
+    let machine_file = text_of(client, "[data-testid='setup-machine-file']").await?;
+    assert!(!machine_file.is_empty());
+    for absent in [
+        "[data-testid='sign-in-button']",
+        "#nhs-number",
+        "[data-testid='status-bar']",
+    ] {
+        assert!(
+            client.find_all(Locator::Css(absent)).await?.is_empty(),
+            "{absent} on the setup page"
+        );
+    }
+    screenshot(client, "17-setup-page").await?;
+    assert_axe_clean(client, "the setup page").await?;
+    Ok(())
+}
