@@ -315,7 +315,7 @@ impl ConfigOrigin {
                     ignored.field
                 ),
                 IgnoredBecause::LongerThanMachineWide => format!(
-                    "the setting `{}` in {user} is ignored: it may only shorten the inactivity lock set in {machine}",
+                    "the setting `{}` in {user} is ignored: it may only shorten the inactivity lock of {machine} (15 minutes when that file does not set it)",
                     ignored.field
                 ),
             })
