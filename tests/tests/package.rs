@@ -52,7 +52,11 @@ fn members(listing: &str) -> Vec<Member> {
             let owner = fields.next()?.to_owned();
             let rest: Vec<&str> = fields.skip(3).collect();
             let path = rest.join(" ");
-            let path = path.split(" -> ").next()?.trim_start_matches('.').to_owned();
+            let path = path
+                .split(" -> ")
+                .next()?
+                .trim_start_matches('.')
+                .to_owned();
             Some(Member { mode, owner, path })
         })
         .collect()
@@ -154,7 +158,12 @@ fn the_control_fields_name_the_package_and_what_it_needs() -> Result<()> {
     assert_eq!(field("Package")?, "cp-is-viewer");
     assert_eq!(field("Architecture")?, "amd64");
     let depends = field("Depends")?;
-    for needed in ["libc6 (>=", "libwebkit2gtk-4.1-0 (>=", "libgtk-3-0 (>=", "xdg-utils"] {
+    for needed in [
+        "libc6 (>=",
+        "libwebkit2gtk-4.1-0 (>=",
+        "libgtk-3-0 (>=",
+        "xdg-utils",
+    ] {
         assert!(depends.contains(needed), "Depends {depends} lacks {needed}");
     }
     assert!(field("Recommends")?.contains("gnome-keyring"));
@@ -193,7 +202,9 @@ fn the_packaged_example_configuration_uncommented_is_complete_and_valid() -> Res
     let work = tempfile::tempdir()?;
     let ca = work.path().join("trust-ca.pem");
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
         .args(["-subj", "/CN=CP-IS Viewer test CA (synthetic)"])
         .arg("-keyout")
         .arg(work.path().join("ca.key"))
@@ -202,10 +213,8 @@ fn the_packaged_example_configuration_uncommented_is_complete_and_valid() -> Res
         .output()
         .context("running openssl")?;
     assert!(status.status.success(), "openssl made a CA certificate");
-    let config = uncomment(&example).replace(
-        "/etc/cpis-viewer/trust-ca.pem",
-        &ca.to_string_lossy(),
-    );
+    let config =
+        uncomment(&example).replace("/etc/cpis-viewer/trust-ca.pem", &ca.to_string_lossy());
     for setting in [
         "cpis_url",
         "demographics_url",
