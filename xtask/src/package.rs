@@ -18,12 +18,10 @@ pub const PACKAGE_NAME: &str = "cp-is-viewer";
 const CONFFILES: &[&str] = &["/etc/cpis-viewer/config.toml.example"];
 
 /// lintian tags suppressed, each for the reason given (docs/deployment.md repeats them).
-const LINTIAN_SUPPRESSED: &[(&str, &str)] = &[
-    (
-        "no-manual-page",
-        "cpis and cpis-viewer document themselves with --help",
-    ),
-];
+const LINTIAN_SUPPRESSED: &[(&str, &str)] = &[(
+    "no-manual-page",
+    "cpis and cpis-viewer document themselves with --help",
+)];
 
 /// The Debian changelog, installed compressed as `/usr/share/doc/<package>/changelog.gz`; its
 /// newest entry must name the version being packaged.
