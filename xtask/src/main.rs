@@ -117,7 +117,7 @@ fn tools_path() -> Result<std::ffi::OsString> {
 }
 
 /// Where cargo keeps its registry and installs binaries.
-pub fn cargo_home() -> Result<PathBuf> {
+fn cargo_home() -> Result<PathBuf> {
     if let Some(home) = std::env::var_os("CARGO_HOME").filter(|value| !value.is_empty()) {
         return Ok(PathBuf::from(home));
     }

@@ -106,6 +106,22 @@ fn finish(raw: &Path, dir: &Path) -> Result<PathBuf> {
         )?;
     }
     let control = work.join("DEBIAN");
+    // Package, version and architecture as the bundler wrote them, read once from the control
+    // file.
+    let control_text =
+        std::fs::read_to_string(control.join("control")).context("reading DEBIAN/control")?;
+    let field = |name: &str| -> Result<&str> {
+        control_text
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+            .with_context(|| format!("the bundler's control file has no {name}"))
+    };
+    let (package, version, architecture) =
+        (field("Package")?, field("Version")?, field("Architecture")?);
+    if package != PACKAGE_NAME {
+        bail!("the bundler named the package {package}, expected {PACKAGE_NAME}");
+    }
     set_depends(&tree, &control.join("control"), &programs)?;
     let mut conffiles = String::new();
     for conffile in CONFFILES {
@@ -117,7 +133,7 @@ fn finish(raw: &Path, dir: &Path) -> Result<PathBuf> {
         conffiles.push('\n');
     }
     std::fs::write(control.join("conffiles"), conffiles).context("writing DEBIAN/conffiles")?;
-    install_changelog(&work, &raw_text)?;
+    install_changelog(&work, version)?;
     normalise_modes(&work)?;
     // The programs were stripped: list every file's checksum anew.
     run(
@@ -129,21 +145,6 @@ fn finish(raw: &Path, dir: &Path) -> Result<PathBuf> {
              | xargs -d '\\n' md5sum > DEBIAN/md5sums",
         ],
     )?;
-    let field = |name: &str| -> Result<String> {
-        let output = Command::new("dpkg-deb")
-            .args(["--field", &raw_text, name])
-            .output()
-            .context("running dpkg-deb --field")?;
-        if !output.status.success() {
-            bail!("dpkg-deb --field {name} failed");
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-    };
-    let (package, version, architecture) =
-        (field("Package")?, field("Version")?, field("Architecture")?);
-    if package != PACKAGE_NAME {
-        bail!("the bundler named the package {package}, expected {PACKAGE_NAME}");
-    }
     let finished = dir.join(format!("{package}_{version}_{architecture}.deb"));
     let finished_text = finished.to_string_lossy().to_string();
     run(
@@ -173,15 +174,10 @@ fn finish(raw: &Path, dir: &Path) -> Result<PathBuf> {
 
 /// Install [`CHANGELOG`] as `usr/share/doc/<package>/changelog.gz` (gzip -9n, as dh_compress
 /// does), after checking that its newest entry is this version.
-fn install_changelog(work: &Path, raw: &str) -> Result<()> {
+fn install_changelog(work: &Path, version: &str) -> Result<()> {
     let source = root().join(CHANGELOG);
     let text = std::fs::read_to_string(&source)
         .with_context(|| format!("reading {}", source.display()))?;
-    let output = Command::new("dpkg-deb")
-        .args(["--field", raw, "Version"])
-        .output()
-        .context("running dpkg-deb --field")?;
-    let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     let expected = format!("{PACKAGE_NAME} ({version}) ");
     if !text.starts_with(&expected) {
         bail!("{CHANGELOG} must start with an entry for `{expected}`: add one for this version");
