@@ -1,15 +1,20 @@
-//! CP-IS domain types: NHS numbers, protection plans, patients and lookup outcomes.
+//! CP-IS domain types: NHS numbers, protection plans, patients, lookup outcomes and who acted.
 //!
 //! Architecture invariant: this crate does no IO (no files, network, clock or logging) and
 //! knows nothing of FHIR or IPC wire formats. Time comes in as an argument. Every type that
 //! holds patient data has a redacting `Debug`.
 
+mod actor;
 mod display;
 mod nhs_number;
 mod outcome;
 mod patient;
 mod plan;
 
+pub use actor::{
+    ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW, ACTIVITY_VIEW_AND_NOTIFY,
+    ACTIVITY_VIEW_SILENTLY, Actor, RoleRef, role_display_name,
+};
 pub use display::{display_date, display_date_time, display_time};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use outcome::{CouldNotCheckReason, LookupOutcome};
