@@ -1,13 +1,14 @@
 //! The local stack for the demo (and anything else that needs it): the development identity
 //! provider, the reference service seeded with synthetic data on an embedded SQLite file, and
-//! a client configuration pointing at them. Processes are stopped with SIGTERM when dropped.
+//! a client configuration pointing at them. The processes run under `cpis-supervisor`: stopped
+//! with SIGTERM (then killed) when dropped.
 
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use cpis_supervisor::{Launch, Ready, Sink, Supervised};
 
 use crate::{root, run};
 
@@ -17,42 +18,8 @@ pub const ISSUER: &str = "http://127.0.0.1:9090";
 pub const SERVICE_ADDRESS: &str = "127.0.0.1:8080";
 /// The audience of the access tokens the identity provider issues.
 pub const AUDIENCE: &str = "cpis-service";
-
-/// A child process stopped with SIGTERM (then killed) when dropped.
-pub struct Supervised {
-    name: &'static str,
-    child: Child,
-}
-
-impl Drop for Supervised {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for_port(address: &str, name: &str) -> Result<()> {
-    let address: SocketAddr = address.parse().context("address")?;
-    let started = Instant::now();
-    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("{name} did not start listening on {address}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(())
-}
+/// How long the identity provider and the service have to start listening.
+const READY_DEADLINE: Duration = Duration::from_secs(60);
 
 fn port_is_free(address: &str) -> bool {
     std::net::TcpListener::bind(address).is_ok()
@@ -95,18 +62,12 @@ pub fn start_identity_provider() -> Result<Supervised> {
     if !port_is_free("127.0.0.1:9090") {
         bail!("port 9090 is in use: stop whatever is listening there (an earlier demo?)");
     }
-    let child = Command::new("node")
-        .arg("server.js")
-        .current_dir(root().join("dev-idp"))
-        .stdin(Stdio::null())
-        .spawn()
-        .context("starting the development identity provider (node dev-idp/server.js)")?;
-    let supervised = Supervised {
-        name: "dev-idp",
-        child,
-    };
-    wait_for_port("127.0.0.1:9090", "the identity provider")?;
-    Ok(supervised)
+    let mut command = Command::new("node");
+    command.arg("server.js").current_dir(root().join("dev-idp"));
+    Launch::new("dev-idp", command)
+        .ready_when(Ready::Port(([127, 0, 0, 1], 9090).into()), READY_DEADLINE)
+        .start()
+        .context("starting the development identity provider (node dev-idp/server.js)")
 }
 
 /// Start the reference service on 127.0.0.1:8080 over `database_url`.
@@ -114,28 +75,24 @@ pub fn start_service(service: &Path, database_url: &str) -> Result<Supervised> {
     if !port_is_free(SERVICE_ADDRESS) {
         bail!("port 8080 is in use: stop whatever is listening there (an earlier demo?)");
     }
-    let child = Command::new(service)
-        .args([
-            "serve",
-            "--database",
-            database_url,
-            "--listen",
-            SERVICE_ADDRESS,
-            "--issuer",
-            ISSUER,
-            "--audience",
-            AUDIENCE,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting cpis-service")?;
-    let supervised = Supervised {
-        name: "cpis-service",
-        child,
-    };
-    wait_for_port(SERVICE_ADDRESS, "the reference service")?;
-    Ok(supervised)
+    let mut command = Command::new(service);
+    command.args([
+        "serve",
+        "--database",
+        database_url,
+        "--listen",
+        SERVICE_ADDRESS,
+        "--issuer",
+        ISSUER,
+        "--audience",
+        AUDIENCE,
+    ]);
+    let address = SERVICE_ADDRESS.parse().context("address")?;
+    Launch::new("cpis-service", command)
+        .stdout(Sink::Null)
+        .ready_when(Ready::Port(address), READY_DEADLINE)
+        .start()
+        .context("starting cpis-service")
 }
 
 /// Write the client configuration for the demo (defaults point at the local stack; the app's

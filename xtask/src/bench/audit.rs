@@ -7,7 +7,7 @@
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::service::{
+use super::servers::{
     Binaries, bench_output, build, mode, start_bare, start_service, token, work_dir,
 };
 use super::{Figure, Goal, Scale, percentile};

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 mod app;
 mod audit;
+mod servers;
 mod service;
 
 /// How a figure is judged.
