@@ -1,13 +1,15 @@
-//! The access history rules, as pure functions: which stored accesses a record's history shows,
-//! and when an access notifies the local authority.
+//! The access history and its notifications: which stored accesses a record's history shows,
+//! when an access is unscheduled, and recording an unscheduled access with an Access to Service
+//! Notification for each local authority whose plan was shown.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use cpis_domain::AccessRecord;
-use time::Duration;
+use cpis_domain::{AccessRecord, NhsNumber, ProtectionPlan};
+use time::{Duration, OffsetDateTime};
 
 use crate::auth::{ACTIVITY_VIEW_AND_NOTIFY, Principal};
-use crate::store::StoredAccess;
+use crate::metrics::Metrics;
+use crate::store::{NewAccess, Store, StoredAccess};
 
 /// How many accesses the history shows.
 pub const HISTORY_LENGTH: usize = 25;
@@ -19,6 +21,51 @@ pub const SAME_VIEWER_WINDOW: Duration = Duration::hours(24);
 /// `B0107`. A `B0170`-only role, or the header false, is a silent read.
 pub fn is_unscheduled(header_unscheduled: bool, principal: &Principal) -> bool {
     header_unscheduled && principal.has_activity(ACTIVITY_VIEW_AND_NOTIFY)
+}
+
+/// The access to record when `principal` is shown `plans` (those visible today) of
+/// `nhs_number`: `None` unless there are plans and the access [`is_unscheduled`] by a user with
+/// a selected role; else one access notifying each plan's local authority once.
+pub fn unscheduled_access(
+    principal: &Principal,
+    header_unscheduled: bool,
+    nhs_number: &NhsNumber,
+    plans: &[ProtectionPlan],
+    trace_id: String,
+    now: OffsetDateTime,
+) -> Option<NewAccess> {
+    if plans.is_empty() || !is_unscheduled(header_unscheduled, principal) {
+        return None;
+    }
+    let role = principal.role.as_ref()?;
+    let notify: BTreeSet<String> = plans
+        .iter()
+        .map(|plan| plan.local_authority.ods_code.clone())
+        .collect();
+    Some(NewAccess {
+        nhs_number: nhs_number.clone(),
+        accessed_at: now,
+        user_id: principal.user_id.clone(),
+        user_name: principal.name.clone(),
+        role_profile_id: role.role_profile_id.clone(),
+        role_name: role.role_name.clone(),
+        organisation_ods: role.organisation_ods.clone(),
+        organisation_name: role.organisation_name.clone(),
+        trace_id,
+        notify: notify.into_iter().collect(),
+    })
+}
+
+/// Record `access` and its notifications. The alert matters more than the notification: a
+/// failed write is logged and counted, never returned, so the plans are still shown.
+pub async fn record_access(store: &Store, metrics: &Metrics, access: &NewAccess) {
+    match store.record_access(access).await {
+        Ok(()) => metrics.notifications_recorded(access.notify.len()),
+        Err(error) => {
+            tracing::error!(%error, "could not record an access and its notifications");
+            metrics.notification_failure();
+        }
+    }
 }
 
 /// The history to show, newest first, at most [`HISTORY_LENGTH`]: from `accesses` (any order),

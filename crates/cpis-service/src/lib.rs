@@ -3,27 +3,39 @@
 //! Service Notifications), bearer-token auth on every API request, and storage on SQLite or
 //! PostgreSQL.
 //!
-//! Module map: [`config`] (CLI, env, file), [`server`] (bind, graceful shutdown), [`api`]
-//! (routes, handlers, errors), [`auth`] (JWT, JWKS, roles, token cache), [`history`] (access
-//! history and notification rules), [`store`] (sqlx Any, migrations), [`seed`] (synthetic data),
-//! [`metrics`] (Prometheus and the request log), [`csv_upload`], [`uk_time`] (the UK date the
-//! rules use).
-//!
 //! The central audit log (the `cpis-audit-log` crate) shares the database: its tables are
 //! installed by [`store::Store::connect`], its routes under `/audit/FHIR/R4` are in
-//! [`central_audit`], and `cpis-service audit export|verify` sit beside `serve` and `seed`.
+//! [`api::audit`], and `cpis-service audit export|verify` sit beside `serve` and `seed`.
+//!
+//! # Layers
+//!
+//! Modules import only from layers below their own (and never from a sibling of the same
+//! layer); `tests/it/layers.rs` checks it.
+//!
+//! 1. [`config`] (CLI, env, file), [`uk_time`] (the UK date the rules use), [`metrics`]
+//!    (Prometheus), [`store`] (sqlx Any, migrations, one module per table family), [`auth`]
+//!    (claims and roles, signing keys, the verified-token cache): each stands alone.
+//! 2. [`history`] (access history and notification rules, recording an access), [`seed`]
+//!    (synthetic data): over `store`, `auth`, `metrics`.
+//! 3. [`state`] (`AppState`, `Limits`), [`error`] (`ApiError`, the OperationOutcome answer).
+//! 4. [`extract`] (the `Caller` extractor, role checks, headers, search parameters, bodies).
+//! 5. [`api`] (the router; one module per area: `cpis`, `pds`, `la`, `audit`, `ops`, and the
+//!    request log in `observe`). Area modules use the layers below, never `api` itself or each
+//!    other.
+//! 6. [`server`] (bind, graceful shutdown), and `main.rs`.
 //!
 //! Architecture invariant: no patient data (NHS number, name, date of birth) and no token ever
 //! reaches a log line, a metric label or an error message.
 
 pub mod api;
 pub mod auth;
-pub mod central_audit;
 pub mod config;
-pub mod csv_upload;
+pub mod error;
+pub mod extract;
 pub mod history;
 pub mod metrics;
 pub mod seed;
 pub mod server;
+pub mod state;
 pub mod store;
 pub mod uk_time;

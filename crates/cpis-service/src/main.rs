@@ -61,13 +61,7 @@ async fn run_audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
     let store = Store::connect(&args.database, 2)
         .await
         .context("could not open the database given by --database")?;
-    let log = cpis_audit_log::AuditLog::from_pool(
-        store.pool().clone(),
-        match store.backend() {
-            cpis_service::store::Backend::Sqlite => cpis_audit_log::Dialect::Sqlite,
-            cpis_service::store::Backend::Postgres => cpis_audit_log::Dialect::Postgres,
-        },
-    );
+    let log = store.audit_log();
     match command {
         AuditCommand::Export(_) => {
             let mut out = std::io::stdout().lock();

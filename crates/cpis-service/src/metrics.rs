@@ -1,15 +1,10 @@
-//! Prometheus metrics (`prometheus-client`, OpenMetrics text on `/metrics`) and the middleware
-//! that times, counts, logs and bounds every request. Labels and log fields are route
-//! templates, methods and status codes: never a URI, query, header or body.
+//! Prometheus metrics (`prometheus-client`, OpenMetrics text on `/metrics`). Labels are route
+//! templates, methods, status codes and fixed reason codes: never a URI, query, header or body.
+//! The middleware that feeds the request metrics is `api::observe`.
 
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use cpis_fhir::SpineErrorCode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -17,8 +12,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-
-use crate::api::{ApiError, AppState};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -122,6 +115,22 @@ impl Metrics {
         }
     }
 
+    /// A request answered: its method, route template, status and latency.
+    pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
     /// A refused token.
     pub fn auth_failure(&self, reason: &str) {
         self.auth_failures
@@ -170,60 +179,4 @@ impl Metrics {
         }
         text
     }
-}
-
-/// Time, count, log and bound one request.
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().to_string();
-    // The caller's TraceID (a UUID, so never patient data) ties a log line to a client's record.
-    let trace_id = request
-        .headers()
-        .get("TraceID")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| uuid::Uuid::parse_str(text.trim()).ok())
-        .map(|uuid| uuid.to_string())
-        .unwrap_or_default();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let response = match tokio::time::timeout(state.limits.request_timeout, next.run(request)).await
-    {
-        Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            SpineErrorCode::Timeout,
-            "The request took too long",
-        )
-        .into_response(),
-    };
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    state
-        .metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            method: method.clone(),
-            route: route.clone(),
-            status,
-        })
-        .inc();
-    state
-        .metrics
-        .latency
-        .get_or_create(&RouteLabels {
-            route: route.clone(),
-        })
-        .observe(elapsed.as_secs_f64());
-    tracing::info!(
-        method,
-        route,
-        status,
-        trace_id,
-        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        "request"
-    );
-    response
 }

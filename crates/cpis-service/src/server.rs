@@ -7,9 +7,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AppState, Limits, router};
+use crate::api::router;
 use crate::auth::{KeySource, Verifier};
 use crate::config::ServeConfig;
+use crate::state::{AppState, Limits};
 use crate::store::Store;
 
 /// Open the database and the keys for `config`.

@@ -308,6 +308,15 @@ impl Store {
         &self.pool
     }
 
+    /// The central audit log on this database.
+    pub fn audit_log(&self) -> cpis_audit_log::AuditLog {
+        let dialect = match self.backend {
+            Backend::Sqlite => cpis_audit_log::Dialect::Sqlite,
+            Backend::Postgres => cpis_audit_log::Dialect::Postgres,
+        };
+        cpis_audit_log::AuditLog::from_pool(self.pool.clone(), dialect)
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend

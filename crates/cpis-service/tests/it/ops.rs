@@ -96,7 +96,7 @@ async fn unknown_paths_and_methods_get_operation_outcomes() {
 async fn slow_requests_end_in_a_timeout_outcome() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("slow.db").display());
-    let limits = cpis_service::api::Limits {
+    let limits = cpis_service::state::Limits {
         request_timeout: std::time::Duration::from_millis(300),
         ..Default::default()
     };
@@ -233,8 +233,8 @@ async fn openapi_document_is_served_and_names_every_route() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_one_postgres_database() {
     let url = fresh_postgres_url().await;
-    let first = TestApp::with_url(url.clone(), None, cpis_service::api::Limits::default()).await;
-    let second = TestApp::with_url(url, None, cpis_service::api::Limits::default()).await;
+    let first = TestApp::with_url(url.clone(), None, cpis_service::state::Limits::default()).await;
+    let second = TestApp::with_url(url, None, cpis_service::state::Limits::default()).await;
     let today = first.today();
     let child = numbers(1).remove(0);
     first

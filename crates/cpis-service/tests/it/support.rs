@@ -9,8 +9,9 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use cpis_domain::{
     Gender, LocalAuthority, NhsNumber, PatientDemographics, PlanType, ProtectionPlan, SocialWorker,
 };
-use cpis_service::api::{AppState, Limits, router};
+use cpis_service::api::router;
 use cpis_service::auth::{KeySource, Verifier, install_crypto_provider};
+use cpis_service::state::{AppState, Limits};
 use cpis_service::store::Store;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

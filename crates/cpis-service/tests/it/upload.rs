@@ -221,7 +221,7 @@ async fn upload_errors_refuse_the_whole_request(app: TestApp) {
 async fn bodies_over_the_limit_are_refused_with_413() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("limit.db").display());
-    let limits = cpis_service::api::Limits {
+    let limits = cpis_service::state::Limits {
         max_body_bytes: 2048,
         ..Default::default()
     };

@@ -19,25 +19,19 @@ use cpis_fhir::SpineErrorCode;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api::{ApiError, AppState, Caller, fhir_response};
 use crate::auth::ACTIVITY_SAFEGUARDING_REVIEW;
+use crate::error::{ApiError, fhir_response};
+use crate::extract::Caller;
+use crate::state::AppState;
 
 /// The most events one review search returns.
 pub const REVIEW_PAGE_LIMIT: i64 = 2_000;
 
-/// The routes, merged into [`crate::api::router`].
+/// The routes, merged by the router in `api/mod.rs`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/audit/FHIR/R4", post(ingest))
         .route("/audit/FHIR/R4/AuditEvent", get(review_search))
-}
-
-fn invalid(message: &'static str) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        SpineErrorCode::InvalidValue,
-        message,
-    )
 }
 
 async fn ingest(
@@ -46,9 +40,7 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     if !principal.may_look_up() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            SpineErrorCode::AccessDenied,
+        return Err(ApiError::forbidden(
             "Only users whose role may look up CP-IS send audit records",
         ));
     }
@@ -61,7 +53,7 @@ async fn ingest(
     })?;
     match state.audit_log.ingest(&body).await {
         Ok(response) => Ok(fhir_response(StatusCode::OK, &response)),
-        Err(AuditLogError::BadBundle(_)) => Err(invalid(
+        Err(AuditLogError::BadBundle(_)) => Err(ApiError::invalid_value(
             "The body must be a FHIR Bundle of type batch holding AuditEvent resources",
         )),
         Err(AuditLogError::TooLarge) => Err(ApiError::new(
@@ -90,28 +82,31 @@ async fn review_search(
             role.organisation_ods.clone()
         }
         _ => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                SpineErrorCode::AccessDenied,
+            return Err(ApiError::forbidden(
                 "The audit review is for the safeguarding lead role (B1234) only",
             ));
         }
     };
-    let Query(parameters) = query.map_err(|_| invalid("The query string is not valid"))?;
+    let Query(parameters) =
+        query.map_err(|_| ApiError::invalid_value("The query string is not valid"))?;
     let now = OffsetDateTime::now_utc();
     let mut since = now - time::Duration::hours(24);
     let mut until = now;
     for (name, value) in &parameters {
         let parsed = OffsetDateTime::parse(value, &Rfc3339)
-            .map_err(|_| invalid("since and until must be RFC 3339 instants"))?;
+            .map_err(|_| ApiError::invalid_value("since and until must be RFC 3339 instants"))?;
         match name.as_str() {
             "since" => since = parsed,
             "until" => until = parsed,
-            _ => return Err(invalid("Only since and until are supported")),
+            _ => {
+                return Err(ApiError::invalid_value(
+                    "Only since and until are supported",
+                ));
+            }
         }
     }
     if since > until {
-        return Err(invalid("since must not be after until"));
+        return Err(ApiError::invalid_value("since must not be after until"));
     }
     let bundle = state
         .audit_log

@@ -1,0 +1,57 @@
+//! The demographics stand-in: `GET /personal-demographics/FHIR/R4/Patient/{nhs}`, a PDS
+//! Patient read for any role that may look up CP-IS, review views or act for a local authority.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use cpis_domain::NhsNumber;
+use cpis_fhir::SpineErrorCode;
+
+use crate::auth::{ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW};
+use crate::error::{ApiError, fhir_response};
+use crate::extract::Caller;
+use crate::state::AppState;
+
+/// The demographics route, merged by the router in `api/mod.rs`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/personal-demographics/FHIR/R4/Patient/{nhs_number}",
+        get(patient_read),
+    )
+}
+
+async fn patient_read(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(nhs_number): Path<String>,
+) -> Result<Response, ApiError> {
+    let permitted = principal.may_look_up()
+        || principal.has_activity(ACTIVITY_SAFEGUARDING_REVIEW)
+        || principal.has_activity(ACTIVITY_LOCAL_AUTHORITY);
+    if !permitted {
+        return Err(ApiError::forbidden(
+            "The selected role has no activity that permits a demographics read",
+        ));
+    }
+    let invalid = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            SpineErrorCode::InvalidResourceId,
+            "The NHS number is not valid",
+        )
+    };
+    if nhs_number.len() != 10 || !nhs_number.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let nhs_number = NhsNumber::parse(&nhs_number).map_err(|_| invalid())?;
+    match state.store.person(&nhs_number).await? {
+        Some(person) => Ok(fhir_response(StatusCode::OK, &cpis_fhir::patient(&person))),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            SpineErrorCode::ResourceNotFound,
+            "No patient with this NHS number",
+        )),
+    }
+}
