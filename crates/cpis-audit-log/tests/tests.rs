@@ -358,6 +358,21 @@ async fn the_review_search_returns_views_at_one_organisation() {
         bundle["entry"][0]["resource"]["agent"][0]["who"]["identifier"]["value"],
         "Z9T01"
     );
+    // The answer's bytes, as before the typed wire types (issue 13): the stored event as it was
+    // sent, in a searchset Bundle with the keys in order.
+    let mut exported = Vec::new();
+    log.export_ndjson(&mut exported).await.expect("export");
+    let stored = String::from_utf8(exported).expect("utf-8");
+    let stored = stored
+        .lines()
+        .find(|line| line.contains("\"Z9T01\""))
+        .expect("stored event");
+    assert_eq!(
+        bundle.to_string(),
+        format!(
+            "{{\"entry\":[{{\"resource\":{stored},\"search\":{{\"mode\":\"match\"}}}}],\"resourceType\":\"Bundle\",\"total\":1,\"type\":\"searchset\"}}"
+        )
+    );
     let old = log
         .search(
             "Z9T01",
