@@ -303,48 +303,13 @@ async fn bare_round_trip(
 /// Resident and proportional memory (MiB) of every process under the driver that is not a
 /// driver itself: the app and its WebKit processes.
 fn tree_memory(driver_pid: u32) -> Result<(f64, f64)> {
-    let mut parents: Vec<(u32, u32, String)> = Vec::new();
-    for entry in std::fs::read_dir("/proc").context("reading /proc")? {
-        let Ok(entry) = entry else { continue };
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...; comm may hold spaces, so split after the last ')'.
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let comm = head
-            .split_once('(')
-            .map(|(_, c)| c)
-            .unwrap_or("")
-            .to_string();
-        let ppid = rest
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0);
-        parents.push((pid, ppid, comm));
-    }
-    let mut tree = vec![driver_pid];
-    let mut index = 0;
-    while index < tree.len() {
-        let parent = tree[index];
-        for (pid, ppid, _) in &parents {
-            if *ppid == parent && !tree.contains(pid) {
-                tree.push(*pid);
-            }
-        }
-        index += 1;
-    }
     let (mut rss, mut pss) = (0u64, 0u64);
     let mut counted = 0;
-    for (pid, _, comm) in &parents {
-        if !tree.contains(pid) || comm == "tauri-driver" || comm.starts_with("WebKitWebDriver") {
+    for process in cpis_supervisor::descendants(driver_pid) {
+        if process.name == "tauri-driver" || process.name.starts_with("WebKitWebDriver") {
             continue;
         }
+        let pid = process.pid;
         rss += kib_field(&format!("/proc/{pid}/status"), "VmRSS:");
         pss += kib_field(&format!("/proc/{pid}/smaps_rollup"), "Pss:");
         counted += 1;
