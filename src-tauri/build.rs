@@ -4,8 +4,8 @@
 //! symlink to it so that cargo, the Tauri CLI and the bundler all read the same file with
 //! paths relative to `src-tauri/`.
 
-// The command names, shared with the hardening test in `src/lib.rs`.
-include!("src/command_names.rs");
+// The command names: the one list shared by the shell, its tests and the UI's bindings.
+include!("../crates/cpis-ipc/src/commands.rs");
 
 fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&COMMANDS);

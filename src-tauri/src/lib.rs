@@ -8,8 +8,8 @@ use std::sync::Arc;
 use cpis_app::{App, AppCore};
 use cpis_client::{Config, ConfigLocations, Defaults};
 use cpis_ipc::{
-    AppInfo, IpcError, LaContactRequest, LookupResponse, NhsNumberCheck, ReviewPeriod, ReviewView,
-    SessionView, SetupProblemView, StatusView, UiSettings,
+    IpcError, LaContactRequest, LookupResponse, ReviewPeriod, ReviewView, SessionView,
+    SetupProblemView, StatusView, UiSettings,
 };
 use tauri::{Manager, State, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_opener::OpenerExt;
@@ -21,20 +21,6 @@ struct Core(App);
 #[tauri::command]
 fn setup_problem(core: State<'_, Core>) -> Option<SetupProblemView> {
     core.0.setup_problem()
-}
-
-/// Check an NHS number typed or scanned into the lookup field.
-#[tauri::command]
-fn check_nhs_number(input: String) -> NhsNumberCheck {
-    cpis_ipc::check_nhs_number(&input)
-}
-
-/// Facts about the running app.
-#[tauri::command]
-fn app_info(app: tauri::AppHandle) -> AppInfo {
-    AppInfo {
-        version: app.package_info().version.to_string(),
-    }
 }
 
 /// Who is signed in.
@@ -116,6 +102,36 @@ fn ui_settings(core: State<'_, Core>) -> UiSettings {
     core.0.ui_settings()
 }
 
+/// The invoke handler for `$command`s, and their names as [`REGISTERED`], so that a test can
+/// hold the handler list to the one shared list ([`cpis_ipc::COMMANDS`]).
+macro_rules! commands {
+    ($($command:ident),* $(,)?) => {
+        /// The names of the commands the handler registers, in order.
+        #[cfg_attr(not(test), allow(dead_code))]
+        const REGISTERED: &[&str] = &[$(stringify!($command)),*];
+
+        /// The handler that routes each registered command.
+        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($command),*]
+        }
+    };
+}
+
+commands![
+    setup_problem,
+    session_state,
+    sign_in,
+    cancel_sign_in,
+    sign_out,
+    lock,
+    lookup,
+    record_la_contact,
+    status,
+    ui_settings,
+    review,
+    save_review_csv,
+];
+
 /// Whether the main window may navigate to `url`: only the app's own bundled pages.
 pub fn is_app_url(url: &tauri::Url) -> bool {
     match url.scheme() {
@@ -158,22 +174,7 @@ pub fn run() {
     let loaded = Config::load_from(&locations, Defaults::for_this_build());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
-        .invoke_handler(tauri::generate_handler![
-            setup_problem,
-            check_nhs_number,
-            app_info,
-            session_state,
-            sign_in,
-            cancel_sign_in,
-            sign_out,
-            lock,
-            lookup,
-            record_la_contact,
-            status,
-            ui_settings,
-            review,
-            save_review_csv
-        ])
+        .invoke_handler(invoke_handler())
         .setup(move |app| {
             let version = app.package_info().version.to_string();
             // CPIS_KEYRING_SERVICE names another keyring entry (as for `cpis`): tests and
@@ -215,9 +216,6 @@ pub fn run() {
 }
 
 #[cfg(test)]
-mod command_names;
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -237,13 +235,18 @@ mod tests {
             .iter()
             .map(|permission| permission.as_str().expect("a name").to_string())
             .collect();
-        let mut expected: Vec<String> = command_names::COMMANDS
+        let mut expected: Vec<String> = cpis_ipc::COMMANDS
             .iter()
             .map(|command| format!("allow-{}", command.replace('_', "-")))
             .collect();
         granted.sort();
         expected.sort();
         assert_eq!(granted, expected, "no core, plugin or extra permissions");
+    }
+
+    #[test]
+    fn the_handler_registers_exactly_the_shared_commands() {
+        assert_eq!(REGISTERED, cpis_ipc::COMMANDS.as_slice());
     }
 
     #[test]

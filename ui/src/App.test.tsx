@@ -82,7 +82,7 @@ describe('App', () => {
   it('says clearly when sign-in fails', async () => {
     mockBackend({
       session_state: () => SIGNED_OUT,
-      sign_in: () => ipcRejection('sign_in_failed', 'Sign-in was cancelled in the browser.'),
+      sign_in: () => ipcRejection('sign_in_cancelled', 'Sign-in was cancelled in the browser.'),
     });
     const { container } = render(<App />);
     await userEvent.click(await screen.findByTestId('sign-in-button'));
@@ -144,7 +144,7 @@ describe('App', () => {
   });
 
   it('says so when signing out fails', async () => {
-    mockBackend({ sign_out: () => ipcRejection('keyring', 'x') });
+    mockBackend({ sign_out: () => ipcRejection('keyring_unavailable', 'x') });
     render(<App />);
     await userEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
     expect(await screen.findByTestId('start-notice')).toHaveTextContent(
@@ -153,7 +153,7 @@ describe('App', () => {
   });
 
   it('starts signed out with a notice when the session cannot be read', async () => {
-    mockBackend({ session_state: () => ipcRejection('internal', 'x') });
+    mockBackend({ session_state: () => ipcRejection('unexpected', 'x') });
     render(<App />);
     expect(await screen.findByTestId('start-notice')).toHaveTextContent(
       'The app could not tell if you are signed in.',
@@ -244,7 +244,7 @@ describe('setup', () => {
 
   it('stops with "could not start" when it cannot tell whether it is set up', async () => {
     for (const answer of [
-      () => ipcRejection('internal', 'Something went wrong in the app.'),
+      () => ipcRejection('unexpected', 'Something went wrong in the app.'),
       () => ({ problems: 'none', machine_file: '/etc/cpis-viewer/config.toml', user_file: null }),
     ]) {
       const calls = mockBackend({ setup_problem: answer });
@@ -482,7 +482,7 @@ describe('inactivity lock', () => {
   it('still locks after 15 minutes when the setting is zero or cannot be read', async () => {
     for (const settings of [
       () => uiSettingsView({ lock_minutes: 0 }),
-      () => ipcRejection('internal', 'x'),
+      () => ipcRejection('unexpected', 'x'),
       () => ({ lock_minutes: 5 }),
     ]) {
       vi.useFakeTimers({ shouldAdvanceTime: true });

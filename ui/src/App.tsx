@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Container, SkipLink } from 'nhsuk-react-components';
 import {
+  assertNever,
   ipcErrorMessage,
   lock,
   sessionState,
@@ -255,5 +256,7 @@ function Screen({
           onSignInRequired={onSignInRequired}
         />
       );
+    default:
+      return assertNever(session);
   }
 }

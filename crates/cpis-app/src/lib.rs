@@ -29,9 +29,9 @@ use cpis_client::{
 };
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use cpis_ipc::{
-    AuditStatusView, IpcError, LaContactRequest, LookupResponse, LookupView, ReviewPeriod,
-    ReviewRow, ReviewView, SessionView, StatusView, TrustContactsView, TrustPhoneView, UiSettings,
-    UserView, display_date_time, parse_for_lookup,
+    AuditStatusView, IpcError, IpcErrorCode, LaContactRequest, LookupResponse, LookupView,
+    ReviewPeriod, ReviewRow, ReviewView, SessionView, StatusView, TrustContactsView,
+    TrustPhoneView, UiSettings, UserView, display_date_time, parse_for_lookup,
 };
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
@@ -104,13 +104,6 @@ impl std::fmt::Display for StartError {
 }
 
 impl std::error::Error for StartError {}
-
-fn unexpected(code: &str, message: &str) -> IpcError {
-    IpcError {
-        code: code.into(),
-        message: message.into(),
-    }
-}
 
 impl AppCore {
     /// Start the core from a configuration. A queue that cannot be opened does not stop the
@@ -227,10 +220,7 @@ impl AppCore {
             let discovered = SignIn::discover(&self.config.oidc, &self.config.tls).await;
             let sign_in = discovered.map_err(|error| {
                 tracing::warn!(error = %error, "identity provider discovery failed");
-                unexpected(
-                    "identity_provider_unreachable",
-                    "The sign-in service could not be reached. Check the network and try again.",
-                )
+                IpcError::new(IpcErrorCode::IdentityProviderUnreachable)
             })?;
             *guard = Some(sign_in);
         }
@@ -246,7 +236,7 @@ impl AppCore {
         // A new sign-in replaces any still waiting; only the newest may sign anyone in.
         let attempt = self.sign_in_attempt.fetch_add(1, Ordering::SeqCst) + 1;
         self.sign_in_cancel.notify_waiters();
-        let cancelled = || unexpected("sign_in_cancelled", "Sign-in was cancelled.");
+        let cancelled = || IpcError::new(IpcErrorCode::SignInCancelled);
         let sign_in = self
             .discovered()
             .await?
@@ -266,23 +256,17 @@ impl AppCore {
         tokio::pin!(cancel);
         cancel.as_mut().enable();
         if !open_url(pending.authorize_url.as_str()) {
-            return Err(unexpected(
-                "browser_unavailable",
-                "The web browser could not be opened to sign in.",
-            ));
+            return Err(IpcError::new(IpcErrorCode::BrowserUnavailable));
         }
         let callback = tokio::select! {
             callback = loopback.wait_for_callback(SIGN_IN_WAIT) => callback.map_err(|_| {
-                unexpected("sign_in_not_finished", "Sign-in did not finish. Try again.")
+                IpcError::new(IpcErrorCode::SignInNotFinished)
             })?,
             () = &mut cancel => return Err(cancelled()),
         };
         let session = sign_in.complete(pending, callback).await.map_err(|error| {
             tracing::warn!(error = %error, "sign-in refused");
-            unexpected(
-                "sign_in_refused",
-                "Sign-in could not be completed. Try again, or contact your registration authority.",
-            )
+            IpcError::new(IpcErrorCode::SignInRefused)
         })?;
         if self.sign_in_attempt.load(Ordering::SeqCst) != attempt {
             return Err(cancelled());
@@ -293,10 +277,7 @@ impl AppCore {
         }
         self.store.save(&session).map_err(|error| {
             tracing::error!(error = %error, "keyring could not store the session");
-            unexpected(
-                "keyring_unavailable",
-                "Your sign-in could not be stored securely in the system keyring. Contact your IT service desk.",
-            )
+            IpcError::new(IpcErrorCode::KeyringUnavailable)
         })?;
         self.set_session(Some(session));
         self.locked.store(false, Ordering::SeqCst);
@@ -457,21 +438,12 @@ impl AppCore {
             .lock()
             .ok()
             .and_then(|lookups| lookups.get(&request.lookup_id).cloned())
-            .ok_or_else(|| {
-                unexpected(
-                    "unknown_lookup",
-                    "This result is no longer open. Look the patient up again to record contact.",
-                )
-            })?;
+            .ok_or_else(|| IpcError::new(IpcErrorCode::UnknownLookup))?;
         let now = OffsetDateTime::now_utc();
         let contacted_at = match request.contacted_at.as_deref() {
             None | Some("") => now,
-            Some(text) => parse_today_time(text, now, self.offset).ok_or_else(|| {
-                unexpected(
-                    "invalid_time",
-                    "Enter the time as hours and minutes, like 14:30, and not in the future.",
-                )
-            })?,
+            Some(text) => parse_today_time(text, now, self.offset)
+                .ok_or_else(|| IpcError::new(IpcErrorCode::InvalidTime))?,
         };
         let role = context.user.selected_role();
         let entry = NewAuditEntry {
@@ -502,39 +474,28 @@ impl AppCore {
                     .unwrap_or_default()
             ),
         };
-        self.sink.append(&entry).map_err(|_| {
-            unexpected(
-                "audit_failed",
-                "The contact could not be saved to the audit log on this computer. Report this to your IT service desk.",
-            )
-        })
+        self.sink
+            .append(&entry)
+            .map_err(|_| IpcError::new(IpcErrorCode::AuditFailed))
     }
 
     /// The named nurse review: views with plans found at the user's organisation in
     /// `period`, from the central audit log, with whether LA contact was recorded.
     pub async fn review(&self, period: ReviewPeriod) -> Result<ReviewView, IpcError> {
         let Some((token, user)) = self.credentials().await else {
-            return Err(unexpected("sign_in_required", "Sign in to see the review."));
+            return Err(IpcError::new(IpcErrorCode::SignInRequired));
         };
         let Some(role) = user
             .selected_role()
             .filter(|role| role.has_activity(ACTIVITY_SAFEGUARDING_REVIEW))
         else {
-            return Err(unexpected(
-                "role_not_permitted",
-                "Your selected role does not include the safeguarding review.",
-            ));
+            return Err(IpcError::new(IpcErrorCode::RoleNotPermitted));
         };
         let now = OffsetDateTime::now_utc();
         let since = (now - period.duration())
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|_| IpcError::unexpected())?;
-        let unavailable = || {
-            unexpected(
-                "audit_log_unavailable",
-                "The central audit log could not be reached. Try again in a few minutes.",
-            )
-        };
+        let unavailable = || IpcError::new(IpcErrorCode::AuditLogUnavailable);
         let mut url =
             cpis_client::config::join_path(&self.config.services.audit_url, &["AuditEvent"]);
         url.query_pairs_mut().append_pair("since", &since);
@@ -585,12 +546,7 @@ impl AppCore {
             ))
             .map_err(|_| IpcError::unexpected())?;
         let path = folder.join(format!("cpis-review-{stamp}.csv"));
-        let cannot_save = || {
-            unexpected(
-                "export_failed",
-                "The review could not be saved to your downloads folder.",
-            )
-        };
+        let cannot_save = || IpcError::new(IpcErrorCode::ExportFailed);
         std::fs::create_dir_all(folder).map_err(|_| cannot_save())?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
@@ -609,7 +565,11 @@ impl AppCore {
     /// What the status bar shows.
     pub fn status(&self) -> StatusView {
         let now = OffsetDateTime::now_utc();
-        let queue_error = self.sink.problem();
+        // The queue's own error text is never shown: it becomes a code and its fixed message.
+        let queue_error = self
+            .sink
+            .problem()
+            .map(|_| IpcError::new(IpcErrorCode::AuditQueueWriteFailed));
         let audit = match self.sink.queue().map(|queue| queue.status()) {
             Some(Ok(status)) => {
                 let oldest_age = status.oldest_waiting_at.map(|oldest| now - oldest);
@@ -633,7 +593,10 @@ impl AppCore {
                 last_success: None,
                 quarantined: 0,
                 warning: true,
-                queue_error: Some(error.to_string()),
+                queue_error: {
+                    tracing::warn!(error = %error, "audit queue status could not be read");
+                    Some(IpcError::new(IpcErrorCode::AuditQueueUnreadable))
+                },
             },
             None => AuditStatusView {
                 waiting: 0,
@@ -641,8 +604,7 @@ impl AppCore {
                 last_success: None,
                 quarantined: 0,
                 warning: true,
-                queue_error: queue_error
-                    .or_else(|| Some("the local audit queue is not available".into())),
+                queue_error: Some(IpcError::new(IpcErrorCode::AuditQueueUnavailable)),
             },
         };
         StatusView {

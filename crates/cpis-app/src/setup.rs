@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use cpis_client::{Config, ConfigError, ConfigLocations};
 use cpis_ipc::{
-    AuditStatusView, IpcError, SessionView, SetupProblemView, StatusView, TrustContactsView,
-    UiSettings,
+    AuditStatusView, IpcError, IpcErrorCode, SessionView, SetupProblemView, StatusView,
+    TrustContactsView, UiSettings,
 };
 
 use crate::{AppCore, StartError};
@@ -29,11 +29,7 @@ pub enum App {
 
 /// The error every core command answers while the app is not set up.
 pub fn not_set_up_error() -> IpcError {
-    IpcError {
-        code: "not_set_up".into(),
-        message: "CP-IS Viewer is not set up on this computer. Contact your IT service desk."
-            .into(),
-    }
+    IpcError::new(IpcErrorCode::NotSetUp)
 }
 
 /// The setup screen's view of a configuration problem: the problems one by one, and where the

@@ -10,9 +10,13 @@ use cpis_domain::{NhsNumber, NhsNumberError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod commands;
+mod error;
 mod views;
 
+pub use commands::COMMANDS;
 pub use cpis_domain::{display_date, display_date_time, display_time};
+pub use error::{CouldNotCheckCode, IpcError, IpcErrorCode};
 pub use views::*;
 
 /// Where the generated bindings live, relative to the workspace root.
@@ -55,32 +59,6 @@ pub enum NhsNumberCheck {
     },
 }
 
-/// An error returned by a command: a stable code and a message that is safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct IpcError {
-    /// Stable machine-readable code.
-    pub code: String,
-    /// A safe, fixed message for the user.
-    pub message: String,
-}
-
-impl IpcError {
-    /// The generic error for anything unexpected; never includes the underlying error text.
-    pub fn unexpected() -> IpcError {
-        IpcError {
-            code: "unexpected".into(),
-            message: "Something went wrong. Try again, and if it keeps happening, follow your local procedure.".into(),
-        }
-    }
-}
-
-/// Facts about the running app for the status bar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct AppInfo {
-    /// The app's version.
-    pub version: String,
-}
-
 /// Check an NHS number typed or scanned by the user.
 pub fn check_nhs_number(input: &str) -> NhsNumberCheck {
     if input.chars().count() > MAX_NHS_NUMBER_INPUT_CHARS {
@@ -110,9 +88,9 @@ pub fn render_typescript_bindings() -> String {
     let config = ts_rs::Config::new();
     let declarations = [
         NhsNumberErrorCode::decl(&config),
-        NhsNumberCheck::decl(&config),
+        IpcErrorCode::decl(&config),
         IpcError::decl(&config),
-        AppInfo::decl(&config),
+        CouldNotCheckCode::decl(&config),
         UserView::decl(&config),
         SessionView::decl(&config),
         PatientView::decl(&config),
@@ -145,6 +123,14 @@ pub fn render_typescript_bindings() -> String {
         out.push_str(&declaration);
         out.push('\n');
     }
+    out.push_str(
+        "\n/** Every command the shell registers; `ui/src/backend` calls only these. */\n",
+    );
+    out.push_str("export const COMMANDS = [\n");
+    for command in COMMANDS {
+        out.push_str(&format!("  \"{command}\",\n"));
+    }
+    out.push_str("] as const;\n\n/** The name of a command. */\nexport type CommandName = (typeof COMMANDS)[number];\n");
     out
 }
 
@@ -161,6 +147,82 @@ mod tests {
         assert!(
             committed == render_typescript_bindings(),
             "{BINDINGS_PATH} is out of date: run `cargo xtask codegen` and commit the result"
+        );
+    }
+
+    /// The command names a TypeScript file passes to `call`, in order; `Err` when a call does
+    /// not name its command with a string literal.
+    fn commands_called_in(source: &str) -> Result<Vec<String>, String> {
+        let mut names = Vec::new();
+        for (at, _) in source.match_indices("call") {
+            let before = source[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let rest = &source[at + "call".len()..];
+            if !rest.starts_with(['<', '(']) || source[..at].ends_with("function ") {
+                continue;
+            }
+            let Some(open) = rest.find('(') else { continue };
+            let argument = rest[open + 1..].trim_start();
+            let Some(quote) = argument.chars().next().filter(|c| matches!(c, '\'' | '"')) else {
+                return Err(format!(
+                    "a call without a literal command name: call{}",
+                    &rest[..open]
+                ));
+            };
+            let name: String = argument[1..].chars().take_while(|c| *c != quote).collect();
+            names.push(name);
+        }
+        Ok(names)
+    }
+
+    #[test]
+    fn the_ui_backend_calls_exactly_the_shared_commands() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/backend");
+        let mut called = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(&folder).expect("ui/src/backend") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or("");
+            if !name.ends_with(".ts") || name.ends_with(".test.ts") || name == "bindings.ts" {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("readable");
+            if name != "call.ts" {
+                assert!(
+                    !source.contains("@tauri-apps/api/core")
+                        && !source.contains("invoke(")
+                        && !source.contains("invoke<"),
+                    "{name}: only call.ts may use invoke; call a command through `call`"
+                );
+            }
+            let names =
+                commands_called_in(&source).unwrap_or_else(|problem| panic!("{name}: {problem}"));
+            called.extend(names);
+        }
+        let shared: std::collections::BTreeSet<String> =
+            COMMANDS.iter().map(|command| command.to_string()).collect();
+        assert_eq!(
+            called, shared,
+            "ui/src/backend must call every registered command and no other"
+        );
+    }
+
+    #[test]
+    fn command_calls_are_found_and_a_computed_name_is_refused() {
+        assert_eq!(
+            commands_called_in(
+                "return call<SessionView>('sign_in');\nawait call<unknown>(\n  \"lookup\", { input });\nrecall('x'); x.call('y');"
+            ),
+            Ok(vec!["sign_in".to_owned(), "lookup".to_owned()])
+        );
+        assert!(commands_called_in("call(name)").is_err());
+        assert_eq!(
+            commands_called_in("export function call<T>(command: CommandName) {}"),
+            Ok(vec![])
         );
     }
 

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use time::UtcOffset;
 use ts_rs::TS;
 
-use crate::{NhsNumberErrorCode, check_nhs_number, display_date, display_date_time};
+use crate::{
+    CouldNotCheckCode, IpcError, NhsNumberErrorCode, check_nhs_number, display_date,
+    display_date_time,
+};
 
 /// The signed-in user, as the status bar and the start screen show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -59,8 +62,8 @@ pub enum SessionView {
     },
 }
 
-/// The patient banner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// The patient banner. Its `Debug` shows no patient data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PatientView {
     /// `943 476 5919`.
     pub nhs_number: String,
@@ -70,6 +73,12 @@ pub struct PatientView {
     pub date_of_birth: String,
     /// `Female`, `Male`, `Other`, `Not known`.
     pub gender: String,
+}
+
+impl std::fmt::Debug for PatientView {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("PatientView { <redacted> }")
+    }
 }
 
 impl PatientView {
@@ -128,8 +137,8 @@ pub enum PlanStatus {
     Ended,
 }
 
-/// One plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// One plan. Its `Debug` shows only the kind and status, no plan details.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlanView {
     /// Kind.
     pub plan_type: PlanTypeCode,
@@ -145,6 +154,16 @@ pub struct PlanView {
     pub local_authority: LocalAuthorityView,
     /// Social worker, where shared.
     pub social_worker: Option<SocialWorkerView>,
+}
+
+impl std::fmt::Debug for PlanView {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PlanView")
+            .field("plan_type", &self.plan_type)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PlanView {
@@ -212,8 +231,9 @@ impl AccessView {
     }
 }
 
-/// The result of a lookup, one variant per outcome; the UI must handle each.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// The result of a lookup, one variant per outcome; the UI must handle each. Its `Debug` names
+/// the outcome and codes only: no NHS number, name, date of birth or plan details.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum LookupView {
     /// At least one plan.
@@ -239,7 +259,7 @@ pub enum LookupView {
     /// The check did not happen.
     CouldNotCheck {
         /// Stable code.
-        reason_code: String,
+        reason_code: CouldNotCheckCode,
         /// Plain words.
         reason: String,
         /// When the attempt ended.
@@ -261,6 +281,35 @@ pub enum LookupView {
     },
     /// A newer lookup started before this one finished; show nothing from it.
     Superseded,
+}
+
+impl std::fmt::Debug for LookupView {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupView::PlanFound {
+                plans,
+                access_history,
+                ..
+            } => formatter
+                .debug_struct("PlanFound")
+                .field("plans", &plans.len())
+                .field("access_history", &access_history.len())
+                .finish_non_exhaustive(),
+            LookupView::NoPlan { .. } => formatter.debug_struct("NoPlan").finish_non_exhaustive(),
+            LookupView::CouldNotCheck { reason_code, .. } => formatter
+                .debug_struct("CouldNotCheck")
+                .field("reason_code", reason_code)
+                .finish_non_exhaustive(),
+            LookupView::PatientNotFound { .. } => formatter
+                .debug_struct("PatientNotFound")
+                .finish_non_exhaustive(),
+            LookupView::InvalidNhsNumber { code, .. } => formatter
+                .debug_struct("InvalidNhsNumber")
+                .field("code", code)
+                .finish_non_exhaustive(),
+            LookupView::Superseded => formatter.write_str("Superseded"),
+        }
+    }
 }
 
 impl LookupView {
@@ -305,7 +354,7 @@ impl LookupView {
                 reason,
                 attempted_at,
             } => LookupView::CouldNotCheck {
-                reason_code: reason.code().to_string(),
+                reason_code: CouldNotCheckCode::from(*reason),
                 reason: reason.plain_message().to_string(),
                 attempted_at: display_date_time(*attempted_at, offset),
             },
@@ -395,8 +444,9 @@ pub struct AuditStatusView {
     pub quarantined: u32,
     /// Whether the backlog is large or old enough to warn about.
     pub warning: bool,
-    /// Set when the local audit queue itself failed: an incident to report.
-    pub queue_error: Option<String>,
+    /// Set when the local audit queue itself failed: an incident to report, as a code and its
+    /// fixed message (never the underlying error's text).
+    pub queue_error: Option<IpcError>,
 }
 
 /// Everything the status bar shows.
@@ -434,8 +484,9 @@ impl ReviewPeriod {
     }
 }
 
-/// One view with plans found at the organisation, for the named nurse review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// One view with plans found at the organisation, for the named nurse review. Its `Debug`
+/// shows no NHS number and nobody's name.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ReviewRow {
     /// `25 November 2026 at 5.30pm`.
     pub viewed_at: String,
@@ -453,6 +504,16 @@ pub struct ReviewRow {
     pub la_contacted: bool,
     /// How and when, in words, when recorded.
     pub la_contact: Option<String>,
+}
+
+impl std::fmt::Debug for ReviewRow {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ReviewRow")
+            .field("unscheduled", &self.unscheduled)
+            .field("la_contacted", &self.la_contacted)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The named nurse review: views with plans found at the user's organisation.
@@ -550,26 +611,7 @@ mod tests {
 
     #[test]
     fn plan_found_view_is_display_ready() {
-        let outcome = LookupOutcome::PlansFound {
-            patient: patient(),
-            plans: vec![ProtectionPlan {
-                plan_type: PlanType::ChildProtectionPlan,
-                start: date!(2026 - 01 - 05),
-                end: None,
-                local_authority: LocalAuthority {
-                    name: "Northshire County Council".into(),
-                    ods_code: "Z9N01".into(),
-                    office_hours_phone: "01632 960001".into(),
-                    emergency_duty_phone: "01632 960999".into(),
-                },
-                social_worker: Some(SocialWorker {
-                    name: "Sam Testworker".into(),
-                    phone: "07700 900123".into(),
-                }),
-            }],
-            access_history: vec![],
-            checked_at: datetime!(2026-11-25 17:30 UTC),
-        };
+        let outcome = plan_found();
         let view = LookupView::from_outcome(&outcome, None, offset!(UTC), None);
         let LookupView::PlanFound {
             patient,
@@ -613,6 +655,94 @@ mod tests {
         let json = serde_json::to_value(&view).expect("json");
         assert_eq!(json["outcome"], "could_not_check");
         assert_eq!(json["reason_code"], "timeout");
+    }
+
+    fn plan_found() -> LookupOutcome {
+        LookupOutcome::PlansFound {
+            patient: patient(),
+            plans: vec![ProtectionPlan {
+                plan_type: PlanType::ChildProtectionPlan,
+                start: date!(2026 - 01 - 05),
+                end: None,
+                local_authority: LocalAuthority {
+                    name: "Northshire County Council".into(),
+                    ods_code: "Z9N01".into(),
+                    office_hours_phone: "01632 960001".into(),
+                    emergency_duty_phone: "01632 960999".into(),
+                },
+                social_worker: Some(SocialWorker {
+                    name: "Sam Testworker".into(),
+                    phone: "07700 900123".into(),
+                }),
+            }],
+            access_history: vec![],
+            checked_at: datetime!(2026-11-25 17:30 UTC),
+        }
+    }
+
+    /// What none of the redacting `Debug`s may show.
+    const PATIENT_DATA: [&str; 8] = [
+        "999 000 0018",
+        "9990000018",
+        "TESTCHILD",
+        "Testchild",
+        "Jamie",
+        "August 2018",
+        "Northshire",
+        "Testworker",
+    ];
+
+    fn assert_redacted(debug: &str) {
+        for secret in PATIENT_DATA {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
+
+    #[test]
+    fn patient_view_debug_shows_no_patient_data() {
+        let view = PatientView::from_demographics(&patient());
+        assert_eq!(view.name, "TESTCHILD, Jamie");
+        assert_redacted(&format!("{view:?}"));
+    }
+
+    #[test]
+    fn lookup_view_debug_shows_no_patient_data() {
+        let found = LookupView::from_outcome(&plan_found(), None, offset!(UTC), None);
+        let debug = format!("{found:?}");
+        assert_redacted(&debug);
+        assert!(debug.contains("PlanFound"), "{debug}");
+        let not_found = LookupView::from_outcome(
+            &LookupOutcome::PatientNotFound {
+                checked_at: datetime!(2026-11-25 17:30 UTC),
+            },
+            None,
+            offset!(UTC),
+            Some(&patient().nhs_number),
+        );
+        assert_redacted(&format!("{not_found:?}"));
+        let response = LookupResponse {
+            lookup_id: 1,
+            view: found,
+            audit_warning: None,
+        };
+        assert_redacted(&format!("{response:?}"));
+    }
+
+    #[test]
+    fn review_row_debug_shows_no_patient_data() {
+        let row = ReviewRow {
+            viewed_at: "25 November 2026 at 9am".into(),
+            viewed_at_iso: "2026-11-25T09:00:00Z".into(),
+            viewer_name: "Tess Triage-Test".into(),
+            viewer_role: "Nurse".into(),
+            nhs_number: "999 000 0018".into(),
+            unscheduled: true,
+            la_contacted: true,
+            la_contact: Some("Phoned the social worker Sam Testworker".into()),
+        };
+        let debug = format!("{row:?}");
+        assert_redacted(&debug);
+        assert!(!debug.contains("Tess"), "{debug}");
     }
 
     #[test]

@@ -2,35 +2,19 @@
 
 export type NhsNumberErrorCode = "empty" | "invalid_characters" | "wrong_length" | "check_digit" | "too_long";
 
-export type NhsNumberCheck = { "status": "valid", 
-/**
- * The spaced form.
- */
-formatted: string, } | { "status": "invalid", 
-/**
- * Why, as a stable code.
- */
-code: NhsNumberErrorCode, 
-/**
- * The NHS error message to show under the field.
- */
-message: string, };
+export type IpcErrorCode = "unexpected" | "not_set_up" | "identity_provider_unreachable" | "sign_in_cancelled" | "browser_unavailable" | "sign_in_not_finished" | "sign_in_refused" | "keyring_unavailable" | "sign_in_required" | "role_not_permitted" | "unknown_lookup" | "invalid_time" | "audit_failed" | "audit_log_unavailable" | "export_failed" | "audit_queue_unavailable" | "audit_queue_write_failed" | "audit_queue_unreadable" | "invalid_response";
 
 export type IpcError = { 
 /**
  * Stable machine-readable code.
  */
-code: string, 
+code: IpcErrorCode, 
 /**
- * A safe, fixed message for the user.
+ * The code's fixed message, for the user.
  */
 message: string, };
 
-export type AppInfo = { 
-/**
- * The app's version.
- */
-version: string, };
+export type CouldNotCheckCode = "timeout" | "service_unreachable" | "service_error" | "access_denied" | "invalid_response" | "response_for_another_patient" | "demographics_unavailable" | "sign_in_required" | "role_not_permitted";
 
 export type UserView = { 
 /**
@@ -210,7 +194,7 @@ checked_at: string, } | { "outcome": "could_not_check",
 /**
  * Stable code.
  */
-reason_code: string, 
+reason_code: CouldNotCheckCode, 
 /**
  * Plain words.
  */
@@ -289,9 +273,10 @@ quarantined: number,
  */
 warning: boolean, 
 /**
- * Set when the local audit queue itself failed: an incident to report.
+ * Set when the local audit queue itself failed: an incident to report, as a code and its
+ * fixed message (never the underlying error's text).
  */
-queue_error: string | null, };
+queue_error: IpcError | null, };
 
 export type StatusView = { 
 /**
@@ -425,3 +410,22 @@ rows: Array<ReviewRow>,
  * When the central audit log answered.
  */
 generated_at: string, };
+
+/** Every command the shell registers; `ui/src/backend` calls only these. */
+export const COMMANDS = [
+  "setup_problem",
+  "session_state",
+  "sign_in",
+  "cancel_sign_in",
+  "sign_out",
+  "lock",
+  "lookup",
+  "record_la_contact",
+  "status",
+  "ui_settings",
+  "review",
+  "save_review_csv",
+] as const;
+
+/** The name of a command. */
+export type CommandName = (typeof COMMANDS)[number];

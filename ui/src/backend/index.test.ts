@@ -17,9 +17,10 @@ import {
   planFound,
   uiSettingsView,
 } from '../test/fixtures';
+import { COMMANDS } from './bindings';
+import { review, saveReviewCsv } from './review';
 import {
-  appInfo,
-  checkNhsNumber,
+  cancelSignIn,
   ipcErrorMessage,
   isIpcError,
   isLookupResponse,
@@ -45,7 +46,9 @@ describe('backend', () => {
       lock: () => ({ state: 'locked' }),
       lookup: () => NO_PLAN,
       record_la_contact: () => null,
-      check_nhs_number: () => ({ status: 'valid', formatted: '999 000 0018' }),
+      cancel_sign_in: () => null,
+      review: () => ({ period: 'last24_hours', organisation_ods: 'RX1', rows: [], generated_at: 'now' }),
+      save_review_csv: () => '/downloads/cpis-review.csv',
     });
     expect(await setupProblem()).toBeNull();
     await sessionState();
@@ -58,8 +61,9 @@ describe('backend', () => {
     ).toBeNull();
     expect(await status()).toEqual(STATUS_OK);
     expect(await uiSettings()).toEqual(uiSettingsView());
-    await checkNhsNumber('9990000018');
-    expect(await appInfo()).toEqual({ version: '9.9.9' });
+    expect(await cancelSignIn()).toBeNull();
+    await review('last24_hours');
+    expect(await saveReviewCsv('last7_days')).toBe('/downloads/cpis-review.csv');
     expect(calls).toEqual([
       { command: 'setup_problem', args: {} },
       { command: 'session_state', args: {} },
@@ -73,10 +77,13 @@ describe('backend', () => {
       },
       { command: 'status', args: {} },
       { command: 'ui_settings', args: {} },
-      { command: 'check_nhs_number', args: { input: '9990000018' } },
-      { command: 'app_info', args: {} },
+      { command: 'cancel_sign_in', args: {} },
+      { command: 'review', args: { period: 'last24_hours' } },
+      { command: 'save_review_csv', args: { period: 'last7_days' } },
     ]);
     expect(callsTo(calls, 'lookup')).toHaveLength(1);
+    // Every registered command is called by one of the functions above.
+    expect([...new Set(calls.map((made) => made.command))].sort()).toEqual([...COMMANDS].sort());
   });
 
   it('passes on the IpcError a command rejects with', async () => {
@@ -95,10 +102,10 @@ describe('backend', () => {
   });
 
   it('only ever shows the message of an IpcError', () => {
-    expect(ipcErrorMessage({ code: 'x', message: 'Safe words.' }, 'Fallback.')).toBe('Safe words.');
+    expect(ipcErrorMessage({ code: 'unexpected', message: 'Safe words.' }, 'Fallback.')).toBe('Safe words.');
     expect(ipcErrorMessage(new Error('may hold 9990000018'), 'Fallback.')).toBe('Fallback.');
     expect(ipcErrorMessage('a string', 'Fallback.')).toBe('Fallback.');
-    expect(ipcErrorMessage({ code: 'x', message: '  ' }, 'Fallback.')).toBe('Fallback.');
+    expect(ipcErrorMessage({ code: 'unexpected', message: '  ' }, 'Fallback.')).toBe('Fallback.');
   });
 });
 

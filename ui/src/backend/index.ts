@@ -1,29 +1,32 @@
-// The only module that calls Tauri's invoke. Every call is typed with the generated bindings.
+// The commands the app's screens call. Every call goes through `call` (./call.ts, the only code
+// that calls Tauri's invoke) with a name from the generated `COMMANDS` and the generated types.
 // A rejected promise carries an IpcError; `ipcErrorMessage` turns anything into safe words.
-import { invoke } from '@tauri-apps/api/core';
+import { call } from './call';
 import type {
-  AppInfo,
   IpcError,
+  IpcErrorCode,
   LaContactRequest,
   LookupResponse,
-  NhsNumberCheck,
   SessionView,
   SetupProblemView,
   StatusView,
   UiSettings,
 } from './bindings';
 
+export { assertNever } from './call';
+
 export type {
   AccessView,
-  AppInfo,
   AuditStatusView,
+  CommandName,
   ContactMethod,
+  CouldNotCheckCode,
   IpcError,
+  IpcErrorCode,
   LaContactRequest,
   LocalAuthorityView,
   LookupResponse,
   LookupView,
-  NhsNumberCheck,
   NhsNumberErrorCode,
   PatientView,
   PlanStatus,
@@ -41,9 +44,9 @@ export type {
 
 /** An IpcError raised on this side of the boundary, such as for an answer of the wrong shape. */
 export class BackendError extends Error implements IpcError {
-  readonly code: string;
+  readonly code: IpcErrorCode;
 
-  constructor(code: string, message: string) {
+  constructor(code: IpcErrorCode, message: string) {
     super(message);
     this.name = 'BackendError';
     this.code = code;
@@ -67,27 +70,27 @@ export function ipcErrorMessage(error: unknown, fallback: string): string {
 
 /** Whether anyone is signed in, or the app is locked. */
 export function sessionState(): Promise<SessionView> {
-  return invoke<SessionView>('session_state');
+  return call<SessionView>('session_state');
 }
 
 /** Sign in through the system browser; resolves when sign-in finishes (it may take minutes). */
 export function signIn(): Promise<SessionView> {
-  return invoke<SessionView>('sign_in');
+  return call<SessionView>('sign_in');
 }
 
 /** Cancel a sign-in that is waiting for the browser; its late answer signs nobody in. */
 export function cancelSignIn(): Promise<null> {
-  return invoke<null>('cancel_sign_in');
+  return call<null>('cancel_sign_in');
 }
 
 /** Sign out; Rust clears the tokens. */
 export function signOut(): Promise<SessionView> {
-  return invoke<SessionView>('sign_out');
+  return call<SessionView>('sign_out');
 }
 
 /** Lock after inactivity; Rust clears the tokens. */
 export function lock(): Promise<SessionView> {
-  return invoke<SessionView>('lock');
+  return call<SessionView>('lock');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -148,7 +151,7 @@ export function isLookupResponse(value: unknown): value is LookupResponse {
 
 /** Look up an NHS number as the user typed, pasted or scanned it. */
 export async function lookup(input: string): Promise<LookupResponse> {
-  const response: unknown = await invoke('lookup', { input });
+  const response: unknown = await call<unknown>('lookup', { input });
   if (!isLookupResponse(response)) {
     throw new BackendError('invalid_response', 'The app received an answer it could not read.');
   }
@@ -157,7 +160,7 @@ export async function lookup(input: string): Promise<LookupResponse> {
 
 /** Record that the local authority was contacted after a lookup found a plan. */
 export function recordLaContact(request: LaContactRequest): Promise<null> {
-  return invoke<null>('record_la_contact', { request });
+  return call<null>('record_la_contact', { request });
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -176,7 +179,7 @@ function isAuditStatus(value: unknown): boolean {
     typeof value.warning === 'boolean' &&
     (value.oldest_waiting_minutes === null || typeof value.oldest_waiting_minutes === 'number') &&
     isStringOrNull(value.last_success) &&
-    isStringOrNull(value.queue_error)
+    (value.queue_error === null || isIpcError(value.queue_error))
   );
 }
 
@@ -193,7 +196,7 @@ export function isStatusView(value: unknown): value is StatusView {
 
 /** Everything the status bar shows. */
 export async function status(): Promise<StatusView> {
-  const answer: unknown = await invoke('status');
+  const answer: unknown = await call<unknown>('status');
   if (!isStatusView(answer)) {
     throw new BackendError('invalid_response', 'The app received a status it could not read.');
   }
@@ -240,7 +243,7 @@ export function isUiSettings(value: unknown): value is UiSettings {
 
 /** Settings the UI needs: the inactivity lock, the organisation's name, the trust's contacts. */
 export async function uiSettings(): Promise<UiSettings> {
-  const answer: unknown = await invoke('ui_settings');
+  const answer: unknown = await call<unknown>('ui_settings');
   if (!isUiSettings(answer)) {
     throw new BackendError('invalid_response', 'The app received settings it could not read.');
   }
@@ -263,19 +266,9 @@ export function isSetupProblem(value: unknown): value is SetupProblemView | null
  * working core, and no other command may be called. Asked before anything else.
  */
 export async function setupProblem(): Promise<SetupProblemView | null> {
-  const answer: unknown = await invoke('setup_problem');
+  const answer: unknown = await call<unknown>('setup_problem');
   if (!isSetupProblem(answer)) {
     throw new BackendError('invalid_response', 'The app received an answer it could not read.');
   }
   return answer;
-}
-
-/** Check an NHS number the user typed, pasted or scanned. */
-export function checkNhsNumber(input: string): Promise<NhsNumberCheck> {
-  return invoke<NhsNumberCheck>('check_nhs_number', { input });
-}
-
-/** Facts about the running app. */
-export function appInfo(): Promise<AppInfo> {
-  return invoke<AppInfo>('app_info');
 }

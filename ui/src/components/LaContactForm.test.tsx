@@ -136,7 +136,7 @@ describe('LaContactForm', () => {
       record_la_contact: () => {
         attempts += 1;
         return attempts === 1
-          ? ipcRejection('audit_unavailable', 'The record could not be saved.')
+          ? ipcRejection('audit_failed', 'The record could not be saved.')
           : null;
       },
     });

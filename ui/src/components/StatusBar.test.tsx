@@ -63,7 +63,12 @@ describe('StatusBar', () => {
 
   it('shows a failed local audit queue as an incident', async () => {
     mockBackend({
-      status: () => withAudit({ queue_error: 'The audit queue on this computer could not be opened.' }),
+      status: () => withAudit({
+          queue_error: {
+            code: 'audit_queue_unavailable',
+            message: 'The audit queue on this computer could not be opened.',
+          },
+        }),
     });
     const { container } = render(<StatusBar user={NURSE} refreshKey={0} />);
     const incident = await screen.findByTestId('queue-error');
@@ -119,7 +124,7 @@ describe('StatusBar', () => {
   });
 
   it('says the status is not known when the call fails', async () => {
-    mockBackend({ status: () => ipcRejection('internal', 'x') });
+    mockBackend({ status: () => ipcRejection('unexpected', 'x') });
     render(<StatusBar user={NURSE} refreshKey={0} />);
     expect(await screen.findByTestId('status-failed')).toHaveTextContent('Status not known');
   });

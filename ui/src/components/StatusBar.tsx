@@ -57,7 +57,7 @@ export function StatusBar({ user, refreshKey }: Props) {
       <div className="nhsuk-width-container">
         {audit !== undefined && audit.queue_error !== null && (
           <div className="app-status-bar__incident" role="alert" data-testid="queue-error">
-            <strong>Incident: the local audit record is not working.</strong> {audit.queue_error}{' '}
+            <strong>Incident: the local audit record is not working.</strong> {audit.queue_error.message}{' '}
             Report this to your IT service desk.
           </div>
         )}

@@ -236,7 +236,7 @@ describe('LookupPage', () => {
   });
 
   it('shows could-not-check when the backend call fails', async () => {
-    mockLookups(() => ipcRejection('internal', 'Something went wrong in the app.'));
+    mockLookups(() => ipcRejection('unexpected', 'Something went wrong in the app.'));
     render(<LookupPage />);
     await lookUp('9990000018');
     const result = await screen.findByTestId('result-could-not-check');
@@ -574,7 +574,7 @@ describe("the trust's own words on the results", () => {
   });
 
   it("shows the trust's contacts when the check failed in the app itself", async () => {
-    mockLookups(() => ipcRejection('internal', 'Something went wrong in the app.'));
+    mockLookups(() => ipcRejection('unexpected', 'Something went wrong in the app.'));
     render(<LookupPage trust={TRUST_CONTACTS} />);
     await lookUp('9990000018');
     const result = await screen.findByTestId('result-could-not-check');

@@ -2,7 +2,14 @@
 // Patient data lives only in this component's state, so unmounting it (lock, sign-out) clears it.
 import { useCallback, useEffect, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
 import { Button, ErrorSummary, InsetText, TextInput } from 'nhsuk-react-components';
-import { ipcErrorMessage, lookup, type LookupResponse, type TrustContactsView } from '../backend';
+import {
+  assertNever,
+  ipcErrorMessage,
+  lookup,
+  type CouldNotCheckCode,
+  type LookupResponse,
+  type TrustContactsView,
+} from '../backend';
 import { AuditWarningBanner } from '../components/AuditWarningBanner';
 import { CheckingMessage } from '../components/CheckingMessage';
 import { NO_TRUST_CONTACTS } from '../components/TrustContacts';
@@ -35,6 +42,25 @@ interface Props {
   trust?: TrustContactsView;
 }
 
+/** Whether a could-not-check answer means the user must sign in again. */
+function needsSignInAgain(code: CouldNotCheckCode): boolean {
+  switch (code) {
+    case 'sign_in_required':
+      return true;
+    case 'timeout':
+    case 'service_unreachable':
+    case 'service_error':
+    case 'access_denied':
+    case 'invalid_response':
+    case 'response_for_another_patient':
+    case 'demographics_unavailable':
+    case 'role_not_permitted':
+      return false;
+    default:
+      return assertNever(code);
+  }
+}
+
 /** A short, screen-reader summary of the state; the full result is on the page. */
 function announcement(state: PageState): string {
   switch (state.kind) {
@@ -58,7 +84,11 @@ function announcement(state: PageState): string {
           return 'The child protection check did not happen.';
         case 'patient_not_found':
           return 'No patient found with this NHS number.';
+        default:
+          return assertNever(state.view);
       }
+    default:
+      return assertNever(state);
   }
 }
 
@@ -124,7 +154,7 @@ export function LookupPage({
       }
       focusField();
       onLookupFinished?.();
-      if (view.outcome === 'could_not_check' && view.reason_code === 'sign_in_required') {
+      if (view.outcome === 'could_not_check' && needsSignInAgain(view.reason_code)) {
         onSignInRequired?.();
       }
     },
@@ -284,7 +314,11 @@ function Result({ state, trust, onRetry }: ResultProps) {
           );
         case 'patient_not_found':
           return <PatientNotFoundResult view={view} entered={state.entered} trust={trust} />;
+        default:
+          return assertNever(view);
       }
     }
+    default:
+      return assertNever(state);
   }
 }

@@ -1,5 +1,6 @@
 // A fake backend over mockIPC: each command answers from a handler, and every call is recorded.
 import { mockIPC } from '@tauri-apps/api/mocks';
+import type { CommandName, IpcErrorCode } from '../backend';
 import { SIGNED_IN, STATUS_OK, uiSettingsView } from './fixtures';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
@@ -9,18 +10,17 @@ export interface Call {
   args: Record<string, unknown>;
 }
 
-const DEFAULTS: Record<string, Handler> = {
+const DEFAULTS: Partial<Record<CommandName, Handler>> = {
   setup_problem: () => null,
   session_state: () => SIGNED_IN,
   ui_settings: () => uiSettingsView(),
   status: () => STATUS_OK,
-  app_info: () => ({ version: '9.9.9' }),
 };
 
 /** Install the fake backend; unknown commands reject like a missing Tauri command would. */
-export function mockBackend(handlers: Record<string, Handler> = {}): Call[] {
+export function mockBackend(handlers: Partial<Record<CommandName, Handler>> = {}): Call[] {
   const calls: Call[] = [];
-  const all: Record<string, Handler> = { ...DEFAULTS, ...handlers };
+  const all: Record<string, Handler | undefined> = { ...DEFAULTS, ...handlers };
   mockIPC((command, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
     calls.push({ command, args });
@@ -34,7 +34,7 @@ export function mockBackend(handlers: Record<string, Handler> = {}): Call[] {
 }
 
 /** The calls made to one command. */
-export function callsTo(calls: Call[], command: string): Record<string, unknown>[] {
+export function callsTo(calls: Call[], command: CommandName): Record<string, unknown>[] {
   return calls.filter((call) => call.command === command).map((call) => call.args);
 }
 
@@ -54,7 +54,7 @@ export function deferred<T>(): {
 }
 
 /** A rejection as Tauri gives it: the serialised IpcError, a plain object rather than an Error. */
-export function ipcRejection(code: string, message: string): Promise<never> {
+export function ipcRejection(code: IpcErrorCode, message: string): Promise<never> {
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
   return Promise.reject({ code, message });
 }

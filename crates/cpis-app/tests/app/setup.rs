@@ -52,7 +52,10 @@ fn a_release_build_without_configuration_shows_the_setup_problem_and_builds_no_c
     );
 
     // Every other command answers without a core and without panicking.
-    assert_eq!(app.core().expect_err("no core").code, "not_set_up");
+    assert_eq!(
+        app.core().expect_err("no core").code(),
+        cpis_ipc::IpcErrorCode::NotSetUp
+    );
     assert_eq!(app.session_view(), SessionView::SignedOut);
     assert_eq!(app.sign_out(), SessionView::SignedOut);
     assert_eq!(app.lock(), SessionView::SignedOut);
