@@ -8,10 +8,10 @@ use time::{Duration, OffsetDateTime};
 
 use crate::redact::Secret;
 
-/// Activity code: view CP-IS and notify the local authority (unscheduled care).
-pub const ACTIVITY_VIEW_AND_NOTIFY: &str = "B0107";
-/// Activity code: view CP-IS without notifying (scheduled care).
-pub const ACTIVITY_VIEW_SILENTLY: &str = "B0170";
+pub use cpis_domain::{
+    ACTIVITY_SAFEGUARDING_REVIEW, ACTIVITY_VIEW_AND_NOTIFY, ACTIVITY_VIEW_SILENTLY,
+};
+use cpis_domain::{Actor, RoleRef};
 /// A session lasts at most this long; then the user signs in again, refresh or not.
 pub const MAX_SESSION: Duration = Duration::hours(12);
 
@@ -35,13 +35,7 @@ impl Role {
     /// The role's name for people: CIS2 sends `"Clinical":"Clinical Provision":"Nurse Access
     /// Role"`; this gives `Nurse Access Role`.
     pub fn display_name(&self) -> &str {
-        let last = self.role_name.rsplit(':').next().unwrap_or(&self.role_name);
-        let trimmed = last.trim().trim_matches('"').trim();
-        if trimmed.is_empty() {
-            &self.role_name
-        } else {
-            trimmed
-        }
+        cpis_domain::role_display_name(&self.role_name)
     }
 
     /// Whether the role grants an activity code.
@@ -115,6 +109,33 @@ impl SignedInUser {
             .iter()
             .find(|organisation| organisation.org_code == role.org_code)
             .map(|organisation| organisation.org_name.as_str())
+    }
+
+    /// The selected role as the audit trail names it, with its organisation's name when the
+    /// claims give it (else empty); [`RoleRef::default`] when no role is selected.
+    pub fn selected_role_ref(&self) -> RoleRef {
+        let Some(role) = self.selected_role() else {
+            return RoleRef::default();
+        };
+        RoleRef {
+            role_profile_id: role.person_roleid.clone(),
+            role_code: role.role_code.clone(),
+            role_name: role.role_name.clone(),
+            organisation_ods: role.org_code.clone(),
+            organisation_name: self
+                .selected_organisation_name()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+
+    /// This user in their selected role: who every audit record from this session names.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.subject.clone(),
+            user_name: self.name.clone(),
+            role: self.selected_role_ref(),
+        }
     }
 
     /// What the selected role allows. Only the selected role counts, never another role the
@@ -299,6 +320,26 @@ mod tests {
         assert_eq!(nurse.display_name(), "Nurse Access Role");
         nurse.role_name = "Plain Role".into();
         assert_eq!(nurse.display_name(), "Plain Role");
+    }
+
+    #[test]
+    fn the_actor_is_the_user_in_the_selected_role() {
+        let roles = vec![role("1", &["B0107"]), role("2", &["B0170"])];
+        let actor = user(Some("2"), roles.clone()).actor();
+        assert_eq!(actor.user_id, "900000000001");
+        assert_eq!(actor.user_name, "Tess Triage-Test");
+        assert_eq!(actor.role.role_profile_id, "2");
+        assert_eq!(actor.role.role_code, "R8001");
+        assert_eq!(actor.role.role_name, "Nurse Access Role");
+        assert_eq!(actor.role.organisation_ods, "ZZ1ED");
+        assert_eq!(actor.role.organisation_name, "Northshire General Hospital");
+        assert!(user(None, roles.clone()).actor().role.is_none());
+        assert!(user(Some("missing"), roles).actor().role.is_none());
+        let mut elsewhere = role("1", &[]);
+        elsewhere.org_code = "ZZ9XX".into();
+        let unnamed = user(Some("1"), vec![elsewhere]).actor();
+        assert_eq!(unnamed.role.organisation_ods, "ZZ9XX");
+        assert_eq!(unnamed.role.organisation_name, "");
     }
 
     #[test]
