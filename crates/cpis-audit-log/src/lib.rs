@@ -17,8 +17,10 @@ use std::io::Write;
 
 use cpis_audit::QueuedRecord;
 use cpis_audit::chain::GENESIS_HASH;
-use cpis_audit::wire::{parse_batch, to_audit_event, to_batch_response};
-use serde_json::{Value, json};
+use cpis_audit::wire::{from_audit_event_json, parse_batch, to_audit_event, to_batch_response};
+use cpis_fhir::audit_event::{searchset_bundle, to_sorted_value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -293,19 +295,14 @@ impl AuditLog {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut entries = Vec::with_capacity(rows.len());
+        let mut resources = Vec::with_capacity(rows.len());
         for row in rows {
             let text: String = row.try_get(0)?;
-            if let Ok(resource) = serde_json::from_str::<Value>(&text) {
-                entries.push(json!({ "resource": resource, "search": { "mode": "match" } }));
+            if let Ok(resource) = RawValue::from_string(text) {
+                resources.push(resource);
             }
         }
-        Ok(json!({
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": entries.len(),
-            "entry": entries
-        }))
+        Ok(to_sorted_value(&searchset_bundle(resources)))
     }
 
     /// The findings recorded at ingest.
@@ -371,9 +368,9 @@ impl AuditLog {
                 continue;
             };
             report.count += 1;
-            let record = serde_json::from_str::<Value>(&text)
+            let record = RawValue::from_string(text)
                 .ok()
-                .and_then(|value| cpis_audit::wire::from_audit_event(&value).ok());
+                .and_then(|resource| from_audit_event_json(&resource).ok());
             let Some(record) = record else {
                 report.breaks.push(-1);
                 continue;

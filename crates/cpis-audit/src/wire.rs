@@ -5,39 +5,26 @@
 //!
 //! The chain fields (device, sequence, previous and own hash) travel in one entity whose
 //! `detail` carries them, so the central log can re-check every device's chain. Shared by the
-//! client (to send) and the central log (to receive).
+//! client (to send) and the central log (to receive). The FHIR shapes are the typed
+//! [`cpis_fhir::wire`] structs and [`cpis_fhir::audit_event`]; this module maps a
+//! [`QueuedRecord`] onto them and back.
 
-use serde_json::{Value, json};
+use cpis_fhir::audit_event::{
+    self as pars, CHAIN_CODE, DEVICE, ORGANIZATION, PRACTITIONER, RawBundleError, RawResourceEntry,
+    RawResponseEntry, agent, coding, coding_with_display, detail, identified, is_object,
+    read_raw_bundle,
+};
+use cpis_fhir::wire::{AuditEvent, AuditEventEntity, AuditEventSource, CodeableConcept};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::queue::{AuditAction, QueuedRecord};
 
-/// Identifier systems used in the AuditEvent.
-pub mod system {
-    /// ODS organisation code.
-    pub const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
-    /// The user's id (the token's `sub`; the SDS user id in production).
-    pub const USER: &str = "https://fhir.nhs.uk/Id/sds-user-id";
-    /// The role profile id (`selected_roleid`).
-    pub const ROLE_PROFILE: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
-    /// The role code.
-    pub const ROLE_CODE: &str = "https://fhir.nhs.uk/Id/sds-job-role-code";
-    /// NHS number.
-    pub const NHS_NUMBER: &str = "https://fhir.nhs.uk/Id/nhs-number";
-    /// TraceID (transaction).
-    pub const TRANSACTION: &str = "https://fhir.nhs.uk/Id/transaction";
-    /// The device id of the app installation.
-    pub const DEVICE: &str = "https://cpis-viewer.dev/Id/device";
-    /// The chain entity's type.
-    pub const CHAIN: &str = "https://cpis-viewer.dev/CodeSystem/audit-chain";
-    /// Outcome codes of a lookup (`plan_found`, `no_plan`, ...).
-    pub const OUTCOME: &str = "https://cpis-viewer.dev/CodeSystem/lookup-outcome";
-}
-
-/// The product name in `source.observer` and the device agent.
-pub const PRODUCT: &str = "CP-IS Viewer";
+pub use cpis_fhir::audit_event::{PRODUCT, system};
 
 /// Why an AuditEvent could not be read. Says which field, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,263 +41,244 @@ fn time_text(time: OffsetDateTime) -> String {
     time.format(&Rfc3339).unwrap_or_default()
 }
 
-/// The AuditEvent for one queued record.
-pub fn to_audit_event(record: &QueuedRecord) -> Value {
+/// The typed AuditEvent for one queued record.
+pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
     let (subtype, action) = match record.action {
         AuditAction::View => ("search-type", "R"),
         AuditAction::LocalAuthorityContacted => ("create", "C"),
     };
     let definitive = matches!(record.outcome.as_str(), "plan_found" | "no_plan");
-    json!({
-        "resourceType": "AuditEvent",
-        "id": record.event_id.to_string(),
-        "type": {
-            "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
-            "code": "rest"
-        },
-        "subtype": [{ "system": "http://hl7.org/fhir/restful-interaction", "code": subtype }],
-        "action": action,
-        "recorded": time_text(record.occurred_at),
+    let device_id = record.device_id.to_string();
+    let device = || identified(system::DEVICE, &device_id);
+    AuditEvent {
+        resource_type: "AuditEvent".into(),
+        id: Some(record.event_id.to_string()),
+        event_type: Some(coding(system::AUDIT_EVENT_TYPE, "rest")),
+        subtype: vec![coding(system::RESTFUL_INTERACTION, subtype)],
+        action: Some(action.into()),
+        recorded: Some(time_text(record.occurred_at)),
         // 0 success; 4 minor failure (the check did not complete).
-        "outcome": if definitive { "0" } else { "4" },
-        "outcomeDesc": record.outcome,
-        "agent": [
-            {
-                "who": {
-                    "type": "Organization",
-                    "identifier": { "system": system::ODS, "value": record.organisation_ods },
-                    "display": record.organisation_name
-                },
-                "requestor": true
-            },
-            {
-                "who": {
-                    "type": "Practitioner",
-                    "identifier": { "system": system::USER, "value": record.user_id },
-                    "display": record.user_name
-                },
-                "role": [{
-                    "coding": [
-                        { "system": system::ROLE_PROFILE, "code": record.role_profile_id },
-                        { "system": system::ROLE_CODE, "code": record.role_code, "display": record.role_name }
-                    ]
+        outcome: Some(if definitive { "0" } else { "4" }.into()),
+        outcome_desc: Some(record.outcome.clone()),
+        agent: vec![
+            agent(
+                ORGANIZATION,
+                identified(system::ODS, &record.organisation_ods),
+                &record.organisation_name,
+                Vec::new(),
+                true,
+            ),
+            agent(
+                PRACTITIONER,
+                identified(system::USER, &record.user_id),
+                &record.user_name,
+                vec![CodeableConcept {
+                    coding: vec![
+                        coding(system::ROLE_PROFILE, &record.role_profile_id),
+                        coding_with_display(
+                            system::ROLE_CODE,
+                            &record.role_code,
+                            &record.role_name,
+                        ),
+                    ],
+                    ..CodeableConcept::default()
                 }],
-                "requestor": true
-            },
-            {
-                "who": {
-                    "type": "Device",
-                    "identifier": { "system": system::DEVICE, "value": record.device_id.to_string() },
-                    "display": PRODUCT
-                },
-                "requestor": false
-            }
+                true,
+            ),
+            agent(DEVICE, device(), PRODUCT, Vec::new(), false),
         ],
-        "source": {
-            "site": "cpis-viewer",
-            "observer": {
-                "identifier": { "system": system::DEVICE, "value": record.device_id.to_string() },
-                "display": PRODUCT
+        source: Some(AuditEventSource {
+            site: Some(pars::SITE.into()),
+            observer: Some(cpis_fhir::wire::Reference {
+                display: Some(PRODUCT.into()),
+                ..device()
+            }),
+            source_type: vec![coding_with_display(
+                system::SECURITY_SOURCE_TYPE,
+                "1",
+                "User Device",
+            )],
+        }),
+        entity: vec![
+            AuditEventEntity {
+                what: Some(identified(system::NHS_NUMBER, &record.patient_nhs_number)),
+                entity_type: Some(coding_with_display(
+                    system::AUDIT_ENTITY_TYPE,
+                    "1",
+                    "Person",
+                )),
+                role: Some(coding_with_display(system::OBJECT_ROLE, "1", "Patient")),
+                ..AuditEventEntity::default()
             },
-            "type": [{
-                "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
-                "code": "1",
-                "display": "User Device"
-            }]
-        },
-        "entity": [
-            {
-                "what": { "identifier": { "system": system::NHS_NUMBER, "value": record.patient_nhs_number } },
-                "type": {
-                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
-                    "code": "1",
-                    "display": "Person"
-                },
-                "role": {
-                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
-                    "code": "1",
-                    "display": "Patient"
-                }
+            AuditEventEntity {
+                what: Some(identified(
+                    system::TRANSACTION,
+                    &record.trace_id.to_string(),
+                )),
+                entity_type: Some(coding(system::BASIC_AUDIT_ENTITY_TYPE, "XrequestId")),
+                ..AuditEventEntity::default()
             },
-            {
-                "what": { "identifier": { "system": system::TRANSACTION, "value": record.trace_id.to_string() } },
-                "type": {
-                    "system": "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType",
-                    "code": "XrequestId"
-                }
+            AuditEventEntity {
+                what: Some(device()),
+                entity_type: Some(coding(system::CHAIN, CHAIN_CODE)),
+                detail: vec![
+                    detail("sequence", &record.sequence.to_string()),
+                    detail("previousHash", &record.previous_hash),
+                    detail("recordHash", &record.record_hash),
+                    detail("action", record.action.code()),
+                    detail(
+                        "unscheduled",
+                        if record.unscheduled { "true" } else { "false" },
+                    ),
+                    detail("detail", &record.detail),
+                ],
+                ..AuditEventEntity::default()
             },
-            {
-                "what": { "identifier": { "system": system::DEVICE, "value": record.device_id.to_string() } },
-                "type": { "system": system::CHAIN, "code": "chain" },
-                "detail": [
-                    { "type": "sequence", "valueString": record.sequence.to_string() },
-                    { "type": "previousHash", "valueString": record.previous_hash },
-                    { "type": "recordHash", "valueString": record.record_hash },
-                    { "type": "action", "valueString": record.action.code() },
-                    { "type": "unscheduled", "valueString": if record.unscheduled { "true" } else { "false" } },
-                    { "type": "detail", "valueString": record.detail }
-                ]
-            }
-        ]
-    })
+        ],
+        ..AuditEvent::default()
+    }
+}
+
+/// The AuditEvent for one queued record as JSON, in the form it is sent and stored (every
+/// object's keys sorted, as it has always been).
+pub fn to_audit_event(record: &QueuedRecord) -> Value {
+    pars::to_sorted_value(&audit_event(record))
 }
 
 /// A `batch` Bundle of AuditEvents, one POST entry each, keyed by event id.
 pub fn to_batch_bundle(records: &[QueuedRecord]) -> Value {
-    let entries: Vec<Value> = records
-        .iter()
-        .map(|record| {
-            json!({
-                "fullUrl": format!("urn:uuid:{}", record.event_id),
-                "resource": to_audit_event(record),
-                "request": { "method": "POST", "url": "AuditEvent" }
-            })
-        })
-        .collect();
-    json!({ "resourceType": "Bundle", "type": "batch", "entry": entries })
-}
-
-fn text<'a>(value: &'a Value, pointer: &str, name: &'static str) -> Result<&'a str, WireError> {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .ok_or(WireError::Field(name))
-}
-
-fn agent<'a>(event: &'a Value, kind: &str) -> Result<&'a Value, WireError> {
-    event
-        .get("agent")
-        .and_then(Value::as_array)
-        .and_then(|agents| {
-            agents
-                .iter()
-                .find(|agent| agent.pointer("/who/type").and_then(Value::as_str) == Some(kind))
-        })
-        .ok_or(WireError::Field("agent"))
-}
-
-fn entity<'a>(event: &'a Value, identifier_system: &str) -> Result<&'a Value, WireError> {
-    event
-        .get("entity")
-        .and_then(Value::as_array)
-        .and_then(|entities| {
-            entities.iter().find(|entity| {
-                entity
-                    .pointer("/what/identifier/system")
-                    .and_then(Value::as_str)
-                    == Some(identifier_system)
-                    && (identifier_system != system::DEVICE
-                        || entity.pointer("/type/code").and_then(Value::as_str) == Some("chain"))
-            })
-        })
-        .ok_or(WireError::Field("entity"))
-}
-
-fn detail<'a>(chain: &'a Value, name: &'static str) -> Result<&'a str, WireError> {
-    chain
-        .get("detail")
-        .and_then(Value::as_array)
-        .and_then(|details| {
-            details
-                .iter()
-                .find(|detail| detail.get("type").and_then(Value::as_str) == Some(name))
-        })
-        .and_then(|detail| detail.get("valueString"))
-        .and_then(Value::as_str)
-        .ok_or(WireError::Field(name))
-}
-
-fn role_code<'a>(practitioner: &'a Value, code_system: &str) -> Result<&'a Value, WireError> {
-    practitioner
-        .pointer("/role/0/coding")
-        .and_then(Value::as_array)
-        .and_then(|codings| {
-            codings
-                .iter()
-                .find(|coding| coding.get("system").and_then(Value::as_str) == Some(code_system))
-        })
-        .ok_or(WireError::Field("role"))
+    pars::to_sorted_value(&pars::batch_bundle(records.iter().map(|record| {
+        (
+            format!("urn:uuid:{}", record.event_id),
+            pars::raw_resource(&audit_event(record)),
+        )
+    })))
 }
 
 /// Read an AuditEvent back into a record (the central log's side). Checks shape and types,
 /// not the chain: the caller recomputes the hash.
 pub fn from_audit_event(event: &Value) -> Result<QueuedRecord, WireError> {
-    if event.get("resourceType").and_then(Value::as_str) != Some("AuditEvent") {
+    if !event.is_object() {
         return Err(WireError::Field("resourceType"));
     }
-    let event_id =
-        Uuid::parse_str(text(event, "/id", "id")?).map_err(|_| WireError::Field("id"))?;
-    let occurred_at = OffsetDateTime::parse(text(event, "/recorded", "recorded")?, &Rfc3339)
-        .map_err(|_| WireError::Field("recorded"))?;
-    let organisation = agent(event, "Organization")?;
-    let practitioner = agent(event, "Practitioner")?;
-    let chain = entity(event, system::DEVICE)?;
-    let device_id = Uuid::parse_str(text(chain, "/what/identifier/value", "device")?)
-        .map_err(|_| WireError::Field("device"))?;
-    let sequence: u64 = detail(chain, "sequence")?
+    let event = AuditEvent::deserialize(event).map_err(|_| WireError::Field("AuditEvent"))?;
+    record_from(&event)
+}
+
+/// [`from_audit_event`] for raw JSON text (a stored event, a batch entry's resource).
+pub fn from_audit_event_json(event: &RawValue) -> Result<QueuedRecord, WireError> {
+    if !is_object(event) {
+        return Err(WireError::Field("resourceType"));
+    }
+    let event = serde_json::from_str::<AuditEvent>(event.get())
+        .map_err(|_| WireError::Field("AuditEvent"))?;
+    record_from(&event)
+}
+
+/// Read a typed AuditEvent into a record.
+pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
+    if event.resource_type != "AuditEvent" {
+        return Err(WireError::Field("resourceType"));
+    }
+    let text = |value: Option<&str>, name: &'static str| -> Result<String, WireError> {
+        value.map(str::to_string).ok_or(WireError::Field(name))
+    };
+    let event_id = Uuid::parse_str(event.id.as_deref().ok_or(WireError::Field("id"))?)
+        .map_err(|_| WireError::Field("id"))?;
+    let occurred_at = OffsetDateTime::parse(
+        event
+            .recorded
+            .as_deref()
+            .ok_or(WireError::Field("recorded"))?,
+        &Rfc3339,
+    )
+    .map_err(|_| WireError::Field("recorded"))?;
+    let organisation = event
+        .agent_of_type(ORGANIZATION)
+        .and_then(|agent| agent.who.as_ref())
+        .ok_or(WireError::Field("agent"))?;
+    let practitioner = event
+        .agent_of_type(PRACTITIONER)
+        .ok_or(WireError::Field("agent"))?;
+    let practitioner_who = practitioner.who.as_ref().ok_or(WireError::Field("agent"))?;
+    let chain = event
+        .entity_identified_in(system::DEVICE, Some(CHAIN_CODE))
+        .ok_or(WireError::Field("entity"))?;
+    let what = |entity: &AuditEventEntity, name: &'static str| {
+        text(
+            entity
+                .what
+                .as_ref()
+                .and_then(cpis_fhir::wire::Reference::identifier_value),
+            name,
+        )
+    };
+    let chain_detail = |name: &'static str| text(chain.detail_value(name), name);
+    let device_id =
+        Uuid::parse_str(&what(chain, "device")?).map_err(|_| WireError::Field("device"))?;
+    let sequence: u64 = chain_detail("sequence")?
         .parse()
         .map_err(|_| WireError::Field("sequence"))?;
     if sequence == 0 {
         return Err(WireError::Field("sequence"));
     }
-    let action = match detail(chain, "action")? {
+    let action = match chain_detail("action")?.as_str() {
         "view" => AuditAction::View,
         "la_contacted" => AuditAction::LocalAuthorityContacted,
         _ => return Err(WireError::Field("action")),
     };
-    let unscheduled = match detail(chain, "unscheduled")? {
+    let unscheduled = match chain_detail("unscheduled")?.as_str() {
         "true" => true,
         "false" => false,
         _ => return Err(WireError::Field("unscheduled")),
     };
     let hash = |name: &'static str| -> Result<String, WireError> {
-        let value = detail(chain, name)?;
+        let value = chain_detail(name)?;
         if value.len() == 64 && value.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             Ok(value.to_ascii_lowercase())
         } else {
             Err(WireError::Field(name))
         }
     };
-    let patient = entity(event, system::NHS_NUMBER)?;
-    let patient_nhs_number = text(patient, "/what/identifier/value", "patient")?;
-    if cpis_domain::NhsNumber::parse(patient_nhs_number)
+    let patient = event
+        .entity_identified_in(system::NHS_NUMBER, None)
+        .ok_or(WireError::Field("entity"))?;
+    let patient_nhs_number = what(patient, "patient")?;
+    if cpis_domain::NhsNumber::parse(&patient_nhs_number)
         .map(|nhs| nhs.as_str() != patient_nhs_number)
         .unwrap_or(true)
     {
         return Err(WireError::Field("patient"));
     }
-    let trace_id = Uuid::parse_str(text(
-        entity(event, system::TRANSACTION)?,
-        "/what/identifier/value",
-        "transaction",
-    )?)
-    .map_err(|_| WireError::Field("transaction"))?;
-    let role_profile = role_code(practitioner, system::ROLE_PROFILE)?;
-    let role = role_code(practitioner, system::ROLE_CODE)?;
-    let string = |value: &Value, name: &'static str| -> Result<String, WireError> {
-        value
-            .as_str()
-            .map(str::to_string)
-            .ok_or(WireError::Field(name))
-    };
+    let transaction = event
+        .entity_identified_in(system::TRANSACTION, None)
+        .ok_or(WireError::Field("entity"))?;
+    let trace_id = Uuid::parse_str(&what(transaction, "transaction")?)
+        .map_err(|_| WireError::Field("transaction"))?;
+    let role_profile = practitioner
+        .role_coding(system::ROLE_PROFILE)
+        .ok_or(WireError::Field("role"))?;
+    let role = practitioner
+        .role_coding(system::ROLE_CODE)
+        .ok_or(WireError::Field("role"))?;
     Ok(QueuedRecord {
         event_id,
         device_id,
         sequence,
         occurred_at,
         action,
-        user_id: text(practitioner, "/who/identifier/value", "user")?.to_string(),
-        user_name: text(practitioner, "/who/display", "user name")?.to_string(),
-        role_profile_id: string(&role_profile["code"], "role profile")?,
-        role_code: string(&role["code"], "role code")?,
-        role_name: string(&role["display"], "role name")?,
-        organisation_ods: text(organisation, "/who/identifier/value", "organisation")?.to_string(),
-        organisation_name: text(organisation, "/who/display", "organisation name")?.to_string(),
-        patient_nhs_number: patient_nhs_number.to_string(),
-        outcome: text(event, "/outcomeDesc", "outcomeDesc")?.to_string(),
+        user_id: text(practitioner_who.identifier_value(), "user")?,
+        user_name: text(practitioner_who.display.as_deref(), "user name")?,
+        role_profile_id: text(role_profile.code.as_deref(), "role profile")?,
+        role_code: text(role.code.as_deref(), "role code")?,
+        role_name: text(role.display.as_deref(), "role name")?,
+        organisation_ods: text(organisation.identifier_value(), "organisation")?,
+        organisation_name: text(organisation.display.as_deref(), "organisation name")?,
+        patient_nhs_number,
+        outcome: text(event.outcome_desc.as_deref(), "outcomeDesc")?,
         trace_id,
         unscheduled,
-        detail: detail(chain, "detail")?.to_string(),
+        detail: chain_detail("detail")?,
         previous_hash: hash("previousHash")?,
         record_hash: hash("recordHash")?,
     })
@@ -334,36 +302,40 @@ pub enum EntryResult {
     },
 }
 
+/// The raw entries of a Bundle of `bundle_type`; `None` when it has no `entry`.
+fn raw_entries(body: &[u8], bundle_type: &str) -> Result<Option<Vec<Box<RawValue>>>, WireError> {
+    let bundle = read_raw_bundle(body).map_err(|error| match error {
+        RawBundleError::NotJson => WireError::NotJson,
+        RawBundleError::NotAnObject | RawBundleError::EntryNotAnArray => WireError::Field("type"),
+    })?;
+    if !bundle.is(bundle_type) {
+        return Err(WireError::Field("type"));
+    }
+    bundle.entries().map_err(|_| WireError::Field("entry"))
+}
+
 /// Read a `batch-response` Bundle: one result per entry, in the order sent. Anything that does
 /// not match (wrong type, wrong count, an unknown status) is an error, and the caller treats
 /// the whole batch as not confirmed.
 pub fn parse_batch_response(body: &[u8], sent: usize) -> Result<Vec<EntryResult>, WireError> {
-    let bundle: Value = serde_json::from_slice(body).map_err(|_| WireError::NotJson)?;
-    if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle")
-        || bundle.get("type").and_then(Value::as_str) != Some("batch-response")
-    {
-        return Err(WireError::Field("type"));
-    }
-    let entries = bundle
-        .get("entry")
-        .and_then(Value::as_array)
-        .ok_or(WireError::Field("entry"))?;
+    let entries = raw_entries(body, "batch-response")?.ok_or(WireError::Field("entry"))?;
     if entries.len() != sent {
         return Err(WireError::Field("entry"));
     }
     entries
         .iter()
         .map(|entry| {
-            let status = text(entry, "/response/status", "status")?;
+            let status = is_object(entry)
+                .then(|| serde_json::from_str::<RawResponseEntry>(entry.get()).ok())
+                .flatten()
+                .and_then(|entry| entry.response)
+                .and_then(|response| response.status)
+                .ok_or(WireError::Field("status"))?;
             match status.split_whitespace().next() {
                 Some("200" | "201") => Ok(EntryResult::Committed),
-                Some("408" | "425" | "429") => Ok(EntryResult::Later {
-                    status: status.to_string(),
-                }),
+                Some("408" | "425" | "429") => Ok(EntryResult::Later { status }),
                 Some(code) if code.len() == 3 && code.starts_with('4') => {
-                    Ok(EntryResult::Rejected {
-                        status: status.to_string(),
-                    })
+                    Ok(EntryResult::Rejected { status })
                 }
                 _ => Err(WireError::Field("status")),
             }
@@ -373,32 +345,21 @@ pub fn parse_batch_response(body: &[u8], sent: usize) -> Result<Vec<EntryResult>
 
 /// Build a `batch-response` Bundle (the central log's side), one status line per entry.
 pub fn to_batch_response(statuses: &[String]) -> Value {
-    let entries: Vec<Value> = statuses
-        .iter()
-        .map(|status| json!({ "response": { "status": status } }))
-        .collect();
-    json!({ "resourceType": "Bundle", "type": "batch-response", "entry": entries })
+    pars::to_sorted_value(&pars::batch_response_bundle(statuses))
 }
 
 /// The entries of a `batch` Bundle of AuditEvents, each read or rejected on its own.
 pub fn parse_batch(body: &[u8]) -> Result<Vec<Result<QueuedRecord, WireError>>, WireError> {
-    let bundle: Value = serde_json::from_slice(body).map_err(|_| WireError::NotJson)?;
-    if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle")
-        || bundle.get("type").and_then(Value::as_str) != Some("batch")
-    {
-        return Err(WireError::Field("type"));
-    }
-    let entries = match bundle.get("entry") {
-        None => return Ok(Vec::new()),
-        Some(entries) => entries.as_array().ok_or(WireError::Field("entry"))?,
-    };
+    let entries = raw_entries(body, "batch")?.unwrap_or_default();
     Ok(entries
         .iter()
         .map(|entry| {
-            entry
-                .get("resource")
+            is_object(entry)
+                .then(|| serde_json::from_str::<RawResourceEntry>(entry.get()).ok())
+                .flatten()
+                .and_then(|entry| entry.resource)
                 .ok_or(WireError::Field("resource"))
-                .and_then(from_audit_event)
+                .and_then(|resource| from_audit_event_json(&resource))
         })
         .collect())
 }

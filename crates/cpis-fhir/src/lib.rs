@@ -17,6 +17,7 @@
 //! - Demographics: PDS `Patient` with the NHS number verification status extension.
 //! - Errors: `OperationOutcome` whose `issue[0].details.coding` carries a [`SpineErrorCode`].
 
+pub mod audit_event;
 pub mod build;
 mod error;
 pub mod parse;
