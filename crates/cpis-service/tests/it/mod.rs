@@ -2,6 +2,7 @@
 
 mod auth;
 mod cli;
+mod layers;
 mod lookup;
 mod ops;
 mod seed;
