@@ -9,33 +9,34 @@
 //! [`SignIn::discover`], [`LoopbackRedirect::bind`], [`SignIn::begin`] (gives the URL to open),
 //! [`LoopbackRedirect::wait_for_callback`], then [`SignIn::complete`].
 
+mod error;
+mod loopback;
+mod messages;
+mod metadata;
+mod provider_http;
+
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
-    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
-    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
-    CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
-    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
-};
+use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    AdditionalClaims, AdditionalProviderMetadata, AsyncHttpClient, AuthorizationCode, ClientId,
-    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
-    HttpResponse, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, Scope,
-    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RevocationUrl, Scope,
+    TokenResponse,
 };
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::config::{OidcConfig, TlsConfig};
-use crate::identity::{Organisation, Role, Session, SignedInUser, Tokens};
+use crate::identity::{Session, SignedInUser, Tokens};
 use crate::redact::Secret;
+
+pub use error::OidcError;
+pub use loopback::{CallbackParams, LoopbackRedirect};
+use messages::{discovery_message, printable, token_request_message};
+pub use metadata::{NhsClaims, RevocationMetadata};
+use metadata::{NhsClient, NhsProviderMetadata, NhsTokenResponse};
+pub use provider_http::ProviderHttpError;
+use provider_http::{ProviderHttp, transport_message};
 
 /// Scopes asked for, as the NHS Care Identity Service names them (`openid` is added by the
 /// crate). `offline_access` asks for a refresh token.
@@ -56,171 +57,6 @@ pub const ALLOWED_ID_TOKEN_ALGS: [CoreJwsSigningAlgorithm; 3] = [
 
 /// The longest a sign-in waits for the browser to come back.
 pub const DEFAULT_SIGN_IN_WAIT: Duration = Duration::from_secs(5 * 60);
-/// The most a provider response may be.
-const MAX_PROVIDER_RESPONSE_BYTES: usize = 1024 * 1024;
-/// The most of an HTTP request head the loopback listener reads.
-const MAX_CALLBACK_REQUEST_BYTES: usize = 16 * 1024;
-
-/// The NHS CIS2 claims beyond the standard ones.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NhsClaims {
-    /// The role the user selected at sign-in.
-    #[serde(default)]
-    pub selected_roleid: Option<String>,
-    /// Every role the user holds.
-    #[serde(default)]
-    pub nhsid_nrbac_roles: Vec<Role>,
-    /// The organisations the user works for.
-    #[serde(default)]
-    pub nhsid_user_orgs: Vec<Organisation>,
-}
-
-impl AdditionalClaims for NhsClaims {}
-
-/// Discovery metadata beyond OpenID Connect Discovery: the RFC 7009 revocation endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RevocationMetadata {
-    /// Where tokens are revoked, if the provider says.
-    #[serde(default)]
-    pub revocation_endpoint: Option<RevocationUrl>,
-}
-
-impl AdditionalProviderMetadata for RevocationMetadata {}
-
-type NhsProviderMetadata = openidconnect::ProviderMetadata<
-    RevocationMetadata,
-    CoreAuthDisplay,
-    CoreClientAuthMethod,
-    CoreClaimName,
-    CoreClaimType,
-    CoreGrantType,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm,
-    CoreJsonWebKey,
-    CoreResponseMode,
-    CoreResponseType,
-    CoreSubjectIdentifierType,
->;
-
-type NhsIdTokenFields = IdTokenFields<
-    NhsClaims,
-    EmptyExtraTokenFields,
-    CoreGenderClaim,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJwsSigningAlgorithm,
->;
-type NhsTokenResponse = StandardTokenResponse<NhsIdTokenFields, CoreTokenType>;
-type NhsClient = openidconnect::Client<
-    NhsClaims,
-    CoreAuthDisplay,
-    CoreGenderClaim,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJsonWebKey,
-    CoreAuthPrompt,
-    StandardErrorResponse<CoreErrorResponseType>,
-    NhsTokenResponse,
-    CoreTokenIntrospectionResponse,
-    CoreRevocableToken,
-    CoreRevocationErrorResponse,
-    EndpointSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointMaybeSet,
-    EndpointMaybeSet,
->;
-
-/// Why sign-in, refresh or callback handling failed. Never contains a token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OidcError {
-    /// The provider's discovery document or keys could not be fetched or were invalid.
-    #[error("could not read the identity provider's configuration: {0}")]
-    Discovery(String),
-    /// The `state` that came back is not the one sent: possibly a forged redirect.
-    #[error("the sign-in response did not match the request (state mismatch)")]
-    StateMismatch,
-    /// The `iss` in the redirect (RFC 9207) is not the configured issuer.
-    #[error("the sign-in response came from another identity provider")]
-    IssuerMismatch,
-    /// The provider refused (for example, the user cancelled).
-    #[error("the identity provider refused the sign-in: {0}")]
-    Refused(String),
-    /// The redirect had no code.
-    #[error("the sign-in response had no authorization code")]
-    MissingCode,
-    /// The token request failed.
-    #[error("could not get tokens from the identity provider: {0}")]
-    TokenRequest(String),
-    /// The token response had no ID token.
-    #[error("the identity provider sent no ID token")]
-    MissingIdToken,
-    /// The ID token failed validation.
-    #[error("the ID token was refused: {0}")]
-    InvalidIdToken(String),
-    /// The loopback redirect listener failed.
-    #[error("the sign-in redirect could not be received: {0}")]
-    Loopback(String),
-    /// The browser did not come back in time.
-    #[error("sign-in timed out waiting for the browser")]
-    TimedOut,
-    /// The session is past its 12 hours, or has no refresh token: sign in again.
-    #[error("the session has ended; sign in again")]
-    SignInRequired,
-    /// A refreshed ID token named another user.
-    #[error("the refreshed tokens are for a different user")]
-    SubjectChanged,
-}
-
-/// The HTTP client the `openidconnect` crate uses: our reqwest, with redirects off (as the crate
-/// advises against SSRF) and a size cap on responses.
-#[derive(Debug, Clone)]
-struct ProviderHttp {
-    client: reqwest::Client,
-}
-
-/// A transport failure talking to the provider.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ProviderHttpError(String);
-
-impl<'c> AsyncHttpClient<'c> for ProviderHttp {
-    type Error = ProviderHttpError;
-    type Future =
-        Pin<Box<dyn Future<Output = Result<HttpResponse, ProviderHttpError>> + Send + 'c>>;
-
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let response = self
-                .client
-                .request(parts.method, parts.uri.to_string())
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(|error| ProviderHttpError(transport_message(&error)))?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = crate::http_body::read_capped(response, MAX_PROVIDER_RESPONSE_BYTES)
-                .await
-                .map_err(|error| ProviderHttpError(error.to_string()))?;
-            let mut http_response = HttpResponse::new(body);
-            *http_response.status_mut() = status;
-            *http_response.headers_mut() = headers;
-            Ok(http_response)
-        })
-    }
-}
-
-fn transport_message(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "request failed".to_owned()
-    }
-}
 
 /// A sign-in in progress: the URL to open and what must come back.
 pub struct PendingSignIn {
@@ -239,142 +75,6 @@ impl fmt::Debug for PendingSignIn {
             .field("redirect_uri", &self.redirect_uri.as_str())
             .finish_non_exhaustive()
     }
-}
-
-/// What the browser brought back to the loopback redirect.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct CallbackParams {
-    /// The authorization code.
-    pub code: Option<Secret>,
-    /// The state.
-    pub state: Option<String>,
-    /// The issuer (RFC 9207), when the provider sends it.
-    pub iss: Option<String>,
-    /// An error code from the provider.
-    pub error: Option<String>,
-}
-
-impl fmt::Debug for CallbackParams {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("CallbackParams")
-            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
-            .field("iss", &self.iss)
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CallbackParams {
-    /// Read the query string of the redirect.
-    pub fn from_query(query: &str) -> CallbackParams {
-        let mut params = CallbackParams::default();
-        for (key, value) in openidconnect::url::form_urlencoded::parse(query.as_bytes()) {
-            match key.as_ref() {
-                "code" => params.code = Some(Secret::new(value.into_owned())),
-                "state" => params.state = Some(value.into_owned()),
-                "iss" => params.iss = Some(value.into_owned()),
-                "error" => params.error = Some(value.into_owned()),
-                _ => {}
-            }
-        }
-        params
-    }
-}
-
-/// The loopback listener for the redirect (RFC 8252 7.3): `127.0.0.1`, a port the OS picks.
-#[derive(Debug)]
-pub struct LoopbackRedirect {
-    listener: TcpListener,
-    redirect_uri: String,
-}
-
-impl LoopbackRedirect {
-    /// Listen on `127.0.0.1` on an ephemeral port.
-    pub async fn bind() -> Result<LoopbackRedirect, OidcError> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(|error| OidcError::Loopback(error.to_string()))?;
-        let port = listener
-            .local_addr()
-            .map_err(|error| OidcError::Loopback(error.to_string()))?
-            .port();
-        Ok(LoopbackRedirect {
-            listener,
-            redirect_uri: format!("http://127.0.0.1:{port}/callback"),
-        })
-    }
-
-    /// The redirect URI to register in the request, port included.
-    pub fn redirect_uri(&self) -> &str {
-        &self.redirect_uri
-    }
-
-    /// Wait for the browser to come back to `/callback`, answering it with a short page. Other
-    /// paths (such as `/favicon.ico`) get a 404 and the wait goes on.
-    pub async fn wait_for_callback(self, wait: Duration) -> Result<CallbackParams, OidcError> {
-        tokio::time::timeout(wait, async {
-            loop {
-                let (stream, _) = self
-                    .listener
-                    .accept()
-                    .await
-                    .map_err(|error| OidcError::Loopback(error.to_string()))?;
-                if let Some(params) = handle_callback_connection(stream).await {
-                    return Ok(params);
-                }
-            }
-        })
-        .await
-        .map_err(|_| OidcError::TimedOut)?
-    }
-}
-
-const CALLBACK_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>CP-IS Viewer sign-in</title></head><body><main><h1>Sign-in received</h1><p>You can close this browser tab and go back to CP-IS Viewer.</p></main></body></html>";
-
-async fn handle_callback_connection(mut stream: TcpStream) -> Option<CallbackParams> {
-    let mut head = Vec::with_capacity(1024);
-    let mut buffer = [0u8; 1024];
-    let read_head = async {
-        loop {
-            let read = stream.read(&mut buffer).await.ok()?;
-            if read == 0 {
-                return None;
-            }
-            head.extend_from_slice(&buffer[..read]);
-            if head.windows(4).any(|window| window == b"\r\n\r\n") {
-                return Some(());
-            }
-            if head.len() > MAX_CALLBACK_REQUEST_BYTES {
-                return None;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), read_head)
-        .await
-        .ok()??;
-    let request_line = String::from_utf8_lossy(&head)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let mut parts = request_line.split(' ');
-    let method = parts.next().unwrap_or_default();
-    let target = parts.next().unwrap_or_default();
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if method != "GET" || path != "/callback" {
-        let _ = stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-            .await;
-        return None;
-    }
-    let response = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncache-control: no-store\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{CALLBACK_PAGE}",
-        CALLBACK_PAGE.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
-    Some(CallbackParams::from_query(query))
 }
 
 /// A discovered identity provider, ready to sign users in.
@@ -687,44 +387,6 @@ fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
             .zip(right)
             .fold(0u8, |difference, (a, b)| difference | (a ^ b))
             == 0
-}
-
-/// Keep provider-supplied text short and printable before it reaches a message.
-fn printable(text: &str) -> String {
-    text.chars()
-        .filter(|character| !character.is_control())
-        .take(200)
-        .collect()
-}
-
-fn discovery_message<E: std::error::Error>(error: &openidconnect::DiscoveryError<E>) -> String {
-    match error {
-        openidconnect::DiscoveryError::Request(inner) => printable(&inner.to_string()),
-        openidconnect::DiscoveryError::Response(status, _, _) => {
-            format!("the provider answered with status {status}")
-        }
-        openidconnect::DiscoveryError::Parse(_) => "the discovery document is not valid".to_owned(),
-        openidconnect::DiscoveryError::Validation(message) => printable(message),
-        openidconnect::DiscoveryError::UrlParse(_) => "the issuer is not a valid URL".to_owned(),
-        other => printable(&other.to_string()),
-    }
-}
-
-fn token_request_message<RE: std::error::Error + 'static>(
-    error: RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
-) -> OidcError {
-    // Never include a response body: it may hold tokens.
-    OidcError::TokenRequest(match error {
-        RequestTokenError::ServerResponse(response) => {
-            format!(
-                "the provider refused: {}",
-                printable(response.error().as_ref())
-            )
-        }
-        RequestTokenError::Request(inner) => printable(&inner.to_string()),
-        RequestTokenError::Parse(_, _) => "the token response is not valid".to_owned(),
-        RequestTokenError::Other(message) => printable(&message),
-    })
 }
 
 #[cfg(test)]
