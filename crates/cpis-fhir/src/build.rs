@@ -352,7 +352,7 @@ pub fn patient(demographics: &PatientDemographics) -> Patient {
             prefix: Vec::new(),
             period: None,
         }],
-        gender: Some(demographics.gender.fhir_code().into()),
+        gender: Some(crate::gender_code(demographics.gender).into()),
         birth_date: Some(fhir_date(demographics.date_of_birth)),
     }
 }

@@ -20,6 +20,7 @@
 pub mod audit_event;
 pub mod build;
 mod error;
+mod gender;
 pub mod parse;
 pub mod upload;
 pub mod upload_csv;
@@ -30,6 +31,7 @@ pub use build::{
     operation_outcome, patient, to_json_bytes, upload_bundle,
 };
 pub use error::{FhirError, SpineErrorCode};
+pub use gender::{gender_code, gender_from_code};
 pub use parse::{
     CareTeamSearch, OperationOutcomeSummary, parse_access_history, parse_care_team_search,
     parse_operation_outcome, parse_patient,

@@ -3,7 +3,7 @@
 //! trailing data and wrong JSON types are errors. No input can cause a panic.
 
 use cpis_domain::{
-    AccessRecord, Gender, LocalAuthority, NhsNumber, PatientDemographics, PlanType, ProtectionPlan,
+    AccessRecord, LocalAuthority, NhsNumber, PatientDemographics, PlanType, ProtectionPlan,
     SocialWorker,
 };
 use serde::Deserialize;
@@ -496,7 +496,7 @@ pub fn parse_patient(body: &[u8], asked: &NhsNumber) -> Result<PatientDemographi
             element: "Patient.gender",
         })
         .and_then(|code| {
-            Gender::from_fhir_code(code).ok_or(FhirError::InvalidElement {
+            crate::gender_from_code(code).ok_or(FhirError::InvalidElement {
                 element: "Patient.gender",
             })
         })?;
