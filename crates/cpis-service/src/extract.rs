@@ -10,10 +10,10 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use cpis_domain::NhsNumber;
+use cpis_domain::{ACTIVITY_LOCAL_AUTHORITY, NhsNumber};
 use cpis_fhir::{NHS_NUMBER_SYSTEM, SpineErrorCode};
 
-use crate::auth::{ACTIVITY_LOCAL_AUTHORITY, AuthError, Principal};
+use crate::auth::{AuthError, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -60,13 +60,12 @@ pub fn require_lookup(principal: &Principal) -> Result<(), ApiError> {
 
 /// The caller's role is a local authority's (`B1235`): its ODS code.
 pub fn require_local_authority(principal: &Principal) -> Result<String, ApiError> {
-    match &principal.role {
-        Some(role) if principal.has_activity(ACTIVITY_LOCAL_AUTHORITY) => {
-            Ok(role.organisation_ods.clone())
-        }
-        _ => Err(ApiError::forbidden(
+    if principal.has_activity(ACTIVITY_LOCAL_AUTHORITY) {
+        Ok(principal.actor.role.organisation_ods.clone())
+    } else {
+        Err(ApiError::forbidden(
             "The selected role has no local authority activity (B1235)",
-        )),
+        ))
     }
 }
 

@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use cpis_domain::{AccessRecord, NhsNumber, ProtectionPlan};
+use cpis_domain::{ACTIVITY_VIEW_AND_NOTIFY, AccessRecord, NhsNumber, ProtectionPlan};
 use time::{Duration, OffsetDateTime};
 
-use crate::auth::{ACTIVITY_VIEW_AND_NOTIFY, Principal};
+use crate::auth::Principal;
 use crate::metrics::Metrics;
 use crate::store::{NewAccess, Store, StoredAccess};
 
@@ -24,8 +24,8 @@ pub fn is_unscheduled(header_unscheduled: bool, principal: &Principal) -> bool {
 }
 
 /// The access to record when `principal` is shown `plans` (those visible today) of
-/// `nhs_number`: `None` unless there are plans and the access [`is_unscheduled`] by a user with
-/// a selected role; else one access notifying each plan's local authority once.
+/// `nhs_number`: `None` unless there are plans and the access [`is_unscheduled`] (which needs a
+/// selected role with `B0107`); else one access notifying each plan's local authority once.
 pub fn unscheduled_access(
     principal: &Principal,
     header_unscheduled: bool,
@@ -37,7 +37,6 @@ pub fn unscheduled_access(
     if plans.is_empty() || !is_unscheduled(header_unscheduled, principal) {
         return None;
     }
-    let role = principal.role.as_ref()?;
     let notify: BTreeSet<String> = plans
         .iter()
         .map(|plan| plan.local_authority.ods_code.clone())
@@ -45,12 +44,7 @@ pub fn unscheduled_access(
     Some(NewAccess {
         nhs_number: nhs_number.clone(),
         accessed_at: now,
-        user_id: principal.user_id.clone(),
-        user_name: principal.name.clone(),
-        role_profile_id: role.role_profile_id.clone(),
-        role_name: role.role_name.clone(),
-        organisation_ods: role.organisation_ods.clone(),
-        organisation_name: role.organisation_name.clone(),
+        actor: principal.actor.clone(),
         trace_id,
         notify: notify.into_iter().collect(),
     })

@@ -15,11 +15,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use cpis_audit_log::AuditLogError;
+use cpis_domain::ACTIVITY_SAFEGUARDING_REVIEW;
 use cpis_fhir::SpineErrorCode;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::auth::ACTIVITY_SAFEGUARDING_REVIEW;
 use crate::error::{ApiError, fhir_response};
 use crate::extract::Caller;
 use crate::state::AppState;
@@ -77,16 +77,12 @@ async fn review_search(
     Caller(principal): Caller,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let organisation = match &principal.role {
-        Some(role) if principal.has_activity(ACTIVITY_SAFEGUARDING_REVIEW) => {
-            role.organisation_ods.clone()
-        }
-        _ => {
-            return Err(ApiError::forbidden(
-                "The audit review is for the safeguarding lead role (B1234) only",
-            ));
-        }
-    };
+    if !principal.has_activity(ACTIVITY_SAFEGUARDING_REVIEW) {
+        return Err(ApiError::forbidden(
+            "The audit review is for the safeguarding lead role (B1234) only",
+        ));
+    }
+    let organisation = principal.actor.role.organisation_ods.clone();
     let Query(parameters) =
         query.map_err(|_| ApiError::invalid_value("The query string is not valid"))?;
     let now = OffsetDateTime::now_utc();

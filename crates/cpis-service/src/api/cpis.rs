@@ -77,7 +77,7 @@ async fn access_history_search(
         .store
         .recent_accesses(&nhs_number, HISTORY_SCAN_LIMIT)
         .await?;
-    let history = access_history(accesses, &principal.user_id);
+    let history = access_history(accesses, &principal.actor.user_id);
     Ok(fhir_response(
         StatusCode::OK,
         &cpis_fhir::access_history_bundle(&nhs_number, &history),

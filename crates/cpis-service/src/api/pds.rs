@@ -6,10 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use cpis_domain::NhsNumber;
+use cpis_domain::{ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW, NhsNumber};
 use cpis_fhir::SpineErrorCode;
 
-use crate::auth::{ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW};
 use crate::error::{ApiError, fhir_response};
 use crate::extract::Caller;
 use crate::state::AppState;

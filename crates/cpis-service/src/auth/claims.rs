@@ -1,54 +1,24 @@
-//! What a verified token says: the activity codes, the caller ([`Principal`]) and their selected
-//! role, read from the CIS2-shaped claims (`sub`, `name`, `selected_roleid`,
+//! What a verified token says: the caller ([`Principal`]: a `cpis_domain::Actor` and the
+//! selected role's activity codes), read from the CIS2-shaped claims (`sub`, `name`, `selected_roleid`,
 //! `nhsid_nrbac_roles`, `nhsid_user_orgs`).
 
+use cpis_domain::{ACTIVITY_VIEW_AND_NOTIFY, ACTIVITY_VIEW_SILENTLY, Actor, RoleRef};
 use serde::Deserialize;
 
-/// View CP-IS and notify the local authority (unscheduled care settings). National code.
-pub const ACTIVITY_VIEW_AND_NOTIFY: &str = "B0107";
-/// View CP-IS without notifying (scheduled care settings). National code.
-pub const ACTIVITY_VIEW_SILENTLY: &str = "B0170";
-/// Review the views at one's own organisation (safeguarding named nurse). Placeholder chosen by
-/// this project, the same as `dev-idp/users.js`.
-pub const ACTIVITY_SAFEGUARDING_REVIEW: &str = "B1234";
-/// Upload plans and read Access to Service Notifications (local authority users). Placeholder
-/// chosen by this project, the same as `dev-idp/users.js`.
-pub const ACTIVITY_LOCAL_AUTHORITY: &str = "B1235";
-
-/// The selected role of the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelectedRole {
-    /// `person_roleid`.
-    pub role_profile_id: String,
-    /// `org_code`: the organisation's ODS code.
-    pub organisation_ods: String,
-    /// The organisation's name (from `nhsid_user_orgs`, else the ODS code).
-    pub organisation_name: String,
-    /// `role_code`.
-    pub role_code: String,
-    /// `role_name`.
-    pub role_name: String,
-    /// `activity_codes`.
-    pub activity_codes: Vec<String>,
-}
-
-/// Who is calling, from a verified token.
+/// Who is calling, from a verified token: the user and their selected role
+/// ([`RoleRef::default`] when none is selected), and that role's activity codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// `sub`.
-    pub user_id: String,
-    /// `name`.
-    pub name: String,
-    /// The selected role, if the user has one.
-    pub role: Option<SelectedRole>,
+    /// `sub`, `name` and the selected role.
+    pub actor: Actor,
+    /// The selected role's `activity_codes`; empty when no role is selected.
+    pub activity_codes: Vec<String>,
 }
 
 impl Principal {
     /// Whether the selected role has this activity code.
     pub fn has_activity(&self, code: &str) -> bool {
-        self.role
-            .as_ref()
-            .is_some_and(|role| role.activity_codes.iter().any(|have| have == code))
+        self.activity_codes.iter().any(|have| have == code)
     }
 
     /// Whether the user may look up CP-IS at all (`B0107` or `B0170`).
@@ -92,30 +62,36 @@ pub(crate) struct Claims {
 impl Claims {
     pub(crate) fn principal(self) -> Principal {
         let orgs = self.nhsid_user_orgs;
-        let role = self.selected_roleid.and_then(|selected| {
+        let selected = self.selected_roleid.and_then(|selected| {
             self.nhsid_nrbac_roles
                 .into_iter()
                 .find(|role| role.person_roleid == selected)
-                .map(|role| {
-                    let organisation_name = orgs
-                        .iter()
-                        .find(|org| org.org_code == role.org_code)
-                        .and_then(|org| org.org_name.clone())
-                        .unwrap_or_else(|| role.org_code.clone());
-                    SelectedRole {
-                        role_profile_id: role.person_roleid,
-                        organisation_ods: role.org_code,
-                        organisation_name,
-                        role_code: role.role_code.unwrap_or_default(),
-                        role_name: role.role_name.unwrap_or_default(),
-                        activity_codes: role.activity_codes,
-                    }
-                })
         });
+        let (role, activity_codes) = match selected {
+            None => (RoleRef::default(), Vec::new()),
+            Some(role) => {
+                let organisation_name = orgs
+                    .iter()
+                    .find(|org| org.org_code == role.org_code)
+                    .and_then(|org| org.org_name.clone())
+                    .unwrap_or_else(|| role.org_code.clone());
+                let role_ref = RoleRef {
+                    role_profile_id: role.person_roleid,
+                    role_code: role.role_code.unwrap_or_default(),
+                    role_name: role.role_name.unwrap_or_default(),
+                    organisation_ods: role.org_code,
+                    organisation_name,
+                };
+                (role_ref, role.activity_codes)
+            }
+        };
         Principal {
-            user_id: self.sub,
-            name: self.name,
-            role,
+            actor: Actor {
+                user_id: self.sub,
+                user_name: self.name,
+                role,
+            },
+            activity_codes,
         }
     }
 }

@@ -34,10 +34,7 @@ use crate::auth::cache::TokenCache;
 use crate::auth::claims::Claims;
 use crate::auth::keys::Keys;
 
-pub use crate::auth::claims::{
-    ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW, ACTIVITY_VIEW_AND_NOTIFY,
-    ACTIVITY_VIEW_SILENTLY, Principal, SelectedRole,
-};
+pub use crate::auth::claims::Principal;
 pub use crate::auth::keys::{ALLOWED_ALGORITHMS, KeyLoadError, KeySource, install_crypto_provider};
 
 const LEEWAY_SECONDS: u64 = 30;

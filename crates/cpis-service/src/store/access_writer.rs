@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use cpis_domain::NhsNumber;
+use cpis_domain::{Actor, NhsNumber};
 use sqlx::AnyPool;
 use time::OffsetDateTime;
 
@@ -17,18 +17,8 @@ pub struct NewAccess {
     pub nhs_number: NhsNumber,
     /// When.
     pub accessed_at: OffsetDateTime,
-    /// The token's `sub`.
-    pub user_id: String,
-    /// The viewer's name.
-    pub user_name: String,
-    /// The selected role's profile id.
-    pub role_profile_id: String,
-    /// The selected role's name.
-    pub role_name: String,
-    /// The organisation's ODS code.
-    pub organisation_ods: String,
-    /// The organisation's name.
-    pub organisation_name: String,
+    /// Who looked, in which role.
+    pub actor: Actor,
     /// The request's TraceID.
     pub trace_id: String,
     /// ODS codes of the local authorities to notify (one notification each).
@@ -91,12 +81,12 @@ pub(crate) async fn write_accesses<'a>(
         .bind(&access_id)
         .bind(access.nhs_number.as_str())
         .bind(at)
-        .bind(&access.user_id)
-        .bind(&access.user_name)
-        .bind(&access.role_profile_id)
-        .bind(&access.role_name)
-        .bind(&access.organisation_ods)
-        .bind(&access.organisation_name)
+        .bind(&access.actor.user_id)
+        .bind(&access.actor.user_name)
+        .bind(&access.actor.role.role_profile_id)
+        .bind(&access.actor.role.role_name)
+        .bind(&access.actor.role.organisation_ods)
+        .bind(&access.actor.role.organisation_name)
         .bind(&access.trace_id)
         .execute(&mut *transaction)
         .await?;

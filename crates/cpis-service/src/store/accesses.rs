@@ -2,8 +2,9 @@
 //! recording an unscheduled access, a record's recent accesses, and an authority's
 //! notifications.
 
-use cpis_domain::NhsNumber;
+use cpis_domain::{AccessRecord, NhsNumber};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::store::access_writer::{NewAccess, write_accesses};
@@ -16,7 +17,7 @@ pub struct StoredAccess {
     /// Who looked (the token's `sub`).
     pub user_id: String,
     /// What the access history shows.
-    pub record: cpis_domain::AccessRecord,
+    pub record: AccessRecord,
 }
 
 impl Store {
@@ -44,10 +45,10 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<StoredAccess>, StoreError> {
         let rows = sqlx::query(
-            "SELECT accessed_at, user_id, user_name, role_name, organisation_ods, \
-                    organisation_name \
-             FROM accesses WHERE nhs_number = $1 \
-             ORDER BY accessed_at DESC, id DESC LIMIT $2",
+            "SELECT a.user_id, a.accessed_at, a.user_name, a.role_name, a.organisation_ods, \
+                    a.organisation_name \
+             FROM accesses a WHERE a.nhs_number = $1 \
+             ORDER BY a.accessed_at DESC, a.id DESC LIMIT $2",
         )
         .bind(nhs_number.as_str())
         .bind(limit)
@@ -56,14 +57,8 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(StoredAccess {
-                    user_id: row.try_get(1)?,
-                    record: cpis_domain::AccessRecord {
-                        accessed_at: from_micros(row.try_get(0)?)?,
-                        viewer_name: row.try_get(2)?,
-                        viewer_role: row.try_get(3)?,
-                        organisation_ods: row.try_get(4)?,
-                        organisation_name: row.try_get(5)?,
-                    },
+                    user_id: row.try_get(0)?,
+                    record: access_record(row, 1)?,
                 })
             })
             .collect()
@@ -76,7 +71,7 @@ impl Store {
         la_ods_code: &str,
         since: OffsetDateTime,
         limit: i64,
-    ) -> Result<Vec<(String, NhsNumber, cpis_domain::AccessRecord)>, StoreError> {
+    ) -> Result<Vec<(String, NhsNumber, AccessRecord)>, StoreError> {
         let rows = sqlx::query(
             "SELECT n.id, a.nhs_number, a.accessed_at, a.user_name, a.role_name, \
                     a.organisation_ods, a.organisation_name \
@@ -93,18 +88,20 @@ impl Store {
             .map(|row| {
                 let nhs_number = NhsNumber::parse(&row.try_get::<String, _>(1)?)
                     .map_err(|_| StoreError::Corrupt("NHS number"))?;
-                Ok((
-                    row.try_get(0)?,
-                    nhs_number,
-                    cpis_domain::AccessRecord {
-                        accessed_at: from_micros(row.try_get(2)?)?,
-                        viewer_name: row.try_get(3)?,
-                        viewer_role: row.try_get(4)?,
-                        organisation_ods: row.try_get(5)?,
-                        organisation_name: row.try_get(6)?,
-                    },
-                ))
+                Ok((row.try_get(0)?, nhs_number, access_record(row, 2)?))
             })
             .collect()
     }
+}
+
+/// The access in `row` from column `first` on: `a.accessed_at, a.user_name, a.role_name,
+/// a.organisation_ods, a.organisation_name`.
+fn access_record(row: &AnyRow, first: usize) -> Result<AccessRecord, StoreError> {
+    Ok(AccessRecord {
+        accessed_at: from_micros(row.try_get(first)?)?,
+        viewer_name: row.try_get(first + 1)?,
+        viewer_role: row.try_get(first + 2)?,
+        organisation_ods: row.try_get(first + 3)?,
+        organisation_name: row.try_get(first + 4)?,
+    })
 }

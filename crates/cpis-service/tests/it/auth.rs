@@ -307,7 +307,7 @@ async fn keys_come_from_the_issuers_discovery_document_and_rotate() {
         .verify(&rsa_token)
         .await
         .expect("RS256 via discovery");
-    assert_eq!(principal.user_id, "nurse-1");
+    assert_eq!(principal.actor.user_id, "nurse-1");
     assert!(principal.may_look_up());
     let ec_token = sign_with(
         &for_issuer(nurse_claims()),
