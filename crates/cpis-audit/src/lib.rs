@@ -15,12 +15,18 @@
 //! marks records sent after the server has confirmed that it committed them.
 
 pub mod chain;
+mod error;
 mod queue;
+mod record;
+mod schema;
+mod storage;
 pub mod sync;
 pub mod wire;
 
 pub use chain::{CanonicalRecord, GENESIS_HASH, record_hash};
-pub use queue::{
-    AuditAction, AuditError, AuditQueue, ChainFinding, ChainReport, NewAuditEntry, QueueStatus,
-    QueuedRecord, SCHEMA_VERSION,
+pub use error::AuditError;
+pub use queue::AuditQueue;
+pub use record::{
+    AuditAction, ChainFinding, ChainReport, NewAuditEntry, QueueStatus, QueuedRecord,
 };
+pub use schema::SCHEMA_VERSION;

@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::queue::{AuditError, AuditQueue};
+use crate::error::AuditError;
+use crate::queue::AuditQueue;
 use crate::wire::{EntryResult, WireError, parse_batch_response, to_batch_bundle};
 
 /// How many records go in one batch.

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::queue::{AuditAction, QueuedRecord};
+use crate::record::{AuditAction, QueuedRecord};
 
 pub use cpis_fhir::audit_event::{PRODUCT, system};
 

@@ -1,0 +1,39 @@
+//! Why the queue could not do what was asked.
+
+use crate::schema::SCHEMA_VERSION;
+
+/// Why the queue could not do what was asked. Messages carry no patient data.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The folder or file could not be created or opened.
+    #[error("the audit queue could not be opened at its folder")]
+    Open(#[source] std::io::Error),
+    /// SQLite failed (disk full, corrupt file, locked).
+    #[error("the audit queue could not be written or read")]
+    Database(#[from] rusqlite::Error),
+    /// The file was written by a newer version of the app.
+    #[error(
+        "the audit queue was written by a newer version (schema {found}, this is {SCHEMA_VERSION})"
+    )]
+    NewerSchema {
+        /// The version found.
+        found: i64,
+    },
+    /// A pragma did not take the value the queue needs.
+    #[error("the audit queue could not set {pragma} (got {value})")]
+    Pragma {
+        /// Which pragma.
+        pragma: &'static str,
+        /// What it reported.
+        value: String,
+    },
+    /// A stored value could not be read back.
+    #[error("the audit queue holds a value it cannot read ({what})")]
+    Corrupt {
+        /// Which field.
+        what: &'static str,
+    },
+    /// An internal lock was poisoned by a panic elsewhere.
+    #[error("the audit queue is unavailable after an internal error")]
+    Poisoned,
+}

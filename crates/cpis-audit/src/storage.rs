@@ -1,0 +1,187 @@
+//! The queue's SQLite file: migrating it to the current schema, the owner-only folder and
+//! file, this device's id, and the record rows as stored text.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::error::AuditError;
+use crate::record::{AuditAction, QueuedRecord};
+use crate::schema::{MIGRATIONS, SCHEMA_VERSION};
+
+pub(crate) fn create_private_folder(folder: &Path) -> Result<(), AuditError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .map_err(AuditError::Open)?;
+        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))
+            .map_err(AuditError::Open)?;
+    }
+    #[cfg(not(unix))]
+    {
+        // On Windows the user's local app data folder is already private to the user.
+        std::fs::create_dir_all(folder).map_err(AuditError::Open)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn create_private_file(path: &Path) -> Result<(), AuditError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options.open(path).map_err(AuditError::Open)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(AuditError::Open)?;
+    }
+    #[cfg(not(unix))]
+    {
+        options.open(path).map_err(AuditError::Open)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn format_time(time: OffsetDateTime) -> String {
+    // Stored in UTC; RFC 3339 formatting of a valid time cannot fail.
+    time.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+pub(crate) fn parse_time(text: &str, what: &'static str) -> Result<OffsetDateTime, AuditError> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| AuditError::Corrupt { what })
+}
+
+pub(crate) fn parse_uuid(text: &str, what: &'static str) -> Result<Uuid, AuditError> {
+    Uuid::parse_str(text).map_err(|_| AuditError::Corrupt { what })
+}
+
+pub(crate) const RECORD_COLUMNS: &str = "event_id, device_id, sequence, occurred_at, action, user_id, user_name, role_profile_id, role_code, role_name, organisation_ods, organisation_name, patient_nhs_number, outcome, trace_id, unscheduled, detail, previous_hash, record_hash";
+
+pub(crate) type RawRecord = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    [String; 8],
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+);
+
+pub(crate) fn read_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        [
+            row.get(5)?,
+            row.get(6)?,
+            row.get(7)?,
+            row.get(8)?,
+            row.get(9)?,
+            row.get(10)?,
+            row.get(11)?,
+            row.get(12)?,
+        ],
+        row.get(13)?,
+        row.get(14)?,
+        row.get(15)?,
+        row.get(16)?,
+        row.get(17)?,
+        row.get(18)?,
+    ))
+}
+
+pub(crate) fn into_record(raw: RawRecord) -> Result<QueuedRecord, AuditError> {
+    let (
+        event_id,
+        device_id,
+        sequence,
+        occurred_at,
+        action,
+        texts,
+        outcome,
+        trace_id,
+        unscheduled,
+        detail,
+        previous_hash,
+        record_hash,
+    ) = raw;
+    let [
+        user_id,
+        user_name,
+        role_profile_id,
+        role_code,
+        role_name,
+        organisation_ods,
+        organisation_name,
+        patient_nhs_number,
+    ] = texts;
+    Ok(QueuedRecord {
+        event_id: parse_uuid(&event_id, "event id")?,
+        device_id: parse_uuid(&device_id, "device id")?,
+        sequence: u64::try_from(sequence).map_err(|_| AuditError::Corrupt { what: "sequence" })?,
+        occurred_at: parse_time(&occurred_at, "time")?,
+        action: AuditAction::from_code(&action).ok_or(AuditError::Corrupt { what: "action" })?,
+        user_id,
+        user_name,
+        role_profile_id,
+        role_code,
+        role_name,
+        organisation_ods,
+        organisation_name,
+        patient_nhs_number,
+        outcome,
+        trace_id: parse_uuid(&trace_id, "trace id")?,
+        unscheduled: unscheduled != 0,
+        detail,
+        previous_hash,
+        record_hash,
+    })
+}
+
+pub(crate) fn migrate(connection: &mut Connection) -> Result<(), AuditError> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(AuditError::NewerSchema { found: version });
+    }
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (index, migration) in MIGRATIONS.iter().enumerate() {
+        let target = i64::try_from(index).unwrap_or(i64::MAX) + 1;
+        if target > version {
+            transaction.execute_batch(migration)?;
+            transaction.execute_batch(&format!("PRAGMA user_version = {target}"))?;
+        }
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+pub(crate) fn device_id(connection: &Connection) -> Result<Uuid, AuditError> {
+    connection.execute(
+        "INSERT INTO meta (key, value) VALUES ('device_id', ?1) ON CONFLICT (key) DO NOTHING",
+        [Uuid::new_v4().to_string()],
+    )?;
+    let text: String = connection.query_row(
+        "SELECT value FROM meta WHERE key = 'device_id'",
+        [],
+        |row| row.get(0),
+    )?;
+    parse_uuid(&text, "device id")
+}
