@@ -5,26 +5,31 @@
 //! with a reason. Every lookup is handed to the [`AuditSink`] in [`AlertClient::lookup`], the one
 //! call site.
 
+mod classify;
+mod fetch;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use cpis_domain::{AccessRecord, CouldNotCheckReason, LookupOutcome, NhsNumber};
-use cpis_fhir::{CareTeamSearch, FHIR_JSON_CONTENT_TYPE, NHS_NUMBER_SYSTEM, SpineErrorCode};
-use reqwest::StatusCode;
+use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
+use cpis_fhir::{CareTeamSearch, FHIR_JSON_CONTENT_TYPE, NHS_NUMBER_SYSTEM};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::audit::{AuditRecord, AuditSink, AuditSinkError};
 use crate::config::{Config, ServiceUrls, join_path};
-use crate::http_body::{BodyError, read_capped};
 use crate::identity::{LookupPermission, SignedInUser};
 use crate::redact::Secret;
 
+pub use classify::classify_care_team_response;
+use classify::{
+    NoPatient, Step, access_history_answer, care_team_answer, could_not_check, demographics_answer,
+    transport_reason,
+};
+
 /// The most a service response may be. A CP-IS answer is a few kilobytes.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
-/// Pause before the one retry of a request that never reached the service.
-const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// The answer to one lookup, with what the app needs beside the outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,32 +82,6 @@ impl std::fmt::Debug for AlertClient {
             .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
-}
-
-/// Where one step of a lookup failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    Demographics,
-    CareTeam,
-    AccessHistory,
-}
-
-/// A response as fetched: status, whether it declared FHIR JSON, and its body.
-struct Fetched {
-    status: StatusCode,
-    is_fhir_json: bool,
-    body: Result<Vec<u8>, BodyError>,
-}
-
-/// A transport failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Transport {
-    /// The request never reached the service (connection refused, DNS): safe to retry.
-    NotSent,
-    /// Anything after the request may have been received.
-    Failed,
-    /// The deadline passed.
-    Timeout,
 }
 
 impl AlertClient {
@@ -348,325 +327,5 @@ impl AlertClient {
             checked_at,
         };
         report
-    }
-
-    /// One GET with the CP-IS headers, bounded by the deadline. Retries once when the request
-    /// never reached the service; when `idempotent_read`, also once on 502, 503 or 504.
-    async fn fetch(
-        &self,
-        deadline_at: Instant,
-        url: openidconnect::url::Url,
-        access_token: &Secret,
-        trace_id: Uuid,
-        unscheduled: Option<bool>,
-        idempotent_read: bool,
-    ) -> Result<Fetched, Transport> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = tokio::time::timeout_at(
-                deadline_at,
-                self.fetch_once(url.clone(), access_token, trace_id, unscheduled),
-            )
-            .await
-            .unwrap_or(Err(Transport::Timeout));
-            let retryable = match &result {
-                Err(Transport::NotSent) => true,
-                Ok(fetched) if idempotent_read => matches!(
-                    fetched.status,
-                    StatusCode::BAD_GATEWAY
-                        | StatusCode::SERVICE_UNAVAILABLE
-                        | StatusCode::GATEWAY_TIMEOUT
-                ),
-                _ => false,
-            };
-            let time_left = deadline_at.saturating_duration_since(Instant::now());
-            if attempt >= 2 || !retryable || time_left <= RETRY_PAUSE * 2 {
-                return result;
-            }
-            tracing::debug!(%trace_id, attempt, "retrying a request that is safe to retry");
-            tokio::time::sleep(RETRY_PAUSE).await;
-        }
-    }
-
-    async fn fetch_once(
-        &self,
-        url: openidconnect::url::Url,
-        access_token: &Secret,
-        trace_id: Uuid,
-        unscheduled: Option<bool>,
-    ) -> Result<Fetched, Transport> {
-        let mut request = self
-            .http
-            .get(url)
-            .bearer_auth(access_token.expose())
-            .header(reqwest::header::ACCEPT, FHIR_JSON_CONTENT_TYPE)
-            .header("TraceID", trace_id.to_string())
-            .header("X-Request-ID", trace_id.to_string());
-        if let Some(unscheduled) = unscheduled {
-            request = request.header(
-                "IsUnscheduledAccessEvent",
-                if unscheduled { "true" } else { "false" },
-            );
-        }
-        let response = request.send().await.map_err(|error| {
-            if error.is_connect() {
-                Transport::NotSent
-            } else if error.is_timeout() {
-                Transport::Timeout
-            } else {
-                Transport::Failed
-            }
-        })?;
-        let status = response.status();
-        let is_fhir_json = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(is_fhir_json_content_type);
-        tracing::debug!(%trace_id, status = status.as_u16(), "service answered");
-        let body = read_capped(response, self.max_response_bytes).await;
-        Ok(Fetched {
-            status,
-            is_fhir_json,
-            body,
-        })
-    }
-}
-
-fn could_not_check(reason: CouldNotCheckReason) -> LookupOutcome {
-    LookupOutcome::CouldNotCheck {
-        reason,
-        attempted_at: OffsetDateTime::now_utc(),
-    }
-}
-
-/// `application/fhir+json`, with any parameters (such as `charset=utf-8`).
-fn is_fhir_json_content_type(value: &str) -> bool {
-    value.split(';').next().is_some_and(|media_type| {
-        media_type
-            .trim()
-            .eq_ignore_ascii_case(FHIR_JSON_CONTENT_TYPE)
-    })
-}
-
-fn transport_reason(transport: Transport, step: Step) -> CouldNotCheckReason {
-    match (transport, step) {
-        (Transport::Timeout, _) => CouldNotCheckReason::Timeout,
-        (_, Step::Demographics) => CouldNotCheckReason::DemographicsUnavailable,
-        (Transport::NotSent, _) => CouldNotCheckReason::ServiceUnreachable,
-        (Transport::Failed, _) => CouldNotCheckReason::ServiceError,
-    }
-}
-
-/// The reason for an answer that is not a 200 with a FHIR body.
-fn status_reason(status: StatusCode, step: Step) -> CouldNotCheckReason {
-    match status {
-        StatusCode::UNAUTHORIZED => CouldNotCheckReason::SignInRequired,
-        StatusCode::FORBIDDEN => CouldNotCheckReason::AccessDenied,
-        _ if step == Step::Demographics => CouldNotCheckReason::DemographicsUnavailable,
-        _ => CouldNotCheckReason::ServiceError,
-    }
-}
-
-/// The spine code of an OperationOutcome body, if the body is one.
-fn spine_code(fetched: &Fetched) -> Option<SpineErrorCode> {
-    let body = fetched.body.as_ref().ok()?;
-    if !fetched.is_fhir_json {
-        return None;
-    }
-    cpis_fhir::parse_operation_outcome(body).ok()?.spine_code
-}
-
-/// Why the demographics step did not give a patient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NoPatient {
-    /// The demographics service says the number is unknown.
-    NotFound,
-    /// It could not be checked.
-    CouldNotCheck(CouldNotCheckReason),
-}
-
-fn demographics_answer(
-    fetched: Fetched,
-    asked: &NhsNumber,
-) -> Result<cpis_domain::PatientDemographics, NoPatient> {
-    if fetched.status == StatusCode::NOT_FOUND {
-        // "Not found" only when the demographics service says so in its own words; a 404 from
-        // a wrong URL or a proxy is "could not check".
-        return if spine_code(&fetched) == Some(SpineErrorCode::ResourceNotFound) {
-            Err(NoPatient::NotFound)
-        } else {
-            Err(NoPatient::CouldNotCheck(
-                CouldNotCheckReason::DemographicsUnavailable,
-            ))
-        };
-    }
-    if fetched.status != StatusCode::OK {
-        return Err(NoPatient::CouldNotCheck(status_reason(
-            fetched.status,
-            Step::Demographics,
-        )));
-    }
-    if !fetched.is_fhir_json {
-        return Err(NoPatient::CouldNotCheck(
-            CouldNotCheckReason::DemographicsUnavailable,
-        ));
-    }
-    let body = fetched
-        .body
-        .map_err(|_| NoPatient::CouldNotCheck(CouldNotCheckReason::DemographicsUnavailable))?;
-    cpis_fhir::parse_patient(&body, asked).map_err(|error| {
-        NoPatient::CouldNotCheck(match error {
-            cpis_fhir::FhirError::AnotherPatient => CouldNotCheckReason::ResponseForAnotherPatient,
-            _ => CouldNotCheckReason::DemographicsUnavailable,
-        })
-    })
-}
-
-fn care_team_answer(
-    fetched: Fetched,
-    asked: &NhsNumber,
-) -> Result<CareTeamSearch, CouldNotCheckReason> {
-    if fetched.status != StatusCode::OK {
-        return Err(status_reason(fetched.status, Step::CareTeam));
-    }
-    if !fetched.is_fhir_json {
-        return Err(CouldNotCheckReason::InvalidResponse);
-    }
-    let body = fetched
-        .body
-        .map_err(|_| CouldNotCheckReason::InvalidResponse)?;
-    match cpis_fhir::parse_care_team_search(&body, asked) {
-        // "No plan" is the answer that can hurt most if wrong: a second, independent check
-        // must agree before it is believed.
-        Ok(CareTeamSearch::NoPlans) if !is_plainly_empty_searchset(&body) => {
-            Err(CouldNotCheckReason::InvalidResponse)
-        }
-        Ok(search) => Ok(search),
-        Err(error) => Err(error.could_not_check_reason()),
-    }
-}
-
-/// An independent statement of an empty answer: a JSON object with `resourceType` `Bundle`,
-/// `type` `searchset`, `total` the integer 0, and `entry` absent or `[]` (FHIR JSON allows no
-/// `null`). Used only to confirm [`CareTeamSearch::NoPlans`], never to make it.
-fn is_plainly_empty_searchset(body: &[u8]) -> bool {
-    let Ok(serde_json::Value::Object(bundle)) = serde_json::from_slice::<serde_json::Value>(body)
-    else {
-        return false;
-    };
-    let entries_empty = match bundle.get("entry") {
-        None => true,
-        Some(serde_json::Value::Array(entries)) => entries.is_empty(),
-        Some(_) => false,
-    };
-    bundle
-        .get("resourceType")
-        .and_then(serde_json::Value::as_str)
-        == Some("Bundle")
-        && bundle.get("type").and_then(serde_json::Value::as_str) == Some("searchset")
-        && bundle.get("total").and_then(serde_json::Value::as_u64) == Some(0)
-        && entries_empty
-        && bundle.values().all(|value| !value.is_null())
-}
-
-fn access_history_answer(
-    fetched: Fetched,
-    asked: &NhsNumber,
-) -> Result<Vec<AccessRecord>, CouldNotCheckReason> {
-    if fetched.status != StatusCode::OK {
-        return Err(status_reason(fetched.status, Step::AccessHistory));
-    }
-    if !fetched.is_fhir_json {
-        return Err(CouldNotCheckReason::InvalidResponse);
-    }
-    let body = fetched
-        .body
-        .map_err(|_| CouldNotCheckReason::InvalidResponse)?;
-    cpis_fhir::parse_access_history(&body, asked).map_err(|error| error.could_not_check_reason())
-}
-
-/// Classify a CP-IS CareTeam search response from its parts, exactly as a lookup does. Exposed
-/// for property tests and fuzzing: "no plan" must come only from a valid empty Bundle.
-pub fn classify_care_team_response(
-    status: u16,
-    content_type: Option<&str>,
-    body: &[u8],
-    asked: &NhsNumber,
-) -> Result<CareTeamSearch, CouldNotCheckReason> {
-    let status = StatusCode::from_u16(status).map_err(|_| CouldNotCheckReason::InvalidResponse)?;
-    care_team_answer(
-        Fetched {
-            status,
-            is_fhir_json: content_type.is_some_and(is_fhir_json_content_type),
-            body: Ok(body.to_vec()),
-        },
-        asked,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_independent_empty_check_refuses_nulls_and_entries() {
-        assert!(is_plainly_empty_searchset(
-            br#"{"resourceType":"Bundle","type":"searchset","total":0}"#
-        ));
-        assert!(is_plainly_empty_searchset(
-            br#"{"resourceType":"Bundle","type":"searchset","total":0,"entry":[]}"#
-        ));
-        for body in [
-            &br#"{"resourceType":"Bundle","type":"searchset","total":0,"entry":null}"#[..],
-            br#"{"resourceType":"Bundle","type":"searchset","total":0,"entry":[{}]}"#,
-            br#"{"resourceType":"Bundle","type":"searchset","total":0,"meta":null}"#,
-            br#"{"resourceType":"Bundle","type":"searchset","total":"0"}"#,
-            br#"{"resourceType":"Bundle","type":"collection","total":0}"#,
-            br#"[]"#,
-        ] {
-            assert!(
-                !is_plainly_empty_searchset(body),
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-        }
-    }
-
-    #[test]
-    fn content_type_must_be_fhir_json() {
-        assert!(is_fhir_json_content_type("application/fhir+json"));
-        assert!(is_fhir_json_content_type(
-            "application/fhir+json; charset=utf-8"
-        ));
-        assert!(is_fhir_json_content_type("Application/FHIR+JSON"));
-        assert!(!is_fhir_json_content_type("application/json"));
-        assert!(!is_fhir_json_content_type("text/html"));
-        assert!(!is_fhir_json_content_type(""));
-    }
-
-    #[test]
-    fn timeouts_are_timeouts_and_demographics_faults_say_so() {
-        assert_eq!(
-            transport_reason(Transport::Timeout, Step::CareTeam),
-            CouldNotCheckReason::Timeout
-        );
-        assert_eq!(
-            transport_reason(Transport::NotSent, Step::Demographics),
-            CouldNotCheckReason::DemographicsUnavailable
-        );
-        assert_eq!(
-            transport_reason(Transport::NotSent, Step::CareTeam),
-            CouldNotCheckReason::ServiceUnreachable
-        );
-        assert_eq!(
-            status_reason(StatusCode::UNAUTHORIZED, Step::CareTeam),
-            CouldNotCheckReason::SignInRequired
-        );
-        assert_eq!(
-            status_reason(StatusCode::IM_A_TEAPOT, Step::CareTeam),
-            CouldNotCheckReason::ServiceError
-        );
     }
 }
