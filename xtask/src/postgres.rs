@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use crate::setup::is_root;
+
 /// The port the test cluster listens on.
 pub const POSTGRES_PORT: u16 = 55432;
 /// The database created for tests (tests make their own databases beside it).
@@ -74,14 +76,6 @@ pub fn ensure_postgres() -> Result<String> {
     Ok(format!(
         "postgres://postgres@127.0.0.1:{POSTGRES_PORT}/{POSTGRES_DATABASE}"
     ))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// A command that runs as the `postgres` user when we are root (initdb refuses root).
@@ -157,18 +151,11 @@ fn accepting_connections() -> bool {
 fn ensure_database(bin: &Path) -> Result<()> {
     let psql = bin.join("psql");
     let port = POSTGRES_PORT.to_string();
+    // Where the test cluster is, and as whom: the same for psql and createdb.
+    let server = ["-h", "127.0.0.1", "-p", &port, "-U", "postgres"];
     let output = Command::new(&psql)
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-tAc",
-        ])
+        .args(server)
+        .args(["-d", "postgres", "-tAc"])
         .arg(format!(
             "SELECT 1 FROM pg_database WHERE datname = '{POSTGRES_DATABASE}'"
         ))
@@ -178,15 +165,9 @@ fn ensure_database(bin: &Path) -> Result<()> {
         bail!("psql failed: {}", String::from_utf8_lossy(&output.stderr));
     }
     if String::from_utf8_lossy(&output.stdout).trim() != "1" {
-        run(Command::new(bin.join("createdb")).args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            "postgres",
-            POSTGRES_DATABASE,
-        ]))?;
+        run(Command::new(bin.join("createdb"))
+            .args(server)
+            .arg(POSTGRES_DATABASE))?;
     }
     Ok(())
 }

@@ -88,7 +88,8 @@ fn is_installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn is_root() -> bool {
+/// Whether xtask runs as root (`id -u` is 0).
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -309,6 +309,20 @@ pub fn run(scale: &Scale) -> Result<Vec<Figure>> {
          the service logs each request at info to a file",
         binaries.profile
     );
+    // One database's runs, as figures under `section`.
+    let measure = |section: &str, label: &str, seeded: &Seeded| -> Result<Vec<Figure>> {
+        let runs = measure_database(
+            scale, &binaries, &oha, &bare, &token, &run_dir, label, seeded,
+        )?;
+        Ok(figures_for(
+            section,
+            runs,
+            &setup_note,
+            seconds,
+            seeded.numbers.len(),
+            seeded.numbers_with_plans.len(),
+        ))
+    };
 
     let mut figures = Vec::new();
 
@@ -326,32 +340,12 @@ pub fn run(scale: &Scale) -> Result<Vec<Figure>> {
         children,
         true,
     )?;
-    let runs = measure_database(
-        scale, &binaries, &oha, &bare, &token, &run_dir, "sqlite", &sqlite,
-    )?;
-    figures.extend(figures_for(
-        "Service (SQLite)",
-        runs,
-        &setup_note,
-        seconds,
-        sqlite.numbers.len(),
-        sqlite.numbers_with_plans.len(),
-    ));
+    figures.extend(measure("Service (SQLite)", "sqlite", &sqlite)?);
 
     let postgres_manifest = dir.join(format!("postgres-{children}-{today}.manifest.json"));
     let postgres_url = postgres_database(children, &postgres_manifest)?;
     let postgres = seed(&binaries, &postgres_url, &postgres_manifest, children, true)?;
-    let runs = measure_database(
-        scale, &binaries, &oha, &bare, &token, &run_dir, "postgres", &postgres,
-    )?;
-    figures.extend(figures_for(
-        "Service (PostgreSQL)",
-        runs,
-        &setup_note,
-        seconds,
-        postgres.numbers.len(),
-        postgres.numbers_with_plans.len(),
-    ));
+    figures.extend(measure("Service (PostgreSQL)", "postgres", &postgres)?);
     drop(bare);
 
     for figure in &figures {
