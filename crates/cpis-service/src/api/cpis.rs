@@ -9,8 +9,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use cpis_domain::{ProtectionPlan, visible_plans};
+use cpis_domain::{NhsNumber, ProtectionPlan, visible_plans};
 
+use crate::auth::Principal;
 use crate::error::{ApiError, fhir_response};
 use crate::extract::{Caller, patient_identifier, require_lookup, trace_id, unscheduled_header};
 use crate::history::{access_history, record_access, unscheduled_access};
@@ -26,16 +27,38 @@ pub fn routes() -> Router<AppState> {
         .route("/cpis/FHIR/R4/AuditEvent", get(access_history_search))
 }
 
+/// What both searches check, in this order: the role, the `TraceID` and
+/// `IsUnscheduledAccessEvent` headers, then the `patient:identifier` search.
+struct LookupRequest {
+    trace_id: String,
+    header_unscheduled: bool,
+    nhs_number: NhsNumber,
+}
+
+fn lookup_request(
+    principal: &Principal,
+    headers: &HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<LookupRequest, ApiError> {
+    require_lookup(principal)?;
+    Ok(LookupRequest {
+        trace_id: trace_id(headers)?,
+        header_unscheduled: unscheduled_header(headers)?,
+        nhs_number: patient_identifier(query)?,
+    })
+}
+
 async fn care_team_search(
     State(state): State<AppState>,
     Caller(principal): Caller,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    require_lookup(&principal)?;
-    let trace_id = trace_id(&headers)?;
-    let header_unscheduled = unscheduled_header(&headers)?;
-    let nhs_number = patient_identifier(query)?;
+    let LookupRequest {
+        trace_id,
+        header_unscheduled,
+        nhs_number,
+    } = lookup_request(&principal, &headers, query)?;
     let now = state.now();
     let today = crate::uk_time::uk_date(now);
     let plans: Vec<ProtectionPlan> = match state.store.person_plans(&nhs_number).await? {
@@ -69,10 +92,7 @@ async fn access_history_search(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    require_lookup(&principal)?;
-    trace_id(&headers)?;
-    unscheduled_header(&headers)?;
-    let nhs_number = patient_identifier(query)?;
+    let LookupRequest { nhs_number, .. } = lookup_request(&principal, &headers, query)?;
     let accesses = state
         .store
         .recent_accesses(&nhs_number, HISTORY_SCAN_LIMIT)

@@ -19,6 +19,7 @@ use cpis_fhir::upload_csv::parse_csv_upload;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::auth::Principal;
 use crate::error::{ApiError, fhir_response};
 use crate::extract::{Caller, body_or_error, require_content_type, require_local_authority};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 async fn store_records(
     state: &AppState,
     organisation_ods: &str,
-    records: Vec<Result<(NhsNumber, ProtectionPlan), UploadRejection>>,
+    records: Records,
 ) -> Result<Vec<UploadRecordOutcome>, ApiError> {
     let now = state.now();
     let mut outcomes = Vec::with_capacity(records.len());
@@ -75,25 +76,45 @@ async fn store_records(
     Ok(outcomes)
 }
 
+/// One parsed upload: each record, or why it was refused.
+type Records = Vec<Result<(NhsNumber, ProtectionPlan), UploadRejection>>;
+
+/// What every upload does: check the role, the media type (one of `media_types`) and the body,
+/// `parse` it, and store each record on its own.
+async fn upload(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    media_types: &[&str],
+    parse: impl FnOnce(&[u8]) -> Result<Records, ApiError>,
+) -> Result<Response, ApiError> {
+    let organisation_ods = require_local_authority(principal)?;
+    require_content_type(headers, media_types)?;
+    let body = body_or_error(body)?;
+    let records = parse(&body)?;
+    let outcomes = store_records(state, &organisation_ods, records).await?;
+    Ok(fhir_response(
+        StatusCode::OK,
+        &upload_response_bundle(&outcomes),
+    ))
+}
+
 async fn upload_bundle(
     State(state): State<AppState>,
     Caller(principal): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let organisation_ods = require_local_authority(&principal)?;
-    require_content_type(&headers, &["application/fhir+json", "application/json"])?;
-    let body = body_or_error(body)?;
-    let records = parse_upload_bundle(&body).map_err(|_| {
-        ApiError::invalid_value(
-            "The body must be a FHIR Bundle of type batch, transaction or collection",
-        )
-    })?;
-    let outcomes = store_records(&state, &organisation_ods, records).await?;
-    Ok(fhir_response(
-        StatusCode::OK,
-        &upload_response_bundle(&outcomes),
-    ))
+    let media_types = ["application/fhir+json", "application/json"];
+    upload(&state, &principal, &headers, body, &media_types, |body| {
+        parse_upload_bundle(body).map_err(|_| {
+            ApiError::invalid_value(
+                "The body must be a FHIR Bundle of type batch, transaction or collection",
+            )
+        })
+    })
+    .await
 }
 
 async fn upload_csv(
@@ -102,15 +123,10 @@ async fn upload_csv(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let organisation_ods = require_local_authority(&principal)?;
-    require_content_type(&headers, &["text/csv"])?;
-    let body = body_or_error(body)?;
-    let records = parse_csv_upload(&body).map_err(ApiError::invalid_value)?;
-    let outcomes = store_records(&state, &organisation_ods, records).await?;
-    Ok(fhir_response(
-        StatusCode::OK,
-        &upload_response_bundle(&outcomes),
-    ))
+    upload(&state, &principal, &headers, body, &["text/csv"], |body| {
+        parse_csv_upload(body).map_err(ApiError::invalid_value)
+    })
+    .await
 }
 
 async fn notifications_search(
