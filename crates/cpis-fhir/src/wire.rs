@@ -5,9 +5,13 @@
 //! but strictly about types, and then checked by [`crate::parse`]. Hand-written rather than taken
 //! from a full FHIR model crate: five resources do not justify compiling all of R4 on every build.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+
+use cpis_domain::REDACTED;
 
 /// `Coding`: a code from a code system.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -251,7 +255,7 @@ pub struct CareTeam {
 }
 
 /// `HumanName`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HumanName {
     /// `usual`, `official`, ...
@@ -272,7 +276,7 @@ pub struct HumanName {
 }
 
 /// `Patient`, in the PDS shape.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Patient {
     /// Always `Patient`.
@@ -408,7 +412,7 @@ pub struct AuditEventSource {
 }
 
 /// `AuditEvent.entity`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEventEntity {
     /// What.
@@ -438,4 +442,85 @@ pub struct AuditEventEntityDetail {
     /// String value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_string: Option<String>,
+}
+
+// A patient's name, NHS number and date of birth never reach a log: these wire types write
+// their own `Debug`.
+
+impl fmt::Debug for HumanName {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("HumanName")
+            .field("name_use", &self.name_use)
+            .field("family", &REDACTED)
+            .field("given", &REDACTED)
+            .field("prefix", &REDACTED)
+            .field("period", &self.period)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Patient {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Patient")
+            .field("resource_type", &self.resource_type)
+            .field("id", &REDACTED)
+            .field("meta", &self.meta)
+            .field("identifier", &REDACTED)
+            .field("name", &REDACTED)
+            .field("gender", &REDACTED)
+            .field("birth_date", &REDACTED)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AuditEventEntity {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AuditEventEntity")
+            .field("what", &REDACTED)
+            .field("entity_type", &self.entity_type)
+            .field("role", &self.role)
+            .field("name", &REDACTED)
+            .field("detail", &self.detail.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_types_with_patient_data_redact_debug() {
+        let patient = Patient {
+            resource_type: "Patient".into(),
+            id: Some("9990000018".into()),
+            identifier: vec![Identifier {
+                value: Some("9990000018".into()),
+                ..Identifier::default()
+            }],
+            name: vec![HumanName {
+                family: Some("Smythe-Test".into()),
+                given: vec!["Ada".into()],
+                ..HumanName::default()
+            }],
+            gender: Some("female".into()),
+            birth_date: Some("2018-08-06".into()),
+            ..Patient::default()
+        };
+        let entity = AuditEventEntity {
+            what: Some(Reference {
+                identifier: patient.identifier.first().cloned(),
+                ..Reference::default()
+            }),
+            name: Some("Ada Smythe-Test".into()),
+            ..AuditEventEntity::default()
+        };
+        let debug = format!("{patient:?} {entity:?} {:?}", patient.name);
+        for secret in ["999", "Smythe", "Ada", "female", "2018"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
 }
