@@ -409,6 +409,21 @@ pub enum ContactMethod {
 }
 
 impl ContactMethod {
+    /// Every method.
+    pub const ALL: [ContactMethod; 4] = [
+        ContactMethod::PhoneOfficeHours,
+        ContactMethod::PhoneEmergencyDutyTeam,
+        ContactMethod::PhoneSocialWorker,
+        ContactMethod::SecureEmail,
+    ];
+
+    /// The method whose stored code is `code`.
+    pub fn from_code(code: &str) -> Option<ContactMethod> {
+        ContactMethod::ALL
+            .into_iter()
+            .find(|method| method.code() == code)
+    }
+
     /// The stored code.
     pub fn code(self) -> &'static str {
         match self {
@@ -629,6 +644,19 @@ mod tests {
         assert_eq!(plans[0].status, PlanStatus::Active);
         assert_eq!(plans[0].start, "5 January 2026");
         assert_eq!(plans[0].plan_name, "Child protection plan");
+    }
+
+    #[test]
+    fn contact_method_codes_are_their_serde_names_and_read_back() {
+        for method in ContactMethod::ALL {
+            assert_eq!(ContactMethod::from_code(method.code()), Some(method));
+            assert_eq!(
+                serde_json::to_value(method).expect("json"),
+                method.code(),
+                "the stored code is the IPC name"
+            );
+        }
+        assert_eq!(ContactMethod::from_code("phone"), None);
     }
 
     #[test]
