@@ -20,7 +20,6 @@ mod status;
 
 pub use la_contact::LaContactDetail;
 pub use lookup::AUDIT_INCIDENT_MESSAGE;
-pub use review::ACTIVITY_SAFEGUARDING_REVIEW;
 pub use session::{LOGIN_HINT_ENV, SIGN_IN_WAIT};
 pub use setup::{App, not_set_up_error, setup_problem_view};
 pub use status::{BACKLOG_WARNING_AGE, BACKLOG_WARNING_COUNT};

@@ -6,16 +6,13 @@ use std::collections::HashMap;
 
 use cpis_audit::{AuditAction, QueuedRecord};
 use cpis_client::AuditLogError;
-use cpis_domain::NhsNumber;
+use cpis_domain::{ACTIVITY_SAFEGUARDING_REVIEW, NhsNumber};
 use cpis_ipc::{IpcError, IpcErrorCode, ReviewPeriod, ReviewRow, ReviewView, display_date_time};
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::AppCore;
 use crate::la_contact::LaContactDetail;
-
-/// The activity code that opens the named nurse review (see the reference service's README).
-pub const ACTIVITY_SAFEGUARDING_REVIEW: &str = "B1234";
 
 impl AppCore {
     /// The named nurse review: views with plans found at the user's organisation in

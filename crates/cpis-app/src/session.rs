@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use cpis_client::identity::LookupPermission;
 use cpis_client::{Secret, Session, SignIn, SignedInUser};
+use cpis_domain::ACTIVITY_SAFEGUARDING_REVIEW;
 use cpis_ipc::{IpcError, IpcErrorCode, SessionView, UserView};
 use time::OffsetDateTime;
 
 use crate::AppCore;
-use crate::review::ACTIVITY_SAFEGUARDING_REVIEW;
 
 /// How long to wait for the browser to bring the sign-in back.
 pub const SIGN_IN_WAIT: Duration = Duration::from_secs(300);

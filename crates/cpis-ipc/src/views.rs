@@ -38,13 +38,7 @@ pub struct UserView {
 /// The readable part of a Care Identity Service role name, which comes as
 /// `"Clinical":"Clinical Provision":"Nurse Access Role"`: the last segment, unquoted.
 pub fn display_role_name(role_name: &str) -> String {
-    let last = role_name.rsplit(':').next().unwrap_or(role_name);
-    let trimmed = last.trim().trim_matches('"').trim();
-    if trimmed.is_empty() {
-        role_name.trim().to_string()
-    } else {
-        trimmed.to_string()
-    }
+    cpis_domain::role_display_name(role_name).trim().to_string()
 }
 
 /// Whether someone is signed in.
