@@ -170,4 +170,76 @@ mod tests {
     fn empty_history_is_empty() {
         assert!(access_history(Vec::new(), "me").is_empty());
     }
+
+    fn principal(activities: &[&str]) -> Principal {
+        Principal {
+            actor: cpis_domain::Actor {
+                user_id: "nurse-1".into(),
+                user_name: "Tess Triage-Test".into(),
+                role: cpis_domain::RoleRef {
+                    role_profile_id: "role-1".into(),
+                    role_code: "R8000".into(),
+                    role_name: "Nurse Access Role".into(),
+                    organisation_ods: "ZZ1ED".into(),
+                    organisation_name: "Testshire Hospital".into(),
+                },
+            },
+            activity_codes: activities.iter().map(|code| (*code).to_owned()).collect(),
+        }
+    }
+
+    fn plan(ods: &str) -> ProtectionPlan {
+        ProtectionPlan {
+            plan_type: cpis_domain::PlanType::ChildProtectionPlan,
+            start: time::macros::date!(2026 - 01 - 01),
+            end: None,
+            local_authority: cpis_domain::LocalAuthority {
+                name: format!("{ods} Council"),
+                ods_code: ods.into(),
+                office_hours_phone: "01632 960000".into(),
+                emergency_duty_phone: "07700 900000".into(),
+            },
+            social_worker: None,
+        }
+    }
+
+    #[test]
+    fn an_unscheduled_access_notifies_each_authority_once() {
+        let nhs_number = NhsNumber::parse("9990000018").expect("valid");
+        let plans = [plan("ZL002"), plan("ZL001"), plan("ZL002")];
+        let now = datetime!(2026-11-25 12:00 UTC);
+        let access = unscheduled_access(
+            &principal(&[ACTIVITY_VIEW_AND_NOTIFY]),
+            true,
+            &nhs_number,
+            &plans,
+            "trace".into(),
+            now,
+        )
+        .expect("an access to record");
+        assert_eq!(access.notify, ["ZL001", "ZL002"]);
+        assert_eq!(access.actor, principal(&[]).actor);
+        assert_eq!(access.accessed_at, now);
+    }
+
+    #[test]
+    fn silent_reads_empty_results_and_roles_without_b0107_record_nothing() {
+        let nhs_number = NhsNumber::parse("9990000018").expect("valid");
+        let plans = [plan("ZL001")];
+        let now = datetime!(2026-11-25 12:00 UTC);
+        let record = |activities: &[&str], header: bool, plans: &[ProtectionPlan]| {
+            unscheduled_access(
+                &principal(activities),
+                header,
+                &nhs_number,
+                plans,
+                "trace".into(),
+                now,
+            )
+        };
+        assert!(record(&[ACTIVITY_VIEW_AND_NOTIFY], false, &plans).is_none());
+        assert!(record(&[ACTIVITY_VIEW_AND_NOTIFY], true, &[]).is_none());
+        assert!(record(&[cpis_domain::ACTIVITY_VIEW_SILENTLY], true, &plans).is_none());
+        assert!(record(&[], true, &plans).is_none());
+    }
 }

@@ -1,4 +1,4 @@
-//! `cpis-service`: `serve`, `seed` and `openapi` subcommands.
+//! `cpis-service`: the `serve`, `seed`, `openapi` and `audit` subcommands.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
