@@ -1,6 +1,5 @@
-//! What the UI is shown: sessions, lookup results and status, as small display-ready views
-//! built from domain types. Dates and times are already formatted in the NHS style, so the UI
-//! never formats patient data itself.
+//! What a lookup shows: the patient banner, the plans, the access history and the outcome,
+//! display-ready. The views that hold patient data write a redacting `Debug`.
 
 use cpis_domain::{
     AccessRecord, CouldNotCheckReason, LookupOutcome, PatientDemographics, PlanType, ProtectionPlan,
@@ -10,51 +9,8 @@ use time::UtcOffset;
 use ts_rs::TS;
 
 use crate::{
-    CouldNotCheckCode, IpcError, NhsNumberErrorCode, check_nhs_number, display_date,
-    display_date_time,
+    CouldNotCheckCode, NhsNumberErrorCode, check_nhs_number, display_date, display_date_time,
 };
-
-/// The signed-in user, as the status bar and the start screen show them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct UserView {
-    /// Display name.
-    pub name: String,
-    /// The selected role's name, or "No role selected".
-    pub role_name: String,
-    /// The organisation's ODS code, or empty.
-    pub organisation_ods: String,
-    /// The organisation's name, or empty when the claims do not give it.
-    pub organisation_name: String,
-    /// Whether this role may look up records.
-    pub can_look_up: bool,
-    /// Why not, in plain words, when it may not.
-    pub cannot_look_up_reason: Option<String>,
-    /// Whether lookups are unscheduled accesses (the local authority is told).
-    pub unscheduled: bool,
-    /// Whether this role may use the named nurse review.
-    pub can_review: bool,
-}
-
-/// The readable part of a Care Identity Service role name, which comes as
-/// `"Clinical":"Clinical Provision":"Nurse Access Role"`: the last segment, unquoted.
-pub fn display_role_name(role_name: &str) -> String {
-    cpis_domain::role_display_name(role_name).trim().to_string()
-}
-
-/// Whether someone is signed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum SessionView {
-    /// Nobody is signed in.
-    SignedOut,
-    /// The app is locked after inactivity: sign in again to continue.
-    Locked,
-    /// Signed in.
-    SignedIn {
-        /// Who.
-        user: UserView,
-    },
-}
 
 /// The patient banner. Its `Debug` shows no patient data.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -388,205 +344,6 @@ pub struct LookupResponse {
     pub audit_warning: Option<String>,
 }
 
-/// How the local authority was contacted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactMethod {
-    /// Phoned the office-hours number.
-    PhoneOfficeHours,
-    /// Phoned the emergency duty team.
-    PhoneEmergencyDutyTeam,
-    /// Phoned the social worker.
-    PhoneSocialWorker,
-    /// Secure email.
-    SecureEmail,
-}
-
-impl ContactMethod {
-    /// Every method.
-    pub const ALL: [ContactMethod; 4] = [
-        ContactMethod::PhoneOfficeHours,
-        ContactMethod::PhoneEmergencyDutyTeam,
-        ContactMethod::PhoneSocialWorker,
-        ContactMethod::SecureEmail,
-    ];
-
-    /// The method whose stored code is `code`.
-    pub fn from_code(code: &str) -> Option<ContactMethod> {
-        ContactMethod::ALL
-            .into_iter()
-            .find(|method| method.code() == code)
-    }
-
-    /// The stored code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ContactMethod::PhoneOfficeHours => "phone_office_hours",
-            ContactMethod::PhoneEmergencyDutyTeam => "phone_emergency_duty_team",
-            ContactMethod::PhoneSocialWorker => "phone_social_worker",
-            ContactMethod::SecureEmail => "secure_email",
-        }
-    }
-}
-
-/// A record that the local authority was contacted after a lookup found a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct LaContactRequest {
-    /// The lookup this follows.
-    pub lookup_id: u32,
-    /// How.
-    pub method: ContactMethod,
-    /// When, as `HH:MM` today (24-hour, local time); the time of recording when absent.
-    pub contacted_at: Option<String>,
-}
-
-/// The audit queue, for the status bar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct AuditStatusView {
-    /// Records waiting to be sent.
-    pub waiting: u32,
-    /// How old the oldest waiting record is, in minutes.
-    pub oldest_waiting_minutes: Option<u32>,
-    /// When the central log last confirmed a batch.
-    pub last_success: Option<String>,
-    /// Records the central log rejected.
-    pub quarantined: u32,
-    /// Whether the backlog is large or old enough to warn about.
-    pub warning: bool,
-    /// Set when the local audit queue itself failed: an incident to report, as a code and its
-    /// fixed message (never the underlying error's text).
-    pub queue_error: Option<IpcError>,
-}
-
-/// Everything the status bar shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct StatusView {
-    /// The app's version.
-    pub version: String,
-    /// Whether the services answered their last health check; `None` before the first.
-    pub services_reachable: Option<bool>,
-    /// The audit queue.
-    pub audit: AuditStatusView,
-    /// The configuration files in use, in the words the status area shows (for example
-    /// "/etc/cpis-viewer/config.toml (machine-wide)"); empty when only built-in development
-    /// settings are in use.
-    pub config_files: Vec<String>,
-}
-
-/// Which window the named nurse review covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewPeriod {
-    /// The last 24 hours.
-    Last24Hours,
-    /// The last 7 days.
-    Last7Days,
-}
-
-impl ReviewPeriod {
-    /// How far back the period reaches.
-    pub fn duration(self) -> time::Duration {
-        match self {
-            ReviewPeriod::Last24Hours => time::Duration::hours(24),
-            ReviewPeriod::Last7Days => time::Duration::days(7),
-        }
-    }
-}
-
-/// One view with plans found at the organisation, for the named nurse review. Its `Debug`
-/// shows no NHS number and nobody's name.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct ReviewRow {
-    /// `25 November 2026 at 5.30pm`.
-    pub viewed_at: String,
-    /// RFC 3339, for sorting.
-    pub viewed_at_iso: String,
-    /// Who looked.
-    pub viewer_name: String,
-    /// Their role.
-    pub viewer_role: String,
-    /// `943 476 5919`.
-    pub nhs_number: String,
-    /// Whether it was an unscheduled access (the local authority was told).
-    pub unscheduled: bool,
-    /// Whether anyone recorded contacting the local authority after this view.
-    pub la_contacted: bool,
-    /// How and when, in words, when recorded.
-    pub la_contact: Option<String>,
-}
-
-impl std::fmt::Debug for ReviewRow {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("ReviewRow")
-            .field("unscheduled", &self.unscheduled)
-            .field("la_contacted", &self.la_contacted)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The named nurse review: views with plans found at the user's organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct ReviewView {
-    /// The period covered.
-    pub period: ReviewPeriod,
-    /// The organisation's ODS code.
-    pub organisation_ods: String,
-    /// Newest first.
-    pub rows: Vec<ReviewRow>,
-    /// When the central audit log answered.
-    pub generated_at: String,
-}
-
-/// Settings the UI needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct UiSettings {
-    /// Minutes of inactivity before the app locks.
-    pub lock_minutes: u32,
-    /// The organisation's display name from the trust's configuration; when absent the UI
-    /// uses the name (or ODS code) from the signed-in user's role.
-    pub organisation_display_name: Option<String>,
-    /// The trust's own words and numbers for the result screens.
-    pub trust: TrustContactsView,
-}
-
-/// A telephone number the trust configured, ready to show and to dial.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct TrustPhoneView {
-    /// As shown and copied: `0114 496 0000`.
-    pub display: String,
-    /// For a `tel:` link: digits with an optional leading `+`, such as `+441144960000`.
-    pub tel: String,
-}
-
-/// What the trust wants a clinician to see when the check could not be done, and under "if you
-/// have concerns" when no plan was found. Every field is optional; the UI shows what is set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct TrustContactsView {
-    /// The trust's downtime procedure, one short paragraph per entry.
-    pub downtime_procedure: Vec<String>,
-    /// The safeguarding team's number in office hours.
-    pub safeguarding_in_hours: Option<TrustPhoneView>,
-    /// When the office-hours number is answered, in the trust's words ("Monday to Friday,
-    /// 9am to 5pm").
-    pub safeguarding_in_hours_times: Option<String>,
-    /// The safeguarding team's (or the on-call) number out of hours.
-    pub safeguarding_out_of_hours: Option<TrustPhoneView>,
-}
-
-/// Why the app cannot start its normal screens: the configuration is missing or invalid.
-/// The text names settings and files only (configuration holds no patient data or secrets).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct SetupProblemView {
-    /// What is wrong, naming the setting and the file, such as "the setting `services.cpis_url`
-    /// is missing".
-    pub problems: Vec<String>,
-    /// Where the trust's machine-wide configuration file goes on this computer.
-    pub machine_file: String,
-    /// Where a user's own configuration file goes, when the platform has one.
-    pub user_file: Option<String>,
-}
-
 /// Validate a typed NHS number for a lookup; `Err` is the view to show.
 pub fn parse_for_lookup(input: &str) -> Result<cpis_domain::NhsNumber, Box<LookupView>> {
     match check_nhs_number(input) {
@@ -618,6 +375,29 @@ mod tests {
         }
     }
 
+    fn plan_found() -> LookupOutcome {
+        LookupOutcome::PlansFound {
+            patient: patient(),
+            plans: vec![ProtectionPlan {
+                plan_type: PlanType::ChildProtectionPlan,
+                start: date!(2026 - 01 - 05),
+                end: None,
+                local_authority: LocalAuthority {
+                    name: "Northshire County Council".into(),
+                    ods_code: "Z9N01".into(),
+                    office_hours_phone: "01632 960001".into(),
+                    emergency_duty_phone: "01632 960999".into(),
+                },
+                social_worker: Some(SocialWorker {
+                    name: "Sam Testworker".into(),
+                    phone: "07700 900123".into(),
+                }),
+            }],
+            access_history: vec![],
+            checked_at: datetime!(2026-11-25 17:30 UTC),
+        }
+    }
+
     #[test]
     fn plan_found_view_is_display_ready() {
         let outcome = plan_found();
@@ -641,29 +421,6 @@ mod tests {
     }
 
     #[test]
-    fn contact_method_codes_are_their_serde_names_and_read_back() {
-        for method in ContactMethod::ALL {
-            assert_eq!(ContactMethod::from_code(method.code()), Some(method));
-            assert_eq!(
-                serde_json::to_value(method).expect("json"),
-                method.code(),
-                "the stored code is the IPC name"
-            );
-        }
-        assert_eq!(ContactMethod::from_code("phone"), None);
-    }
-
-    #[test]
-    fn care_identity_role_names_are_made_readable() {
-        assert_eq!(
-            display_role_name(r#""Clinical":"Clinical Provision":"Nurse Access Role""#),
-            "Nurse Access Role"
-        );
-        assert_eq!(display_role_name("Midwife"), "Midwife");
-        assert_eq!(display_role_name(""), "");
-    }
-
-    #[test]
     fn could_not_check_view_has_plain_reason() {
         let view = LookupView::from_outcome(
             &LookupOutcome::CouldNotCheck {
@@ -677,29 +434,6 @@ mod tests {
         let json = serde_json::to_value(&view).expect("json");
         assert_eq!(json["outcome"], "could_not_check");
         assert_eq!(json["reason_code"], "timeout");
-    }
-
-    fn plan_found() -> LookupOutcome {
-        LookupOutcome::PlansFound {
-            patient: patient(),
-            plans: vec![ProtectionPlan {
-                plan_type: PlanType::ChildProtectionPlan,
-                start: date!(2026 - 01 - 05),
-                end: None,
-                local_authority: LocalAuthority {
-                    name: "Northshire County Council".into(),
-                    ods_code: "Z9N01".into(),
-                    office_hours_phone: "01632 960001".into(),
-                    emergency_duty_phone: "01632 960999".into(),
-                },
-                social_worker: Some(SocialWorker {
-                    name: "Sam Testworker".into(),
-                    phone: "07700 900123".into(),
-                }),
-            }],
-            access_history: vec![],
-            checked_at: datetime!(2026-11-25 17:30 UTC),
-        }
     }
 
     /// What none of the redacting `Debug`s may show.
@@ -748,23 +482,6 @@ mod tests {
             audit_warning: None,
         };
         assert_redacted(&format!("{response:?}"));
-    }
-
-    #[test]
-    fn review_row_debug_shows_no_patient_data() {
-        let row = ReviewRow {
-            viewed_at: "25 November 2026 at 9am".into(),
-            viewed_at_iso: "2026-11-25T09:00:00Z".into(),
-            viewer_name: "Tess Triage-Test".into(),
-            viewer_role: "Nurse".into(),
-            nhs_number: "999 000 0018".into(),
-            unscheduled: true,
-            la_contacted: true,
-            la_contact: Some("Phoned the social worker Sam Testworker".into()),
-        };
-        let debug = format!("{row:?}");
-        assert_redacted(&debug);
-        assert!(!debug.contains("Tess"), "{debug}");
     }
 
     #[test]
