@@ -2,7 +2,7 @@
 //! with its sequence number and chain hash ([`QueuedRecord`]), and what checking the chain and
 //! counting the queue report.
 
-use cpis_domain::NhsNumber;
+use cpis_domain::{Actor, NhsNumber, RoleRef};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -67,6 +67,85 @@ pub struct NewAuditEntry {
     pub unscheduled: bool,
     /// Structured detail for the action (for `la_contacted`: how and when); no free text.
     pub detail: String,
+}
+
+impl NewAuditEntry {
+    /// An entry by `actor` about `patient_nhs_number`, with no outcome, detail or unscheduled
+    /// flag yet (set those fields next). The way to build an entry from an [`Actor`]: it stays
+    /// the same when the seven actor fields below become one `actor` field.
+    pub fn new(
+        occurred_at: OffsetDateTime,
+        action: AuditAction,
+        actor: Actor,
+        patient_nhs_number: NhsNumber,
+        trace_id: Uuid,
+    ) -> NewAuditEntry {
+        let Actor {
+            user_id,
+            user_name,
+            role:
+                RoleRef {
+                    role_profile_id,
+                    role_code,
+                    role_name,
+                    organisation_ods,
+                    organisation_name,
+                },
+        } = actor;
+        NewAuditEntry {
+            occurred_at,
+            action,
+            user_id,
+            user_name,
+            role_profile_id,
+            role_code,
+            role_name,
+            organisation_ods,
+            organisation_name,
+            patient_nhs_number,
+            outcome: String::new(),
+            trace_id,
+            unscheduled: false,
+            detail: String::new(),
+        }
+    }
+
+    /// Who made this entry.
+    pub fn actor(&self) -> Actor {
+        actor_of(
+            [&self.user_id, &self.user_name],
+            [
+                &self.role_profile_id,
+                &self.role_code,
+                &self.role_name,
+                &self.organisation_ods,
+                &self.organisation_name,
+            ],
+        )
+    }
+}
+
+/// The actor named by a record's user fields (id, name) and role fields (profile id, code,
+/// name, organisation ODS code and name), in the order the chain encodes them.
+fn actor_of([user_id, user_name]: [&String; 2], role: [&String; 5]) -> Actor {
+    let [
+        role_profile_id,
+        role_code,
+        role_name,
+        organisation_ods,
+        organisation_name,
+    ] = role.map(String::clone);
+    Actor {
+        user_id: user_id.clone(),
+        user_name: user_name.clone(),
+        role: RoleRef {
+            role_profile_id,
+            role_code,
+            role_name,
+            organisation_ods,
+            organisation_name,
+        },
+    }
 }
 
 impl std::fmt::Debug for NewAuditEntry {
@@ -136,6 +215,20 @@ impl std::fmt::Debug for QueuedRecord {
 }
 
 impl QueuedRecord {
+    /// Who made this record.
+    pub fn actor(&self) -> Actor {
+        actor_of(
+            [&self.user_id, &self.user_name],
+            [
+                &self.role_profile_id,
+                &self.role_code,
+                &self.role_name,
+                &self.organisation_ods,
+                &self.organisation_name,
+            ],
+        )
+    }
+
     fn hash_with(
         &self,
         event_id: &str,

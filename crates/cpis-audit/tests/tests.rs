@@ -30,6 +30,33 @@ fn entry(nhs: &str, outcome: &str) -> NewAuditEntry {
     }
 }
 
+#[test]
+fn an_entry_built_from_an_actor_is_stored_under_that_actor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = AuditQueue::open(dir.path()).expect("open");
+    let literal = entry("9990000018", "no_plan");
+    let actor = literal.actor();
+    assert_eq!(actor.user_id, "test-user-ed-nurse");
+    assert_eq!(actor.role.organisation_name, "Testshire General Hospital");
+    let mut built = NewAuditEntry::new(
+        literal.occurred_at,
+        literal.action,
+        actor.clone(),
+        literal.patient_nhs_number.clone(),
+        literal.trace_id,
+    );
+    built.outcome = literal.outcome.clone();
+    built.unscheduled = literal.unscheduled;
+    assert_eq!(format!("{built:?}"), format!("{literal:?}"));
+    assert_eq!(built.actor(), actor);
+    let stored = queue.append(&built).expect("append");
+    assert_eq!(stored.actor(), actor);
+    assert_eq!(
+        (stored.user_name.as_str(), stored.role_code.as_str()),
+        ("Robin Testnurse", "R8001")
+    );
+}
+
 fn open_raw(queue: &AuditQueue) -> rusqlite::Connection {
     rusqlite::Connection::open(queue.path()).expect("open raw")
 }

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
+use cpis_domain::{Actor, CouldNotCheckReason, LookupOutcome, NhsNumber, RoleRef};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -45,6 +45,23 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// Who looked: the user in their selected role (every role field empty when none was
+    /// selected, as the queue stores it).
+    pub fn actor(&self) -> Actor {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        Actor {
+            user_id: self.user_id.clone(),
+            user_name: self.user_name.clone(),
+            role: RoleRef {
+                role_profile_id: text(&self.role_profile_id),
+                role_code: text(&self.role_code),
+                role_name: text(&self.role_name),
+                organisation_ods: text(&self.organisation_ods),
+                organisation_name: text(&self.organisation_name),
+            },
+        }
+    }
+
     /// The outcome's code and reason, as stored.
     pub fn outcome_fields(outcome: &LookupOutcome) -> (&'static str, Option<CouldNotCheckReason>) {
         let reason = match outcome {

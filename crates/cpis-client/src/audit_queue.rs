@@ -84,25 +84,20 @@ impl QueueSink {
 
     /// The queue entry for a lookup's audit record.
     pub fn entry_for(record: &AuditRecord) -> NewAuditEntry {
-        NewAuditEntry {
-            occurred_at: record.recorded_at,
-            action: AuditAction::View,
-            user_id: record.user_id.clone(),
-            user_name: record.user_name.clone(),
-            role_profile_id: record.role_profile_id.clone().unwrap_or_default(),
-            role_code: record.role_code.clone().unwrap_or_default(),
-            role_name: record.role_name.clone().unwrap_or_default(),
-            organisation_ods: record.organisation_ods.clone().unwrap_or_default(),
-            organisation_name: record.organisation_name.clone().unwrap_or_default(),
-            patient_nhs_number: record.nhs_number.clone(),
-            outcome: record.outcome.to_owned(),
-            trace_id: record.trace_id,
-            unscheduled: record.unscheduled,
-            detail: record
-                .could_not_check_reason
-                .map(|reason| format!("reason={}", reason.code()))
-                .unwrap_or_default(),
-        }
+        let mut entry = NewAuditEntry::new(
+            record.recorded_at,
+            AuditAction::View,
+            record.actor(),
+            record.nhs_number.clone(),
+            record.trace_id,
+        );
+        entry.outcome = record.outcome.to_owned();
+        entry.unscheduled = record.unscheduled;
+        entry.detail = record
+            .could_not_check_reason
+            .map(|reason| format!("reason={}", reason.code()))
+            .unwrap_or_default();
+        entry
     }
 }
 
