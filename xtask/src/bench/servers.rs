@@ -137,3 +137,38 @@ pub(crate) fn bench_output(binaries: &Binaries, args: &[&str]) -> Result<String>
 pub(crate) fn token(binaries: &Binaries) -> Result<String> {
     bench_output(binaries, &["token", "--expires-in", "7200"])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_announces_its_url_and_its_stderr_goes_to_the_log() {
+        let dir = std::env::temp_dir().join(format!("xtask-servers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let log = dir.join("server.log");
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "echo starting >&2; echo 'fake listening on http://127.0.0.1:1'; sleep 30",
+        ]);
+        let server = start_server("fake", command, "fake listening on ", &log).expect("started");
+        assert_eq!(server.base, "http://127.0.0.1:1");
+        drop(server);
+        assert_eq!(
+            std::fs::read_to_string(&log).expect("log"),
+            "starting\n",
+            "stderr is in the log"
+        );
+
+        let mut silent = Command::new("sh");
+        silent.args(["-c", "echo something else"]);
+        let error = start_server("silent", silent, "fake listening on ", &log)
+            .expect_err("never announces");
+        assert!(
+            format!("{error:#}").contains("see"),
+            "the error names the log: {error:#}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
