@@ -6,7 +6,6 @@
 //! `ui/src/backend/bindings.ts` are generated from this file by `cargo xtask codegen`, and a
 //! test fails when the committed file drifts from what this crate would generate.
 
-use cpis_domain::{NhsNumber, NhsNumberError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -39,48 +38,6 @@ pub enum NhsNumberErrorCode {
     CheckDigit,
     /// Far longer than any NHS number.
     TooLong,
-}
-
-/// The result of checking an NHS number the user typed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum NhsNumberCheck {
-    /// A valid NHS number, formatted for display (`943 476 5919`).
-    Valid {
-        /// The spaced form.
-        formatted: String,
-    },
-    /// Not a valid NHS number.
-    Invalid {
-        /// Why, as a stable code.
-        code: NhsNumberErrorCode,
-        /// The NHS error message to show under the field.
-        message: String,
-    },
-}
-
-/// Check an NHS number typed or scanned by the user.
-pub fn check_nhs_number(input: &str) -> NhsNumberCheck {
-    if input.chars().count() > MAX_NHS_NUMBER_INPUT_CHARS {
-        return NhsNumberCheck::Invalid {
-            code: NhsNumberErrorCode::TooLong,
-            message: NhsNumberError::WrongLength { digits: 0 }.to_string(),
-        };
-    }
-    match NhsNumber::parse(input) {
-        Ok(nhs_number) => NhsNumberCheck::Valid {
-            formatted: nhs_number.to_string(),
-        },
-        Err(error) => NhsNumberCheck::Invalid {
-            code: match error {
-                NhsNumberError::Empty => NhsNumberErrorCode::Empty,
-                NhsNumberError::InvalidCharacters => NhsNumberErrorCode::InvalidCharacters,
-                NhsNumberError::WrongLength { .. } => NhsNumberErrorCode::WrongLength,
-                NhsNumberError::CheckDigit => NhsNumberErrorCode::CheckDigit,
-            },
-            message: error.to_string(),
-        },
-    }
 }
 
 /// Render the TypeScript declarations for every IPC type, as committed in [`BINDINGS_PATH`].
@@ -224,32 +181,5 @@ mod tests {
             commands_called_in("export function call<T>(command: CommandName) {}"),
             Ok(vec![])
         );
-    }
-
-    #[test]
-    fn valid_numbers_are_formatted() {
-        assert_eq!(
-            check_nhs_number("9990000018"),
-            NhsNumberCheck::Valid {
-                formatted: "999 000 0018".into()
-            }
-        );
-    }
-
-    #[test]
-    fn invalid_numbers_carry_code_and_message_without_the_input() {
-        let check = check_nhs_number("9990000019");
-        let json = serde_json::to_string(&check).expect("serialise");
-        assert_eq!(
-            json,
-            r#"{"status":"invalid","code":"check_digit","message":"Enter a valid NHS number. The number you entered is not a real NHS number"}"#
-        );
-        assert!(matches!(
-            check_nhs_number(&"1".repeat(1000)),
-            NhsNumberCheck::Invalid {
-                code: NhsNumberErrorCode::TooLong,
-                ..
-            }
-        ));
     }
 }

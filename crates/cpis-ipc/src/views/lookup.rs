@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::UtcOffset;
 use ts_rs::TS;
 
-use crate::{
-    CouldNotCheckCode, NhsNumberErrorCode, check_nhs_number, display_date, display_date_time,
-};
+use crate::{CouldNotCheckCode, NhsNumberErrorCode, display_date, display_date_time};
 
 /// The patient banner. Its `Debug` shows no patient data.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -322,6 +320,8 @@ impl LookupView {
     }
 }
 
+/// The code and the fixed NHS sentence for an NHS number that is not valid. The sentence is
+/// the domain's, one per variant; it never repeats what was typed.
 fn check_nhs_number_error(error: cpis_domain::NhsNumberError) -> (NhsNumberErrorCode, String) {
     let code = match error {
         cpis_domain::NhsNumberError::Empty => NhsNumberErrorCode::Empty,
@@ -344,19 +344,21 @@ pub struct LookupResponse {
     pub audit_warning: Option<String>,
 }
 
-/// Validate a typed NHS number for a lookup; `Err` is the view to show.
+/// Validate a typed NHS number for a lookup; `Err` is the view to show. Input longer than
+/// [`crate::MAX_NHS_NUMBER_INPUT_CHARS`] is refused unread.
 pub fn parse_for_lookup(input: &str) -> Result<cpis_domain::NhsNumber, Box<LookupView>> {
-    match check_nhs_number(input) {
-        crate::NhsNumberCheck::Invalid { code, message } => {
-            Err(Box::new(LookupView::InvalidNhsNumber { code, message }))
-        }
-        crate::NhsNumberCheck::Valid { .. } => {
-            cpis_domain::NhsNumber::parse(input).map_err(|error| {
-                let (code, message) = check_nhs_number_error(error);
-                Box::new(LookupView::InvalidNhsNumber { code, message })
-            })
-        }
+    if input.chars().count() > crate::MAX_NHS_NUMBER_INPUT_CHARS {
+        let (_, message) =
+            check_nhs_number_error(cpis_domain::NhsNumberError::WrongLength { digits: 0 });
+        return Err(Box::new(LookupView::InvalidNhsNumber {
+            code: NhsNumberErrorCode::TooLong,
+            message,
+        }));
     }
+    cpis_domain::NhsNumber::parse(input).map_err(|error| {
+        let (code, message) = check_nhs_number_error(error);
+        Box::new(LookupView::InvalidNhsNumber { code, message })
+    })
 }
 
 #[cfg(test)]
@@ -494,5 +496,23 @@ mod tests {
             })
         ));
         assert!(parse_for_lookup("999 000 0018").is_ok());
+    }
+
+    #[test]
+    fn invalid_numbers_carry_code_and_message_without_the_input() {
+        let view = parse_for_lookup("9990000019").map_err(|view| *view);
+        let json = serde_json::to_string(&view.expect_err("invalid")).expect("serialise");
+        assert!(!json.contains("9990000019"), "{json}");
+        assert!(
+            json.contains(r#""code":"check_digit","message":"Enter a valid NHS number. The number you entered is not a real NHS number""#),
+            "{json}"
+        );
+        assert!(matches!(
+            parse_for_lookup(&"1".repeat(1000)).map_err(|view| *view),
+            Err(LookupView::InvalidNhsNumber {
+                code: NhsNumberErrorCode::TooLong,
+                ..
+            })
+        ));
     }
 }
