@@ -363,3 +363,25 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Result<QueuedRecord, WireError>>, 
         })
         .collect())
 }
+
+/// The audit records in a `searchset` Bundle from the central log's search (the named nurse's
+/// review). Lenient as a reader of a search should be: an entry that does not read as an audit
+/// record is left out, and a body without an array of entries has none. An error only when
+/// the body is not JSON.
+pub fn records_in_searchset(body: &[u8]) -> Result<Vec<QueuedRecord>, WireError> {
+    let bundle = match read_raw_bundle(body) {
+        Ok(bundle) => bundle,
+        Err(RawBundleError::NotJson) => return Err(WireError::NotJson),
+        Err(_) => return Ok(Vec::new()),
+    };
+    let entries = bundle.entries().ok().flatten().unwrap_or_default();
+    Ok(entries
+        .iter()
+        .filter_map(|entry| {
+            let entry = is_object(entry)
+                .then(|| serde_json::from_str::<RawResourceEntry>(entry.get()).ok())
+                .flatten()?;
+            from_audit_event_json(&entry.resource?).ok()
+        })
+        .collect())
+}

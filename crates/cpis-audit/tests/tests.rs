@@ -482,6 +482,32 @@ mod wire_format {
     }
 
     #[test]
+    fn the_review_reads_the_records_of_a_searchset_and_leaves_out_the_rest() {
+        use cpis_audit::wire::records_in_searchset;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let queue = AuditQueue::open(dir.path()).expect("open");
+        let record = queue
+            .append(&entry("9990000018", "no_plan"))
+            .expect("append");
+        let body = format!(
+            r#"{{"resourceType":"Bundle","type":"searchset","total":3,"entry":[{{"resource":{}}},{{"resource":{{"resourceType":"Patient"}}}},5]}}"#,
+            to_audit_event(&record)
+        );
+        assert_eq!(
+            records_in_searchset(body.as_bytes()).expect("json"),
+            vec![record]
+        );
+        for empty in [
+            &br#"{"resourceType":"Bundle"}"#[..],
+            br#"{"entry":{"resource":{}}}"#,
+            b"[]",
+        ] {
+            assert_eq!(records_in_searchset(empty), Ok(Vec::new()));
+        }
+        assert!(records_in_searchset(b"<html>").is_err());
+    }
+
+    #[test]
     fn batch_responses_must_match_the_batch() {
         let ok = serde_json::to_vec(&to_batch_response(&[
             "201 Created".into(),
