@@ -3,15 +3,12 @@
 
 use std::fmt;
 
+use cpis_domain::{ACTIVITY_VIEW_AND_NOTIFY, ACTIVITY_VIEW_SILENTLY, Actor, RoleRef};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::redact::Secret;
 
-pub use cpis_domain::{
-    ACTIVITY_SAFEGUARDING_REVIEW, ACTIVITY_VIEW_AND_NOTIFY, ACTIVITY_VIEW_SILENTLY,
-};
-use cpis_domain::{Actor, RoleRef};
 /// A session lasts at most this long; then the user signs in again, refresh or not.
 pub const MAX_SESSION: Duration = Duration::hours(12);
 
