@@ -1,21 +1,17 @@
 //! Starts the real development identity provider (`node dev-idp/server.js`) on a free port with
-//! its test hooks, and stops it when dropped. Fails clearly when `npm ci` has not been run.
+//! its test hooks, through cpis-supervisor, and stops it when dropped. Fails clearly when
+//! `npm ci` has not been run.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use cpis_supervisor::{Launch, Ready, Sink, Supervised};
+
+/// The identity provider, stopped (with everything it started) when dropped.
 pub struct DevIdp {
     pub issuer: String,
-    child: Child,
-}
-
-impl Drop for DevIdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: Supervised,
 }
 
 pub fn dev_idp_dir() -> PathBuf {
@@ -35,35 +31,30 @@ impl DevIdp {
             "dev-idp/node_modules is missing: run `npm ci` in {} (`cargo xtask setup` does this)",
             directory.display()
         );
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        command
             .args(["server.js", "--port", "0", "--test-hooks"])
             .current_dir(&directory)
-            .envs(environment.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
+            .envs(environment.iter().copied());
+        let process = Launch::new("dev-idp", command)
+            .stdout(Sink::Null)
+            .stderr(Sink::Null)
+            .ready_when(
+                Ready::StdoutLine("dev-idp listening on ".to_owned()),
+                Duration::from_secs(30),
+            )
+            .start()
             .unwrap_or_else(|error| {
-                panic!("could not start node for dev-idp: {error} (is Node.js 20.19+ installed?)")
+                panic!("could not start dev-idp (is Node.js 20.19+ installed?): {error}")
             });
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Some(Ok(line)) = lines.next() {
-                if let Some(issuer) = line.strip_prefix("dev-idp listening on ") {
-                    let _ = sender.send(issuer.to_owned());
-                }
-            }
-        });
-        let issuer = match receiver.recv_timeout(Duration::from_secs(30)) {
-            Ok(issuer) => issuer,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("dev-idp did not start within 30 seconds");
-            }
-        };
-        DevIdp { issuer, child }
+        let issuer = process
+            .announced()
+            .expect("dev-idp announced its issuer")
+            .to_owned();
+        DevIdp {
+            issuer,
+            _process: process,
+        }
     }
 
     /// Make the next token response carry a deliberately bad ID token.
