@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub use crate::build::raw_resource;
 use crate::wire::{
     AuditEvent, AuditEventAgent, AuditEventEntity, AuditEventEntityDetail, Bundle, BundleEntry,
     BundleEntryResponse, CodeableConcept, Coding, Identifier, Reference,
@@ -96,7 +97,8 @@ pub fn identified(system: &str, value: &str) -> Reference {
     }
 }
 
-/// An agent: `who` of `who_type`, identified in `system`, with a display and roles.
+/// An agent: `who` of `who_type`, identified by `identifier` (see [`identified`]), with a
+/// display and roles.
 pub fn agent(
     who_type: &str,
     identifier: Reference,
@@ -195,12 +197,6 @@ impl AuditEventEntity {
 /// keys, derived `Serialize`) cannot fail, so the `null` fallback is never taken.
 pub fn to_sorted_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-/// A resource as raw JSON for a Bundle entry. Never fails for the wire types (see
-/// [`to_sorted_value`]).
-pub fn raw_resource<T: Serialize>(resource: &T) -> Box<RawValue> {
-    serde_json::value::to_raw_value(resource).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 /// A `batch` Bundle: one `POST` entry of each resource, keyed by its `urn:uuid:` full URL.

@@ -26,7 +26,7 @@ pub fn to_json_bytes<T: Serialize>(resource: &T) -> Result<Vec<u8>, serde_json::
 /// A resource as raw JSON for a Bundle entry, in field order (`resourceType` first).
 /// Serialising these plain structs (string keys, derived `Serialize`) cannot fail, so the
 /// `null` fallback is never taken.
-fn resource_value<T: Serialize>(resource: &T) -> Box<RawValue> {
+pub fn raw_resource<T: Serialize>(resource: &T) -> Box<RawValue> {
     serde_json::value::to_raw_value(resource).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
@@ -188,7 +188,7 @@ pub fn care_team_search_bundle(asked: &NhsNumber, plans: &[ProtectionPlan], toda
         .enumerate()
         .map(|(index, plan)| {
             let id = format!("careteam-{}", index + 1);
-            let resource = resource_value(&care_team(asked, plan, &id, today));
+            let resource = raw_resource(&care_team(asked, plan, &id, today));
             match_entry("CareTeam", &id, resource)
         })
         .collect();
@@ -299,7 +299,7 @@ pub fn access_history_bundle(asked: &NhsNumber, records: &[AccessRecord]) -> Bun
         .enumerate()
         .map(|(index, record)| {
             let id = format!("access-{}", index + 1);
-            let resource = resource_value(&access_event(asked, record, &id, ACCESS_EVENT_SUBTYPE));
+            let resource = raw_resource(&access_event(asked, record, &id, ACCESS_EVENT_SUBTYPE));
             match_entry("AuditEvent", &id, resource)
         })
         .collect();
@@ -312,7 +312,7 @@ pub fn access_notification_bundle(notifications: &[(String, NhsNumber, AccessRec
     let entries = notifications
         .iter()
         .map(|(id, nhs_number, access)| {
-            let resource = resource_value(&access_event(
+            let resource = raw_resource(&access_event(
                 nhs_number,
                 access,
                 id,
@@ -390,7 +390,7 @@ pub fn upload_bundle(records: &[(NhsNumber, ProtectionPlan)], today: Date) -> Bu
             let id = format!("upload-{}", index + 1);
             BundleEntry {
                 full_url: Some(format!("urn:cpis-upload:{id}")),
-                resource: Some(resource_value(&care_team(nhs_number, plan, &id, today))),
+                resource: Some(raw_resource(&care_team(nhs_number, plan, &id, today))),
                 search: None,
                 request: Some(BundleEntryRequest {
                     method: "POST".into(),
