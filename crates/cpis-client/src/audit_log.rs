@@ -91,37 +91,29 @@ impl AuditLogClient {
         if !status.is_success() {
             return Err(AuditLogError::Refused(status.as_u16()));
         }
-        let bundle: serde_json::Value = response
-            .json()
+        let body = response
+            .bytes()
             .await
             .map_err(|_| AuditLogError::InvalidResponse)?;
-        Ok(records_of(&bundle))
+        cpis_audit::wire::records_in_searchset(&body).map_err(|_| AuditLogError::InvalidResponse)
     }
-}
-
-/// The audit records in a searchset Bundle's entries; entries that do not read are left out.
-fn records_of(bundle: &serde_json::Value) -> Vec<QueuedRecord> {
-    bundle["entry"]
-        .as_array()
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|entry| cpis_audit::wire::from_audit_event(&entry["resource"]).ok())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn a_bundle_without_entries_has_no_records() {
-        assert!(records_of(&serde_json::json!({"resourceType": "Bundle"})).is_empty());
+    fn a_bundle_without_entries_has_no_records_and_text_is_refused() {
+        let read = |body: &str| cpis_audit::wire::records_in_searchset(body.as_bytes());
         assert!(
-            records_of(&serde_json::json!({"entry": [{"resource": {"resourceType": "Patient"}}]}))
+            read(r#"{"resourceType": "Bundle"}"#)
+                .expect("JSON")
                 .is_empty()
         );
+        assert!(
+            read(r#"{"entry": [{"resource": {"resourceType": "Patient"}}]}"#)
+                .expect("JSON")
+                .is_empty()
+        );
+        assert!(read("not json").is_err());
     }
 }

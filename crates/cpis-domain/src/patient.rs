@@ -21,28 +21,6 @@ pub enum Gender {
 }
 
 impl Gender {
-    /// Moved to `cpis_fhir::gender_code` (the domain knows no FHIR). Kept only until its last
-    /// callers outside cpis-fhir (cpis-service's store and tests, cpis-cli's output) move;
-    /// then it goes.
-    #[doc(hidden)]
-    pub fn fhir_code(self) -> &'static str {
-        match self {
-            Gender::Male => "male",
-            Gender::Female => "female",
-            Gender::Other => "other",
-            Gender::Unknown => "unknown",
-        }
-    }
-
-    /// Moved to `cpis_fhir::gender_from_code`; kept only until its last callers move (see
-    /// [`Gender::fhir_code`]).
-    #[doc(hidden)]
-    pub fn from_fhir_code(code: &str) -> Option<Gender> {
-        [Gender::Male, Gender::Female, Gender::Other, Gender::Unknown]
-            .into_iter()
-            .find(|gender| gender.fhir_code() == code)
-    }
-
     /// How the NHS design system shows it.
     pub fn display(self) -> &'static str {
         match self {

@@ -132,7 +132,7 @@ fn patient_json(patient: &PatientDemographics) -> PatientJson {
         given_names: patient.given_names.clone(),
         banner_name: patient.banner_name(),
         date_of_birth: iso_date(patient.date_of_birth),
-        gender: patient.gender.fhir_code(),
+        gender: cpis_fhir::gender_code(patient.gender),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The demographics stand-in's table, `people`: a person by NHS number, whether one exists, and
 //! how many there are.
 
-use cpis_domain::{Gender, NhsNumber, PatientDemographics};
+use cpis_domain::{NhsNumber, PatientDemographics};
 use sqlx::Row;
 
 use crate::store::connection::Store;
@@ -31,7 +31,7 @@ impl Store {
             family_name: row.try_get(0)?,
             given_names,
             date_of_birth: parse_date(&row.try_get::<String, _>(2)?, "date of birth")?,
-            gender: Gender::from_fhir_code(&gender).ok_or(StoreError::Corrupt("gender"))?,
+            gender: cpis_fhir::gender_from_code(&gender).ok_or(StoreError::Corrupt("gender"))?,
         }))
     }
 

@@ -283,7 +283,7 @@ impl TestApp {
         .bind(&person.family_name)
         .bind(serde_json::to_string(&person.given_names).expect("json"))
         .bind(cpis_service::store::date_text(person.date_of_birth))
-        .bind(person.gender.fhir_code())
+        .bind(cpis_fhir::gender_code(person.gender))
         .execute(self.store.pool())
         .await
         .expect("insert person");
