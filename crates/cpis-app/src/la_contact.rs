@@ -77,33 +77,20 @@ impl AppCore {
             Some(text) => parse_today_time(text, now, self.offset)
                 .ok_or_else(|| IpcError::new(IpcErrorCode::InvalidTime))?,
         };
-        let role = context.user.selected_role();
-        let entry = NewAuditEntry {
-            occurred_at: now,
-            action: AuditAction::LocalAuthorityContacted,
-            user_id: context.user.subject.clone(),
-            user_name: context.user.name.clone(),
-            role_profile_id: role
-                .map(|role| role.person_roleid.clone())
-                .unwrap_or_default(),
-            role_code: role.map(|role| role.role_code.clone()).unwrap_or_default(),
-            role_name: role.map(|role| role.role_name.clone()).unwrap_or_default(),
-            organisation_ods: role.map(|role| role.org_code.clone()).unwrap_or_default(),
-            organisation_name: context
-                .user
-                .selected_organisation_name()
-                .unwrap_or_default()
-                .to_string(),
-            patient_nhs_number: context.nhs_number.clone(),
-            outcome: "plan_found".into(),
-            trace_id: context.trace_id,
-            unscheduled: context.unscheduled,
-            detail: LaContactDetail {
-                method: request.method,
-                contacted_at,
-            }
-            .to_detail(),
-        };
+        let mut entry = NewAuditEntry::new(
+            now,
+            AuditAction::LocalAuthorityContacted,
+            context.user.actor(),
+            context.nhs_number.clone(),
+            context.trace_id,
+        );
+        entry.outcome = "plan_found".into();
+        entry.unscheduled = context.unscheduled;
+        entry.detail = LaContactDetail {
+            method: request.method,
+            contacted_at,
+        }
+        .to_detail();
         self.sink
             .append(&entry)
             .map_err(|_| IpcError::new(IpcErrorCode::AuditFailed))

@@ -106,8 +106,8 @@ fn review_rows(records: &[QueuedRecord], offset: UtcOffset) -> Vec<ReviewRow> {
                     .occurred_at
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default(),
-                viewer_name: view.user_name.clone(),
-                viewer_role: cpis_ipc::display_role_name(&view.role_name),
+                viewer_name: view.actor.user_name.clone(),
+                viewer_role: cpis_ipc::display_role_name(&view.actor.role.role_name),
                 nhs_number: NhsNumber::parse(&view.patient_nhs_number)
                     .map(|nhs| nhs.to_string())
                     .unwrap_or_else(|_| view.patient_nhs_number.clone()),

@@ -199,7 +199,7 @@ impl AuditLog {
             .bind(record.occurred_at.format(&Rfc3339).unwrap_or_default())
             .bind(micros(record.occurred_at))
             .bind(now_text())
-            .bind(&record.organisation_ods)
+            .bind(&record.actor.role.organisation_ods)
             .bind(record.action.code())
             .bind(&record.outcome)
             .bind(&record.previous_hash)

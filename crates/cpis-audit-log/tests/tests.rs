@@ -16,7 +16,7 @@ use axum::routing::post;
 use cpis_audit::sync::{HttpAuditTransport, SyncError, sync_until_empty};
 use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
 use cpis_audit_log::{AuditLog, Dialect};
-use cpis_domain::NhsNumber;
+use cpis_domain::{Actor, NhsNumber, RoleRef};
 use sqlx::any::AnyPoolOptions;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -27,13 +27,17 @@ fn entry() -> NewAuditEntry {
     NewAuditEntry {
         occurred_at: OffsetDateTime::now_utc(),
         action: AuditAction::View,
-        user_id: "test-user-ed-nurse".into(),
-        user_name: "Robin Testnurse".into(),
-        role_profile_id: "999000000101".into(),
-        role_code: "R8001".into(),
-        role_name: "Nurse".into(),
-        organisation_ods: "Z9T01".into(),
-        organisation_name: "Testshire General Hospital".into(),
+        actor: Actor {
+            user_id: "test-user-ed-nurse".into(),
+            user_name: "Robin Testnurse".into(),
+            role: RoleRef {
+                role_profile_id: "999000000101".into(),
+                role_code: "R8001".into(),
+                role_name: "Nurse".into(),
+                organisation_ods: "Z9T01".into(),
+                organisation_name: "Testshire General Hospital".into(),
+            },
+        },
         patient_nhs_number: NhsNumber::parse("9990000018").expect("valid"),
         outcome: "plan_found".into(),
         trace_id: Uuid::new_v4(),
@@ -343,7 +347,7 @@ async fn the_review_search_returns_views_at_one_organisation() {
     let (_queue_dir, queue) = new_queue();
     queue.append(&entry()).expect("append");
     let mut elsewhere = entry();
-    elsewhere.organisation_ods = "Z9T02".into();
+    elsewhere.actor.role.organisation_ods = "Z9T02".into();
     queue.append(&elsewhere).expect("append");
     sync_until_empty(&queue, &transport(server.address), 100)
         .await

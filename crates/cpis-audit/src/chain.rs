@@ -2,6 +2,7 @@
 //! to the record before it. Shared by the local queue and the central audit log, which must
 //! agree on it byte for byte.
 
+use cpis_domain::{Actor, RoleRef};
 use sha2::{Digest, Sha256};
 
 /// The `previous_hash` of a device's first record.
@@ -23,20 +24,8 @@ pub struct CanonicalRecord<'a> {
     pub occurred_at: &'a str,
     /// `view` or `la_contacted`.
     pub action: &'a str,
-    /// User id (`sub`).
-    pub user_id: &'a str,
-    /// User's name.
-    pub user_name: &'a str,
-    /// Role profile id (`selected_roleid`).
-    pub role_profile_id: &'a str,
-    /// Role code.
-    pub role_code: &'a str,
-    /// Role name.
-    pub role_name: &'a str,
-    /// Organisation ODS code.
-    pub organisation_ods: &'a str,
-    /// Organisation name.
-    pub organisation_name: &'a str,
+    /// Who: the user and their role, encoded as [`actor_texts`] orders them.
+    pub actor: &'a Actor,
     /// The ten-digit NHS number viewed.
     pub patient_nhs_number: &'a str,
     /// Outcome code (`plan_found`, `no_plan`, `could_not_check`, ...).
@@ -66,33 +55,80 @@ impl CanonicalRecord<'_> {
     pub fn encode(&self) -> Vec<u8> {
         let sequence = self.sequence.to_string();
         let unscheduled = if self.unscheduled { "true" } else { "false" };
-        let fields: [&str; 18] = [
+        let head = [
             ENCODING_VERSION,
             self.event_id,
             self.device_id,
             &sequence,
             self.occurred_at,
             self.action,
-            self.user_id,
-            self.user_name,
-            self.role_profile_id,
-            self.role_code,
-            self.role_name,
-            self.organisation_ods,
-            self.organisation_name,
+        ];
+        let tail = [
             self.patient_nhs_number,
             self.outcome,
             self.trace_id,
             unscheduled,
             self.detail,
         ];
-        let mut out = Vec::with_capacity(fields.iter().map(|field| field.len() + 4).sum());
-        for field in fields {
+        let fields = || head.into_iter().chain(actor_texts(self.actor)).chain(tail);
+        let mut out = Vec::with_capacity(fields().map(|field| field.len() + 4).sum());
+        for field in fields() {
             let length = u32::try_from(field.len()).unwrap_or(u32::MAX);
             out.extend_from_slice(&length.to_be_bytes());
             out.extend_from_slice(field.as_bytes());
         }
         out
+    }
+}
+
+/// The actor's texts in the order the chain encodes them and the queue stores them: user id,
+/// user name, role profile id, role code, role name, organisation ODS code, organisation name.
+/// The inverse of [`actor_from_texts`].
+pub fn actor_texts(actor: &Actor) -> [&str; 7] {
+    let Actor {
+        user_id,
+        user_name,
+        role:
+            RoleRef {
+                role_profile_id,
+                role_code,
+                role_name,
+                organisation_ods,
+                organisation_name,
+            },
+    } = actor;
+    [
+        user_id,
+        user_name,
+        role_profile_id,
+        role_code,
+        role_name,
+        organisation_ods,
+        organisation_name,
+    ]
+}
+
+/// The actor named by texts in [`actor_texts`]'s order.
+pub fn actor_from_texts(texts: [String; 7]) -> Actor {
+    let [
+        user_id,
+        user_name,
+        role_profile_id,
+        role_code,
+        role_name,
+        organisation_ods,
+        organisation_name,
+    ] = texts;
+    Actor {
+        user_id,
+        user_name,
+        role: RoleRef {
+            role_profile_id,
+            role_code,
+            role_name,
+            organisation_ods,
+            organisation_name,
+        },
     }
 }
 
@@ -109,20 +145,29 @@ pub fn record_hash(previous_hash: &str, record: &CanonicalRecord<'_>) -> String 
 mod tests {
     use super::*;
 
-    fn sample() -> CanonicalRecord<'static> {
+    fn nurse() -> Actor {
+        actor_from_texts(
+            [
+                "user-1",
+                "Test Nurse",
+                "555021935107",
+                "R8000",
+                "Clinical Practitioner",
+                "Z9X1Y",
+                "Testshire Hospital",
+            ]
+            .map(String::from),
+        )
+    }
+
+    fn sample(actor: &Actor) -> CanonicalRecord<'_> {
         CanonicalRecord {
             event_id: "8d0b6a3e-5f7c-4a51-9d0e-2b9a3c1f0a11",
             device_id: "0f4c2a7e-1b3d-4e5f-8a9b-0c1d2e3f4a5b",
             sequence: 1,
             occurred_at: "2026-11-25T10:00:00Z",
             action: "view",
-            user_id: "user-1",
-            user_name: "Test Nurse",
-            role_profile_id: "555021935107",
-            role_code: "R8000",
-            role_name: "Clinical Practitioner",
-            organisation_ods: "Z9X1Y",
-            organisation_name: "Testshire Hospital",
+            actor,
             patient_nhs_number: "9990000018",
             outcome: "no_plan",
             trace_id: "3c2f1e0d-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
@@ -133,6 +178,8 @@ mod tests {
 
     #[test]
     fn hash_is_stable_and_covers_every_field() {
+        let nurse = nurse();
+        let sample = || sample(&nurse);
         let base = record_hash(GENESIS_HASH, &sample());
         assert_eq!(base, record_hash(GENESIS_HASH, &sample()));
         assert_eq!(base.len(), 64);
@@ -149,13 +196,51 @@ mod tests {
     }
 
     #[test]
+    fn the_actor_is_encoded_in_the_stored_column_order() {
+        let nurse = nurse();
+        let encoded = sample(&nurse).encode();
+        let mut expected = Vec::new();
+        for field in [
+            "cpis-audit-record-v1",
+            "8d0b6a3e-5f7c-4a51-9d0e-2b9a3c1f0a11",
+            "0f4c2a7e-1b3d-4e5f-8a9b-0c1d2e3f4a5b",
+            "1",
+            "2026-11-25T10:00:00Z",
+            "view",
+            "user-1",
+            "Test Nurse",
+            "555021935107",
+            "R8000",
+            "Clinical Practitioner",
+            "Z9X1Y",
+            "Testshire Hospital",
+            "9990000018",
+            "no_plan",
+            "3c2f1e0d-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
+            "true",
+            "",
+        ] {
+            expected.extend_from_slice(&u32::try_from(field.len()).expect("short").to_be_bytes());
+            expected.extend_from_slice(field.as_bytes());
+        }
+        assert_eq!(encoded, expected);
+        assert_eq!(
+            actor_from_texts(actor_texts(&nurse).map(String::from)),
+            nurse
+        );
+        let mut elsewhere = nurse.clone();
+        elsewhere.role.organisation_name = "Elsewhere Hospital".into();
+        assert_ne!(sample(&elsewhere).encode(), encoded);
+    }
+
+    #[test]
     fn encoding_is_unambiguous_when_text_moves_between_fields() {
-        let mut first = sample();
-        first.user_id = "ab";
-        first.user_name = "c";
-        let mut second = sample();
-        second.user_id = "a";
-        second.user_name = "bc";
-        assert_ne!(first.encode(), second.encode());
+        let mut first = nurse();
+        first.user_id = "ab".into();
+        first.user_name = "c".into();
+        let mut second = nurse();
+        second.user_id = "a".into();
+        second.user_name = "bc".into();
+        assert_ne!(sample(&first).encode(), sample(&second).encode());
     }
 }

@@ -13,7 +13,7 @@ use crate::error::AuditError;
 use crate::record::{ChainFinding, ChainReport, NewAuditEntry, QueueStatus, QueuedRecord};
 use crate::storage::{
     RECORD_COLUMNS, create_private_file, create_private_folder, device_id, format_time,
-    into_record, migrate, parse_time, read_raw,
+    insert_record, into_record, migrate, parse_time, read_raw,
 };
 
 /// The durable local audit queue.
@@ -92,13 +92,7 @@ impl AuditQueue {
             sequence,
             occurred_at: entry.occurred_at.to_offset(time::UtcOffset::UTC),
             action: entry.action,
-            user_id: entry.user_id.clone(),
-            user_name: entry.user_name.clone(),
-            role_profile_id: entry.role_profile_id.clone(),
-            role_code: entry.role_code.clone(),
-            role_name: entry.role_name.clone(),
-            organisation_ods: entry.organisation_ods.clone(),
-            organisation_name: entry.organisation_name.clone(),
+            actor: entry.actor.clone(),
             patient_nhs_number: entry.patient_nhs_number.as_str().to_string(),
             outcome: entry.outcome.clone(),
             trace_id: entry.trace_id,
@@ -112,34 +106,7 @@ impl AuditQueue {
         let occurred_at = format_time(record.occurred_at);
         record.occurred_at = parse_time(&occurred_at, "time")?;
         record.record_hash = record.recompute_hash();
-        let sequence_value =
-            i64::try_from(sequence).map_err(|_| AuditError::Corrupt { what: "sequence" })?;
-        transaction.execute(
-            &format!(
-                "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
-            ),
-            params![
-                record.event_id.to_string(),
-                record.device_id.to_string(),
-                sequence_value,
-                occurred_at,
-                record.action.code(),
-                record.user_id,
-                record.user_name,
-                record.role_profile_id,
-                record.role_code,
-                record.role_name,
-                record.organisation_ods,
-                record.organisation_name,
-                record.patient_nhs_number,
-                record.outcome,
-                record.trace_id.to_string(),
-                i64::from(record.unscheduled),
-                record.detail,
-                record.previous_hash,
-                record.record_hash,
-            ],
-        )?;
+        insert_record(&transaction, &record, &occurred_at)?;
         transaction.commit()?;
         Ok(record)
     }

@@ -2,7 +2,7 @@
 //! with its sequence number and chain hash ([`QueuedRecord`]), and what checking the chain and
 //! counting the queue report.
 
-use cpis_domain::{Actor, NhsNumber, RoleRef};
+use cpis_domain::{Actor, NhsNumber};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -43,20 +43,8 @@ pub struct NewAuditEntry {
     pub occurred_at: OffsetDateTime,
     /// What happened.
     pub action: AuditAction,
-    /// User id (`sub`).
-    pub user_id: String,
-    /// User's name.
-    pub user_name: String,
-    /// Role profile id (`selected_roleid`).
-    pub role_profile_id: String,
-    /// Role code.
-    pub role_code: String,
-    /// Role name.
-    pub role_name: String,
-    /// Organisation ODS code.
-    pub organisation_ods: String,
-    /// Organisation name.
-    pub organisation_name: String,
+    /// Who: the user and their selected role (every role field empty when none was selected).
+    pub actor: Actor,
     /// Whose record was viewed.
     pub patient_nhs_number: NhsNumber,
     /// The outcome code (`LookupOutcome::code`).
@@ -71,8 +59,7 @@ pub struct NewAuditEntry {
 
 impl NewAuditEntry {
     /// An entry by `actor` about `patient_nhs_number`, with no outcome, detail or unscheduled
-    /// flag yet (set those fields next). The way to build an entry from an [`Actor`]: it stays
-    /// the same when the seven actor fields below become one `actor` field.
+    /// flag yet (set those fields next).
     pub fn new(
         occurred_at: OffsetDateTime,
         action: AuditAction,
@@ -80,71 +67,16 @@ impl NewAuditEntry {
         patient_nhs_number: NhsNumber,
         trace_id: Uuid,
     ) -> NewAuditEntry {
-        let Actor {
-            user_id,
-            user_name,
-            role:
-                RoleRef {
-                    role_profile_id,
-                    role_code,
-                    role_name,
-                    organisation_ods,
-                    organisation_name,
-                },
-        } = actor;
         NewAuditEntry {
             occurred_at,
             action,
-            user_id,
-            user_name,
-            role_profile_id,
-            role_code,
-            role_name,
-            organisation_ods,
-            organisation_name,
+            actor,
             patient_nhs_number,
             outcome: String::new(),
             trace_id,
             unscheduled: false,
             detail: String::new(),
         }
-    }
-
-    /// Who made this entry.
-    pub fn actor(&self) -> Actor {
-        actor_of(
-            [&self.user_id, &self.user_name],
-            [
-                &self.role_profile_id,
-                &self.role_code,
-                &self.role_name,
-                &self.organisation_ods,
-                &self.organisation_name,
-            ],
-        )
-    }
-}
-
-/// The actor named by a record's user fields (id, name) and role fields (profile id, code,
-/// name, organisation ODS code and name), in the order the chain encodes them.
-fn actor_of([user_id, user_name]: [&String; 2], role: [&String; 5]) -> Actor {
-    let [
-        role_profile_id,
-        role_code,
-        role_name,
-        organisation_ods,
-        organisation_name,
-    ] = role.map(String::clone);
-    Actor {
-        user_id: user_id.clone(),
-        user_name: user_name.clone(),
-        role: RoleRef {
-            role_profile_id,
-            role_code,
-            role_name,
-            organisation_ods,
-            organisation_name,
-        },
     }
 }
 
@@ -172,20 +104,8 @@ pub struct QueuedRecord {
     pub occurred_at: OffsetDateTime,
     /// What happened.
     pub action: AuditAction,
-    /// User id.
-    pub user_id: String,
-    /// User's name.
-    pub user_name: String,
-    /// Role profile id.
-    pub role_profile_id: String,
-    /// Role code.
-    pub role_code: String,
-    /// Role name.
-    pub role_name: String,
-    /// Organisation ODS code.
-    pub organisation_ods: String,
-    /// Organisation name.
-    pub organisation_name: String,
+    /// Who: the user and their selected role (every role field empty when none was selected).
+    pub actor: Actor,
     /// The NHS number viewed (ten digits).
     pub patient_nhs_number: String,
     /// Outcome code.
@@ -215,20 +135,6 @@ impl std::fmt::Debug for QueuedRecord {
 }
 
 impl QueuedRecord {
-    /// Who made this record.
-    pub fn actor(&self) -> Actor {
-        actor_of(
-            [&self.user_id, &self.user_name],
-            [
-                &self.role_profile_id,
-                &self.role_code,
-                &self.role_name,
-                &self.organisation_ods,
-                &self.organisation_name,
-            ],
-        )
-    }
-
     fn hash_with(
         &self,
         event_id: &str,
@@ -242,13 +148,7 @@ impl QueuedRecord {
             sequence: self.sequence,
             occurred_at,
             action: self.action.code(),
-            user_id: &self.user_id,
-            user_name: &self.user_name,
-            role_profile_id: &self.role_profile_id,
-            role_code: &self.role_code,
-            role_name: &self.role_name,
-            organisation_ods: &self.organisation_ods,
-            organisation_name: &self.organisation_name,
+            actor: &self.actor,
             patient_nhs_number: &self.patient_nhs_number,
             outcome: &self.outcome,
             trace_id,

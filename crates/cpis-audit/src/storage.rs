@@ -3,11 +3,13 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, TransactionBehavior, params_from_iter};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use crate::chain::{actor_from_texts, actor_texts};
 use crate::error::AuditError;
 use crate::record::{AuditAction, QueuedRecord};
 use crate::schema::{MIGRATIONS, SCHEMA_VERSION};
@@ -73,7 +75,8 @@ pub(crate) type RawRecord = (
     i64,
     String,
     String,
-    [String; 8],
+    [String; 7],
+    String,
     String,
     String,
     i64,
@@ -97,8 +100,8 @@ pub(crate) fn read_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
             row.get(9)?,
             row.get(10)?,
             row.get(11)?,
-            row.get(12)?,
         ],
+        row.get(12)?,
         row.get(13)?,
         row.get(14)?,
         row.get(15)?,
@@ -115,7 +118,8 @@ pub(crate) fn into_record(raw: RawRecord) -> Result<QueuedRecord, AuditError> {
         sequence,
         occurred_at,
         action,
-        texts,
+        actor,
+        patient_nhs_number,
         outcome,
         trace_id,
         unscheduled,
@@ -123,29 +127,13 @@ pub(crate) fn into_record(raw: RawRecord) -> Result<QueuedRecord, AuditError> {
         previous_hash,
         record_hash,
     ) = raw;
-    let [
-        user_id,
-        user_name,
-        role_profile_id,
-        role_code,
-        role_name,
-        organisation_ods,
-        organisation_name,
-        patient_nhs_number,
-    ] = texts;
     Ok(QueuedRecord {
         event_id: parse_uuid(&event_id, "event id")?,
         device_id: parse_uuid(&device_id, "device id")?,
         sequence: u64::try_from(sequence).map_err(|_| AuditError::Corrupt { what: "sequence" })?,
         occurred_at: parse_time(&occurred_at, "time")?,
         action: AuditAction::from_code(&action).ok_or(AuditError::Corrupt { what: "action" })?,
-        user_id,
-        user_name,
-        role_profile_id,
-        role_code,
-        role_name,
-        organisation_ods,
-        organisation_name,
+        actor: actor_from_texts(actor),
         patient_nhs_number,
         outcome,
         trace_id: parse_uuid(&trace_id, "trace id")?,
@@ -154,6 +142,48 @@ pub(crate) fn into_record(raw: RawRecord) -> Result<QueuedRecord, AuditError> {
         previous_hash,
         record_hash,
     })
+}
+
+/// Insert `record` as a row of [`RECORD_COLUMNS`], its time stored as `occurred_at`.
+pub(crate) fn insert_record(
+    connection: &Connection,
+    record: &QueuedRecord,
+    occurred_at: &str,
+) -> Result<(), AuditError> {
+    let event_id = record.event_id.to_string();
+    let device_id = record.device_id.to_string();
+    let sequence =
+        i64::try_from(record.sequence).map_err(|_| AuditError::Corrupt { what: "sequence" })?;
+    let trace_id = record.trace_id.to_string();
+    let unscheduled = i64::from(record.unscheduled);
+    let actor = actor_texts(&record.actor);
+    let head: [&dyn ToSql; 5] = [
+        &event_id,
+        &device_id,
+        &sequence,
+        &occurred_at,
+        &record.action.code(),
+    ];
+    let tail: [&dyn ToSql; 7] = [
+        &record.patient_nhs_number,
+        &record.outcome,
+        &trace_id,
+        &unscheduled,
+        &record.detail,
+        &record.previous_hash,
+        &record.record_hash,
+    ];
+    let values = head
+        .into_iter()
+        .chain(actor.iter().map(|text| text as &dyn ToSql))
+        .chain(tail);
+    connection.execute(
+        &format!(
+            "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+        ),
+        params_from_iter(values),
+    )?;
+    Ok(())
 }
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), AuditError> {

@@ -9,6 +9,7 @@
 //! [`cpis_fhir::wire`] structs and [`cpis_fhir::audit_event`]; this module maps a
 //! [`QueuedRecord`] onto them and back.
 
+use cpis_domain::{Actor, RoleRef};
 use cpis_fhir::audit_event::{
     self as pars, CHAIN_CODE, DEVICE, ORGANIZATION, PRACTITIONER, RawBundleError, RawResourceEntry,
     RawResponseEntry, agent, coding, coding_with_display, detail, identified, is_object,
@@ -50,6 +51,11 @@ pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
     let definitive = matches!(record.outcome.as_str(), "plan_found" | "no_plan");
     let device_id = record.device_id.to_string();
     let device = || identified(system::DEVICE, &device_id);
+    let Actor {
+        user_id,
+        user_name,
+        role,
+    } = &record.actor;
     AuditEvent {
         resource_type: "AuditEvent".into(),
         id: Some(record.event_id.to_string()),
@@ -63,23 +69,19 @@ pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
         agent: vec![
             agent(
                 ORGANIZATION,
-                identified(system::ODS, &record.organisation_ods),
-                &record.organisation_name,
+                identified(system::ODS, &role.organisation_ods),
+                &role.organisation_name,
                 Vec::new(),
                 true,
             ),
             agent(
                 PRACTITIONER,
-                identified(system::USER, &record.user_id),
-                &record.user_name,
+                identified(system::USER, user_id),
+                user_name,
                 vec![CodeableConcept {
                     coding: vec![
-                        coding(system::ROLE_PROFILE, &record.role_profile_id),
-                        coding_with_display(
-                            system::ROLE_CODE,
-                            &record.role_code,
-                            &record.role_name,
-                        ),
+                        coding(system::ROLE_PROFILE, &role.role_profile_id),
+                        coding_with_display(system::ROLE_CODE, &role.role_code, &role.role_name),
                     ],
                     ..CodeableConcept::default()
                 }],
@@ -267,13 +269,17 @@ pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
         sequence,
         occurred_at,
         action,
-        user_id: text(practitioner_who.identifier_value(), "user")?,
-        user_name: text(practitioner_who.display.as_deref(), "user name")?,
-        role_profile_id: text(role_profile.code.as_deref(), "role profile")?,
-        role_code: text(role.code.as_deref(), "role code")?,
-        role_name: text(role.display.as_deref(), "role name")?,
-        organisation_ods: text(organisation.identifier_value(), "organisation")?,
-        organisation_name: text(organisation.display.as_deref(), "organisation name")?,
+        actor: Actor {
+            user_id: text(practitioner_who.identifier_value(), "user")?,
+            user_name: text(practitioner_who.display.as_deref(), "user name")?,
+            role: RoleRef {
+                role_profile_id: text(role_profile.code.as_deref(), "role profile")?,
+                role_code: text(role.code.as_deref(), "role code")?,
+                role_name: text(role.display.as_deref(), "role name")?,
+                organisation_ods: text(organisation.identifier_value(), "organisation")?,
+                organisation_name: text(organisation.display.as_deref(), "organisation name")?,
+            },
+        },
         patient_nhs_number,
         outcome: text(event.outcome_desc.as_deref(), "outcomeDesc")?,
         trace_id,

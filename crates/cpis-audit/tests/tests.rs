@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use cpis_audit::{AuditAction, AuditQueue, ChainFinding, NewAuditEntry, QueuedRecord};
-use cpis_domain::NhsNumber;
+use cpis_domain::{Actor, NhsNumber, RoleRef};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -15,13 +15,17 @@ fn entry(nhs: &str, outcome: &str) -> NewAuditEntry {
     NewAuditEntry {
         occurred_at: OffsetDateTime::now_utc(),
         action: AuditAction::View,
-        user_id: "test-user-ed-nurse".into(),
-        user_name: "Robin Testnurse".into(),
-        role_profile_id: "999000000101".into(),
-        role_code: "R8001".into(),
-        role_name: "Nurse".into(),
-        organisation_ods: "Z9T01".into(),
-        organisation_name: "Testshire General Hospital".into(),
+        actor: Actor {
+            user_id: "test-user-ed-nurse".into(),
+            user_name: "Robin Testnurse".into(),
+            role: RoleRef {
+                role_profile_id: "999000000101".into(),
+                role_code: "R8001".into(),
+                role_name: "Nurse".into(),
+                organisation_ods: "Z9T01".into(),
+                organisation_name: "Testshire General Hospital".into(),
+            },
+        },
         patient_nhs_number: NhsNumber::parse(nhs).expect("valid synthetic number"),
         outcome: outcome.into(),
         trace_id: Uuid::new_v4(),
@@ -35,7 +39,7 @@ fn an_entry_built_from_an_actor_is_stored_under_that_actor() {
     let dir = tempfile::tempdir().expect("tempdir");
     let queue = AuditQueue::open(dir.path()).expect("open");
     let literal = entry("9990000018", "no_plan");
-    let actor = literal.actor();
+    let actor = literal.actor.clone();
     assert_eq!(actor.user_id, "test-user-ed-nurse");
     assert_eq!(actor.role.organisation_name, "Testshire General Hospital");
     let mut built = NewAuditEntry::new(
@@ -48,13 +52,18 @@ fn an_entry_built_from_an_actor_is_stored_under_that_actor() {
     built.outcome = literal.outcome.clone();
     built.unscheduled = literal.unscheduled;
     assert_eq!(format!("{built:?}"), format!("{literal:?}"));
-    assert_eq!(built.actor(), actor);
+    assert_eq!(built.actor, actor);
     let stored = queue.append(&built).expect("append");
-    assert_eq!(stored.actor(), actor);
+    assert_eq!(stored.actor, actor);
     assert_eq!(
-        (stored.user_name.as_str(), stored.role_code.as_str()),
+        (
+            stored.actor.user_name.as_str(),
+            stored.actor.role.role_code.as_str()
+        ),
         ("Robin Testnurse", "R8001")
     );
+    let batch = queue.next_batch(10).expect("batch");
+    assert_eq!(batch, vec![stored]);
 }
 
 fn open_raw(queue: &AuditQueue) -> rusqlite::Connection {
@@ -706,13 +715,17 @@ mod golden_wire_bytes {
             sequence: 7,
             occurred_at: time::macros::datetime!(2026-11-25 10:00:00.123456 UTC),
             action,
-            user_id: "900000000001".into(),
-            user_name: "Tess \"T\" Triage-Test Ünïcode".into(),
-            role_profile_id: "555021935107".into(),
-            role_code: "R8001".into(),
-            role_name: "\"Clinical\":\"Clinical Provision\":\"Nurse Access Role\"".into(),
-            organisation_ods: "ZZ1ED".into(),
-            organisation_name: "Northshire General Hospital".into(),
+            actor: Actor {
+                user_id: "900000000001".into(),
+                user_name: "Tess \"T\" Triage-Test Ünïcode".into(),
+                role: RoleRef {
+                    role_profile_id: "555021935107".into(),
+                    role_code: "R8001".into(),
+                    role_name: "\"Clinical\":\"Clinical Provision\":\"Nurse Access Role\"".into(),
+                    organisation_ods: "ZZ1ED".into(),
+                    organisation_name: "Northshire General Hospital".into(),
+                },
+            },
             patient_nhs_number: "9990000018".into(),
             outcome: "could_not_check".into(),
             trace_id: Uuid::parse_str("3c2f1e0d-4b5a-4c6d-8e7f-9a0b1c2d3e4f").expect("uuid"),
@@ -726,11 +739,7 @@ mod golden_wire_bytes {
             record_hash: String::new(),
         };
         if no_role {
-            record.role_profile_id = String::new();
-            record.role_code = String::new();
-            record.role_name = String::new();
-            record.organisation_ods = String::new();
-            record.organisation_name = String::new();
+            record.actor.role = RoleRef::default();
             record.outcome = "plan_found".into();
         }
         record.record_hash = record.recompute_hash();

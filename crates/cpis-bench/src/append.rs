@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
+use cpis_audit::chain::actor_texts;
 use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry, QueuedRecord};
-use cpis_domain::NhsNumber;
+use cpis_domain::{Actor, NhsNumber, RoleRef};
 use rusqlite::{Connection, params};
 use serde_json::json;
 
@@ -30,13 +31,17 @@ pub fn entry(index: u64) -> anyhow::Result<NewAuditEntry> {
     Ok(NewAuditEntry {
         occurred_at: time::OffsetDateTime::now_utc(),
         action: AuditAction::View,
-        user_id: "bench-nurse".into(),
-        user_name: "Bea Bench-Test".into(),
-        role_profile_id: "role-bench-nurse".into(),
-        role_code: "R8000".into(),
-        role_name: "Nurse Access Role".into(),
-        organisation_ods: "ZZ1ED".into(),
-        organisation_name: "ZZ1ED Hospital (synthetic)".into(),
+        actor: Actor {
+            user_id: "bench-nurse".into(),
+            user_name: "Bea Bench-Test".into(),
+            role: RoleRef {
+                role_profile_id: "role-bench-nurse".into(),
+                role_code: "R8000".into(),
+                role_name: "Nurse Access Role".into(),
+                organisation_ods: "ZZ1ED".into(),
+                organisation_name: "ZZ1ED Hospital (synthetic)".into(),
+            },
+        },
         patient_nhs_number: synthetic_number(index)?,
         outcome: "plans_found".into(),
         trace_id: uuid::Uuid::new_v4(),
@@ -64,13 +69,10 @@ pub fn synthetic_number(index: u64) -> anyhow::Result<NhsNumber> {
 fn stored_size(record: &QueuedRecord) -> usize {
     36 * 3
         + 30
-        + record.user_id.len()
-        + record.user_name.len()
-        + record.role_profile_id.len()
-        + record.role_code.len()
-        + record.role_name.len()
-        + record.organisation_ods.len()
-        + record.organisation_name.len()
+        + actor_texts(&record.actor)
+            .map(str::len)
+            .iter()
+            .sum::<usize>()
         + record.patient_nhs_number.len()
         + record.outcome.len()
         + record.detail.len()

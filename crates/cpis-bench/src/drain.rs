@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use cpis_audit::chain::actor_texts;
 use cpis_audit::sync::{DEFAULT_BATCH_SIZE, HttpAuditTransport, sync_until_empty};
 use cpis_audit::wire::to_batch_bundle;
 use cpis_audit::{AuditAction, AuditQueue, GENESIS_HASH, QueuedRecord};
-use rusqlite::{Connection, params};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, params, params_from_iter};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
@@ -73,13 +75,7 @@ fn fill(queue: &AuditQueue, count: u64) -> anyhow::Result<()> {
                 sequence,
                 occurred_at,
                 action: AuditAction::View,
-                user_id: entry.user_id,
-                user_name: entry.user_name,
-                role_profile_id: entry.role_profile_id,
-                role_code: entry.role_code,
-                role_name: entry.role_name,
-                organisation_ods: entry.organisation_ods,
-                organisation_name: entry.organisation_name,
+                actor: entry.actor,
                 patient_nhs_number: entry.patient_nhs_number.as_str().to_string(),
                 outcome: entry.outcome,
                 trace_id: entry.trace_id,
@@ -89,19 +85,15 @@ fn fill(queue: &AuditQueue, count: u64) -> anyhow::Result<()> {
                 record_hash: String::new(),
             };
             record.record_hash = record.recompute_hash();
-            statement.execute(params![
+            let head = params![
                 record.event_id.to_string(),
                 record.device_id.to_string(),
                 i64::try_from(sequence)?,
                 occurred_at.format(&Rfc3339)?,
                 record.action.code(),
-                record.user_id,
-                record.user_name,
-                record.role_profile_id,
-                record.role_code,
-                record.role_name,
-                record.organisation_ods,
-                record.organisation_name,
+            ];
+            let actor = actor_texts(&record.actor);
+            let tail = params![
                 record.patient_nhs_number,
                 record.outcome,
                 record.trace_id.to_string(),
@@ -109,7 +101,13 @@ fn fill(queue: &AuditQueue, count: u64) -> anyhow::Result<()> {
                 record.detail,
                 record.previous_hash,
                 record.record_hash,
-            ])?;
+            ];
+            statement.execute(params_from_iter(
+                head.iter()
+                    .copied()
+                    .chain(actor.iter().map(|text| text as &dyn ToSql))
+                    .chain(tail.iter().copied()),
+            ))?;
             previous_hash = record.record_hash;
         }
     }

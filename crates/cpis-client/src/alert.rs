@@ -172,25 +172,16 @@ impl AlertClient {
         nhs_number: &NhsNumber,
         report: &LookupReport,
     ) -> Result<(), AuditSinkError> {
-        let role = user.selected_role();
-        let (outcome, could_not_check_reason) = AuditRecord::outcome_fields(&report.outcome);
-        let record = AuditRecord {
-            user_id: user.subject.clone(),
-            user_name: user.name.clone(),
-            role_profile_id: role.map(|role| role.person_roleid.clone()),
-            role_code: role.map(|role| role.role_code.clone()),
-            role_name: role.map(|role| role.role_name.clone()),
-            organisation_ods: role.map(|role| role.org_code.clone()),
-            organisation_name: user.selected_organisation_name().map(str::to_owned),
-            nhs_number: nhs_number.clone(),
-            recorded_at: OffsetDateTime::now_utc(),
-            outcome,
-            could_not_check_reason,
-            unscheduled: report.unscheduled,
-            device: self.device.clone(),
+        let record = AuditRecord::new(
+            user.actor(),
+            nhs_number.clone(),
+            OffsetDateTime::now_utc(),
+            &report.outcome,
+            report.unscheduled,
+            self.device.clone(),
             // A fresh id when nothing was sent, so every record has a transaction id.
-            trace_id: report.trace_id.unwrap_or_else(Uuid::new_v4),
-        };
+            report.trace_id.unwrap_or_else(Uuid::new_v4),
+        );
         let result = self.audit_sink.record_lookup(&record);
         if let Err(error) = &result {
             tracing::error!(%error, "audit record not saved");

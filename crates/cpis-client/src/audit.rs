@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use cpis_domain::{Actor, CouldNotCheckReason, LookupOutcome, NhsNumber, RoleRef};
+use cpis_domain::{Actor, CouldNotCheckReason, LookupOutcome, NhsNumber};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -13,20 +13,9 @@ use uuid::Uuid;
 /// The queue adds the event id, device sequence number and hash chain.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuditRecord {
-    /// The user id (`sub`).
-    pub user_id: String,
-    /// The user's name.
-    pub user_name: String,
-    /// The role profile id (`selected_roleid`), if a role was selected.
-    pub role_profile_id: Option<String>,
-    /// The national role code of the selected role.
-    pub role_code: Option<String>,
-    /// The selected role's name.
-    pub role_name: Option<String>,
-    /// The organisation's ODS code of the selected role.
-    pub organisation_ods: Option<String>,
-    /// The organisation's name, when the claims give it.
-    pub organisation_name: Option<String>,
+    /// Who looked: the user in their selected role (every role field empty when none was
+    /// selected, as the queue stores it).
+    pub actor: Actor,
     /// The patient looked up.
     pub nhs_number: NhsNumber,
     /// When the lookup ended.
@@ -45,9 +34,7 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    /// The record of a lookup by `actor` that ended at `recorded_at` with `outcome`. The way to
-    /// build one: it stays the same when the seven user and role fields below become one
-    /// `actor` field.
+    /// The record of a lookup by `actor` that ended at `recorded_at` with `outcome`.
     pub fn new(
         actor: Actor,
         nhs_number: NhsNumber,
@@ -58,20 +45,8 @@ impl AuditRecord {
         trace_id: Uuid,
     ) -> AuditRecord {
         let (outcome, could_not_check_reason) = AuditRecord::outcome_fields(outcome);
-        let given = |text: String| Some(text).filter(|text| !text.is_empty());
-        let Actor {
-            user_id,
-            user_name,
-            role,
-        } = actor;
         AuditRecord {
-            user_id,
-            user_name,
-            role_profile_id: given(role.role_profile_id),
-            role_code: given(role.role_code),
-            role_name: given(role.role_name),
-            organisation_ods: given(role.organisation_ods),
-            organisation_name: given(role.organisation_name),
+            actor,
             nhs_number,
             recorded_at,
             outcome,
@@ -79,23 +54,6 @@ impl AuditRecord {
             unscheduled,
             device,
             trace_id,
-        }
-    }
-
-    /// Who looked: the user in their selected role (every role field empty when none was
-    /// selected, as the queue stores it).
-    pub fn actor(&self) -> Actor {
-        let text = |value: &Option<String>| value.clone().unwrap_or_default();
-        Actor {
-            user_id: self.user_id.clone(),
-            user_name: self.user_name.clone(),
-            role: RoleRef {
-                role_profile_id: text(&self.role_profile_id),
-                role_code: text(&self.role_code),
-                role_name: text(&self.role_name),
-                organisation_ods: text(&self.organisation_ods),
-                organisation_name: text(&self.organisation_name),
-            },
         }
     }
 
@@ -113,10 +71,7 @@ impl fmt::Debug for AuditRecord {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("AuditRecord")
-            .field("user_id", &self.user_id)
-            .field("user_name", &cpis_domain::REDACTED)
-            .field("role_profile_id", &self.role_profile_id)
-            .field("organisation_ods", &self.organisation_ods)
+            .field("actor", &self.actor)
             .field("nhs_number", &self.nhs_number)
             .field("recorded_at", &self.recorded_at)
             .field("outcome", &self.outcome)
@@ -149,7 +104,7 @@ mod tests {
     use cpis_domain::RoleRef;
 
     #[test]
-    fn a_record_built_from_an_actor_gives_that_actor_back() {
+    fn a_record_is_built_from_an_actor_and_redacts_the_name() {
         let actor = Actor {
             user_id: "900000000001".into(),
             user_name: "Tess Triage-Test".into(),
@@ -176,9 +131,7 @@ mod tests {
             "CP-IS Viewer".into(),
             Uuid::nil(),
         );
-        assert_eq!(record.actor(), actor);
-        assert_eq!(record.role_profile_id.as_deref(), Some("1"));
-        assert_eq!(record.organisation_name, None);
+        assert_eq!(record.actor, actor);
         assert_eq!(record.outcome, "could_not_check");
         assert_eq!(
             record.could_not_check_reason,
@@ -196,8 +149,9 @@ mod tests {
             String::new(),
             Uuid::nil(),
         );
-        assert_eq!(no_role.role_profile_id, None);
-        assert!(no_role.actor().role.is_none());
-        assert!(!format!("{no_role:?}").contains("Tess"));
+        assert!(no_role.actor.role.is_none());
+        let debug = format!("{no_role:?}");
+        assert!(!debug.contains("Tess"), "{debug}");
+        assert!(debug.contains("900000000001"), "{debug}");
     }
 }

@@ -87,7 +87,7 @@ impl QueueSink {
         let mut entry = NewAuditEntry::new(
             record.recorded_at,
             AuditAction::View,
-            record.actor(),
+            record.actor.clone(),
             record.nhs_number.clone(),
             record.trace_id,
         );

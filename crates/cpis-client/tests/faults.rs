@@ -138,7 +138,7 @@ async fn a_valid_empty_bundle_for_the_asked_number_is_no_plan() {
     let records = sink.records.lock().expect("lock");
     assert_eq!(records[0].outcome, "no_plan");
     assert_eq!(records[0].nhs_number, asked());
-    assert_eq!(records[0].organisation_ods.as_deref(), Some("ZZ1ED"));
+    assert_eq!(records[0].actor.role.organisation_ods, "ZZ1ED");
     assert_eq!(Some(records[0].trace_id), report.trace_id);
 }
 

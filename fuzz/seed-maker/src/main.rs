@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use cpis_audit::{AuditAction, GENESIS_HASH, QueuedRecord};
 use cpis_domain::{
-    AccessRecord, Gender, LocalAuthority, NhsNumber, PatientDemographics, PlanType, ProtectionPlan,
-    SocialWorker,
+    AccessRecord, Actor, Gender, LocalAuthority, NhsNumber, PatientDemographics, PlanType,
+    ProtectionPlan, RoleRef, SocialWorker,
 };
 use cpis_fhir::SpineErrorCode;
 use time::macros::{date, datetime};
@@ -115,13 +115,17 @@ fn audit_records() -> Vec<QueuedRecord> {
                 occurred_at: datetime!(2025 - 05 - 31 17:30:00 UTC)
                     + time::Duration::minutes(i64::try_from(number).expect("small")),
                 action: *action,
-                user_id: "555021935107".into(),
-                user_name: "Alex Nurse".into(),
-                role_profile_id: "555021936108".into(),
-                role_code: "S0030:G0100:R0570".into(),
-                role_name: "Staff Nurse".into(),
-                organisation_ods: "ZH001".into(),
-                organisation_name: "Synthetic General Hospital".into(),
+                actor: Actor {
+                    user_id: "555021935107".into(),
+                    user_name: "Alex Nurse".into(),
+                    role: RoleRef {
+                        role_profile_id: "555021936108".into(),
+                        role_code: "S0030:G0100:R0570".into(),
+                        role_name: "Staff Nurse".into(),
+                        organisation_ods: "ZH001".into(),
+                        organisation_name: "Synthetic General Hospital".into(),
+                    },
+                },
                 patient_nhs_number: (*patient).into(),
                 outcome: (*outcome).into(),
                 trace_id: Uuid::from_u128(
