@@ -1,7 +1,8 @@
 //! The hand-off of every lookup to the audit trail. The durable queue lives in `cpis-audit` (a
-//! SQLite queue that syncs to the central log); this crate only defines the record and the
+//! SQLite queue that syncs to the central log); this module only defines the record and the
 //! [`AuditSink`] trait, and [`crate::AlertClient::lookup`] is the one place that calls it. The
-//! CLI's adapter from this trait to the queue is `crates/cpis-cli/src/audit_sink.rs`.
+//! adapter from this trait to the queue, shared by the app and the CLI, is
+//! [`crate::QueueSink`].
 
 use std::fmt;
 
