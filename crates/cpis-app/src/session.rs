@@ -188,17 +188,15 @@ impl AppCore {
 
 fn user_view(user: &SignedInUser) -> UserView {
     let role = user.selected_role();
+    let role_ref = user.selected_role_ref();
     let permission = user.lookup_permission();
     UserView {
         name: user.name.clone(),
         role_name: role
             .map(|role| cpis_ipc::display_role_name(&role.role_name))
             .unwrap_or_else(|| "No role selected".into()),
-        organisation_ods: role.map(|role| role.org_code.clone()).unwrap_or_default(),
-        organisation_name: user
-            .selected_organisation_name()
-            .unwrap_or_default()
-            .to_string(),
+        organisation_ods: role_ref.organisation_ods,
+        organisation_name: role_ref.organisation_name,
         can_look_up: permission != LookupPermission::NotPermitted,
         cannot_look_up_reason: user.cannot_look_up_because().map(str::to_string),
         unscheduled: permission == LookupPermission::Unscheduled,
