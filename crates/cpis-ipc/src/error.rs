@@ -74,6 +74,32 @@ impl IpcErrorCode {
         IpcErrorCode::InvalidResponse,
     ];
 
+    /// The code as it crosses IPC (serde's name for it; a test holds the two equal). The
+    /// generated bindings list these, so the UI accepts no other code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpcErrorCode::Unexpected => "unexpected",
+            IpcErrorCode::NotSetUp => "not_set_up",
+            IpcErrorCode::IdentityProviderUnreachable => "identity_provider_unreachable",
+            IpcErrorCode::SignInCancelled => "sign_in_cancelled",
+            IpcErrorCode::BrowserUnavailable => "browser_unavailable",
+            IpcErrorCode::SignInNotFinished => "sign_in_not_finished",
+            IpcErrorCode::SignInRefused => "sign_in_refused",
+            IpcErrorCode::KeyringUnavailable => "keyring_unavailable",
+            IpcErrorCode::SignInRequired => "sign_in_required",
+            IpcErrorCode::RoleNotPermitted => "role_not_permitted",
+            IpcErrorCode::UnknownLookup => "unknown_lookup",
+            IpcErrorCode::InvalidTime => "invalid_time",
+            IpcErrorCode::AuditFailed => "audit_failed",
+            IpcErrorCode::AuditLogUnavailable => "audit_log_unavailable",
+            IpcErrorCode::ExportFailed => "export_failed",
+            IpcErrorCode::AuditQueueUnavailable => "audit_queue_unavailable",
+            IpcErrorCode::AuditQueueWriteFailed => "audit_queue_write_failed",
+            IpcErrorCode::AuditQueueUnreadable => "audit_queue_unreadable",
+            IpcErrorCode::InvalidResponse => "invalid_response",
+        }
+    }
+
     /// The fixed message a person sees for this code.
     pub fn message(self) -> &'static str {
         match self {
@@ -237,6 +263,7 @@ mod tests {
                 !text.is_empty() && text.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
                 "{text}"
             );
+            assert_eq!(text, code.as_str());
             assert!(seen.insert(text), "codes are distinct");
             assert_eq!(json["message"], code.message());
             assert!(code.message().ends_with('.'), "{code:?}");

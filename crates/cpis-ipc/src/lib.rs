@@ -88,6 +88,12 @@ pub fn render_typescript_bindings() -> String {
         out.push_str(&format!("  \"{command}\",\n"));
     }
     out.push_str("] as const;\n\n/** The name of a command. */\nexport type CommandName = (typeof COMMANDS)[number];\n");
+    out.push_str("\n/** Every code a command may reject with; `isIpcError` accepts no other. */\n");
+    out.push_str("export const IPC_ERROR_CODES: readonly IpcErrorCode[] = [\n");
+    for code in IpcErrorCode::ALL {
+        out.push_str(&format!("  \"{}\",\n", code.as_str()));
+    }
+    out.push_str("];\n");
     out
 }
 

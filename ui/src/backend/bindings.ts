@@ -429,3 +429,26 @@ export const COMMANDS = [
 
 /** The name of a command. */
 export type CommandName = (typeof COMMANDS)[number];
+
+/** Every code a command may reject with; `isIpcError` accepts no other. */
+export const IPC_ERROR_CODES: readonly IpcErrorCode[] = [
+  "unexpected",
+  "not_set_up",
+  "identity_provider_unreachable",
+  "sign_in_cancelled",
+  "browser_unavailable",
+  "sign_in_not_finished",
+  "sign_in_refused",
+  "keyring_unavailable",
+  "sign_in_required",
+  "role_not_permitted",
+  "unknown_lookup",
+  "invalid_time",
+  "audit_failed",
+  "audit_log_unavailable",
+  "export_failed",
+  "audit_queue_unavailable",
+  "audit_queue_write_failed",
+  "audit_queue_unreadable",
+  "invalid_response",
+];

@@ -17,7 +17,7 @@ import {
   planFound,
   uiSettingsView,
 } from '../test/fixtures';
-import { COMMANDS } from './bindings';
+import { COMMANDS, IPC_ERROR_CODES } from './bindings';
 import { review, saveReviewCsv } from './review';
 import {
   cancelSignIn,
@@ -106,6 +106,16 @@ describe('backend', () => {
     expect(ipcErrorMessage(new Error('may hold 9990000018'), 'Fallback.')).toBe('Fallback.');
     expect(ipcErrorMessage('a string', 'Fallback.')).toBe('Fallback.');
     expect(ipcErrorMessage({ code: 'unexpected', message: '  ' }, 'Fallback.')).toBe('Fallback.');
+  });
+
+  it('accepts only the generated error codes', () => {
+    for (const code of IPC_ERROR_CODES) {
+      expect(isIpcError({ code, message: 'Safe words.' })).toBe(true);
+    }
+    expect(isIpcError({ code: 'made_up', message: 'may hold 9990000018' })).toBe(false);
+    expect(ipcErrorMessage({ code: 'made_up', message: 'may hold 9990000018' }, 'Fallback.')).toBe(
+      'Fallback.',
+    );
   });
 });
 

@@ -2,6 +2,7 @@
 // that calls Tauri's invoke) with a name from the generated `COMMANDS` and the generated types.
 // A rejected promise carries an IpcError; `ipcErrorMessage` turns anything into safe words.
 import { call } from './call';
+import { IPC_ERROR_CODES } from './bindings';
 import type {
   IpcError,
   IpcErrorCode,
@@ -53,11 +54,18 @@ export class BackendError extends Error implements IpcError {
   }
 }
 
-/** Whether a rejection value is the IpcError that our commands reject with. */
+/**
+ * Whether a rejection value is the IpcError that our commands reject with: a code from the
+ * generated list and a message. Anything else (an unknown code included) is not shown.
+ */
 export function isIpcError(value: unknown): value is IpcError {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return typeof record.code === 'string' && typeof record.message === 'string';
+  return (
+    typeof record.code === 'string' &&
+    (IPC_ERROR_CODES as readonly string[]).includes(record.code) &&
+    typeof record.message === 'string'
+  );
 }
 
 /**
