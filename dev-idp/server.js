@@ -8,26 +8,82 @@
 //   --port 0 picks a free port. The first line on stdout is `dev-idp listening on <issuer>`.
 //   --test-hooks (or DEV_IDP_TEST_HOOKS=1) enables POST /test/tamper-next-id-token, which makes
 //   the next token response carry a deliberately bad ID token (for the client's negative tests).
+//
+// Two clients: `cpis-broker` (confidential, private_key_jwt), which gets CIS2-shaped tokens as
+// docs/sign-in.md section 1 says, and the legacy public client `cpis-viewer` (being removed by
+// issue 14), which keeps the roles in its ID token and a JWT access token for cpis-service.
 
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 import { SignJWT, UnsecuredJWT, importJWK, decodeJwt } from 'jose';
 
-import { USERS, claimsFor, loginIdForSub } from './users.js';
+import {
+  ACR_MINIMUM_LEVEL,
+  USERS,
+  acrFor,
+  amrFor,
+  claimsFor,
+  loginIdForSub,
+  satisfiesAcrValues,
+} from './users.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HOST = '127.0.0.1';
-/** The client id of the desktop app and the CLI. */
+/** The legacy public client of the desktop app and the CLI (being removed by issue 14). */
 const CLIENT_ID = 'cpis-viewer';
+/** The trust's token broker: a confidential client, authenticated with private_key_jwt. */
+const BROKER_CLIENT_ID = 'cpis-broker';
+/** The broker's public JWKS (development key, committed). DEV_IDP_BROKER_JWKS overrides the path. */
+const BROKER_JWKS_FILE = process.env.DEV_IDP_BROKER_JWKS
+  ? path.resolve(process.env.DEV_IDP_BROKER_JWKS)
+  : path.join(here, '../crates/cpis-broker/dev-keys/DEV-ONLY-broker.jwks.public.json');
+/** The algorithms a client assertion may be signed with: RS512 (CIS2's) and RS256. */
+const CLIENT_AUTH_ALGS = ['RS256', 'RS512'];
 /** The resource indicator of the CP-IS reference service; access tokens are JWTs for it. */
 const CPIS_RESOURCE = 'urn:cpis:service';
 /** The `aud` of access tokens: what `cpis-service serve --audience` must be set to. */
 const ACCESS_TOKEN_AUDIENCE = process.env.DEV_IDP_AUDIENCE || 'cpis-service';
 const SCOPES = ['openid', 'offline_access', 'profile', 'nationalrbacaccess', 'associatedorgs', 'selectedrole'];
+/** Every user claim a grant may release (the consent is implied). */
+const USER_CLAIMS = [
+  'name',
+  'given_name',
+  'family_name',
+  'nhsid_useruid',
+  'authentication_assurance_level',
+  'id_assurance_level',
+  'nhsid_nrbac_roles',
+  'nhsid_user_orgs',
+  'selected_roleid',
+];
+/**
+ * The account claims each client gets, by use. The provider adds `acr`, `amr`, `auth_time` and
+ * `nonce` to ID tokens itself. The broker gets CIS2's shape: no roles in the ID token, roles at
+ * userinfo. The legacy client keeps its ID token with the roles.
+ */
+const CLAIMS_BY_CLIENT = {
+  [BROKER_CLIENT_ID]: {
+    id_token: [
+      'sub',
+      'name',
+      'given_name',
+      'family_name',
+      'nhsid_useruid',
+      'authentication_assurance_level',
+      'id_assurance_level',
+      'selected_roleid',
+    ],
+    userinfo: ['sub', 'name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid'],
+  },
+  [CLIENT_ID]: {
+    id_token: ['sub', 'name', 'given_name', 'family_name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid'],
+    userinfo: ['sub', 'name', 'given_name', 'family_name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid'],
+  },
+};
 const RESOURCE_SCOPES = 'nationalrbacaccess selectedrole associatedorgs';
 /** Access token lifetime; tests shorten it (DEV_IDP_ACCESS_TOKEN_TTL_SECONDS) to exercise refresh. */
 const ACCESS_TOKEN_TTL = Number(process.env.DEV_IDP_ACCESS_TOKEN_TTL_SECONDS || 60 * 60);
@@ -42,6 +98,13 @@ const testHooks = process.argv.includes('--test-hooks') || process.env.DEV_IDP_T
 
 const signingJwk = JSON.parse(readFileSync(path.join(here, 'keys/signing-key.private.jwk.json'), 'utf8'));
 const wrongJwk = JSON.parse(readFileSync(path.join(here, 'keys/wrong-key.private.jwk.json'), 'utf8'));
+/**
+ * The broker's keys without their `alg`, so that one key verifies both RS512 and RS256 client
+ * assertions (oidc-provider only uses a key whose `alg` is set for that algorithm).
+ */
+const brokerJwks = {
+  keys: JSON.parse(readFileSync(BROKER_JWKS_FILE, 'utf8')).keys.map(({ alg: _alg, ...key }) => key),
+};
 
 /** Tamper mode for the next token response, set by the test hook; null when off. */
 let tamperNextIdToken = null;
@@ -78,11 +141,13 @@ async function tamperedIdToken(idToken, mode, issuer) {
       break;
     case 'alg_none':
       return new UnsecuredJWT(claims).encode();
-    case 'alg_hs256':
-      // HMAC keyed with the public client id: anyone could forge it, so clients must refuse HS*.
+    case 'alg_hs256': {
+      // HMAC keyed with the (public) client id: anyone could forge it, so clients must refuse HS*.
+      const clientId = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
       return new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .sign(new TextEncoder().encode(`${CLIENT_ID}-hmac-key-padding-to-32-bytes`));
+        .sign(new TextEncoder().encode(`${clientId}-hmac-key-padding-to-32-bytes`));
+    }
     default:
       throw new Error(`unknown tamper mode ${mode}`);
   }
@@ -91,15 +156,42 @@ async function tamperedIdToken(idToken, mode, issuer) {
     .sign(await importJWK(key, 'RS256'));
 }
 
-function accountFor(accountId) {
+function pick(object, keys) {
+  return Object.fromEntries(keys.filter((key) => key in object).map((key) => [key, object[key]]));
+}
+
+function accountFor(ctx, accountId, token) {
   const loginId = loginIdForSub(accountId);
   if (!loginId) return undefined;
   return {
     accountId,
-    async claims() {
-      return claimsFor(loginId);
+    // `use` is 'id_token' or 'userinfo'; the provider then filters by the granted scopes.
+    async claims(use) {
+      const clientId = ctx?.oidc?.client?.clientId ?? token?.clientId;
+      const allowed = CLAIMS_BY_CLIENT[clientId]?.[use] ?? ['sub'];
+      return pick(claimsFor(loginId), allowed);
     },
   };
+}
+
+/**
+ * The login prompt also asks to authenticate again when the session's sign-in does not satisfy
+ * the request's `acr_values` (the interaction then refuses a user who cannot reach it).
+ */
+function policy() {
+  const { Check, base } = interactionPolicy;
+  const prompts = base();
+  prompts.get('login').checks.add(
+    new Check('acr_values', 'the requested authentication assurance level is not met', (ctx) => {
+      const { oidc } = ctx;
+      if (!oidc.params.acr_values || !oidc.session.accountId) return Check.NO_NEED_TO_PROMPT;
+      const loginId = loginIdForSub(oidc.session.accountId);
+      return loginId && satisfiesAcrValues(loginId, oidc.params.acr_values)
+        ? Check.NO_NEED_TO_PROMPT
+        : Check.REQUEST_PROMPT;
+    }),
+  );
+  return prompts;
 }
 
 function configuration() {
@@ -116,22 +208,45 @@ function configuration() {
         redirect_uris: ['http://127.0.0.1/callback'],
         id_token_signed_response_alg: 'RS256',
       },
+      {
+        client_id: BROKER_CLIENT_ID,
+        client_name: 'cpis-broker (development)',
+        // `native` only for RFC 8252's any-port loopback redirect (development); the client is
+        // confidential all the same: it authenticates with a JWT signed by its key.
+        application_type: 'native',
+        token_endpoint_auth_method: 'private_key_jwt',
+        // No `token_endpoint_auth_signing_alg`: any of CLIENT_AUTH_ALGS (RS512, RS256).
+        jwks: brokerJwks,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+        id_token_signed_response_alg: 'RS256',
+        require_auth_time: true,
+      },
     ],
     jwks: { keys: [signingJwk] },
-    // Put the scope claims (roles, selected role) in the ID token as CIS2 does, not only userinfo.
+    // ID token claims are chosen per client in findAccount().claims(): the legacy client gets the
+    // roles in its ID token, the broker gets them at userinfo only.
     conformIdTokenClaims: false,
+    clientAuthMethods: ['none', 'private_key_jwt'],
+    enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_ALGS },
+    acrValues: Object.keys(ACR_MINIMUM_LEVEL),
     scopes: SCOPES,
     claims: {
-      openid: ['sub'],
+      acr: null,
+      amr: null,
+      auth_time: null,
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'nhsid_useruid', 'authentication_assurance_level', 'id_assurance_level'],
       profile: ['name', 'given_name', 'family_name'],
       nationalrbacaccess: ['nhsid_nrbac_roles'],
       associatedorgs: ['nhsid_user_orgs'],
       selectedrole: ['selected_roleid'],
     },
-    async findAccount(_ctx, accountId) {
-      return accountFor(accountId);
+    async findAccount(ctx, accountId, token) {
+      return accountFor(ctx, accountId, token);
     },
     interactions: {
+      policy: policy(),
       url(_ctx, interaction) {
         return `/interaction/${interaction.uid}`;
       },
@@ -141,7 +256,9 @@ function configuration() {
       revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => CPIS_RESOURCE,
+        // The legacy client's access tokens are JWTs for cpis-service. The broker asks for no
+        // resource and gets an opaque access token for userinfo (`/me`), as from CIS2.
+        defaultResource: (_ctx, client, oneOf) => (client?.clientId === CLIENT_ID ? CPIS_RESOURCE : oneOf),
         useGrantedResource: () => true,
         getResourceServerInfo: () => ({
           scope: RESOURCE_SCOPES,
@@ -152,9 +269,9 @@ function configuration() {
         }),
       },
     },
-    // The reference service reads the user and role from the access token.
+    // The reference service reads the user and role from the legacy client's access token.
     async extraTokenClaims(_ctx, token) {
-      if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+      if (token.kind !== 'AccessToken' || !token.accountId || token.clientId !== CLIENT_ID) return undefined;
       const loginId = loginIdForSub(token.accountId);
       if (!loginId) return undefined;
       const claims = claimsFor(loginId);
@@ -191,10 +308,11 @@ function escapeHtml(text) {
 function loginPage(uid) {
   const buttons = Object.entries(USERS)
     .map(([loginId, user]) => {
-      const role = user.roles.find((r) => r.person_roleid === user.selected);
+      const role = user.nhsid_nrbac_roles.find((r) => r.person_roleid === user.selected_roleid);
+      const who = `${user.given_name} ${user.family_name} (AAL${user.authentication_assurance_level})`;
       const label = role
-        ? `${user.given_name} ${user.family_name}: ${role.role_name} at ${role.org_code} (${role.activity_codes.join(', ')})`
-        : `${user.given_name} ${user.family_name}: no role`;
+        ? `${who}: ${role.role_name} at ${role.org_code} (${role.activity_codes.join(', ')})`
+        : `${who}: no role`;
       return `<li><button type="submit" name="login" value="${escapeHtml(loginId)}">${escapeHtml(label)}</button></li>`;
     })
     .join('\n');
@@ -221,13 +339,31 @@ function send(res, status, contentType, body) {
   res.end(body);
 }
 
-async function finishLogin(provider, req, res, loginId) {
+async function finishLogin(provider, req, res, details, loginId) {
   const user = USERS[loginId];
   if (!user) {
     send(res, 400, 'text/plain', 'unknown synthetic user');
     return;
   }
-  await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+  // As CIS2: a user who cannot reach the requested assurance level is refused, to the client.
+  if (!satisfiesAcrValues(loginId, details.params.acr_values)) {
+    await provider.interactionFinished(
+      req,
+      res,
+      {
+        error: 'access_denied',
+        error_description: 'the user cannot sign in at the requested authentication assurance level',
+      },
+      { mergeWithLastSubmission: false },
+    );
+    return;
+  }
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.sub, acr: acrFor(loginId), amr: amrFor(loginId), remember: true } },
+    { mergeWithLastSubmission: false },
+  );
 }
 
 /** The sign-in pages. A `login_hint` naming a synthetic user signs in without a page (tests). */
@@ -245,13 +381,13 @@ async function interaction(provider, req, res, url) {
   }
   if (req.method === 'POST' && match[2]) {
     const form = await readForm(req);
-    await finishLogin(provider, req, res, form.get('login'));
+    await finishLogin(provider, req, res, details, form.get('login'));
     return;
   }
   if (details.prompt.name === 'login') {
     const hint = details.params.login_hint;
     if (hint && USERS[hint]) {
-      await finishLogin(provider, req, res, hint);
+      await finishLogin(provider, req, res, details, hint);
       return;
     }
     send(res, 200, 'text/html; charset=utf-8', loginPage(details.uid));
@@ -260,8 +396,8 @@ async function interaction(provider, req, res, url) {
   // A first-party app: consent is implied, so every requested scope is granted.
   const grant = new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
   grant.addOIDCScope(SCOPES.join(' '));
-  grant.addOIDCClaims(['name', 'given_name', 'family_name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid']);
-  grant.addResourceScope(CPIS_RESOURCE, RESOURCE_SCOPES);
+  grant.addOIDCClaims(USER_CLAIMS);
+  if (details.params.client_id === CLIENT_ID) grant.addResourceScope(CPIS_RESOURCE, RESOURCE_SCOPES);
   const grantId = await grant.save();
   await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
 }
