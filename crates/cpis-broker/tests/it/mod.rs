@@ -1,1 +1,4 @@
-
+mod dev_idp;
+mod flow;
+mod refusals;
+mod support;
