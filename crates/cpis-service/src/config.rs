@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write deterministic synthetic people, authorities and plans into an empty database.
     Seed(SeedArgs),
     /// Print the OpenAPI document.
@@ -71,15 +71,34 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "CPIS_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Token issuer (`iss`); its discovery document gives the JWKS unless --jwks-file is set.
+    /// The CIS2 issuer whose ID tokens the token exchange accepts (`iss`); its discovery
+    /// document gives the JWKS unless --jwks-file is set.
     #[arg(long, env = "CPIS_ISSUER")]
     pub issuer: Option<String>,
-    /// Required token audience (`aud`).
-    #[arg(long, env = "CPIS_AUDIENCE")]
-    pub audience: Option<String>,
-    /// JWKS file to verify tokens with, for offline sites (no discovery).
+    /// The registered CIS2 client id: the `aud` of accepted ID tokens [default: cpis-broker].
+    #[arg(long, env = "CPIS_CIS2_CLIENT_ID")]
+    pub cis2_client_id: Option<String>,
+    /// JWKS file with the CIS2 keys, for offline sites (no discovery).
     #[arg(long, env = "CPIS_JWKS_FILE")]
     pub jwks_file: Option<PathBuf>,
+    /// The registered platform app's API key (`iss` = `sub` of its client assertions, its
+    /// `client_id`) [default: cpis-broker-dev].
+    #[arg(long, env = "CPIS_APP_API_KEY")]
+    pub app_api_key: Option<String>,
+    /// The platform app's public keys, a JWKS file (this or --app-jwks-url is required).
+    #[arg(long, env = "CPIS_APP_JWKS_FILE")]
+    pub app_jwks_file: Option<PathBuf>,
+    /// The platform app's public keys, a JWKS URL (this or --app-jwks-file is required).
+    #[arg(long, env = "CPIS_APP_JWKS_URL")]
+    pub app_jwks_url: Option<String>,
+    /// A file holding the platform app's client secret (for `refresh_token` grants and
+    /// revocation; both are refused without one).
+    #[arg(long, env = "CPIS_APP_CLIENT_SECRET_FILE")]
+    pub app_client_secret_file: Option<PathBuf>,
+    /// The public base URL of this service; the token URL, the `aud` of client assertions, is
+    /// `{public_url}/oauth2/token` [default: http:// and the bound address].
+    #[arg(long, env = "CPIS_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Largest request body in bytes [default: 8388608].
     #[arg(long, env = "CPIS_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -120,8 +139,13 @@ struct ConfigFile {
     database: Option<String>,
     listen: Option<String>,
     issuer: Option<String>,
-    audience: Option<String>,
+    cis2_client_id: Option<String>,
     jwks_file: Option<PathBuf>,
+    app_api_key: Option<String>,
+    app_jwks_file: Option<PathBuf>,
+    app_jwks_url: Option<String>,
+    app_client_secret_file: Option<PathBuf>,
+    public_url: Option<String>,
     max_body_bytes: Option<usize>,
     request_timeout_ms: Option<u64>,
     db_max_connections: Option<u32>,
@@ -134,18 +158,57 @@ pub struct ServeConfig {
     pub database: String,
     /// Listen address.
     pub listen: SocketAddr,
-    /// Issuer.
+    /// The CIS2 issuer whose ID tokens are exchanged.
     pub issuer: String,
-    /// Audience.
-    pub audience: String,
-    /// JWKS file, or discovery when `None`.
+    /// The registered CIS2 client id: the `aud` of accepted ID tokens.
+    pub cis2_client_id: String,
+    /// The CIS2 JWKS file, or the issuer's discovery when `None`.
     pub jwks_file: Option<PathBuf>,
+    /// The registered platform app's API key.
+    pub app_api_key: String,
+    /// Where the platform app's public keys are: a JWKS file or URL.
+    pub app_jwks: AppJwks,
+    /// The file holding the platform app's client secret; refresh and revocation are refused
+    /// without one.
+    pub app_client_secret_file: Option<PathBuf>,
+    /// The public base URL (`{public_url}/oauth2/token` is the token URL); `None`: `http://`
+    /// and the listen address (`serve` uses the address actually bound).
+    pub public_url: Option<String>,
     /// Body limit.
     pub max_body_bytes: usize,
     /// Request timeout.
     pub request_timeout: Duration,
     /// Pool size.
     pub db_max_connections: u32,
+}
+
+/// Where the registered platform app's public keys are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppJwks {
+    /// A JWKS file.
+    File(PathBuf),
+    /// A JWKS URL, refetched (at most once a minute) when an assertion names an unknown `kid`.
+    Url(String),
+}
+
+/// The registered CIS2 client id when none is configured.
+pub const DEFAULT_CIS2_CLIENT_ID: &str = "cpis-broker";
+/// The platform app's API key when none is configured.
+pub const DEFAULT_APP_API_KEY: &str = "cpis-broker-dev";
+
+impl ServeConfig {
+    /// The public base URL, without a trailing `/`.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The token URL: `{public_url}/oauth2/token`, the `aud` of client assertions.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/token", self.public_base_url())
+    }
 }
 
 /// A configuration problem, naming the setting.
@@ -225,16 +288,66 @@ impl ServeArgs {
                 "must be an http:// or https:// URL".into(),
             ));
         }
-        let audience = self
-            .audience
-            .or(file.audience)
-            .filter(|audience| !audience.trim().is_empty())
-            .ok_or(ConfigError::Missing(
-                "audience",
-                "audience",
-                "CPIS_AUDIENCE",
-                "audience",
-            ))?;
+        let cis2_client_id = self
+            .cis2_client_id
+            .or(file.cis2_client_id)
+            .map(|id| id.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_CIS2_CLIENT_ID.to_owned());
+        if cis2_client_id.is_empty() {
+            return Err(ConfigError::Invalid(
+                "cis2_client_id",
+                "must not be empty".into(),
+            ));
+        }
+        let app_api_key = self
+            .app_api_key
+            .or(file.app_api_key)
+            .map(|key| key.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_APP_API_KEY.to_owned());
+        if app_api_key.is_empty() {
+            return Err(ConfigError::Invalid(
+                "app_api_key",
+                "must not be empty".into(),
+            ));
+        }
+        let app_jwks = match (
+            self.app_jwks_file.or(file.app_jwks_file),
+            self.app_jwks_url.or(file.app_jwks_url),
+        ) {
+            (Some(path), None) => AppJwks::File(path),
+            (None, Some(url)) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(ConfigError::Invalid(
+                        "app_jwks_url",
+                        "must be an http:// or https:// URL".into(),
+                    ));
+                }
+                AppJwks::Url(url)
+            }
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "app_jwks_file",
+                    "give app_jwks_file or app_jwks_url, not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(ConfigError::Missing(
+                    "app_jwks_file or app_jwks_url",
+                    "app-jwks-file",
+                    "CPIS_APP_JWKS_FILE",
+                    "app_jwks_file",
+                ));
+            }
+        };
+        let public_url = self.public_url.or(file.public_url);
+        if let Some(url) = &public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid(
+                "public_url",
+                "must be an http:// or https:// URL".into(),
+            ));
+        }
         let max_body_bytes = self
             .max_body_bytes
             .or(file.max_body_bytes)
@@ -269,8 +382,12 @@ impl ServeArgs {
             database,
             listen,
             issuer,
-            audience,
+            cis2_client_id,
             jwks_file: self.jwks_file.or(file.jwks_file),
+            app_api_key,
+            app_jwks,
+            app_client_secret_file: self.app_client_secret_file.or(file.app_client_secret_file),
+            public_url,
             max_body_bytes,
             request_timeout: Duration::from_millis(request_timeout_ms),
             db_max_connections,

@@ -1,6 +1,7 @@
-//! Reading a request: the verified [`Caller`] (an axum extractor), the checks on the caller's
-//! role, the CP-IS headers (`TraceID`, `IsUnscheduledAccessEvent`), the `patient:identifier`
-//! search, and request bodies with their media type.
+//! Reading a request: the [`Caller`] (an axum extractor: the opaque access token's grant, the
+//! API's scope, and the role from the role directory), the checks on the caller's role, the
+//! CP-IS headers (`TraceID`, `IsUnscheduledAccessEvent`), PDS's `X-Request-ID`, the
+//! `patient:identifier` search, and request bodies with their media type.
 
 use std::sync::Arc;
 
@@ -10,41 +11,133 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use cpis_domain::{ACTIVITY_LOCAL_AUTHORITY, NhsNumber};
+use cpis_domain::{ACTIVITY_LOCAL_AUTHORITY, Actor, NhsNumber, RoleRef};
 use cpis_fhir::{NHS_NUMBER_SYSTEM, SpineErrorCode};
 
-use crate::auth::{AuthError, Principal};
+use crate::auth::opaque::{looks_like_jwt, token_hash};
+use crate::auth::{Api, AuthError, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::StoredGrant;
 
-/// The verified caller of a request.
+/// The header naming the role a request acts in (the role's `person_roleid`).
+pub const SESSION_URID_HEADER: &str = "NHSD-Session-URID";
+
+/// The caller of a request, as the platform passes it to the API: the user of the access
+/// token's grant (`sub` and `name` of the exchanged ID token), acting in the role named by
+/// `NHSD-Session-URID` (or else the ID token's `selected_roleid`), which must be one of that
+/// user's roles in the role directory; its organisation and activity codes come from there.
+/// The token's grant must hold a scope the API (by path) accepts.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Arc<Principal>);
+
+fn bearer_token(parts: &Parts) -> Result<&str, AuthError> {
+    let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
+    let value = header.to_str().map_err(|_| AuthError::Malformed)?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or(AuthError::Missing)
+}
+
+async fn live_grant(parts: &Parts, state: &AppState) -> Result<StoredGrant, ApiError> {
+    let refused = |error: AuthError| {
+        state.metrics.auth_failure(error.code());
+        ApiError::unauthorised(error)
+    };
+    let token = bearer_token(parts).map_err(refused)?;
+    if looks_like_jwt(token) {
+        // Provider JWTs are never accepted by the APIs: exchange them at /oauth2/token.
+        return Err(refused(AuthError::UnknownToken));
+    }
+    let grant = state
+        .store
+        .access_grant(&token_hash(token), state.platform_now())
+        .await?
+        .ok_or_else(|| refused(AuthError::UnknownToken))?;
+    if let Some(api) = Api::for_path(parts.uri.path())
+        && !api.permitted_by(&grant.scope)
+    {
+        return Err(refused(AuthError::MissingScope));
+    }
+    Ok(grant)
+}
+
+async fn principal_of(
+    parts: &Parts,
+    state: &AppState,
+    grant: StoredGrant,
+) -> Result<Principal, ApiError> {
+    let urid = match parts.headers.get(SESSION_URID_HEADER) {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map(|text| text.trim().to_owned())
+                .ok()
+                .filter(|text| !text.is_empty())
+                .ok_or_else(|| ApiError::invalid_value("NHSD-Session-URID header is not valid"))?,
+        ),
+        None => grant.selected_roleid.clone(),
+    };
+    let (role, activity_codes) = match urid {
+        None => (RoleRef::default(), Vec::new()),
+        Some(urid) => match state.store.directory_role(&urid).await? {
+            Some(role) if role.user_id == grant.user_id => (
+                RoleRef {
+                    role_profile_id: role.person_roleid,
+                    role_code: role.role_code,
+                    role_name: role.role_name,
+                    organisation_ods: role.org_code,
+                    organisation_name: role.org_name,
+                },
+                role.activity_codes,
+            ),
+            _ => {
+                state.metrics.auth_failure("role");
+                return Err(ApiError::forbidden(
+                    "The role in NHSD-Session-URID is not one of the user's roles",
+                ));
+            }
+        },
+    };
+    Ok(Principal {
+        actor: Actor {
+            user_id: grant.user_id,
+            user_name: grant.user_name,
+            role,
+        },
+        activity_codes,
+    })
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let result = async {
-            let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
-            let value = header.to_str().map_err(|_| AuthError::Malformed)?;
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|token| !token.is_empty())
-                .ok_or(AuthError::Missing)?;
-            state.verifier.verify(token).await
-        }
-        .await;
-        match result {
-            Ok(principal) => Ok(Caller(principal)),
-            Err(error) => {
-                state.metrics.auth_failure(error.code());
-                Err(ApiError::unauthorised(error))
-            }
-        }
+        let grant = live_grant(parts, state).await?;
+        let principal = principal_of(parts, state, grant).await?;
+        Ok(Caller(Arc::new(principal)))
     }
+}
+
+/// PDS's `X-Request-ID`: required, a UUID; refused as PDS refuses it (400 `MISSING_VALUE` or
+/// `INVALID_VALUE`; the value itself is not echoed).
+pub fn request_id(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = headers.get("X-Request-ID") else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            SpineErrorCode::Other("MISSING_VALUE".into()),
+            "Invalid request with error - X-Request-ID header must be supplied to access this resource",
+        ));
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| uuid::Uuid::parse_str(text.trim()).ok())
+        .map(|uuid| uuid.to_string())
+        .ok_or_else(|| ApiError::invalid_value("Invalid value in header 'X-Request-ID'"))
 }
 
 /// The caller's role may look up CP-IS (`B0107` or `B0170`).

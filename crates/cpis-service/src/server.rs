@@ -8,12 +8,13 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::api::router;
-use crate::auth::{KeySource, Verifier};
-use crate::config::ServeConfig;
+use crate::auth::{KeySource, PlatformApp, Verifier};
+use crate::config::{AppJwks, ServeConfig};
 use crate::state::{AppState, Limits};
 use crate::store::Store;
 
-/// Open the database and the keys for `config`.
+/// Open the database and the keys for `config`. The token URL (the `aud` of client
+/// assertions) is [`ServeConfig::token_url`]: set `public_url` when listening on port 0.
 pub async fn state_for(config: &ServeConfig) -> anyhow::Result<AppState> {
     let store = Store::connect(&config.database, config.db_max_connections)
         .await
@@ -22,12 +23,39 @@ pub async fn state_for(config: &ServeConfig) -> anyhow::Result<AppState> {
         Some(path) => KeySource::JwksFile(path.clone()),
         None => KeySource::Discovery,
     };
-    let verifier = Verifier::new(&config.issuer, &config.audience, source)
+    let verifier = Verifier::new(&config.issuer, &config.cis2_client_id, source)
         .await
-        .context("could not load the token signing keys")?;
+        .context("could not load the CIS2 signing keys (--issuer, --jwks-file)")?;
+    let app_source = match &config.app_jwks {
+        AppJwks::File(path) => KeySource::JwksFile(path.clone()),
+        AppJwks::Url(url) => KeySource::JwksUrl(url.clone()),
+    };
+    let client_secret = match &config.app_client_secret_file {
+        None => {
+            tracing::warn!(
+                "no --app-client-secret-file: refresh_token grants and revocation are refused"
+            );
+            None
+        }
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "could not read the platform app's client secret file {}",
+                path.display()
+            )
+        })?),
+    };
+    let platform = PlatformApp::new(
+        &config.app_api_key,
+        app_source,
+        client_secret,
+        &config.token_url(),
+    )
+    .await
+    .context("could not load the platform app's keys (--app-jwks-file or --app-jwks-url)")?;
     Ok(AppState::new(
         store,
         Arc::new(verifier),
+        Arc::new(platform),
         Limits {
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
@@ -72,12 +100,15 @@ pub async fn shutdown_signal() {
 }
 
 /// `cpis-service serve`.
-pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let state = state_for(&config).await?;
+pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("could not listen on {}", config.listen))?;
     let address = listener.local_addr().context("no local address")?;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{address}"));
+    }
+    let state = state_for(&config).await?;
     // The first line on stdout, for scripts that start the service on port 0.
     println!("cpis-service listening on http://{address}");
     tracing::info!(%address, "listening");

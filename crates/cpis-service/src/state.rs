@@ -1,12 +1,12 @@
-//! The shared state of every handler ([`AppState`]): storage, token verification, metrics, the
-//! clock, the HTTP limits and the central audit log.
+//! The shared state of every handler ([`AppState`]): storage, the CIS2 ID token verifier, the
+//! registered platform app, metrics, the clocks, the HTTP limits and the central audit log.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::auth::Verifier;
+use crate::auth::{PlatformApp, Verifier};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -36,8 +36,13 @@ impl Default for Limits {
 pub struct AppState {
     /// Storage.
     pub store: Store,
-    /// Token verification.
+    /// CIS2 ID token verification (the token exchange's `subject_token`).
     pub verifier: Arc<Verifier>,
+    /// The registered platform app whose client assertions the token endpoint accepts.
+    pub platform: Arc<PlatformApp>,
+    /// The platform's clock: token lifetimes, `jti`s, refresh expiry. The system clock; tests
+    /// move it apart from [`AppState::clock`].
+    pub platform_clock: Clock,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// The clock.
@@ -60,11 +65,18 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// State with the system clock.
-    pub fn new(store: Store, verifier: Arc<Verifier>, limits: Limits) -> AppState {
+    pub fn new(
+        store: Store,
+        verifier: Arc<Verifier>,
+        platform: Arc<PlatformApp>,
+        limits: Limits,
+    ) -> AppState {
         AppState {
             audit_log: store.audit_log(),
             store,
             verifier,
+            platform,
+            platform_clock: Arc::new(OffsetDateTime::now_utc),
             metrics: Arc::new(Metrics::new()),
             clock: Arc::new(OffsetDateTime::now_utc),
             limits,
@@ -74,5 +86,10 @@ impl AppState {
     /// The time now, by [`AppState::clock`].
     pub fn now(&self) -> OffsetDateTime {
         (self.clock)()
+    }
+
+    /// The platform's time now, by [`AppState::platform_clock`].
+    pub fn platform_now(&self) -> OffsetDateTime {
+        (self.platform_clock)()
     }
 }

@@ -7,6 +7,8 @@
 //! - [`la`]: `POST /la/FHIR/R4` (batch Bundle of CareTeam), `POST /la/csv` (CSV upload),
 //!   `GET /la/FHIR/R4/AuditEvent?since={instant}` (Access to Service Notifications)
 //! - [`audit`]: `POST /audit/FHIR/R4`, `GET /audit/FHIR/R4/AuditEvent` (the central audit log)
+//! - [`oauth`]: `POST /oauth2/token` (token exchange, refresh) and `POST /oauth2/revoke`: the
+//!   API platform's token endpoint (no bearer token; the client authenticates itself)
 //! - [`ops`]: `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` (no token needed, no
 //!   patient data)
 //!
@@ -17,6 +19,7 @@
 pub mod audit;
 pub mod cpis;
 pub mod la;
+pub mod oauth;
 pub mod observe;
 pub mod ops;
 pub mod pds;
@@ -39,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pds::routes())
         .merge(la::routes())
         .merge(audit::routes())
+        .merge(oauth::routes())
         .merge(ops::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

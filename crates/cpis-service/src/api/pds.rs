@@ -1,16 +1,17 @@
 //! The demographics stand-in: `GET /personal-demographics/FHIR/R4/Patient/{nhs}`, a PDS
-//! Patient read for any role that may look up CP-IS, review views or act for a local authority.
+//! Patient read for any role that may look up CP-IS, review views or act for a local authority,
+//! with PDS's `X-Request-ID` (a UUID) required.
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use cpis_domain::{ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW, NhsNumber};
 use cpis_fhir::SpineErrorCode;
 
 use crate::error::{ApiError, fhir_response};
-use crate::extract::Caller;
+use crate::extract::{Caller, request_id};
 use crate::state::AppState;
 
 /// The demographics route, merged by the router in `api/mod.rs`.
@@ -24,8 +25,10 @@ pub fn routes() -> Router<AppState> {
 async fn patient_read(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    headers: HeaderMap,
     Path(nhs_number): Path<String>,
 ) -> Result<Response, ApiError> {
+    request_id(&headers)?;
     let permitted = principal.may_look_up()
         || principal.has_activity(ACTIVITY_SAFEGUARDING_REVIEW)
         || principal.has_activity(ACTIVITY_LOCAL_AUTHORITY);

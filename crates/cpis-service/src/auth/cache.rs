@@ -1,4 +1,4 @@
-//! The verified-token cache: a token's SHA-256 to who it is for, kept until the token's `exp`
+//! The verified-ID-token cache: a token's SHA-256 to its claims, kept until the token's `exp`
 //! and bounded in size, so a repeat request skips the signature check. The token itself is
 //! never kept.
 
@@ -7,22 +7,22 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::auth::claims::Principal;
+use crate::auth::claims::Claims;
 
 const CACHE_CAPACITY: usize = 100_000;
 
 /// The key a token is cached under.
 pub(crate) type TokenHash = [u8; 32];
 
-struct CachedPrincipal {
-    principal: Arc<Principal>,
+struct CachedClaims {
+    claims: Arc<Claims>,
     expires_at: u64,
 }
 
 /// Verified tokens, by hash.
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    entries: Mutex<HashMap<TokenHash, CachedPrincipal>>,
+    entries: Mutex<HashMap<TokenHash, CachedClaims>>,
 }
 
 impl TokenCache {
@@ -32,22 +32,16 @@ impl TokenCache {
     }
 
     /// Who an unexpired cached token is for.
-    pub(crate) fn get(&self, hash: &TokenHash, now: u64) -> Option<Arc<Principal>> {
+    pub(crate) fn get(&self, hash: &TokenHash, now: u64) -> Option<Arc<Claims>> {
         let cache = self.entries.lock().ok()?;
         cache
             .get(hash)
             .filter(|entry| entry.expires_at > now)
-            .map(|entry| entry.principal.clone())
+            .map(|entry| entry.claims.clone())
     }
 
     /// Keep a verified token until `expires_at`; when full, drop the expired, else everything.
-    pub(crate) fn put(
-        &self,
-        hash: TokenHash,
-        principal: Arc<Principal>,
-        expires_at: u64,
-        now: u64,
-    ) {
+    pub(crate) fn put(&self, hash: TokenHash, claims: Arc<Claims>, expires_at: u64, now: u64) {
         let Ok(mut cache) = self.entries.lock() else {
             return;
         };
@@ -57,13 +51,7 @@ impl TokenCache {
                 cache.clear();
             }
         }
-        cache.insert(
-            hash,
-            CachedPrincipal {
-                principal,
-                expires_at,
-            },
-        );
+        cache.insert(hash, CachedClaims { claims, expires_at });
     }
 
     /// How many tokens are cached.

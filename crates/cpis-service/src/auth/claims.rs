@@ -1,22 +1,23 @@
-//! What a verified token says: the caller ([`Principal`]: a `cpis_domain::Actor` and the
-//! selected role's activity codes), read from the CIS2-shaped claims (`sub`, `name`, `selected_roleid`,
-//! `nhsid_nrbac_roles`, `nhsid_user_orgs`).
+//! What the platform knows of a caller: the verified CIS2 ID token's claims ([`Claims`]:
+//! `sub`, `name`, `selected_roleid`, `authentication_assurance_level`), and the caller a
+//! handler sees ([`Principal`]: a `cpis_domain::Actor` and the role's activity codes, built by
+//! the request extractor from the token's grant and the role directory).
 
-use cpis_domain::{ACTIVITY_VIEW_AND_NOTIFY, ACTIVITY_VIEW_SILENTLY, Actor, RoleRef};
+use cpis_domain::{ACTIVITY_VIEW_AND_NOTIFY, ACTIVITY_VIEW_SILENTLY, Actor};
 use serde::Deserialize;
 
-/// Who is calling, from a verified token: the user and their selected role
-/// ([`RoleRef::default`] when none is selected), and that role's activity codes.
+/// Who is calling: the user and the role they act in ([`cpis_domain::RoleRef::default`] when
+/// none), and that role's activity codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// `sub`, `name` and the selected role.
+    /// `sub`, `name` and the role.
     pub actor: Actor,
-    /// The selected role's `activity_codes`; empty when no role is selected.
+    /// The role's `activity_codes` from the role directory; empty when no role.
     pub activity_codes: Vec<String>,
 }
 
 impl Principal {
-    /// Whether the selected role has this activity code.
+    /// Whether the role has this activity code.
     pub fn has_activity(&self, code: &str) -> bool {
         self.activity_codes.iter().any(|have| have == code)
     }
@@ -27,71 +28,31 @@ impl Principal {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct RawRole {
-    person_roleid: String,
-    org_code: String,
+/// The claims of a verified CIS2 ID token that the platform keeps (no roles: CIS2 puts those
+/// in userinfo, and the platform reads its own role directory).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// The user's name.
+    pub name: String,
+    /// Expiry (seconds since the epoch).
+    pub exp: u64,
+    /// The `person_roleid` the user selected at sign-in, if any.
     #[serde(default)]
-    role_code: Option<String>,
-    #[serde(default)]
-    role_name: Option<String>,
-    #[serde(default)]
-    activity_codes: Vec<String>,
+    pub selected_roleid: Option<String>,
+    /// `"3"` or `"2"` (a number is read as its text).
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub authentication_assurance_level: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct RawOrg {
-    org_code: String,
-    #[serde(default)]
-    org_name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct Claims {
-    sub: String,
-    name: String,
-    pub(crate) exp: u64,
-    #[serde(default)]
-    selected_roleid: Option<String>,
-    #[serde(default)]
-    nhsid_nrbac_roles: Vec<RawRole>,
-    #[serde(default)]
-    nhsid_user_orgs: Vec<RawOrg>,
-}
-
-impl Claims {
-    pub(crate) fn principal(self) -> Principal {
-        let orgs = self.nhsid_user_orgs;
-        let selected = self.selected_roleid.and_then(|selected| {
-            self.nhsid_nrbac_roles
-                .into_iter()
-                .find(|role| role.person_roleid == selected)
-        });
-        let (role, activity_codes) = match selected {
-            None => (RoleRef::default(), Vec::new()),
-            Some(role) => {
-                let organisation_name = orgs
-                    .iter()
-                    .find(|org| org.org_code == role.org_code)
-                    .and_then(|org| org.org_name.clone())
-                    .unwrap_or_else(|| role.org_code.clone());
-                let role_ref = RoleRef {
-                    role_profile_id: role.person_roleid,
-                    role_code: role.role_code.unwrap_or_default(),
-                    role_name: role.role_name.unwrap_or_default(),
-                    organisation_ods: role.org_code,
-                    organisation_name,
-                };
-                (role_ref, role.activity_codes)
-            }
-        };
-        Principal {
-            actor: Actor {
-                user_id: self.sub,
-                user_name: self.name,
-                role,
-            },
-            activity_codes,
-        }
-    }
+fn text_or_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        Some(serde_json::Value::String(text)) => Some(text),
+        Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    })
 }

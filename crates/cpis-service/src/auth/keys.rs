@@ -1,6 +1,6 @@
 //! The token signing keys: where they come from ([`KeySource`]: a JWKS file, the issuer's
-//! discovery document, or given directly), the algorithm allow-list, and the key ring that an
-//! unknown `kid` may refresh (discovery only, at most once a minute).
+//! discovery document, a JWKS URL, or given directly), the algorithm allow-list, and the key
+//! ring that an unknown `kid` may refresh (discovery or URL only, at most once a minute).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -32,6 +32,8 @@ pub enum KeySource {
     JwksFile(PathBuf),
     /// The issuer's `/.well-known/openid-configuration` `jwks_uri`.
     Discovery,
+    /// A JWKS URL (a platform app's registered keys).
+    JwksUrl(String),
     /// Keys given directly (tests).
     Static(JwkSet),
 }
@@ -211,6 +213,10 @@ impl Keys {
                 let origin = path.display().to_string();
                 key_ring(&parse_jwks(&bytes, &origin)?, &origin)
             }
+            KeySource::JwksUrl(url) => {
+                let set: JwkSet = self.fetch_json(url).await?;
+                key_ring(&set, url)
+            }
             KeySource::Discovery => {
                 let discovery_url = format!(
                     "{}/.well-known/openid-configuration",
@@ -278,9 +284,10 @@ impl Keys {
         }
     }
 
-    /// Refetch the JWKS (discovery only, at most once a minute) after an unknown `kid`.
+    /// Refetch the JWKS (discovery or a JWKS URL only, at most once a minute) after an
+    /// unknown `kid`.
     pub(crate) async fn refresh_keys(&self) -> bool {
-        if self.source != KeySource::Discovery {
+        if !matches!(self.source, KeySource::Discovery | KeySource::JwksUrl(_)) {
             return false;
         }
         let _guard = self.refresh.lock().await;

@@ -1,29 +1,38 @@
-//! Bearer token validation: the [`Verifier`] every request goes through, over [`claims`] (the
-//! caller and their role), [`keys`] (the signing keys) and [`cache`] (verified tokens).
+//! The API platform's authentication, as NHS England's API platform (APIM) does it for the
+//! "CIS2 separate authentication" pattern: a trust's app exchanges a CIS2 ID token for an
+//! opaque access token at `POST /oauth2/token` (`api::oauth`), and the APIs accept only those
+//! opaque tokens. This module holds the pieces below the HTTP layer:
 //!
-//! Every API request carries a JWT access token. It is verified for signature against a JWKS
-//! (from the issuer's OpenID discovery document, or a file for offline sites), with an algorithm
-//! allow-list (RS*, PS*, ES256, ES384, EdDSA; never `none` or HS*), and for `iss`, `aud`, `exp`
-//! and `nbf` (when present), with 30 seconds of leeway. Crypto is `jsonwebtoken` on its
-//! `aws_lc_rs` backend, installed explicitly at start.
+//! - [`Verifier`]: the CIS2 ID token (the exchange's `subject_token`) verified for signature
+//!   against the CIS2 issuer's JWKS (from its OpenID discovery document, or a file for offline
+//!   sites), with an algorithm allow-list (RS*, PS*, ES256, ES384, EdDSA; never `none` or HS*),
+//!   and for `iss` (the configured CIS2 issuer), `aud` (the registered CIS2 client id), `exp`
+//!   and `nbf` (when present), with 30 seconds of leeway. Verified ID tokens are cached by
+//!   SHA-256 until their `exp` ([`cache`]). Crypto is `jsonwebtoken` on its `aws_lc_rs`
+//!   backend, installed explicitly at start.
+//! - [`assertion`]: the registered platform app and its RS512 `client_assertion` checks.
+//! - [`scopes`]: what each assurance level is granted and what each API accepts.
+//! - [`opaque`]: the opaque tokens, stored only as SHA-256 hashes.
+//! - [`raw`]: a JWT's header and payload read without trusting them (to answer precisely).
+//! - [`claims`]: the ID token claims kept ([`Claims`]) and the caller handlers see
+//!   ([`Principal`]).
 //!
-//! Claims read (document these when configuring a real identity provider):
-//! - `iss`, `aud`, `exp` (required), `nbf` (optional);
-//! - `sub` (required): the user id;
+//! ID token claims read (document these when configuring a real CIS2 client):
+//! - `iss`, `aud`, `exp`, `sub` (required), `nbf` (optional);
 //! - `name` (required): the user's name, shown in access histories and notifications;
-//! - `selected_roleid` (optional): the `person_roleid` of the selected role;
-//! - `nhsid_nrbac_roles` (optional list): `{person_roleid, org_code, role_code, role_name,
-//!   activity_codes}`; the selected role is the entry whose `person_roleid` equals
-//!   `selected_roleid`;
-//! - `nhsid_user_orgs` (optional list): `{org_code, org_name}`, for the organisation's name
-//!   (the ODS code is used when it is absent).
+//! - `selected_roleid` (optional): the role used when a request sends no `NHSD-Session-URID`;
+//! - `authentication_assurance_level` (`"3"` or `"2"`): which scopes are granted.
 //!
-//! Verified tokens are cached by the SHA-256 of the token until their `exp` (bounded in size),
-//! so a repeat request skips the signature check.
+//! No roles are read from any token: the role a request acts in is looked up in the
+//! platform's role directory (`store::roles`) by the request extractor (`extract`).
 
+pub mod assertion;
 mod cache;
 pub mod claims;
 pub mod keys;
+pub mod opaque;
+pub mod raw;
+pub mod scopes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,11 +40,13 @@ use std::time::Duration;
 use jsonwebtoken::Validation;
 
 use crate::auth::cache::TokenCache;
-use crate::auth::claims::Claims;
 use crate::auth::keys::Keys;
 
-pub use crate::auth::claims::Principal;
+pub use crate::auth::assertion::{AssertionError, PlatformApp, VerifiedAssertion};
+pub use crate::auth::claims::{Claims, Principal};
 pub use crate::auth::keys::{ALLOWED_ALGORITHMS, KeyLoadError, KeySource, install_crypto_provider};
+pub use crate::auth::raw::{raw_header, raw_payload};
+pub use crate::auth::scopes::Api;
 
 const LEEWAY_SECONDS: u64 = 30;
 
@@ -75,6 +86,13 @@ pub enum AuthError {
     /// The keys could not be fetched.
     #[error("signing keys unavailable")]
     KeysUnavailable,
+    /// An API was called with something that is not a live access token issued here (a JWT
+    /// included): unknown, expired or revoked.
+    #[error("not a valid access token issued by this platform")]
+    UnknownToken,
+    /// The access token's grant has no scope for this API.
+    #[error("the access token has no scope for this API")]
+    MissingScope,
 }
 
 impl AuthError {
@@ -92,11 +110,13 @@ impl AuthError {
             AuthError::WrongIssuer => "issuer",
             AuthError::BadClaims => "claims",
             AuthError::KeysUnavailable => "keys_unavailable",
+            AuthError::UnknownToken => "unknown_token",
+            AuthError::MissingScope => "scope",
         }
     }
 }
 
-/// Verifies tokens. Shared by all requests.
+/// Verifies CIS2 ID tokens. Shared by all requests.
 pub struct Verifier {
     issuer: String,
     audience: String,
@@ -116,13 +136,7 @@ impl std::fmt::Debug for Verifier {
 
 /// The `alg` of a token's header, read without trusting anything else in it.
 fn raw_header_algorithm(token: &str) -> Option<String> {
-    use base64::Engine;
-    let segment = token.split('.').next()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(segment.trim_end_matches('='))
-        .ok()?;
-    let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    header.get("alg")?.as_str().map(str::to_owned)
+    raw_header(token)?.get("alg")?.as_str().map(str::to_owned)
 }
 
 fn now_seconds() -> u64 {
@@ -133,7 +147,8 @@ fn now_seconds() -> u64 {
 }
 
 impl Verifier {
-    /// Make a verifier and load its keys now, so bad configuration fails at start.
+    /// Make a verifier for ID tokens of `issuer` addressed to `audience` (the registered CIS2
+    /// client id) and load its keys now, so bad configuration fails at start.
     pub async fn new(
         issuer: &str,
         audience: &str,
@@ -164,18 +179,16 @@ impl Verifier {
         self.cache.len()
     }
 
-    /// Verify a token and return who it is for. The result is cached until `exp`.
-    pub async fn verify(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+    /// Verify an ID token and return its claims. The result is cached until `exp`.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, AuthError> {
         let now = now_seconds();
         let hash = TokenCache::hash(token);
-        if let Some(principal) = self.cache.get(&hash, now) {
-            return Ok(principal);
+        if let Some(claims) = self.cache.get(&hash, now) {
+            return Ok(claims);
         }
-        let claims = self.verify_uncached(token).await?;
-        let expires_at = claims.exp;
-        let principal = Arc::new(claims.principal());
-        self.cache.put(hash, principal.clone(), expires_at, now);
-        Ok(principal)
+        let claims = Arc::new(self.verify_uncached(token).await?);
+        self.cache.put(hash, claims.clone(), claims.exp, now);
+        Ok(claims)
     }
 
     async fn verify_uncached(&self, token: &str) -> Result<Claims, AuthError> {

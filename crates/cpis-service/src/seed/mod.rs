@@ -8,8 +8,11 @@
 //! The `999` range has 1,000,000 nine-digit prefixes of which about 1 in 11 cannot take a
 //! check digit, so it holds 909,091 valid numbers: that is the most people one seed can write.
 //!
+//! The platform's role directory gets the synthetic users of `dev-idp/users.json` ([`roles`]).
+//!
 //! This module writes; [`synthetic`] invents the people, authorities and plans.
 
+pub mod roles;
 mod synthetic;
 
 use std::collections::BTreeMap;
@@ -21,6 +24,7 @@ use time::Date;
 use crate::seed::synthetic::{NhsNumbers, SplitMix, child, mother, visible_with_social_worker};
 use crate::store::{Cell, Store, StoreError, date_text, to_micros};
 
+pub use crate::seed::roles::{seed_role_directory, synthetic_directory_roles};
 pub use crate::seed::synthetic::{LOCAL_AUTHORITY_COUNT, local_authorities, synthetic_capacity};
 
 /// The scenarios every manifest has.
@@ -93,6 +97,7 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<Manifest, Store
             max_children: capacity * 40 / 41,
         });
     }
+    seed_role_directory(store).await?;
     let authorities = local_authorities();
     let now = to_micros(time::OffsetDateTime::now_utc());
     let mut connection = store.pool().acquire().await?;

@@ -16,6 +16,13 @@ fn write_jwks(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// The broker's DEV-ONLY public JWKS, as the platform app's registered keys.
+fn write_app_jwks(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("app-jwks.json");
+    std::fs::write(&path, BROKER_JWKS).expect("write app jwks");
+    path
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_then_serve_answers_the_three_outcomes_and_stops_on_sigterm_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -65,15 +72,16 @@ async fn seed_then_serve(dir: tempfile::TempDir, database: String) {
     std::fs::write(
         &config,
         format!(
-            "database = \"{database}\"\nlisten = \"127.0.0.1:0\"\nissuer = \"{ISSUER}\"\njwks_file = \"{}\"\n",
-            write_jwks(dir.path()).display()
+            "database = \"{database}\"\nlisten = \"127.0.0.1:0\"\nissuer = \"{ISSUER}\"\njwks_file = \"{}\"\napp_jwks_file = \"{}\"\n",
+            write_jwks(dir.path()).display(),
+            write_app_jwks(dir.path()).display()
         ),
     )
     .expect("config");
     let mut child = Command::new(BINARY)
         .args(["serve", "--config"])
         .arg(&config)
-        .env("CPIS_AUDIENCE", AUDIENCE)
+        .env("CPIS_CIS2_CLIENT_ID", CIS2_CLIENT_ID)
         .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -90,11 +98,32 @@ async fn seed_then_serve(dir: tempfile::TempDir, database: String) {
         .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
         .to_owned();
 
+    // The synthetic users of dev-idp/users.json, which `seed` put in the role directory.
+    let nurse = http_access_token(
+        &base,
+        &sign(&id_token_claims(
+            "900000000001",
+            "Tess Triage-Test",
+            Some("555000000101"),
+            "3",
+        )),
+    )
+    .await;
+    let la_user = http_access_token(
+        &base,
+        &sign(&id_token_claims(
+            "900000000005",
+            "Lee Council-Test",
+            Some("555000000501"),
+            "3",
+        )),
+    )
+    .await;
     let client = reqwest::Client::new();
     let lookup = |nhs: String| {
         client
             .get(format!("{base}{}", care_team_uri(&nhs)))
-            .bearer_auth(ed_nurse())
+            .bearer_auth(&nurse)
             .header("TraceID", uuid::Uuid::new_v4().to_string())
             .send()
     };
@@ -129,7 +158,7 @@ async fn seed_then_serve(dir: tempfile::TempDir, database: String) {
     assert_eq!(unauthenticated.status(), 401);
     let wrong_role = client
         .get(format!("{base}{}", care_team_uri(&cpp)))
-        .bearer_auth(la_user("ZL001"))
+        .bearer_auth(&la_user)
         .header("TraceID", uuid::Uuid::new_v4().to_string())
         .send()
         .await
@@ -151,7 +180,14 @@ async fn seed_then_serve(dir: tempfile::TempDir, database: String) {
     assert!(log.contains("shutting down"), "{log}");
     assert!(log.contains("route=\"/cpis/FHIR/R4/CareTeam\""), "{log}");
     // No patient data or tokens in the log.
-    for secret in [cpp.as_str(), no_plan.as_str(), "eyJ", "Triage-Test"] {
+    for secret in [
+        cpp.as_str(),
+        no_plan.as_str(),
+        "eyJ",
+        "Triage-Test",
+        nurse.as_str(),
+        la_user.as_str(),
+    ] {
         assert!(!log.contains(secret), "{secret} found in the service log");
     }
 }
@@ -163,7 +199,9 @@ fn bad_configuration_is_refused_with_a_clear_message() {
     let run = |args: &[&str]| {
         let output = Command::new(BINARY)
             .args(args)
-            .env_remove("CPIS_AUDIENCE")
+            .env_remove("CPIS_CIS2_CLIENT_ID")
+            .env_remove("CPIS_APP_JWKS_FILE")
+            .env_remove("CPIS_APP_JWKS_URL")
             .env_remove("CPIS_ISSUER")
             .env_remove("CPIS_DATABASE")
             .env_remove("CPIS_CONFIG")
@@ -172,16 +210,33 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         assert!(!output.status.success(), "{args:?} should fail");
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
+    let app_jwks = write_app_jwks(dir.path());
+    let app_jwks = app_jwks.to_str().expect("utf8");
     let message = run(&["serve", "--database", &database, "--issuer", ISSUER]);
-    assert!(message.contains("audience is required"), "{message}");
+    assert!(
+        message.contains("app_jwks_file or app_jwks_url is required"),
+        "{message}"
+    );
+    let message = run(&[
+        "serve",
+        "--database",
+        &database,
+        "--issuer",
+        ISSUER,
+        "--jwks-file",
+        write_jwks(dir.path()).to_str().expect("utf8"),
+        "--app-jwks-file",
+        "/nonexistent/app-jwks.json",
+    ]);
+    assert!(message.contains("platform app's keys"), "{message}");
     let message = run(&[
         "serve",
         "--database",
         "mysql://x",
         "--issuer",
         ISSUER,
-        "--audience",
-        "a",
+        "--app-jwks-file",
+        app_jwks,
     ]);
     assert!(message.contains("database is not valid"), "{message}");
     let message = run(&[
@@ -190,8 +245,8 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         &database,
         "--issuer",
         "ftp://x",
-        "--audience",
-        "a",
+        "--app-jwks-file",
+        app_jwks,
     ]);
     assert!(message.contains("issuer is not valid"), "{message}");
     let bad_file = dir.path().join("bad.toml");
@@ -204,8 +259,8 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         &database,
         "--issuer",
         ISSUER,
-        "--audience",
-        "a",
+        "--app-jwks-file",
+        app_jwks,
         "--jwks-file",
         "/nonexistent/jwks.json",
     ]);
@@ -216,8 +271,8 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         &database,
         "--issuer",
         "http://127.0.0.1:9",
-        "--audience",
-        "a",
+        "--app-jwks-file",
+        app_jwks,
     ]);
     assert!(message.contains("could not fetch"), "{message}");
 }

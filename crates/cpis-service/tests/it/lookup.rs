@@ -43,7 +43,7 @@ async fn three_outcomes_and_search_errors(app: TestApp) {
         ),
     )
     .await;
-    let token = ed_nurse();
+    let token = app.ed_nurse().await;
 
     // Record found.
     let (status, _, body) = app
@@ -315,7 +315,7 @@ async fn visibility_windows_and_age_rules(app: TestApp) {
             app.add_plan(nhs_number, stored_plan).await;
         }
     }
-    let token = scheduled_user();
+    let token = app.scheduled_user().await;
     for (index, (nhs_number, _, _, expected)) in cases.iter().enumerate() {
         let (status, body) = app.care_team(nhs_number, &token, &[]).await;
         assert_eq!(status, StatusCode::OK);
@@ -356,17 +356,21 @@ async fn unscheduled_access_notifies_each_responsible_authority(app: TestApp) {
     .await;
     let before = app.now() - Duration::seconds(1);
 
-    let (status, _) = app.care_team(&child, &ed_nurse(), &[]).await;
+    let (status, _) = app.care_team(&child, &app.ed_nurse().await, &[]).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app
-        .care_team(&child, &ed_nurse(), &[("IsUnscheduledAccessEvent", "true")])
+        .care_team(
+            &child,
+            &app.ed_nurse().await,
+            &[("IsUnscheduledAccessEvent", "true")],
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     // No plan: nothing to notify.
-    app.care_team(&no_plan, &ed_nurse(), &[]).await;
+    app.care_team(&no_plan, &app.ed_nurse().await, &[]).await;
 
     for ods in ["ZL001", "ZL002"] {
-        let notifications = app.notifications(&la_user(ods), before).await;
+        let notifications = app.notifications(&app.la_user(ods).await, before).await;
         assert_eq!(notifications.len(), 2, "{ods}");
         let (_, nhs_number, access) = &notifications[0];
         assert_eq!(nhs_number, &child);
@@ -376,15 +380,18 @@ async fn unscheduled_access_notifies_each_responsible_authority(app: TestApp) {
         assert_eq!(access.organisation_name, "ZZ1ED Hospital (synthetic)");
     }
     assert!(
-        app.notifications(&la_user("ZL009"), before)
+        app.notifications(&app.la_user("ZL009").await, before)
             .await
             .is_empty()
     );
     // `since` is inclusive and later times see nothing.
     assert!(
-        app.notifications(&la_user("ZL001"), app.now() + Duration::seconds(1))
-            .await
-            .is_empty()
+        app.notifications(
+            &app.la_user("ZL001").await,
+            app.now() + Duration::seconds(1)
+        )
+        .await
+        .is_empty()
     );
     // The LA endpoint refuses bad `since` values.
     for uri in [
@@ -392,7 +399,7 @@ async fn unscheduled_access_notifies_each_responsible_authority(app: TestApp) {
         "/la/FHIR/R4/AuditEvent?since=yesterday",
         "/la/FHIR/R4/AuditEvent?since=2026-01-01T00:00:00Z&x=1",
     ] {
-        let (status, _, body) = app.get(uri, Some(&la_user("ZL001")), &[]).await;
+        let (status, _, body) = app.get(uri, Some(&app.la_user("ZL001").await), &[]).await;
         assert_eq!(
             (status, spine_code(&body).as_str()),
             (StatusCode::BAD_REQUEST, "INVALID_SEARCH_DATA"),
@@ -400,7 +407,7 @@ async fn unscheduled_access_notifies_each_responsible_authority(app: TestApp) {
         );
     }
     // The viewer is in the access history.
-    let history = app.history(&child, &ed_nurse()).await;
+    let history = app.history(&child, &app.ed_nurse().await).await;
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].viewer_name, "Tess Triage-Test");
 }
@@ -424,24 +431,29 @@ async fn silent_reads_record_nothing(app: TestApp) {
     let (status, _) = app
         .care_team(
             &child,
-            &ed_nurse(),
+            &app.ed_nurse().await,
             &[("IsUnscheduledAccessEvent", "false")],
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     app.care_team(
         &child,
-        &scheduled_user(),
+        &app.scheduled_user().await,
         &[("IsUnscheduledAccessEvent", "true")],
     )
     .await;
-    app.care_team(&child, &scheduled_user(), &[]).await;
+    app.care_team(&child, &app.scheduled_user().await, &[])
+        .await;
     assert!(
-        app.notifications(&la_user("ZL001"), before)
+        app.notifications(&app.la_user("ZL001").await, before)
             .await
             .is_empty()
     );
-    assert!(app.history(&child, &scheduled_user()).await.is_empty());
+    assert!(
+        app.history(&child, &app.scheduled_user().await)
+            .await
+            .is_empty()
+    );
 }
 
 async fn access_history_keeps_the_same_viewer_once_a_day(app: TestApp) {
@@ -459,11 +471,11 @@ async fn access_history_keeps_the_same_viewer_once_a_day(app: TestApp) {
     )
     .await;
     let first = app.now();
-    app.care_team(&child, &ed_nurse(), &[]).await;
+    app.care_team(&child, &app.ed_nurse().await, &[]).await;
     app.advance(Duration::hours(2));
-    app.care_team(&child, &ed_nurse(), &[]).await;
-    app.care_team(&child, &other_nurse(), &[]).await;
-    let history = app.history(&child, &ed_nurse()).await;
+    app.care_team(&child, &app.ed_nurse().await, &[]).await;
+    app.care_team(&child, &app.other_nurse().await, &[]).await;
+    let history = app.history(&child, &app.ed_nurse().await).await;
     let names: Vec<&str> = history
         .iter()
         .map(|record| record.viewer_name.as_str())
@@ -475,8 +487,8 @@ async fn access_history_keeps_the_same_viewer_once_a_day(app: TestApp) {
         cpis_service::store::to_micros(first)
     );
     app.advance(Duration::hours(23));
-    app.care_team(&child, &ed_nurse(), &[]).await;
-    let history = app.history(&child, &ed_nurse()).await;
+    app.care_team(&child, &app.ed_nurse().await, &[]).await;
+    let history = app.history(&child, &app.ed_nurse().await).await;
     let names: Vec<&str> = history
         .iter()
         .map(|record| record.viewer_name.as_str())
@@ -487,7 +499,7 @@ async fn access_history_keeps_the_same_viewer_once_a_day(app: TestApp) {
     );
     // Notifications are not de-duplicated: every unscheduled access notifies.
     assert_eq!(
-        app.notifications(&la_user("ZL001"), first - Duration::seconds(1))
+        app.notifications(&app.la_user("ZL001").await, first - Duration::seconds(1))
             .await
             .len(),
         4
@@ -495,15 +507,17 @@ async fn access_history_keeps_the_same_viewer_once_a_day(app: TestApp) {
     // At most 25, the current viewer always included.
     for index in 0..30 {
         app.advance(Duration::minutes(1));
-        let token = sign(&claims(
-            &format!("viewer-{index}"),
-            &format!("Viewer {index}"),
-            "ZZ5ED",
-            &["B0107"],
-        ));
+        let token = app
+            .token_for(&claims(
+                &format!("viewer-{index}"),
+                &format!("Viewer {index}"),
+                "ZZ5ED",
+                &["B0107"],
+            ))
+            .await;
         app.care_team(&child, &token, &[]).await;
     }
-    let history = app.history(&child, &ed_nurse()).await;
+    let history = app.history(&child, &app.ed_nurse().await).await;
     assert_eq!(history.len(), 25);
     assert_eq!(history[0].viewer_name, "Viewer 29");
     assert_eq!(history[24].viewer_name, "Tess Triage-Test");
@@ -513,7 +527,7 @@ async fn demographics_read_found_unknown_and_invalid(app: TestApp) {
     let today = app.today();
     let [known, unknown] = <[_; 2]>::try_from(numbers(2)).expect("2");
     app.person(&known, years_ago(today, 7), Gender::Other).await;
-    let token = ed_nurse();
+    let token = app.ed_nurse().await;
     let (status, headers, body) = app
         .get(
             &format!("/personal-demographics/FHIR/R4/Patient/{}", known.as_str()),
@@ -561,12 +575,14 @@ async fn demographics_read_found_unknown_and_invalid(app: TestApp) {
     let (status, _, _) = app
         .get(
             &format!("/personal-demographics/FHIR/R4/Patient/{}", known.as_str()),
-            Some(&la_user("ZL001")),
+            Some(&app.la_user("ZL001").await),
             &[],
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let none = sign(&claims("x", "No Activity", "ZZ1ED", &[]));
+    let none = app
+        .token_for(&claims("x", "No Activity", "ZZ1ED", &[]))
+        .await;
     let (status, _, body) = app
         .get(
             &format!("/personal-demographics/FHIR/R4/Patient/{}", known.as_str()),
@@ -600,12 +616,14 @@ async fn concurrent_unscheduled_lookups_are_each_recorded_once(app: TestApp) {
     let mut handles = Vec::new();
     for index in 0..60 {
         let router = router.clone();
-        let token = sign(&claims(
-            &format!("viewer-{index}"),
-            &format!("Viewer {index}"),
-            "ZZ1ED",
-            &["B0107"],
-        ));
+        let token = app
+            .token_for(&claims(
+                &format!("viewer-{index}"),
+                &format!("Viewer {index}"),
+                "ZZ1ED",
+                &["B0107"],
+            ))
+            .await;
         let uri = care_team_uri(child.as_str());
         handles.push(tokio::spawn(async move {
             let request = axum::http::Request::builder()
@@ -621,8 +639,13 @@ async fn concurrent_unscheduled_lookups_are_each_recorded_once(app: TestApp) {
         assert_eq!(handle.await.expect("task"), StatusCode::OK);
     }
     // Group commit: every access answered is stored, once.
-    assert_eq!(app.notifications(&la_user("ZL001"), before).await.len(), 60);
-    assert_eq!(app.history(&child, &ed_nurse()).await.len(), 25);
+    assert_eq!(
+        app.notifications(&app.la_user("ZL001").await, before)
+            .await
+            .len(),
+        60
+    );
+    assert_eq!(app.history(&child, &app.ed_nurse().await).await.len(), 25);
 }
 
 #[tokio::test]
@@ -643,9 +666,13 @@ async fn windows_turn_over_at_uk_midnight_not_utc_midnight() {
     )
     .await;
     app.set_now(time::macros::datetime!(2026-07-01 22:59 UTC)); // 23:59 BST, 1 July
-    let (_, body) = app.care_team(&child, &scheduled_user(), &[]).await;
+    let (_, body) = app
+        .care_team(&child, &app.scheduled_user().await, &[])
+        .await;
     assert_eq!(plans(&body, &child).len(), 1);
     app.set_now(time::macros::datetime!(2026-07-01 23:00 UTC)); // 00:00 BST, 2 July
-    let (_, body) = app.care_team(&child, &scheduled_user(), &[]).await;
+    let (_, body) = app
+        .care_team(&child, &app.scheduled_user().await, &[])
+        .await;
     assert_eq!(plans(&body, &child).len(), 0);
 }

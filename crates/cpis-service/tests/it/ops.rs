@@ -16,11 +16,12 @@ async fn health_readiness_and_readiness_failure() {
     );
     let (status, _, _) = app.get("/readyz", None, &[]).await;
     assert_eq!(status, StatusCode::OK);
+    let token = app.ed_nurse().await;
     app.store.pool().close().await;
     let (status, _, _) = app.get("/readyz", None, &[]).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     // A lookup with the database gone is a 503 OperationOutcome, never an empty Bundle.
-    let (status, body) = app.care_team(&numbers(1)[0], &ed_nurse(), &[]).await;
+    let (status, body) = app.care_team(&numbers(1)[0], &token, &[]).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(spine_code(&body), "SERVICE_UNAVAILABLE");
 }
@@ -41,10 +42,10 @@ async fn metrics_are_prometheus_text_without_patient_data() {
         ),
     )
     .await;
-    app.care_team(&child, &ed_nurse(), &[]).await;
+    app.care_team(&child, &app.ed_nurse().await, &[]).await;
     app.get(
         &format!("/personal-demographics/FHIR/R4/Patient/{}", child.as_str()),
-        Some(&ed_nurse()),
+        Some(&app.ed_nurse().await),
         &[],
     )
     .await;
@@ -83,7 +84,7 @@ async fn unknown_paths_and_methods_get_operation_outcomes() {
         .request(
             Method::DELETE,
             &care_team_uri("9990000018"),
-            Some(&ed_nurse()),
+            Some(&app.ed_nurse().await),
             &[],
             Vec::new(),
         )
@@ -109,6 +110,7 @@ async fn slow_requests_end_in_a_timeout_outcome() {
         &plan(PlanType::ChildProtectionPlan, today, None, "ZL001"),
     )
     .await;
+    let token = app.ed_nurse().await;
     // Another process holds the database's write lock, so recording the access waits.
     use sqlx::Connection;
     let mut blocker = sqlx::AnyConnection::connect(&url).await.expect("connect");
@@ -117,7 +119,7 @@ async fn slow_requests_end_in_a_timeout_outcome() {
         .await
         .expect("lock");
     let started = std::time::Instant::now();
-    let (status, body) = app.care_team(&child, &ed_nurse(), &[]).await;
+    let (status, body) = app.care_team(&child, &token, &[]).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(spine_code(&body), "TIMEOUT");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
@@ -258,26 +260,36 @@ async fn two_replicas_share_one_postgres_database() {
     let child_ref = &child;
     for index in 0..10 {
         let app = if index % 2 == 0 { &first } else { &second };
-        let token = sign(&claims(
-            &format!("viewer-{index}"),
-            &format!("Viewer {index}"),
-            "ZZ1ED",
-            &["B0107"],
-        ));
+        let token = app
+            .token_for(&claims(
+                &format!("viewer-{index}"),
+                &format!("Viewer {index}"),
+                "ZZ1ED",
+                &["B0107"],
+            ))
+            .await;
         lookups.push(async move { app.care_team(child_ref, &token, &[]).await.0 });
     }
     for status in futures_join_all(lookups).await {
         assert_eq!(status, StatusCode::OK);
     }
-    let (_, body) = second.care_team(&child, &scheduled_user(), &[]).await;
+    let (_, body) = second
+        .care_team(&child, &second.scheduled_user().await, &[])
+        .await;
     match cpis_fhir::parse_care_team_search(&body, &child).expect("answer") {
         cpis_fhir::CareTeamSearch::Plans(plans) => assert_eq!(plans.len(), 1),
         cpis_fhir::CareTeamSearch::NoPlans => panic!("plan missing"),
     }
-    assert_eq!(first.history(&child, &ed_nurse()).await.len(), 10);
+    assert_eq!(
+        first.history(&child, &first.ed_nurse().await).await.len(),
+        10
+    );
     assert_eq!(
         second
-            .notifications(&la_user("ZL001"), first.now() - Duration::hours(1))
+            .notifications(
+                &second.la_user("ZL001").await,
+                first.now() - Duration::hours(1)
+            )
             .await
             .len(),
         10

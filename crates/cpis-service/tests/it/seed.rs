@@ -36,7 +36,7 @@ async fn seeded_scenarios_answer_as_named(app: TestApp) {
     let json = serde_json::to_value(&manifest).expect("json");
     assert!(json["scenarios"]["cpp"].is_array());
 
-    let token = scheduled_user();
+    let token = app.scheduled_user().await;
     for (scenario, list) in &manifest.scenarios {
         for number in list {
             let nhs_number = nhs(number);

@@ -42,14 +42,16 @@ async fn exercise(app: TestApp) {
             .header("TraceID", uuid::Uuid::new_v4().to_string())
             .send()
     };
-    let response = lookup(child.as_str(), &ed_nurse()).await.expect("send");
+    let response = lookup(child.as_str(), &app.ed_nurse().await)
+        .await
+        .expect("send");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/fhir+json");
     let body = response.bytes().await.expect("body");
     assert!(
         matches!(parse_care_team_search(&body, &child), Ok(CareTeamSearch::Plans(plans)) if plans.len() == 1)
     );
-    let body = lookup(nobody.as_str(), &ed_nurse())
+    let body = lookup(nobody.as_str(), &app.ed_nurse().await)
         .await
         .expect("send")
         .bytes()
@@ -59,7 +61,9 @@ async fn exercise(app: TestApp) {
         parse_care_team_search(&body, &nobody),
         Ok(CareTeamSearch::NoPlans)
     );
-    let response = lookup("9990000019", &ed_nurse()).await.expect("send");
+    let response = lookup("9990000019", &app.ed_nurse().await)
+        .await
+        .expect("send");
     assert_eq!(response.status(), 400);
     assert_eq!(
         spine_code(&response.bytes().await.expect("body")),
@@ -67,13 +71,13 @@ async fn exercise(app: TestApp) {
     );
     let response = lookup(child.as_str(), "garbage").await.expect("send");
     assert_eq!(response.status(), 401);
-    let response = lookup(child.as_str(), &la_user("ZL004"))
+    let response = lookup(child.as_str(), &app.la_user("ZL004").await)
         .await
         .expect("send");
     assert_eq!(response.status(), 403);
     let response = client
         .get(format!("{base}/cpis/FHIR/R4/AuditEvent?patient:identifier=https://fhir.nhs.uk/Id/nhs-number%7C{}", child.as_str()))
-        .bearer_auth(ed_nurse())
+        .bearer_auth(app.ed_nurse().await)
         .header("TraceID", uuid::Uuid::new_v4().to_string())
         .send()
         .await
@@ -87,7 +91,8 @@ async fn exercise(app: TestApp) {
             "{base}/personal-demographics/FHIR/R4/Patient/{}",
             child.as_str()
         ))
-        .bearer_auth(ed_nurse())
+        .bearer_auth(app.ed_nurse().await)
+        .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
         .send()
         .await
         .expect("send");
@@ -96,7 +101,7 @@ async fn exercise(app: TestApp) {
         .get(format!(
             "{base}/la/FHIR/R4/AuditEvent?since=2000-01-01T00:00:00Z"
         ))
-        .bearer_auth(la_user("ZL004"))
+        .bearer_auth(app.la_user("ZL004").await)
         .send()
         .await
         .expect("send");
@@ -108,7 +113,7 @@ async fn exercise(app: TestApp) {
     let csv = "nhs_number,plan_type,start_date,end_date,la_ods_code,la_name,office_hours_phone,emergency_duty_phone,social_worker_name,social_worker_phone\n";
     let response = client
         .post(format!("{base}/la/csv"))
-        .bearer_auth(la_user("ZL004"))
+        .bearer_auth(app.la_user("ZL004").await)
         .header("Content-Type", "text/csv")
         .body(csv)
         .send()
@@ -117,7 +122,7 @@ async fn exercise(app: TestApp) {
     assert_eq!(response.status(), 200);
     let response = client
         .post(format!("{base}/la/FHIR/R4"))
-        .bearer_auth(la_user("ZL004"))
+        .bearer_auth(app.la_user("ZL004").await)
         .header("Content-Type", "application/fhir+json")
         .body(r#"{"resourceType":"Bundle","type":"batch","entry":[]}"#)
         .send()

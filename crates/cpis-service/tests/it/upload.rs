@@ -67,7 +67,7 @@ async fn fhir_upload_validates_each_record(app: TestApp) {
     bundle["entry"][3]["resource"]["period"]["end"] = json!("2000-01-01");
     bundle["entry"][4]["resource"]["category"][0]["coding"][0]["code"] = json!("999999");
     bundle["entry"][5]["resource"]["subject"]["identifier"]["value"] = json!("9990000019");
-    let token = la_user("ZL007");
+    let token = app.la_user("ZL007").await;
     let (status, body) = upload(
         &app,
         "/la/FHIR/R4",
@@ -89,12 +89,16 @@ async fn fhir_upload_validates_each_record(app: TestApp) {
         ]
     );
     // Only the accepted record is stored; the refused one for `other` left nothing behind.
-    let (_, answer) = app.care_team(&known, &scheduled_user(), &[]).await;
+    let (_, answer) = app
+        .care_team(&known, &app.scheduled_user().await, &[])
+        .await;
     match parse_care_team_search(&answer, &known).expect("answer") {
         CareTeamSearch::Plans(plans) => assert_eq!(plans, vec![good.clone()]),
         CareTeamSearch::NoPlans => panic!("the accepted plan was not stored"),
     }
-    let (_, answer) = app.care_team(&other, &scheduled_user(), &[]).await;
+    let (_, answer) = app
+        .care_team(&other, &app.scheduled_user().await, &[])
+        .await;
     assert_eq!(
         parse_care_team_search(&answer, &other),
         Ok(CareTeamSearch::NoPlans)
@@ -115,7 +119,9 @@ async fn fhir_upload_validates_each_record(app: TestApp) {
         parse_upload_response(&body).expect("response"),
         vec![Ok(200)]
     );
-    let (_, answer) = app.care_team(&known, &scheduled_user(), &[]).await;
+    let (_, answer) = app
+        .care_team(&known, &app.scheduled_user().await, &[])
+        .await;
     assert_eq!(
         parse_care_team_search(&answer, &known),
         Ok(CareTeamSearch::Plans(vec![ended]))
@@ -143,7 +149,7 @@ async fn csv_upload_validates_each_row(app: TestApp) {
         &app,
         "/la/csv",
         "text/csv; charset=utf-8",
-        &la_user("ZL007"),
+        &app.la_user("ZL007").await,
         csv.into_bytes(),
     )
     .await;
@@ -160,7 +166,9 @@ async fn csv_upload_validates_each_row(app: TestApp) {
             Err(UploadRejectCode::InvalidRecord),
         ]
     );
-    let (_, answer) = app.care_team(&known, &scheduled_user(), &[]).await;
+    let (_, answer) = app
+        .care_team(&known, &app.scheduled_user().await, &[])
+        .await;
     match parse_care_team_search(&answer, &known).expect("answer") {
         CareTeamSearch::Plans(plans) => {
             assert_eq!(plans.len(), 1);
@@ -172,7 +180,7 @@ async fn csv_upload_validates_each_row(app: TestApp) {
 }
 
 async fn upload_errors_refuse_the_whole_request(app: TestApp) {
-    let token = la_user("ZL007");
+    let token = app.la_user("ZL007").await;
     let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
         (
             "/la/FHIR/R4",
@@ -231,7 +239,7 @@ async fn bodies_over_the_limit_are_refused_with_413() {
         &app,
         "/la/FHIR/R4",
         "application/fhir+json",
-        &la_user("ZL007"),
+        &app.la_user("ZL007").await,
         body,
     )
     .await;
