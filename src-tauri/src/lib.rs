@@ -43,16 +43,16 @@ fn cancel_sign_in(core: State<'_, Core>) {
     core.0.cancel_sign_in();
 }
 
-/// Sign out: tokens are cleared from the keyring.
+/// Sign out: the session is forgotten here (memory and keyring) and ended at the broker.
 #[tauri::command]
-fn sign_out(core: State<'_, Core>) -> SessionView {
-    core.0.sign_out()
+async fn sign_out(core: State<'_, Core>) -> Result<SessionView, IpcError> {
+    Ok(core.0.sign_out().await)
 }
 
-/// Lock after inactivity.
+/// Lock after inactivity: as sign-out, and the window says it is locked.
 #[tauri::command]
-fn lock(core: State<'_, Core>) -> SessionView {
-    core.0.lock()
+async fn lock(core: State<'_, Core>) -> Result<SessionView, IpcError> {
+    Ok(core.0.lock().await)
 }
 
 /// Look a patient up.

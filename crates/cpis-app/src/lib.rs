@@ -11,6 +11,7 @@
 //! - without a usable configuration there is no core at all ([`App::SetupNeeded`]): nothing
 //!   is contacted, and the UI shows what to set and where.
 
+mod credentials;
 mod la_contact;
 mod lookup;
 mod review;
@@ -30,11 +31,11 @@ use std::sync::{Arc, Mutex};
 
 use cpis_audit::sync::SyncTrigger;
 use cpis_client::{
-    AlertClient, AuditLogClient, Config, KeyringTokenStore, LookupSequencer, QueueSink, Session,
-    SignIn,
+    AlertClient, AuditLogClient, Broker, Config, KeyringTokenStore, LookupSequencer, QueueSink,
 };
 use time::UtcOffset;
 
+use crate::credentials::Sessions;
 use crate::lookup::LookupContext;
 
 /// The app's state.
@@ -45,10 +46,8 @@ pub struct AppCore {
     sink: Arc<QueueSink>,
     sync_trigger: SyncTrigger,
     alert: AlertClient,
-    store: KeyringTokenStore,
-    session: Arc<Mutex<Option<Session>>>,
+    sessions: Sessions,
     locked: AtomicBool,
-    sign_in: tokio::sync::Mutex<Option<SignIn>>,
     sign_in_attempt: std::sync::atomic::AtomicU64,
     sign_in_cancel: tokio::sync::Notify,
     audit_log: AuditLogClient,
@@ -104,6 +103,8 @@ impl AppCore {
             .map_err(|error| StartError(error.to_string()))?;
         let audit_log =
             AuditLogClient::new(&config).map_err(|error| StartError(error.to_string()))?;
+        let broker = Broker::new(&config.sign_in, &config.tls)
+            .map_err(|error| StartError(error.to_string()))?;
         let core = AppCore {
             config,
             offset,
@@ -111,10 +112,8 @@ impl AppCore {
             sink,
             sync_trigger,
             alert,
-            store,
-            session: Arc::new(Mutex::new(None)),
+            sessions: Sessions::new(store, broker),
             locked: AtomicBool::new(false),
-            sign_in: tokio::sync::Mutex::new(None),
             sign_in_attempt: std::sync::atomic::AtomicU64::new(0),
             sign_in_cancel: tokio::sync::Notify::new(),
             audit_log,

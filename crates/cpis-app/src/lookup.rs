@@ -7,6 +7,7 @@ use cpis_client::SignedInUser;
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use cpis_ipc::{LookupResponse, LookupView, parse_for_lookup};
 use time::OffsetDateTime;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::AppCore;
@@ -36,23 +37,37 @@ impl AppCore {
                 };
             }
         };
+        // The deadline runs from the request to the answer: getting credentials (a refresh at
+        // the broker included) counts against it, so an unreachable broker cannot hold the
+        // answer past it.
+        let deadline_at = Instant::now() + self.alert.deadline();
         let ticket = self.sequencer.begin();
-        let Some((token, user)) = self.credentials().await else {
-            return LookupResponse {
-                lookup_id: 0,
-                view: LookupView::from_outcome(
-                    &LookupOutcome::CouldNotCheck {
-                        reason: CouldNotCheckReason::SignInRequired,
-                        attempted_at: OffsetDateTime::now_utc(),
-                    },
-                    None,
-                    self.offset,
-                    Some(&nhs_number),
-                ),
-                audit_warning: None,
-            };
+        let credentials = tokio::time::timeout_at(deadline_at, self.credentials()).await;
+        let could_not_check = |reason| LookupResponse {
+            lookup_id: 0,
+            view: LookupView::from_outcome(
+                &LookupOutcome::CouldNotCheck {
+                    reason,
+                    attempted_at: OffsetDateTime::now_utc(),
+                },
+                None,
+                self.offset,
+                Some(&nhs_number),
+            ),
+            audit_warning: None,
         };
-        let report = self.alert.lookup(&token, &user, &nhs_number, false).await;
+        let (token, user) = match credentials {
+            Ok(Some(credentials)) => credentials,
+            Ok(None) => return could_not_check(CouldNotCheckReason::SignInRequired),
+            Err(_) => {
+                tracing::warn!("the lookup's deadline passed while getting credentials");
+                return could_not_check(CouldNotCheckReason::Timeout);
+            }
+        };
+        let report = self
+            .alert
+            .lookup_until(deadline_at, &token, &user, &nhs_number, false)
+            .await;
         self.note_reachability(&report.outcome);
         let audit_warning = report
             .audit

@@ -1,16 +1,19 @@
-//! Who is signed in: the session restored from the keyring, sign-in through the system browser,
-//! token refresh, and forgetting everything on lock and sign-out.
+//! Who is signed in: the session restored from the keyring, sign-in through the system browser
+//! and the trust's token broker, the token refresh (single-flight, tagged with the session's
+//! generation: see `credentials.rs`), and forgetting everything on lock and sign-out, which
+//! also end the broker session.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use cpis_client::identity::LookupPermission;
-use cpis_client::{Secret, Session, SignIn, SignedInUser};
+use cpis_client::{Secret, Session, SignInError, SignedInUser};
 use cpis_domain::ACTIVITY_SAFEGUARDING_REVIEW;
 use cpis_ipc::{IpcError, IpcErrorCode, SessionView, UserView};
 use time::OffsetDateTime;
 
 use crate::AppCore;
+use crate::credentials::Credentials;
 
 /// How long to wait for the browser to bring the sign-in back.
 pub const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
@@ -22,26 +25,20 @@ pub const LOGIN_HINT_ENV: &str = "CPIS_LOGIN_HINT";
 impl AppCore {
     /// Take up a session kept in the keyring, if it is still within its 12 hours.
     pub(crate) fn restore_session(&self) {
-        match self.store.load() {
+        match self.sessions.store().load() {
             Ok(Some(session)) if !session.is_past_max_age(OffsetDateTime::now_utc()) => {
-                self.set_session(Some(session));
+                self.sessions.restore(session);
             }
             Ok(Some(_)) => {
-                let _ = self.store.clear();
+                let _ = self.sessions.store().clear();
             }
             Ok(None) => {}
             Err(error) => tracing::warn!(error = %error, "keyring could not be read"),
         }
     }
 
-    fn set_session(&self, session: Option<Session>) {
-        if let Ok(mut guard) = self.session.lock() {
-            *guard = session;
-        }
-    }
-
     fn current_session(&self) -> Option<Session> {
-        self.session.lock().ok().and_then(|guard| guard.clone())
+        self.sessions.current()
     }
 
     /// Who is signed in.
@@ -57,21 +54,9 @@ impl AppCore {
         }
     }
 
-    async fn discovered(&self) -> Result<tokio::sync::MutexGuard<'_, Option<SignIn>>, IpcError> {
-        let mut guard = self.sign_in.lock().await;
-        if guard.is_none() {
-            let discovered = SignIn::discover(&self.config.oidc, &self.config.tls).await;
-            let sign_in = discovered.map_err(|error| {
-                tracing::warn!(error = %error, "identity provider discovery failed");
-                IpcError::new(IpcErrorCode::IdentityProviderUnreachable)
-            })?;
-            *guard = Some(sign_in);
-        }
-        Ok(guard)
-    }
-
-    /// Sign in through the system browser: `open_url` opens the authorization URL; the
-    /// loopback redirect brings the code back. A different user replaces the previous one.
+    /// Sign in through the system browser and the trust's broker: `open_url` opens the
+    /// broker's authorization URL; the loopback redirect brings the one-time code back. A new
+    /// sign-in replaces the previous session, which is ended at the broker.
     pub async fn sign_in(
         &self,
         open_url: impl FnOnce(&str) -> bool,
@@ -80,21 +65,14 @@ impl AppCore {
         let attempt = self.sign_in_attempt.fetch_add(1, Ordering::SeqCst) + 1;
         self.sign_in_cancel.notify_waiters();
         let cancelled = || IpcError::new(IpcErrorCode::SignInCancelled);
-        let sign_in = self
-            .discovered()
-            .await?
-            .as_ref()
-            .cloned()
-            .ok_or_else(IpcError::unexpected)?;
+        let broker = self.sessions.broker().clone();
         let loopback = cpis_client::LoopbackRedirect::bind()
             .await
             .map_err(|_| IpcError::unexpected())?;
         let hint = std::env::var(LOGIN_HINT_ENV)
             .ok()
             .filter(|hint| !hint.is_empty());
-        let pending = sign_in
-            .begin(loopback.redirect_uri(), hint.as_deref())
-            .map_err(|_| IpcError::unexpected())?;
+        let pending = broker.begin(loopback.redirect_uri(), hint.as_deref());
         let cancel = self.sign_in_cancel.notified();
         tokio::pin!(cancel);
         cancel.as_mut().enable();
@@ -102,27 +80,35 @@ impl AppCore {
             return Err(IpcError::new(IpcErrorCode::BrowserUnavailable));
         }
         let callback = tokio::select! {
-            callback = loopback.wait_for_callback(SIGN_IN_WAIT) => callback.map_err(|_| {
-                IpcError::new(IpcErrorCode::SignInNotFinished)
-            })?,
+            callback = loopback.wait_for_callback(pending.state().to_owned(), SIGN_IN_WAIT) => {
+                callback.map_err(|_| IpcError::new(IpcErrorCode::SignInNotFinished))?
+            }
             () = &mut cancel => return Err(cancelled()),
         };
-        let session = sign_in.complete(pending, callback).await.map_err(|error| {
+        let session = broker.complete(pending, callback).await.map_err(|error| {
             tracing::warn!(error = %error, "sign-in refused");
-            IpcError::new(IpcErrorCode::SignInRefused)
+            match error {
+                SignInError::Broker(_) => IpcError::new(IpcErrorCode::IdentityProviderUnreachable),
+                _ => IpcError::new(IpcErrorCode::SignInRefused),
+            }
         })?;
         if self.sign_in_attempt.load(Ordering::SeqCst) != attempt {
+            self.sessions.end_at_broker(session);
             return Err(cancelled());
         }
         let previous = self.current_session();
         if previous.is_some_and(|previous| previous.user.subject != session.user.subject) {
             self.forget_everything();
         }
-        self.store.save(&session).map_err(|error| {
+        let (replaced, saved) = self.sessions.install(session.clone());
+        if let Some(replaced) = replaced {
+            self.sessions.end_at_broker(replaced);
+        }
+        if let Err(error) = saved {
             tracing::error!(error = %error, "keyring could not store the session");
-            IpcError::new(IpcErrorCode::KeyringUnavailable)
-        })?;
-        self.set_session(Some(session));
+            self.sessions.end_at_broker(session);
+            return Err(IpcError::new(IpcErrorCode::KeyringUnavailable));
+        }
         self.locked.store(false, Ordering::SeqCst);
         Ok(self.session_view())
     }
@@ -133,56 +119,53 @@ impl AppCore {
         self.sign_in_cancel.notify_waiters();
     }
 
-    /// Forget the session, its tokens (memory and keyring) and every lookup's context.
+    /// Forget the session, its tokens (memory and keyring) and every lookup's context, and end
+    /// the broker session in the background (best effort: forgetting never waits for it).
     fn forget_everything(&self) {
         self.sequencer.invalidate_all();
-        self.set_session(None);
-        if let Err(error) = self.store.clear() {
-            tracing::error!(error = %error, "keyring could not be cleared");
+        if let Some(previous) = self.sessions.forget() {
+            self.sessions.end_at_broker(previous);
         }
+        self.forget_lookups();
+    }
+
+    fn forget_lookups(&self) {
         if let Ok(mut lookups) = self.lookups.lock() {
             lookups.clear();
         }
     }
 
-    /// Sign out.
-    pub fn sign_out(&self) -> SessionView {
+    /// Sign out: forgotten here at once, ended at the broker in the background.
+    pub async fn sign_out(&self) -> SessionView {
         self.forget_everything();
         self.locked.store(false, Ordering::SeqCst);
         self.session_view()
     }
 
     /// Lock after inactivity: like signing out, but the app says it is locked.
-    pub fn lock(&self) -> SessionView {
+    pub async fn lock(&self) -> SessionView {
         let had_session = self.current_session().is_some();
         self.forget_everything();
         self.locked.store(had_session, Ordering::SeqCst);
         self.session_view()
     }
 
-    /// The access token and user for a request, refreshing or ending the session as needed.
+    /// The access token and user for a request, refreshing (single-flight) or ending the
+    /// session as needed. Callers bound it with their own deadline.
     pub(crate) async fn credentials(&self) -> Option<(Secret, SignedInUser)> {
-        let session = self.current_session()?;
-        let now = OffsetDateTime::now_utc();
-        if session.is_past_max_age(now) {
-            self.forget_everything();
-            return None;
-        }
-        if session.access_token_needs_refresh(now)
-            && session.tokens.refresh_token.is_some()
-            && let Ok(guard) = self.discovered().await
-            && let Some(sign_in) = guard.as_ref()
-        {
-            match sign_in.refresh(&session).await {
-                Ok(refreshed) => {
-                    let _ = self.store.save(&refreshed);
-                    self.set_session(Some(refreshed.clone()));
-                    return Some((refreshed.tokens.access_token, refreshed.user));
+        match self.sessions.credentials(OffsetDateTime::now_utc()).await {
+            Credentials::Ready(token, user) => Some((token, user)),
+            Credentials::PastMaxAge => {
+                self.forget_everything();
+                None
+            }
+            Credentials::SignedOut => {
+                if self.current_session().is_none() {
+                    self.forget_lookups();
                 }
-                Err(error) => tracing::warn!(error = %error, "token refresh failed"),
+                None
             }
         }
-        Some((session.tokens.access_token, session.user))
     }
 }
 

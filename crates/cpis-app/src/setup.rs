@@ -111,17 +111,17 @@ impl App {
     }
 
     /// Sign out (nothing to do when not set up).
-    pub fn sign_out(&self) -> SessionView {
+    pub async fn sign_out(&self) -> SessionView {
         match self {
-            App::Ready(core) => core.sign_out(),
+            App::Ready(core) => core.sign_out().await,
             App::SetupNeeded { .. } => SessionView::SignedOut,
         }
     }
 
     /// Lock (nothing to do when not set up).
-    pub fn lock(&self) -> SessionView {
+    pub async fn lock(&self) -> SessionView {
         match self {
-            App::Ready(core) => core.lock(),
+            App::Ready(core) => core.lock().await,
             App::SetupNeeded { .. } => SessionView::SignedOut,
         }
     }

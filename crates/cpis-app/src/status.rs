@@ -100,13 +100,11 @@ impl AppCore {
         let Some(queue) = self.sink.queue().cloned() else {
             return;
         };
-        let session = Arc::clone(&self.session);
+        let sessions = self.sessions.clone();
         let token = Arc::new(move || {
-            session.lock().ok().and_then(|guard| {
-                guard
-                    .as_ref()
-                    .map(|s| s.tokens.access_token.expose().to_string())
-            })
+            sessions
+                .current()
+                .map(|session| session.tokens.access_token.expose().to_string())
         });
         let transport = match HttpAuditTransport::with_client_builder(
             self.config.services.audit_url.clone(),

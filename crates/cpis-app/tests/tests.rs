@@ -1,7 +1,10 @@
 //! Integration tests of the app's core without a window: the session against the real OS
-//! keyring, the local data folder, and the app without (or with) a configuration.
+//! keyring and a controllable fake token broker (refresh, sign-out, lock, user switch, the
+//! lookup deadline), the local data folder, and the app without (or with) a configuration.
 
 // Modules live under app/ so that cargo does not build each as a test binary of its own.
+#[path = "app/refresh.rs"]
+mod refresh;
 #[path = "app/session.rs"]
 mod session;
 #[path = "app/setup.rs"]
@@ -12,6 +15,10 @@ mod storage;
 /// The keyring helper of the client's tests: a real Secret Service, never a skip.
 #[path = "../../cpis-client/tests/support/secret_service.rs"]
 mod secret_service;
+
+/// The controllable fake token broker of the client's tests.
+#[path = "../../cpis-client/tests/support/fake_broker.rs"]
+mod fake_broker;
 
 use std::path::Path;
 

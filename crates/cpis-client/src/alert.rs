@@ -27,6 +27,7 @@ use classify::{
     NoPatient, Step, access_history_answer, care_team_answer, could_not_check, demographics_answer,
     transport_reason,
 };
+use fetch::{Api, RequestContext};
 
 /// The most a service response may be. A CP-IS answer is a few kilobytes.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -120,7 +121,7 @@ impl AlertClient {
     /// `GET {base}/metadata` (the FHIR capability statement) with no token and no patient data;
     /// any HTTP answer, even an error status, counts as reachable. Within the lookup deadline.
     pub async fn probe(&self) -> ServiceReachability {
-        let probe = |base: &openidconnect::url::Url| {
+        let probe = |base: &reqwest::Url| {
             let url = join_path(base, &["metadata"]);
             let request = self
                 .http
@@ -149,6 +150,27 @@ impl AlertClient {
         nhs_number: &NhsNumber,
         scheduled: bool,
     ) -> LookupReport {
+        self.lookup_until(
+            Instant::now() + self.deadline,
+            access_token,
+            user,
+            nhs_number,
+            scheduled,
+        )
+        .await
+    }
+
+    /// [`AlertClient::lookup`] with a deadline that started earlier: the app starts the
+    /// deadline when the user asks, before getting credentials (a refresh included), so the
+    /// whole lookup, from the request to the answer, fits in it.
+    pub async fn lookup_until(
+        &self,
+        deadline_at: Instant,
+        access_token: &Secret,
+        user: &SignedInUser,
+        nhs_number: &NhsNumber,
+        scheduled: bool,
+    ) -> LookupReport {
         let permission = user.lookup_permission();
         let unscheduled = permission == LookupPermission::Unscheduled && !scheduled;
         let mut report = if permission == LookupPermission::NotPermitted {
@@ -160,7 +182,12 @@ impl AlertClient {
                 audit: Ok(()),
             }
         } else {
-            self.run(access_token, nhs_number, unscheduled).await
+            let context = RequestContext {
+                access_token,
+                role_id: user.selected_roleid.as_deref(),
+            };
+            self.run(deadline_at, context, nhs_number, unscheduled)
+                .await
         };
         report.audit = self.audit(user, nhs_number, &report);
         report
@@ -191,11 +218,11 @@ impl AlertClient {
 
     async fn run(
         &self,
-        access_token: &Secret,
+        deadline_at: Instant,
+        context: RequestContext<'_>,
         nhs_number: &NhsNumber,
         unscheduled: bool,
     ) -> LookupReport {
-        let deadline_at = Instant::now() + self.deadline;
         let mut report = LookupReport {
             outcome: could_not_check(CouldNotCheckReason::Timeout),
             access_history_unavailable: None,
@@ -215,9 +242,9 @@ impl AlertClient {
             .fetch(
                 deadline_at,
                 patient_url,
-                access_token,
+                context,
                 demographics_trace,
-                None,
+                Api::Pds,
                 true,
             )
             .await;
@@ -254,9 +281,9 @@ impl AlertClient {
             .fetch(
                 deadline_at,
                 search_url,
-                access_token,
+                context,
                 care_team_trace,
-                Some(unscheduled),
+                Api::Cpis { unscheduled },
                 false,
             )
             .await;
@@ -297,9 +324,9 @@ impl AlertClient {
             .fetch(
                 deadline_at,
                 history_url,
-                access_token,
+                context,
                 history_trace,
-                Some(unscheduled),
+                Api::Cpis { unscheduled },
                 true,
             )
             .await

@@ -12,9 +12,8 @@
 //! demographics_url = "https://pds.example.nhs.uk/personal-demographics/FHIR/R4"
 //! audit_url = "https://audit.example.nhs.uk/audit/FHIR/R4"
 //!
-//! [oidc]
-//! issuer = "https://idp.example.nhs.uk/openam/oauth2/realms/root/realms/oidc"
-//! client_id = "cpis-viewer"
+//! [sign_in]
+//! broker_url = "https://cpis-broker.trust.example.nhs.uk"   # the trust's token broker
 //!
 //! [tls]
 //! extra_ca_file = "/etc/cpis-viewer/trust-ca.pem"   # added to the system's roots
@@ -39,7 +38,7 @@
 //!   release builds, which then say which settings are missing and where the file goes.
 //!
 //! When a machine-wide file exists, everything that decides where data goes or who signs in
-//! (`services.*`, `oidc.*`, `tls.*`, `data_dir`, `trust.*`) comes only from it: the user's
+//! (`services.*`, `sign_in.*`, `tls.*`, `data_dir`, `trust.*`) comes only from it: the user's
 //! value is ignored and recorded in [`ConfigOrigin::ignored`], never an error that stops a
 //! clinician. `lock_minutes` can only be shortened by the user's file (below the machine-wide
 //! value, or below the built-in 15 minutes when the machine-wide file leaves it out);
@@ -50,7 +49,8 @@
 //! outside the local demo only with `[tls] allow_http_loopback = true`.
 //!
 //! Ports of the local demo: the reference service (`cpis-service serve`) on 8080, the
-//! development identity provider (`dev-idp/`) on 9090, both on 127.0.0.1.
+//! development identity provider (`dev-idp/`) on 9090 and the token broker (`cpis-broker`) on
+//! 9091, all on 127.0.0.1. The app signs in only through the broker (`docs/sign-in.md`).
 
 mod error;
 mod files;
@@ -63,7 +63,7 @@ mod values;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use openidconnect::url::Url;
+use reqwest::Url;
 
 pub use error::ConfigError;
 use files::{Chosen, FileValues, field_error, read_values};
@@ -72,9 +72,7 @@ pub use locations::{ConfigLocations, machine_config_path, user_config_path};
 pub use origin::{ConfigFileKind, ConfigOrigin, IgnoredBecause, IgnoredSetting};
 pub use tls::{ExtraCaBundle, TlsConfig};
 pub use trust::{PhoneNumber, TrustConfig};
-use values::{
-    absolute_path, expect_in_range, expect_string, fhir_base_url, issuer_url, trust_config,
-};
+use values::{absolute_path, expect_in_range, fhir_base_url, trust_config};
 pub use values::{is_loopback, join_path};
 
 /// Environment variable naming the user's configuration file.
@@ -85,10 +83,8 @@ pub const DEFAULT_CPIS_URL: &str = "http://127.0.0.1:8080/cpis/FHIR/R4";
 pub const DEFAULT_DEMOGRAPHICS_URL: &str = "http://127.0.0.1:8080/personal-demographics/FHIR/R4";
 /// The reference service's central audit base URL in the local demo.
 pub const DEFAULT_AUDIT_URL: &str = "http://127.0.0.1:8080/audit/FHIR/R4";
-/// The development identity provider.
-pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:9090";
-/// The client id registered for the app and the CLI (a default in every build).
-pub const DEFAULT_CLIENT_ID: &str = "cpis-viewer";
+/// The local demo's token broker.
+pub const DEFAULT_BROKER_URL: &str = "http://127.0.0.1:9091";
 /// A lookup ends in an answer within this time unless configured otherwise.
 pub const DEFAULT_LOOKUP_DEADLINE_MS: u64 = 3000;
 /// Inactivity lock after this many minutes unless configured otherwise.
@@ -102,7 +98,7 @@ pub const REQUIRED_SETTINGS: [&str; 4] = [
     "services.cpis_url",
     "services.demographics_url",
     "services.audit_url",
-    "oidc.issuer",
+    "sign_in.broker_url",
 ];
 
 /// Which built-in defaults apply. The binaries choose with [`Defaults::for_this_build`]; tests
@@ -140,14 +136,14 @@ pub struct ServiceUrls {
     pub audit_url: Url,
 }
 
-/// The OpenID Connect provider and this client's id there.
+/// Where users sign in: the trust's token broker (`docs/sign-in.md`), which signs them in at
+/// CIS2 and exchanges the ID token at the API platform. The app is `cpis-viewer` there
+/// ([`crate::sign_in::CLIENT_ID`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OidcConfig {
-    /// Issuer URL, exactly as the provider's discovery document states it (kept as written:
-    /// a trailing slash matters when the issuer is compared).
-    pub issuer: String,
-    /// Client id.
-    pub client_id: String,
+pub struct SignInConfig {
+    /// The broker's base URL (no trailing slash); `/authorize`, `/token` and `/session/...`
+    /// are appended.
+    pub broker_url: Url,
 }
 
 /// The whole configuration.
@@ -155,8 +151,8 @@ pub struct OidcConfig {
 pub struct Config {
     /// Service base URLs.
     pub services: ServiceUrls,
-    /// Identity provider.
-    pub oidc: OidcConfig,
+    /// The token broker users sign in through.
+    pub sign_in: SignInConfig,
     /// TLS and plain http.
     pub tls: TlsConfig,
     /// The trust's own words.
@@ -184,9 +180,8 @@ impl Config {
                 demographics_url: parse_default_url(DEFAULT_DEMOGRAPHICS_URL),
                 audit_url: parse_default_url(DEFAULT_AUDIT_URL),
             },
-            oidc: OidcConfig {
-                issuer: DEFAULT_ISSUER.to_owned(),
-                client_id: DEFAULT_CLIENT_ID.to_owned(),
+            sign_in: SignInConfig {
+                broker_url: parse_default_url(DEFAULT_BROKER_URL),
             },
             tls: TlsConfig::local_demo(),
             trust: TrustConfig::default(),
@@ -333,30 +328,13 @@ impl Config {
             &mut config.services.demographics_url,
         )?;
         url("services.audit_url", &mut config.services.audit_url)?;
-        match chosen.get("oidc.issuer") {
-            Some((value, path)) => {
-                config.oidc.issuer = issuer_url(value, "oidc.issuer", path, allow_http)?;
-            }
-            None if defaults == Defaults::None => missing.push("oidc.issuer"),
-            None => {}
-        }
+        url("sign_in.broker_url", &mut config.sign_in.broker_url)?;
         if !missing.is_empty() {
             return Err(ConfigError::NotConfigured {
                 missing,
                 machine_file: locations.machine_file.clone(),
                 user_file: locations.user_file.clone(),
             });
-        }
-        if let Some((value, path)) = chosen.get("oidc.client_id") {
-            let client_id = expect_string(value, "oidc.client_id", path)?;
-            if client_id.is_empty() || !client_id.chars().all(|c| c.is_ascii_graphic()) {
-                return Err(field_error(
-                    "oidc.client_id",
-                    path,
-                    "must be a non-empty client id without spaces",
-                ));
-            }
-            config.oidc.client_id = client_id.to_owned();
         }
         if let Some((value, path)) = chosen.get("tls.extra_ca_file") {
             let file = absolute_path(value, "tls.extra_ca_file", path)?;
@@ -407,7 +385,7 @@ mod tests {
             DEFAULT_CPIS_URL,
             DEFAULT_DEMOGRAPHICS_URL,
             DEFAULT_AUDIT_URL,
-            DEFAULT_ISSUER,
+            DEFAULT_BROKER_URL,
         ] {
             assert!(Url::parse(url).is_ok(), "{url}");
         }
@@ -422,8 +400,11 @@ mod tests {
             DEFAULT_DEMOGRAPHICS_URL
         );
         assert_eq!(config.services.audit_url.as_str(), DEFAULT_AUDIT_URL);
-        assert_eq!(config.oidc.issuer, "http://127.0.0.1:9090");
-        assert_eq!(config.oidc.client_id, "cpis-viewer");
+        assert_eq!(
+            config.sign_in.broker_url.as_str(),
+            "http://127.0.0.1:9091/",
+            "the demo's broker"
+        );
         assert_eq!(config.lookup_deadline, Duration::from_millis(3000));
         assert_eq!(config.lock_after, Duration::from_secs(15 * 60));
         assert_eq!(config.data_dir, PathBuf::from("/tmp/cpis"));
@@ -443,9 +424,8 @@ mod tests {
             cpis_url = "https://cpis.example.test/cpis/FHIR/R4/"
             demographics_url = "https://pds.example.test/personal-demographics/FHIR/R4"
             audit_url = "https://audit.example.test/audit/FHIR/R4"
-            [oidc]
-            issuer = "https://idp.example.test/openam/oauth2/realms/root/realms/oidc"
-            client_id = "another-client"
+            [sign_in]
+            broker_url = "https://broker.example.test/cpis-broker/"
             [tls]
             allow_http_loopback = false
             [trust]
@@ -473,7 +453,10 @@ mod tests {
             .as_str(),
             "https://pds.example.test/personal-demographics/FHIR/R4/Patient/9990000018"
         );
-        assert_eq!(config.oidc.client_id, "another-client");
+        assert_eq!(
+            join_path(&config.sign_in.broker_url, &["session", "refresh"]).as_str(),
+            "https://broker.example.test/cpis-broker/session/refresh"
+        );
         assert_eq!(config.lookup_deadline, Duration::from_millis(1500));
         assert_eq!(config.lock_after, Duration::from_secs(300));
         assert!(!config.tls.allow_http_loopback);
@@ -524,9 +507,16 @@ mod tests {
                 "[services]\nunknown_url = \"https://h/\"",
                 "services.unknown_url",
             ),
-            ("[oidc]\nissuer = \"nope\"", "oidc.issuer"),
-            ("[oidc]\nclient_id = \"\"", "oidc.client_id"),
-            ("[oidc]\nclient_id = \"has space\"", "oidc.client_id"),
+            ("[sign_in]\nbroker_url = \"nope\"", "sign_in.broker_url"),
+            (
+                "[sign_in]\nbroker_url = \"http://broker.example.test\"",
+                "sign_in.broker_url",
+            ),
+            ("[oidc]\nissuer = \"https://idp.example.test\"", "oidc"),
+            (
+                "[sign_in]\nclient_id = \"cpis-viewer\"",
+                "sign_in.client_id",
+            ),
             (
                 "[tls]\nallow_http_loopback = \"yes\"",
                 "tls.allow_http_loopback",

@@ -1,5 +1,6 @@
 //! Who is signed in, as what, and what that role may do: read from the NHS Care Identity
-//! Service shaped claims `selected_roleid` and `nhsid_nrbac_roles`.
+//! Service shaped claims `selected_roleid` and `nhsid_nrbac_roles`, as the broker passes them
+//! on.
 
 use std::fmt;
 
@@ -62,7 +63,7 @@ pub enum LookupPermission {
     NotPermitted,
 }
 
-/// The signed-in user, from the ID token claims.
+/// The signed-in user, as the broker names them (from CIS2's ID token and userinfo).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
     /// The user id (`sub`).
@@ -163,56 +164,19 @@ impl SignedInUser {
     }
 }
 
-impl SignedInUser {
-    /// The user and roles named in a JWT access token, read WITHOUT checking its signature.
-    ///
-    /// Only for `CPIS_ACCESS_TOKEN` automation, where there is no ID token: the claims choose
-    /// the `IsUnscheduledAccessEvent` header and fill the audit record, and the service
-    /// validates the token itself on every request. `None` when the token is not a JWT with a
-    /// `sub`.
-    pub fn from_unverified_access_token(access_token: &Secret) -> Option<SignedInUser> {
-        use base64::Engine as _;
-
-        #[derive(Deserialize)]
-        struct AccessTokenClaims {
-            sub: String,
-            #[serde(default)]
-            name: Option<String>,
-            #[serde(default)]
-            selected_roleid: Option<String>,
-            #[serde(default)]
-            nhsid_nrbac_roles: Vec<Role>,
-            #[serde(default)]
-            nhsid_user_orgs: Vec<Organisation>,
-        }
-
-        let payload = access_token.expose().split('.').nth(1)?;
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()?;
-        let claims: AccessTokenClaims = serde_json::from_slice(&json).ok()?;
-        Some(SignedInUser {
-            subject: claims.sub,
-            name: claims.name.unwrap_or_else(|| "Not known".to_owned()),
-            selected_roleid: claims.selected_roleid,
-            roles: claims.nhsid_nrbac_roles,
-            organisations: claims.nhsid_user_orgs,
-        })
-    }
-}
-
-/// The tokens of a session. Only in memory and in the OS keyring.
+/// The secrets of a session, only in memory and in the OS keyring: the platform's short-lived
+/// access token and the broker session handle. No refresh token and no ID token: those stay
+/// in the broker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
-    /// Bearer token for the services.
+    /// The API platform's opaque bearer token for the services (about 10 minutes).
     pub access_token: Secret,
-    /// When the access token expires, if the provider said.
+    /// When the access token expires, if the broker said.
     #[serde(with = "time::serde::rfc3339::option")]
     pub access_token_expires_at: Option<OffsetDateTime>,
-    /// Refresh token, where the provider issues one.
-    pub refresh_token: Option<Secret>,
-    /// The ID token as received (kept for sign-out hints; not sent to the services).
-    pub id_token: Secret,
+    /// The broker session handle: refreshes the access token and ends the session. Useless
+    /// without the broker; ended by sign-out and lock.
+    pub session_handle: Secret,
 }
 
 /// A signed-in session.
@@ -220,8 +184,11 @@ pub struct Tokens {
 pub struct Session {
     /// Who.
     pub user: SignedInUser,
-    /// The tokens.
+    /// The access token and the broker session handle.
     pub tokens: Tokens,
+    /// The authentication assurance level CIS2 gave the sign-in (`"3"` or `"2"`), if said.
+    #[serde(default)]
+    pub assurance_level: Option<String>,
     /// When the user authenticated; the session ends [`MAX_SESSION`] later.
     #[serde(with = "time::serde::rfc3339")]
     pub signed_in_at: OffsetDateTime,
@@ -366,31 +333,6 @@ mod tests {
     }
 
     #[test]
-    fn roles_can_be_read_from_an_access_token_for_automation() {
-        use base64::Engine as _;
-        let payload = serde_json::json!({
-            "sub": "900000000004",
-            "name": "Sam Scheduled-Test",
-            "selected_roleid": "1",
-            "nhsid_nrbac_roles": [{"person_roleid": "1", "org_code": "ZZ3GP", "role_code": "R8004",
-                "role_name": "Health Visitor", "activity_codes": ["B0170"]}],
-        });
-        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string());
-        let token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{encoded}.c2ln"));
-        let user = SignedInUser::from_unverified_access_token(&token).expect("claims");
-        assert_eq!(user.subject, "900000000004");
-        assert_eq!(user.lookup_permission(), LookupPermission::Scheduled);
-        assert_eq!(
-            SignedInUser::from_unverified_access_token(&Secret::new("opaque")),
-            None
-        );
-        assert_eq!(
-            SignedInUser::from_unverified_access_token(&Secret::new("a.!!!.c")),
-            None
-        );
-    }
-
-    #[test]
     fn sessions_end_after_twelve_hours() {
         let signed_in_at = time::macros::datetime!(2026-11-25 08:00 UTC);
         let session = Session {
@@ -398,9 +340,9 @@ mod tests {
             tokens: Tokens {
                 access_token: Secret::new("a"),
                 access_token_expires_at: Some(signed_in_at + Duration::hours(1)),
-                refresh_token: None,
-                id_token: Secret::new("i"),
+                session_handle: Secret::new("h"),
             },
+            assurance_level: Some("3".into()),
             signed_in_at,
         };
         assert!(!session.is_past_max_age(signed_in_at + Duration::hours(11)));
@@ -418,13 +360,13 @@ mod tests {
             tokens: Tokens {
                 access_token: Secret::new("eyJaccess"),
                 access_token_expires_at: None,
-                refresh_token: Some(Secret::new("refresh-secret")),
-                id_token: Secret::new("eyJid"),
+                session_handle: Secret::new("handle-secret"),
             },
+            assurance_level: None,
             signed_in_at: time::macros::datetime!(2026-11-25 08:00 UTC),
         };
         let debug = format!("{session:?}");
-        for secret in ["eyJ", "refresh-secret", "Tess"] {
+        for secret in ["eyJ", "handle-secret", "Tess"] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
     }

@@ -1,5 +1,5 @@
 //! The CP-IS Viewer client, shared by the desktop app and the `cpis` command line:
-//! configuration, OpenID Connect sign-in, token storage in the OS keyring, and the alert client
+//! configuration, sign-in through the trust's token broker, token storage in the OS keyring, and the alert client
 //! that turns every lookup into one of the honest outcomes.
 //!
 //! Architecture invariants:
@@ -18,10 +18,10 @@ pub mod config;
 pub mod http;
 mod http_body;
 pub mod identity;
-pub mod oidc;
 pub mod redact;
 pub mod sequencing;
 pub mod session_guard;
+pub mod sign_in;
 pub mod token_store;
 
 pub use alert::{AlertClient, AlertClientError, LookupReport, ServiceReachability};
@@ -31,10 +31,10 @@ pub use audit_queue::QueueSink;
 pub use config::{Config, ConfigError, ConfigLocations, Defaults};
 pub use cpis_domain::LookupOutcome;
 pub use identity::{LookupPermission, Organisation, Role, Session, SignedInUser, Tokens};
-pub use oidc::{CallbackParams, LoopbackRedirect, OidcError, PendingSignIn, SignIn};
 pub use redact::Secret;
 pub use sequencing::{LookupSequencer, LookupTicket};
 pub use session_guard::{SessionError, usable_session};
+pub use sign_in::{Broker, CallbackParams, LoopbackRedirect, PendingSignIn, SignInError};
 pub use token_store::{KeyringTokenStore, TokenStoreError};
 
 /// The product name sent as the audit source and in the User-Agent.

@@ -29,7 +29,10 @@ const MACHINE_BASE: [(&str, &str); 4] = [
         "services.audit_url",
         "\"https://audit.machine.example.test/audit/FHIR/R4\"",
     ),
-    ("oidc.issuer", "\"https://idp.machine.example.test\""),
+    (
+        "sign_in.broker_url",
+        "\"https://broker.machine.example.test\"",
+    ),
 ];
 
 /// Two configuration files in a temporary folder.
@@ -168,19 +171,16 @@ fn machine_file_beats_user_file_for_services_audit_url() {
 }
 
 #[test]
-fn machine_file_beats_user_file_for_oidc_issuer() {
+fn machine_file_beats_user_file_for_the_broker_url() {
     let config = machine_wins(
-        "oidc.issuer",
-        "\"https://idp.machine.example.test\"",
-        "\"https://idp.user.example.test\"",
+        "sign_in.broker_url",
+        "\"https://broker.machine.example.test\"",
+        "\"https://broker.user.example.test\"",
     );
-    assert_eq!(config.oidc.issuer, "https://idp.machine.example.test");
-}
-
-#[test]
-fn machine_file_beats_user_file_for_oidc_client_id() {
-    let config = machine_wins("oidc.client_id", "\"trust-client\"", "\"user-client\"");
-    assert_eq!(config.oidc.client_id, "trust-client");
+    assert_eq!(
+        config.sign_in.broker_url.as_str(),
+        "https://broker.machine.example.test/"
+    );
 }
 
 #[test]
@@ -387,7 +387,7 @@ fn without_a_machine_file_the_user_file_sets_everything() {
     files.user(&with(
         &MACHINE_BASE,
         &[
-            ("oidc.client_id", "\"user-client\""),
+            ("sign_in.broker_url", "\"https://broker.user.example.test\""),
             ("data_dir", "\"/home/someone/cpis-data\""),
             ("trust.organisation_name", "\"My Practice (synthetic)\""),
             ("lock_minutes", "60"),
@@ -395,7 +395,10 @@ fn without_a_machine_file_the_user_file_sets_everything() {
     ));
     let config = files.load(Defaults::None).expect("valid");
     assert_eq!(config.origin.machine_file, None);
-    assert_eq!(config.oidc.client_id, "user-client");
+    assert_eq!(
+        config.sign_in.broker_url.as_str(),
+        "https://broker.user.example.test/"
+    );
     assert_eq!(config.data_dir, Path::new("/home/someone/cpis-data"));
     assert_eq!(
         config.trust.organisation_name.as_deref(),
@@ -467,7 +470,7 @@ fn release_defaults_name_only_the_settings_still_missing() {
             "services.cpis_url",
             "\"https://cpis.example.test/cpis/FHIR/R4\"",
         ),
-        ("oidc.issuer", "\"https://idp.example.test\""),
+        ("sign_in.broker_url", "\"https://broker.example.test\""),
     ]);
     match files.load(Defaults::None) {
         Err(ConfigError::NotConfigured { missing, .. }) => {
@@ -478,12 +481,40 @@ fn release_defaults_name_only_the_settings_still_missing() {
 }
 
 #[test]
-fn the_client_id_keeps_its_default_in_a_release_build() {
+fn a_release_build_has_no_built_in_broker() {
     let files = Files::new();
-    files.machine(&[]);
+    files.machine(&with(
+        &MACHINE_BASE,
+        &[("sign_in.broker_url", "\"https://broker.example.test\"")],
+    ));
     let config = files.load(Defaults::None).expect("valid");
-    assert_eq!(config.oidc.client_id, "cpis-viewer");
+    assert_eq!(
+        config.sign_in.broker_url.as_str(),
+        "https://broker.example.test/"
+    );
     assert!(!config.tls.allow_http_loopback);
+    let without = Files::new();
+    without.write(
+        "machine.toml",
+        &MACHINE_BASE
+            .iter()
+            .copied()
+            .filter(|(field, _)| *field != "sign_in.broker_url")
+            .collect::<Vec<_>>(),
+    );
+    match without.load(Defaults::None) {
+        Err(ConfigError::NotConfigured { missing, .. }) => {
+            assert_eq!(missing, ["sign_in.broker_url"]);
+        }
+        other => panic!("expected NotConfigured, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_old_oidc_table_is_refused_naming_it() {
+    let files = Files::new();
+    files.machine(&[("oidc.issuer", "\"https://idp.example.test\"")]);
+    assert_eq!(field_error_of(files.load(Defaults::None)).0, "oidc");
 }
 
 #[test]
@@ -494,7 +525,7 @@ fn development_defaults_are_the_local_demo() {
         config.services.cpis_url.as_str(),
         "http://127.0.0.1:8080/cpis/FHIR/R4"
     );
-    assert_eq!(config.oidc.issuer, "http://127.0.0.1:9090");
+    assert_eq!(config.sign_in.broker_url.as_str(), "http://127.0.0.1:9091/");
     assert!(config.tls.allow_http_loopback);
     assert!(config.origin.describe_files().is_empty());
 }
@@ -516,7 +547,7 @@ fn plain_http_to_another_computer_is_refused_in_every_build() {
             ),
             ("services.demographics_url", "\"http://10.1.2.3/pds\""),
             ("services.audit_url", "\"http://[2001:db8::1]/audit\""),
-            ("oidc.issuer", "\"http://idp.example.test\""),
+            ("sign_in.broker_url", "\"http://broker.example.test\""),
         ] {
             let files = Files::new();
             files.machine(&[(field, value), ("tls.allow_http_loopback", "true")]);
@@ -539,7 +570,7 @@ fn plain_http_to_loopback_is_refused_without_the_explicit_setting_under_release_
             "\"http://localhost:8080/personal-demographics/FHIR/R4\"",
         ),
         ("services.audit_url", "\"http://[::1]:8080/audit/FHIR/R4\""),
-        ("oidc.issuer", "\"http://127.0.0.1:9090\""),
+        ("sign_in.broker_url", "\"http://127.0.0.1:9091\""),
     ];
     let files = Files::new();
     files.user(&loopback);
@@ -553,7 +584,7 @@ fn plain_http_to_loopback_is_refused_without_the_explicit_setting_under_release_
     files.user(&with(&loopback, &[("tls.allow_http_loopback", "true")]));
     let config = files.load(Defaults::None).expect("allowed explicitly");
     assert!(config.tls.allow_http_loopback);
-    assert_eq!(config.oidc.issuer, "http://127.0.0.1:9090");
+    assert_eq!(config.sign_in.broker_url.as_str(), "http://127.0.0.1:9091/");
 }
 
 #[test]
@@ -561,11 +592,11 @@ fn plain_http_to_loopback_can_be_refused_in_a_development_build_too() {
     let files = Files::new();
     files.user(&[
         ("tls.allow_http_loopback", "false"),
-        ("oidc.issuer", "\"http://127.0.0.1:9090\""),
+        ("sign_in.broker_url", "\"http://127.0.0.1:9091\""),
     ]);
     assert_eq!(
         field_error_of(files.load(Defaults::LocalDemo)).0,
-        "oidc.issuer"
+        "sign_in.broker_url"
     );
 }
 

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cpis_audit::sync::{AuditTransport, HttpAuditTransport, TransportError};
-use cpis_client::config::{OidcConfig, TlsConfig};
+use cpis_client::config::TlsConfig;
 use cpis_client::{
-    AlertClient, AuditRecord, AuditSink, AuditSinkError, Config, ConfigLocations, Defaults, SignIn,
+    AlertClient, AuditRecord, AuditSink, AuditSinkError, Broker, Config, ConfigLocations, Defaults,
+    Secret,
 };
 
 use crate::support::tls_server::{TestPki, TlsServer};
@@ -28,7 +29,7 @@ impl AuditSink for NoAudit {
 /// when given; loaded as a release build would.
 fn config_for(directory: &Path, base: &str, extra_ca_file: Option<&Path>) -> Config {
     let mut text = format!(
-        "data_dir = {data:?}\n[services]\ncpis_url = \"{base}/cpis/FHIR/R4\"\ndemographics_url = \"{base}/pds/FHIR/R4\"\naudit_url = \"{base}/audit/FHIR/R4\"\n[oidc]\nissuer = \"{base}/idp\"\n",
+        "data_dir = {data:?}\n[services]\ncpis_url = \"{base}/cpis/FHIR/R4\"\ndemographics_url = \"{base}/pds/FHIR/R4\"\naudit_url = \"{base}/audit/FHIR/R4\"\n[sign_in]\nbroker_url = \"{base}/broker\"\n",
         data = directory.join("data").display().to_string()
     );
     if let Some(path) = extra_ca_file {
@@ -150,29 +151,28 @@ async fn the_alert_client_uses_the_extra_ca() {
 }
 
 #[tokio::test]
-async fn identity_provider_discovery_uses_the_extra_ca() {
+async fn the_broker_is_reached_through_the_extra_ca() {
     let pki = TestPki::new("trust");
     let server = TlsServer::start(&pki).await;
     let directory = tempfile::tempdir().expect("temp dir");
     let ca_file = directory.path().join("trust-ca.pem");
     std::fs::write(&ca_file, &pki.ca_pem).expect("write");
-    let oidc = OidcConfig {
-        issuer: format!("{}/idp", server.base),
-        client_id: "cpis-viewer".into(),
-    };
+    let token = Secret::new("opaque-token");
 
     let without = config_for(directory.path(), &server.base, None);
-    assert!(SignIn::discover(&oidc, &without.tls).await.is_err());
+    let broker = Broker::new(&without.sign_in, &without.tls).expect("broker");
+    assert!(broker.userinfo(&token).await.is_err());
     assert!(
         server.requests().is_empty(),
-        "discovery must not get through"
+        "the request must not get through"
     );
 
-    // With the CA the request arrives; the test server's `{}` is no discovery document, so
-    // discovery itself still fails, after TLS.
+    // With the CA the request arrives; the test server's `{}` names no user, so the look-up
+    // itself still fails, after TLS.
     let with = config_for(directory.path(), &server.base, Some(&ca_file));
-    assert!(SignIn::discover(&oidc, &with.tls).await.is_err());
-    assert_eq!(server.requests(), ["/idp/.well-known/openid-configuration"]);
+    let broker = Broker::new(&with.sign_in, &with.tls).expect("broker");
+    assert!(broker.userinfo(&token).await.is_err());
+    assert_eq!(server.requests(), ["/broker/session/userinfo"]);
 }
 
 #[tokio::test]

@@ -676,7 +676,7 @@ async fn an_unknown_patient_is_patient_not_found() {
 }
 
 #[tokio::test]
-async fn headers_carry_a_trace_id_per_request_and_the_access_kind() {
+async fn headers_carry_a_request_id_the_role_and_the_access_kind_per_api() {
     let script = Script {
         care_team: vec![Reply::fhir(plans_bundle(&asked()))],
         ..healthy_script()
@@ -690,19 +690,34 @@ async fn headers_carry_a_trace_id_per_request_and_the_access_kind() {
         "/cpis/CareTeam?patient%3Aidentifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9990000018"
     );
     let mut trace_ids = Vec::new();
-    for request in &received {
+    for (index, request) in received.iter().enumerate() {
         assert_eq!(
             request.header("authorization"),
             Some("Bearer test-access-token")
         );
         assert_eq!(request.header("accept"), Some(FHIR_JSON));
-        let trace_id = request.header("traceid").expect("TraceID");
-        uuid::Uuid::parse_str(trace_id).expect("TraceID is a UUID");
+        assert_eq!(
+            request.header("nhsd-session-urid"),
+            Some("555000000101"),
+            "every request names the selected role"
+        );
+        // PDS: X-Request-ID and no CP-IS headers; CP-IS: TraceID and the access kind.
+        let (id_header, other) = if index == 0 {
+            ("x-request-id", "traceid")
+        } else {
+            ("traceid", "x-request-id")
+        };
+        let trace_id = request.header(id_header).expect(id_header);
+        uuid::Uuid::parse_str(trace_id).expect("a UUID");
+        assert_eq!(request.header(other), None, "{other} on request {index}");
+        if index == 0 {
+            assert_eq!(request.header("isunscheduledaccessevent"), None);
+        }
         trace_ids.push(trace_id.to_owned());
     }
     trace_ids.sort();
     trace_ids.dedup();
-    assert_eq!(trace_ids.len(), 3, "one TraceID per request");
+    assert_eq!(trace_ids.len(), 3, "a fresh id per request");
     assert_eq!(received[1].header("isunscheduledaccessevent"), Some("true"));
     assert_eq!(
         report.trace_id.map(|id| id.to_string()).as_deref(),

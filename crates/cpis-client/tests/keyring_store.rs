@@ -24,9 +24,9 @@ fn session(subject: &str, token_size: usize) -> Session {
         tokens: Tokens {
             access_token: Secret::new(format!("eyJ{}", "a".repeat(token_size))),
             access_token_expires_at: Some(datetime!(2026-11-25 11:00 UTC)),
-            refresh_token: Some(Secret::new("refresh-token-value")),
-            id_token: Secret::new(format!("eyJ{}", "i".repeat(token_size))),
+            session_handle: Secret::new(format!("handle-{}", "h".repeat(token_size))),
         },
+        assurance_level: Some("3".into()),
         signed_in_at: datetime!(2026-11-25 10:00 UTC),
     }
 }

@@ -30,15 +30,15 @@ fn session(signed_in_at: OffsetDateTime) -> Session {
         tokens: Tokens {
             access_token: Secret::new("eyJaccess"),
             access_token_expires_at: Some(signed_in_at + Duration::hours(1)),
-            refresh_token: Some(Secret::new("refresh-token-value")),
-            id_token: Secret::new("eyJid"),
+            session_handle: Secret::new("handle-value"),
         },
+        assurance_level: Some("3".into()),
         signed_in_at,
     }
 }
 
-#[test]
-fn signing_out_clears_the_keyring_and_the_session() {
+#[tokio::test]
+async fn signing_out_clears_the_keyring_and_the_session() {
     require_secret_service();
     let data = tempfile::tempdir().expect("tempdir");
     let store = store("sign-out");
@@ -51,7 +51,7 @@ fn signing_out_clears_the_keyring_and_the_session() {
         matches!(core.session_view(), SessionView::SignedIn { .. }),
         "the kept session is taken up at start"
     );
-    assert_eq!(core.sign_out(), SessionView::SignedOut);
+    assert_eq!(core.sign_out().await, SessionView::SignedOut);
     assert_eq!(core.session_view(), SessionView::SignedOut);
     assert_eq!(
         behind.load().expect("load"),
@@ -60,8 +60,8 @@ fn signing_out_clears_the_keyring_and_the_session() {
     );
 }
 
-#[test]
-fn locking_clears_the_keyring_and_says_locked() {
+#[tokio::test]
+async fn locking_clears_the_keyring_and_says_locked() {
     require_secret_service();
     let data = tempfile::tempdir().expect("tempdir");
     let store = store("lock");
@@ -71,7 +71,7 @@ fn locking_clears_the_keyring_and_says_locked() {
         .expect("save");
     let core = start(data.path(), store);
     assert!(matches!(core.session_view(), SessionView::SignedIn { .. }));
-    assert_eq!(core.lock(), SessionView::Locked);
+    assert_eq!(core.lock().await, SessionView::Locked);
     assert_eq!(
         behind.load().expect("load"),
         None,

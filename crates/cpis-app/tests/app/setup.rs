@@ -20,8 +20,8 @@ fn locations(directory: &Path) -> ConfigLocations {
     }
 }
 
-#[test]
-fn a_release_build_without_configuration_shows_the_setup_problem_and_builds_no_core() {
+#[tokio::test]
+async fn a_release_build_without_configuration_shows_the_setup_problem_and_builds_no_core() {
     let directory = tempfile::tempdir().expect("temp dir");
     let locations = locations(directory.path());
     let loaded = Config::load_from(&locations, Defaults::None);
@@ -57,8 +57,8 @@ fn a_release_build_without_configuration_shows_the_setup_problem_and_builds_no_c
         cpis_ipc::IpcErrorCode::NotSetUp
     );
     assert_eq!(app.session_view(), SessionView::SignedOut);
-    assert_eq!(app.sign_out(), SessionView::SignedOut);
-    assert_eq!(app.lock(), SessionView::SignedOut);
+    assert_eq!(app.sign_out().await, SessionView::SignedOut);
+    assert_eq!(app.lock().await, SessionView::SignedOut);
     app.cancel_sign_in();
     let settings = app.ui_settings();
     assert_eq!(settings.lock_minutes, 15);

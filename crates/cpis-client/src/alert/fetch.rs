@@ -1,5 +1,6 @@
-//! One GET of a lookup: the CP-IS headers (`TraceID`, `IsUnscheduledAccessEvent`), bounded by
-//! the lookup's deadline, retried once when the request never reached the service (and, for an
+//! One GET of a lookup with the platform's headers (`NHSD-Session-URID` on every request;
+//! `X-Request-ID` for the demographics service (PDS); `TraceID` and `IsUnscheduledAccessEvent`
+//! for CP-IS), bounded by the lookup's deadline, retried once when the request never reached the service (and, for an
 //! idempotent read, on 502, 503 or 504); what came back, or how the transport failed.
 
 use std::time::Duration;
@@ -24,6 +25,26 @@ pub(super) struct Fetched {
     pub(super) body: Result<Vec<u8>, BodyError>,
 }
 
+/// Which API a request goes to, and so which headers it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Api {
+    /// The demographics service (PDS): `X-Request-ID`.
+    Pds,
+    /// CP-IS: `TraceID` and `IsUnscheduledAccessEvent`.
+    Cpis {
+        /// `IsUnscheduledAccessEvent`.
+        unscheduled: bool,
+    },
+}
+
+/// What every request of one lookup carries.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RequestContext<'a> {
+    pub(super) access_token: &'a Secret,
+    /// The selected role's id, sent as `NHSD-Session-URID` when there is one.
+    pub(super) role_id: Option<&'a str>,
+}
+
 /// A transport failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Transport {
@@ -45,15 +66,16 @@ pub(super) fn is_fhir_json_content_type(value: &str) -> bool {
 }
 
 impl AlertClient {
-    /// One GET with the CP-IS headers, bounded by the deadline. Retries once when the request
-    /// never reached the service; when `idempotent_read`, also once on 502, 503 or 504.
+    /// One GET with the headers of `api`, bounded by the deadline. `trace_id` is sent as
+    /// `X-Request-ID` to PDS and as `TraceID` to CP-IS. Retries once when the request never
+    /// reached the service; when `idempotent_read`, also once on 502, 503 or 504.
     pub(super) async fn fetch(
         &self,
         deadline_at: Instant,
-        url: openidconnect::url::Url,
-        access_token: &Secret,
+        url: reqwest::Url,
+        context: RequestContext<'_>,
         trace_id: Uuid,
-        unscheduled: Option<bool>,
+        api: Api,
         idempotent_read: bool,
     ) -> Result<Fetched, Transport> {
         let mut attempt = 0;
@@ -61,7 +83,7 @@ impl AlertClient {
             attempt += 1;
             let result = tokio::time::timeout_at(
                 deadline_at,
-                self.fetch_once(url.clone(), access_token, trace_id, unscheduled),
+                self.fetch_once(url.clone(), context, trace_id, api),
             )
             .await
             .unwrap_or(Err(Transport::Timeout));
@@ -86,24 +108,26 @@ impl AlertClient {
 
     async fn fetch_once(
         &self,
-        url: openidconnect::url::Url,
-        access_token: &Secret,
+        url: reqwest::Url,
+        context: RequestContext<'_>,
         trace_id: Uuid,
-        unscheduled: Option<bool>,
+        api: Api,
     ) -> Result<Fetched, Transport> {
         let mut request = self
             .http
             .get(url)
-            .bearer_auth(access_token.expose())
-            .header(reqwest::header::ACCEPT, FHIR_JSON_CONTENT_TYPE)
-            .header("TraceID", trace_id.to_string())
-            .header("X-Request-ID", trace_id.to_string());
-        if let Some(unscheduled) = unscheduled {
-            request = request.header(
+            .bearer_auth(context.access_token.expose())
+            .header(reqwest::header::ACCEPT, FHIR_JSON_CONTENT_TYPE);
+        if let Some(role_id) = context.role_id {
+            request = request.header("NHSD-Session-URID", role_id);
+        }
+        request = match api {
+            Api::Pds => request.header("X-Request-ID", trace_id.to_string()),
+            Api::Cpis { unscheduled } => request.header("TraceID", trace_id.to_string()).header(
                 "IsUnscheduledAccessEvent",
                 if unscheduled { "true" } else { "false" },
-            );
-        }
+            ),
+        };
         let response = request.send().await.map_err(|error| {
             if error.is_connect() {
                 Transport::NotSent

@@ -19,12 +19,11 @@ enum Rule {
 }
 
 /// Every setting, by dotted name, and who may set it.
-const SETTINGS: [(&str, Rule); 15] = [
+const SETTINGS: [(&str, Rule); 14] = [
     ("services.cpis_url", Rule::MachineWideOnly),
     ("services.demographics_url", Rule::MachineWideOnly),
     ("services.audit_url", Rule::MachineWideOnly),
-    ("oidc.issuer", Rule::MachineWideOnly),
-    ("oidc.client_id", Rule::MachineWideOnly),
+    ("sign_in.broker_url", Rule::MachineWideOnly),
     ("tls.extra_ca_file", Rule::MachineWideOnly),
     ("tls.allow_http_loopback", Rule::MachineWideOnly),
     ("data_dir", Rule::MachineWideOnly),
@@ -41,7 +40,7 @@ const SETTINGS: [(&str, Rule); 15] = [
 ];
 
 /// The tables of the file; every one holds only machine-wide settings.
-const TABLES: [&str; 4] = ["services", "oidc", "tls", "trust"];
+const TABLES: [&str; 4] = ["services", "sign_in", "tls", "trust"];
 
 fn rule_of(field: &str) -> Option<Rule> {
     SETTINGS

@@ -1,9 +1,9 @@
 //! Checking one setting's value: strings, absolute paths, numbers in range, http(s) URLs (plain
-//! http to this computer only), FHIR base and issuer URLs, and the trust's words and numbers.
+//! http to this computer only), FHIR base and broker URLs, and the trust's words and numbers.
 
 use std::path::{Path, PathBuf};
 
-use openidconnect::url::{Host, Url};
+use reqwest::Url;
 
 use super::ConfigError;
 use super::files::{Chosen, field_error};
@@ -95,11 +95,13 @@ pub(super) fn expect_in_range(
 
 /// Whether `url` names this computer: 127.0.0.0/8, `::1` or `localhost`.
 pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(address)) => address.is_loopback(),
-        Some(Host::Ipv6(address)) => address.is_loopback(),
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(address) => address.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -150,7 +152,7 @@ fn http_url(
     Ok(url)
 }
 
-/// A FHIR base URL; a trailing slash is removed so paths can be appended.
+/// A base URL (a FHIR base, the broker); a trailing slash is removed so paths can be appended.
 pub(super) fn fhir_base_url(
     value: &toml::Value,
     field: &str,
@@ -161,16 +163,6 @@ pub(super) fn fhir_base_url(
     let trimmed = url.path().trim_end_matches('/').to_owned();
     url.set_path(&trimmed);
     Ok(url)
-}
-
-pub(super) fn issuer_url(
-    value: &toml::Value,
-    field: &str,
-    file: &Path,
-    allow_http_loopback: bool,
-) -> Result<String, ConfigError> {
-    http_url(value, field, file, allow_http_loopback)?;
-    Ok(expect_string(value, field, file)?.to_owned())
 }
 
 /// A URL for `base` with `segments` appended as path segments (each percent-encoded).

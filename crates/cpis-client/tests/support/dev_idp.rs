@@ -2,6 +2,9 @@
 //! its test hooks, through cpis-supervisor, and stops it when dropped. Fails clearly when
 //! `npm ci` has not been run.
 
+// Not every test binary that includes this uses all of it.
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
