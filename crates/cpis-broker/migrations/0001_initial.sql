@@ -34,8 +34,8 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_access_token_hash ON sessions (access_token_hash);
 
--- One-time codes for the app's loopback redirect. The access token waits here (at most the
--- code's 60 seconds) until the code is redeemed, then is cleared.
+-- One-time codes for the app's loopback redirect. The access token waits here, sealed under the
+-- code (which only the app has), until the code is redeemed, then is cleared.
 CREATE TABLE app_codes (
     code_hash TEXT PRIMARY KEY,
     session_id TEXT NOT NULL REFERENCES sessions (id),

@@ -19,7 +19,9 @@ use time::OffsetDateTime;
 
 use crate::cis2::Cis2Error;
 use crate::platform::PlatformError;
-use crate::secret::{Secret, constant_time_equal, pkce_s256, random_token, sha256_hex};
+use crate::secret::{
+    Secret, constant_time_equal, open_sealed, pkce_s256, random_token, sha256_hex,
+};
 use crate::state::BrokerState;
 use crate::store::{
     NewSession, PendingSignIn, SessionRow, SessionUser, micros_after, short_id, to_micros,
@@ -382,7 +384,7 @@ async fn complete_sign_in(
         .store()
         .create_session(
             &session,
-            &app_code.hash(),
+            &app_code,
             &pending.app_redirect_uri,
             &pending.app_code_challenge,
             micros_after(now, settings.app_code_ttl),
@@ -511,7 +513,11 @@ async fn token(
         );
         return invalid_grant();
     }
-    let Some(access_token) = redeemed.access_token else {
+    let Some(access_token) = redeemed
+        .sealed_access_token
+        .as_deref()
+        .and_then(|sealed| open_sealed(&Secret::new(code), sealed))
+    else {
         return invalid_grant();
     };
     let session = match state.store().session(&redeemed.session_id).await {

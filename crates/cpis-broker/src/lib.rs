@@ -9,13 +9,14 @@
 //! Modules import only from layers below their own, never from a sibling of the same layer.
 //!
 //! 1. [`config`] (CLI and environment, [`config::BrokerConfig`]), [`secret`] (redacted secrets,
-//!    random handles, SHA-256), [`http`] (the outgoing client), [`keys`] (the signing key, the
-//!    client assertions, the JWKS), [`store`] (sqlx Any, migrations).
-//! 2. [`cis2`] (discovery, authorization URL, code exchange, ID token validation, userinfo),
+//!    random handles and codes, SHA-256, PKCE, sealing).
+//! 2. [`http`] (the outgoing client), [`keys`] (the signing key, the client assertions, the
+//!    JWKS), [`store`] (sqlx Any, migrations).
+//! 3. [`cis2`] (discovery, authorization URL, code exchange, ID token validation, userinfo),
 //!    [`platform`] (token exchange, refresh, revocation).
-//! 3. [`state`] ([`state::BrokerState`]).
-//! 4. [`api`] (the router and the endpoints).
-//! 5. [`server`] ([`server::state_for`], [`server::serve_on`], [`server::serve`]), and `main.rs`.
+//! 4. [`state`] ([`state::BrokerState`]).
+//! 5. [`api`] (the router and the endpoints).
+//! 6. [`server`] ([`server::state_for`], [`server::serve_on`], [`server::serve`]), and `main.rs`.
 //!
 //! No token, code, handle or user name reaches a log line or an error answer.
 

@@ -55,6 +55,40 @@ pub fn pkce_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
+/// Seal `plain` under `key`, a one-time random code: XOR with the blocks
+/// SHA-256(`"cpis-broker seal v1"` ‖ key ‖ block number), base64url. The store keeps the sealed
+/// access token beside the code's hash until the app redeems the code, so what the database
+/// holds is useless without the code, which only the app has. Each key seals one value once.
+pub fn seal(key: &Secret, plain: &str) -> String {
+    URL_SAFE_NO_PAD.encode(xor_keystream(key, plain.as_bytes()))
+}
+
+/// Open what [`seal`] sealed under `key`; `None` when it does not open to text.
+pub fn open_sealed(key: &Secret, sealed: &str) -> Option<Secret> {
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    String::from_utf8(xor_keystream(key, &bytes))
+        .ok()
+        .map(Secret::new)
+}
+
+fn xor_keystream(key: &Secret, data: &[u8]) -> Vec<u8> {
+    data.chunks(32)
+        .zip(0u64..)
+        .flat_map(|(chunk, block)| {
+            let pad = Sha256::new()
+                .chain_update(b"cpis-broker seal v1")
+                .chain_update(key.expose().as_bytes())
+                .chain_update(block.to_be_bytes())
+                .finalize();
+            chunk
+                .iter()
+                .zip(pad)
+                .map(|(byte, pad)| byte ^ pad)
+                .collect::<Vec<u8>>()
+        })
+        .collect()
+}
+
 /// Compare without an early exit on the first difference.
 pub fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len()
@@ -81,6 +115,23 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key() {
+        let key = random_token();
+        let token = "an-opaque-access-token-longer-than-one-block-of-thirty-two-bytes";
+        let sealed = seal(&key, token);
+        assert!(!sealed.contains("opaque"));
+        assert_eq!(
+            open_sealed(&key, &sealed).map(|s| s.expose().to_owned()),
+            Some(token.to_owned())
+        );
+        let other = random_token();
+        assert_ne!(
+            open_sealed(&other, &sealed).map(|s| s.expose().to_owned()),
+            Some(token.to_owned())
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
-use crate::secret::Secret;
+use crate::secret::{Secret, seal};
 
 /// The embedded, versioned migrations.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -172,8 +172,8 @@ pub struct RedeemedCode {
     pub redirect_uri: String,
     /// The app's PKCE challenge.
     pub code_challenge: String,
-    /// The access token it hands over.
-    pub access_token: Option<Secret>,
+    /// The access token it hands over, sealed under the code.
+    pub sealed_access_token: Option<String>,
     /// Its expiry (microseconds).
     pub expires_at: i64,
 }
@@ -317,13 +317,12 @@ impl Store {
         }))
     }
 
-    /// Store a new session and the one-time code that hands it to the app, in one transaction.
-    /// Returns the session id.
-    #[allow(clippy::too_many_arguments)]
+    /// Store a new session and the one-time code that hands it to the app, in one transaction:
+    /// the code as its hash, the access token sealed under the code. Returns the session id.
     pub async fn create_session(
         &self,
         session: &NewSession,
-        code_hash: &str,
+        code: &Secret,
         redirect_uri: &str,
         code_challenge: &str,
         code_expires_at: i64,
@@ -363,11 +362,11 @@ impl Store {
             "INSERT INTO app_codes (code_hash, session_id, redirect_uri, code_challenge, \
              access_token, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(code_hash)
+        .bind(code.hash())
         .bind(&id)
         .bind(redirect_uri)
         .bind(code_challenge)
-        .bind(session.access_token.expose())
+        .bind(seal(code, session.access_token.expose()))
         .bind(code_expires_at)
         .execute(&mut *transaction)
         .await?;
@@ -410,9 +409,7 @@ impl Store {
             session_id: row.try_get("session_id")?,
             redirect_uri: row.try_get("redirect_uri")?,
             code_challenge: row.try_get("code_challenge")?,
-            access_token: row
-                .try_get::<Option<String>, _>("access_token")?
-                .map(Secret::new),
+            sealed_access_token: row.try_get("access_token")?,
             expires_at: row.try_get("expires_at")?,
         }))
     }
