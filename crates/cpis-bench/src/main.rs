@@ -5,8 +5,11 @@
 //! - `bare`: a tiny axum server, same axum and tokio as the service, with a JSON route, a route
 //!   that verifies an RS256 JWT on every request, and a sink that reads a POSTed body: the
 //!   baselines the service is measured against.
-//! - `token` and `jwks`: a TEST-ONLY RS256 token and the JWKS that trusts it (the public test key
-//!   under `crates/cpis-service/tests/keys`).
+//! - `token` and `jwks`: a TEST-ONLY RS256 token for the bare RS256 route, and the JWKS that
+//!   trusts it (the public test key under `crates/cpis-service/tests/keys`; the service trusts it
+//!   as its CIS2 key).
+//! - `service-token`: an opaque access token from the service's token exchange (a CIS2-style ID
+//!   token and the broker's DEV-ONLY RS512 client assertion), for the service's routes.
 //! - `append`: p50/p99 of the real audit queue's append beside a bare SQLite insert.
 //! - `drain`: a 100,000-record backlog synced to the reference service with the real
 //!   `HttpAuditTransport`, beside the same bytes POSTed to the bare sink.
@@ -34,7 +37,8 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
     },
-    /// Print a TEST-ONLY RS256 access token for an unscheduled-care nurse (activity B0107).
+    /// Print a TEST-ONLY RS256 token for the bare RS256 route (the baseline; the service
+    /// accepts only its own opaque tokens: see `service-token`).
     Token {
         /// Seconds until it expires.
         #[arg(long, default_value_t = 7200)]
@@ -42,6 +46,13 @@ enum Command {
     },
     /// Print the JWKS that trusts the token (`kid` `test-rsa`).
     Jwks,
+    /// Print an opaque access token from the service's `/oauth2/token` (about 10 minutes) for
+    /// the synthetic ED nurse (`seed` or `seed-roles` must have written the role directory).
+    ServiceToken {
+        /// The service's base URL (`http://127.0.0.1:PORT`).
+        #[arg(long)]
+        service: String,
+    },
     /// Time queue appends and bare inserts, interleaved, in `dir`; print the samples (µs).
     Append(append::AppendArgs),
     /// Fill a queue in `dir` and time its sync to the service; print the times (s).
@@ -55,6 +66,10 @@ fn main() -> anyhow::Result<()> {
         Command::Bare { listen } => runtime()?.block_on(bare::serve(listen)),
         Command::Token { expires_in } => {
             println!("{}", keys::token(expires_in)?);
+            Ok(())
+        }
+        Command::ServiceToken { service } => {
+            println!("{}", runtime()?.block_on(keys::service_token(&service))?);
             Ok(())
         }
         Command::Jwks => {

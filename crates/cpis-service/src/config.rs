@@ -29,8 +29,12 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API.
     Serve(Box<ServeArgs>),
-    /// Write deterministic synthetic people, authorities and plans into an empty database.
+    /// Write deterministic synthetic people, authorities and plans into an empty database (and
+    /// the synthetic users' roles into the role directory).
     Seed(SeedArgs),
+    /// Write (or refresh) only the role directory's synthetic users (`dev-idp/users.json`):
+    /// for a database seeded before the directory existed, or one never seeded.
+    SeedRoles(SeedRolesArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// The central audit log: export the stored events or verify every device's chain.
@@ -108,6 +112,14 @@ pub struct ServeArgs {
     /// Database connections in the pool [default: 16].
     #[arg(long, env = "CPIS_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
+}
+
+/// `seed-roles` settings.
+#[derive(Debug, Args)]
+pub struct SeedRolesArgs {
+    /// `sqlite://PATH` or `postgres://...`.
+    #[arg(long, env = "CPIS_DATABASE")]
+    pub database: String,
 }
 
 /// `seed` settings.

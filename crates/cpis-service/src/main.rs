@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use cpis_service::config::{AuditCommand, Cli, Command, SeedArgs};
+use cpis_service::config::{AuditCommand, Cli, Command, SeedArgs, SeedRolesArgs};
 use cpis_service::{seed, server, store::Store};
 use time::Date;
 use time::macros::format_description;
@@ -37,6 +37,7 @@ fn main() -> ExitCode {
                 server::serve(config).await.map(|()| ExitCode::SUCCESS)
             }
             Command::Seed(args) => run_seed(args).await.map(|()| ExitCode::SUCCESS),
+            Command::SeedRoles(args) => run_seed_roles(args).await.map(|()| ExitCode::SUCCESS),
             Command::Openapi => {
                 print!("{}", cpis_service::api::OPENAPI_JSON);
                 Ok(ExitCode::SUCCESS)
@@ -108,6 +109,17 @@ async fn run_audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+async fn run_seed_roles(args: SeedRolesArgs) -> anyhow::Result<()> {
+    let store = Store::connect(&args.database, 2)
+        .await
+        .context("could not open the database given by --database")?;
+    let count = seed::seed_role_directory(&store)
+        .await
+        .context("writing the role directory failed")?;
+    eprintln!("wrote {count} roles of the synthetic users into the role directory");
+    Ok(())
 }
 
 async fn run_seed(args: SeedArgs) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use super::servers::{
-    Binaries, bench_output, build, mode, start_bare, start_service, token, work_dir,
+    Binaries, bench_output, build, mode, service_token, start_bare, start_service, work_dir,
 };
 use super::{Figure, Goal, Scale, percentile};
 
@@ -79,7 +79,6 @@ struct DrainRuns {
 
 fn drain_runs(scale: &Scale, binaries: &Binaries) -> Result<DrainRuns> {
     let records: u64 = if scale.smoke { 2_000 } else { 100_000 };
-    let token = token(binaries)?;
     let mut runs = DrainRuns {
         drain: Vec::new(),
         baseline: Vec::new(),
@@ -92,6 +91,7 @@ fn drain_runs(scale: &Scale, binaries: &Binaries) -> Result<DrainRuns> {
         let database = format!("sqlite://{}", dir.join("central.db").display());
         // A fresh service on a fresh SQLite database each run, and the bare sink.
         let service = start_service(binaries, &database, &dir, &dir.join("service.log"))?;
+        let token = service_token(binaries, &service.base)?;
         let bare = start_bare(binaries, &dir.join("bare.log"))?;
         let queue_text = dir.join("queue").display().to_string();
         let output = std::process::Command::new(&binaries.bench)

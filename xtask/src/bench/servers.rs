@@ -1,7 +1,8 @@
 //! What the service and audit parts share: building `cpis-service` and `cpis-bench`, their
 //! work folders, the service and the bare axum server started under `cpis-supervisor` (each
 //! announces its URL on its first stdout line; stderr goes to a log file), and `cpis-bench`'s
-//! one-shot commands (its JWKS and the TEST-ONLY token).
+//! one-shot commands (its JWKS, the TEST-ONLY RS256 token for the bare route, and the service's
+//! opaque token through its token exchange).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,9 +13,12 @@ use cpis_supervisor::{Launch, Ready, Sink, Supervised};
 
 use super::Scale;
 
-/// The issuer and audience the bench token carries (see `crates/cpis-bench/src/keys.rs`).
+/// The CIS2 issuer the bench ID token carries (see `crates/cpis-bench/src/keys.rs`); the
+/// service's other settings (CIS2 client id, API key) are its defaults.
 const ISSUER: &str = "https://idp.bench.invalid";
-const AUDIENCE: &str = "cpis-service";
+/// The broker's DEV-ONLY public JWKS, registered with the bench service explicitly as the
+/// platform app's keys (`cpis-bench` signs its client assertions with the matching key).
+const APP_JWKS: &str = "crates/cpis-broker/dev-keys/DEV-ONLY-broker.jwks.public.json";
 /// How long a server has to announce its URL.
 const READY_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -90,7 +94,10 @@ fn start_server(name: &str, command: Command, prefix: &str, log: &Path) -> Resul
     })
 }
 
-/// Start the reference service on `database` with the bench JWKS, on a free port.
+/// Start the reference service on `database` with the bench JWKS as its CIS2 keys and the
+/// broker's DEV-ONLY JWKS as the platform app's, on a free port. The synthetic users' roles
+/// are written into the role directory first (a database seeded before the directory existed,
+/// or never seeded, has none).
 pub(crate) fn start_service(
     binaries: &Binaries,
     database: &str,
@@ -99,12 +106,25 @@ pub(crate) fn start_service(
 ) -> Result<Server> {
     let jwks = dir.join("jwks.json");
     std::fs::write(&jwks, bench_output(binaries, &["jwks"])?)?;
+    let roles = Command::new(&binaries.service)
+        .args(["seed-roles", "--database", database])
+        .env_remove("CPIS_CONFIG")
+        .stderr(Stdio::inherit())
+        .status()
+        .context("could not run cpis-service seed-roles")?;
+    if !roles.success() {
+        bail!("cpis-service seed-roles failed ({roles})");
+    }
     let mut command = Command::new(&binaries.service);
     command
         .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
-        .args(["--issuer", ISSUER, "--audience", AUDIENCE, "--jwks-file"])
+        .args(["--issuer", ISSUER, "--jwks-file"])
         .arg(&jwks)
-        .env_remove("CPIS_CONFIG");
+        .arg("--app-jwks-file")
+        .arg(crate::root().join(APP_JWKS))
+        .env_remove("CPIS_CONFIG")
+        .env_remove("CPIS_APP_JWKS_URL")
+        .env_remove("CPIS_PUBLIC_URL");
     start_server("cpis-service", command, "cpis-service listening on ", log)
 }
 
@@ -133,9 +153,16 @@ pub(crate) fn bench_output(binaries: &Binaries, args: &[&str]) -> Result<String>
     Ok(String::from_utf8(output.stdout)?.trim().to_owned())
 }
 
-/// A TEST-ONLY access token for the bench nurse, valid for two hours.
+/// A TEST-ONLY RS256 token for the bare RS256 route, valid for two hours (the service
+/// accepts no JWT: see [`service_token`]).
 pub(crate) fn token(binaries: &Binaries) -> Result<String> {
     bench_output(binaries, &["token", "--expires-in", "7200"])
+}
+
+/// An opaque access token of the service at `base` for the bench nurse, through its token
+/// exchange; it lives about 10 minutes, so take a fresh one for each run.
+pub(crate) fn service_token(binaries: &Binaries, base: &str) -> Result<String> {
+    bench_output(binaries, &["service-token", "--service", base])
 }
 
 #[cfg(test)]

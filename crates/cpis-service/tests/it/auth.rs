@@ -357,7 +357,8 @@ async fn form_field_errors_are_the_platforms() {
     };
     let sto = "missing or invalid subject_token_type - must be 'urn:ietf:params:oauth:token-type:id_token'";
     let cat = "Missing or invalid client_assertion_type - must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-    let cases: Vec<(&str, Vec<(String, String)>, &str, &str)> = vec![
+    type Form = Vec<(String, String)>;
+    let cases: Vec<(&str, Form, &str, &str)> = vec![
         (
             "no grant_type",
             form("grant_type", None),
