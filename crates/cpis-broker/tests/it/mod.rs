@@ -1,3 +1,4 @@
+mod binary;
 mod dev_idp;
 mod flow;
 mod refusals;
