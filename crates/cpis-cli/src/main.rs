@@ -14,10 +14,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use cpis_client::oidc::DEFAULT_SIGN_IN_WAIT;
+use cpis_client::sign_in::DEFAULT_SIGN_IN_WAIT;
 use cpis_client::{
-    AlertClient, Config, ConfigError, ConfigLocations, Defaults, KeyringTokenStore,
-    LookupPermission, LoopbackRedirect, Secret, SignIn, SignedInUser,
+    AlertClient, Broker, Config, ConfigError, ConfigLocations, Defaults, KeyringTokenStore,
+    LookupPermission, LoopbackRedirect, Secret, SignInError, SignedInUser,
 };
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use time::OffsetDateTime;
@@ -58,7 +58,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Sign in through the browser (OpenID Connect with PKCE and a loopback redirect).
+    /// Sign in through the browser and the trust's token broker (PKCE and a loopback
+    /// redirect; the broker signs you in at the NHS Care Identity Service).
     Login {
         /// Do not open a browser: print the address and wait for the redirect.
         #[arg(long)]
@@ -68,7 +69,7 @@ enum Command {
         #[arg(long, value_name = "USER")]
         login_hint: Option<String>,
     },
-    /// Sign out: remove the tokens from the OS keyring.
+    /// Sign out: remove the session from the OS keyring and end it at the broker.
     Logout,
     /// Show who is signed in, with which role, and whether they can look up.
     Whoami {
@@ -184,7 +185,7 @@ async fn run(cli: Cli) -> u8 {
             login_hint,
         } => login(&config, &store, no_browser, login_hint.as_deref()).await,
         Command::Logout => logout(&config, &store).await,
-        Command::Whoami { json } => whoami(&store, json),
+        Command::Whoami { json } => whoami(&config, &store, json).await,
         Command::Lookup {
             nhs_number,
             json,
@@ -264,9 +265,9 @@ async fn login(
     login_hint: Option<&str>,
 ) -> u8 {
     let result = async {
-        let sign_in = SignIn::discover(&config.oidc, &config.tls).await?;
+        let broker = Broker::new(&config.sign_in, &config.tls)?;
         let loopback = LoopbackRedirect::bind().await?;
-        let pending = sign_in.begin(loopback.redirect_uri(), login_hint)?;
+        let pending = broker.begin(loopback.redirect_uri(), login_hint);
         let url = pending.authorize_url.to_string();
         if no_browser || !open_browser(&url) {
             println!("Open this address in a browser to sign in:");
@@ -276,21 +277,31 @@ async fn login(
             );
         }
         println!("{url}");
-        let callback = loopback.wait_for_callback(DEFAULT_SIGN_IN_WAIT).await?;
-        sign_in.complete(pending, callback).await
+        let callback = loopback
+            .wait_for_callback(pending.state().to_owned(), DEFAULT_SIGN_IN_WAIT)
+            .await?;
+        Ok::<_, SignInError>((broker.complete(pending, callback).await?, broker))
     }
     .await;
-    let session = match result {
-        Ok(session) => session,
+    let (session, broker) = match result {
+        Ok(signed_in) => signed_in,
         Err(error) => {
             eprintln!("cpis: sign-in failed: {error}");
             return EXIT_SIGN_IN;
         }
     };
-    // Saving replaces any earlier session, another user's included.
+    // Saving replaces any earlier session, another user's included; that one is ended at the
+    // broker.
+    let previous = store.load().ok().flatten();
     if let Err(error) = store.save(&session) {
-        eprintln!("cpis: signed in, but the tokens could not be kept: {error}");
+        eprintln!("cpis: signed in, but the session could not be kept: {error}");
+        end_at_broker(&broker, &session).await;
         return EXIT_SIGN_IN;
+    }
+    if let Some(previous) = previous
+        && previous.tokens.session_handle != session.tokens.session_handle
+    {
+        end_at_broker(&broker, &previous).await;
     }
     print!(
         "{}",
@@ -302,30 +313,43 @@ async fn login(
     EXIT_DEFINITIVE
 }
 
-/// Sign out: the keyring is cleared first, whatever else happens; then the refresh token is
-/// revoked at the provider (best effort, a few seconds at most).
+/// End a broker session: best effort, a few seconds at most. `true` when the broker said so.
+async fn end_at_broker(broker: &Broker, session: &cpis_client::Session) -> bool {
+    let ended = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        broker.end(&session.tokens.session_handle),
+    )
+    .await;
+    match ended {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
+            eprintln!("cpis: the sign-in service was not told: {error}");
+            false
+        }
+        Err(_) => {
+            eprintln!("cpis: the sign-in service was not told: it did not answer in time");
+            false
+        }
+    }
+}
+
+/// Sign out: the keyring is cleared first, whatever else happens; then the session is ended
+/// at the broker, which revokes its tokens at the platform (best effort).
 async fn logout(config: &Config, store: &KeyringTokenStore) -> u8 {
     let session = store.load().ok().flatten();
     if let Err(error) = store.clear() {
-        eprintln!("cpis: could not remove the tokens: {error}");
+        eprintln!("cpis: could not remove the session: {error}");
         return EXIT_NOT_CHECKED;
     }
-    println!("Signed out. Your tokens have been removed from this computer's keyring.");
+    println!("Signed out. Your session has been removed from this computer's keyring.");
     if let Some(session) = session {
-        let revoked = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-            SignIn::discover(&config.oidc, &config.tls)
-                .await?
-                .revoke(&session)
-                .await
-        })
-        .await;
-        match revoked {
-            Ok(Ok(true)) => println!("The sign-in was also ended at the identity provider."),
-            Ok(Ok(false)) => {}
-            Ok(Err(error)) => eprintln!("cpis: the identity provider was not told: {error}"),
-            Err(_) => {
-                eprintln!("cpis: the identity provider was not told: it did not answer in time")
+        match Broker::new(&config.sign_in, &config.tls) {
+            Ok(broker) => {
+                if end_at_broker(&broker, &session).await {
+                    println!("The session was also ended at the sign-in service.");
+                }
             }
+            Err(error) => eprintln!("cpis: the sign-in service was not told: {error}"),
         }
     }
     EXIT_DEFINITIVE
@@ -338,14 +362,29 @@ fn access_token_from_env() -> Option<Secret> {
         .map(|token| Secret::new(token.trim()))
 }
 
+/// The user of a token from `CPIS_ACCESS_TOKEN`, as the broker names it (the platform's tokens
+/// are opaque). `Err` is a message for exit 4.
+async fn user_of_token(config: &Config, token: &Secret) -> Result<SignedInUser, String> {
+    let broker = Broker::new(&config.sign_in, &config.tls).map_err(|error| error.to_string())?;
+    match broker.userinfo(token).await {
+        Ok((user, _)) => Ok(user),
+        Err(SignInError::SignInRequired) => Err(format!(
+            "the sign-in service does not know the token in {ACCESS_TOKEN_ENV} (expired or signed out). Sign in with: cpis login"
+        )),
+        Err(error) => Err(format!(
+            "could not ask the sign-in service who {ACCESS_TOKEN_ENV} belongs to: {error}"
+        )),
+    }
+}
+
 /// The user, where they came from (`keyring` or `environment`), and when the session ends.
 type WhoamiSource = (SignedInUser, &'static str, Option<OffsetDateTime>);
 
-fn whoami(store: &KeyringTokenStore, json: bool) -> u8 {
+async fn whoami(config: &Config, store: &KeyringTokenStore, json: bool) -> u8 {
     let found: Result<Option<WhoamiSource>, String> = if let Some(token) = access_token_from_env() {
-        SignedInUser::from_unverified_access_token(&token)
+        user_of_token(config, &token)
+            .await
             .map(|user| Some((user, "environment", None)))
-            .ok_or_else(|| format!("{ACCESS_TOKEN_ENV} is not a JWT with user claims"))
     } else {
         match store.load() {
             Ok(Some(session)) if !session.is_past_max_age(OffsetDateTime::now_utc()) => {
@@ -383,25 +422,29 @@ fn whoami(store: &KeyringTokenStore, json: bool) -> u8 {
     }
 }
 
-/// The access token and user for a lookup: from `CPIS_ACCESS_TOKEN`, else the keyring session
-/// (refreshed when its access token is about to expire). `Err` is a message for exit 4.
+/// The access token and user for a lookup: from `CPIS_ACCESS_TOKEN` (the user from the
+/// broker), else the keyring session (refreshed at the broker when its access token is about
+/// to expire). `Err` is a message for exit 4.
 async fn credentials(
     config: &Config,
     store: &KeyringTokenStore,
 ) -> Result<(Secret, SignedInUser), String> {
     if let Some(token) = access_token_from_env() {
-        let user = SignedInUser::from_unverified_access_token(&token).ok_or_else(|| {
-            format!("{ACCESS_TOKEN_ENV} is not a JWT with the user and role claims")
-        })?;
+        let user = user_of_token(config, &token).await?;
         return Ok((token, user));
     }
-    cpis_client::usable_session(&config.oidc, &config.tls, store, OffsetDateTime::now_utc())
-        .await
-        .map(|session| (session.tokens.access_token.clone(), session.user))
-        .map_err(|error| match error {
-            cpis_client::SessionError::Keyring(error) => error.to_string(),
-            other => format!("{other}. Sign in with: cpis login"),
-        })
+    cpis_client::usable_session(
+        &config.sign_in,
+        &config.tls,
+        store,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map(|session| (session.tokens.access_token.clone(), session.user))
+    .map_err(|error| match error {
+        cpis_client::SessionError::Keyring(error) => error.to_string(),
+        other => format!("{other}. Sign in with: cpis login"),
+    })
 }
 
 fn device_name() -> String {

@@ -43,7 +43,7 @@ pub struct IgnoredJson {
 #[derive(Debug, Serialize)]
 pub struct SettingsJson {
     services: ServicesJson,
-    oidc: OidcJson,
+    sign_in: SignInJson,
     tls: TlsJson,
     lookup_deadline_ms: u128,
     lock_minutes: u64,
@@ -59,9 +59,10 @@ struct ServicesJson {
 }
 
 #[derive(Debug, Serialize)]
-struct OidcJson {
-    issuer: String,
-    client_id: String,
+struct SignInJson {
+    broker_url: String,
+    /// The app's client id at the broker (fixed).
+    client_id: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -146,9 +147,9 @@ impl ConfigJson {
                     demographics_url: config.services.demographics_url.to_string(),
                     audit_url: config.services.audit_url.to_string(),
                 },
-                oidc: OidcJson {
-                    issuer: config.oidc.issuer.clone(),
-                    client_id: config.oidc.client_id.clone(),
+                sign_in: SignInJson {
+                    broker_url: config.sign_in.broker_url.to_string(),
+                    client_id: cpis_client::sign_in::CLIENT_ID,
                 },
                 tls: TlsJson {
                     allow_http_loopback: config.tls.allow_http_loopback,
@@ -218,8 +219,7 @@ pub fn config_text(config: &Config) -> String {
             config.services.demographics_url.to_string(),
         ),
         ("services.audit_url", config.services.audit_url.to_string()),
-        ("oidc.issuer", config.oidc.issuer.clone()),
-        ("oidc.client_id", config.oidc.client_id.clone()),
+        ("sign_in.broker_url", config.sign_in.broker_url.to_string()),
         (
             "tls.allow_http_loopback",
             config.tls.allow_http_loopback.to_string(),
@@ -306,5 +306,10 @@ mod tests {
             text.contains("  trust.downtime_procedure = not set\n"),
             "{text}"
         );
+        assert!(
+            text.contains("  sign_in.broker_url = http://127.0.0.1:9091/\n"),
+            "{text}"
+        );
+        assert!(!text.contains("oidc"), "{text}");
     }
 }

@@ -21,6 +21,16 @@ pub fn dev_idp_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dev-idp")
 }
 
+/// Node from `target/tools/bin` when `cargo xtask setup` put it there, else PATH.
+fn node() -> PathBuf {
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/bin/node");
+    if local.is_file() {
+        local
+    } else {
+        PathBuf::from("node")
+    }
+}
+
 impl DevIdp {
     pub fn start() -> DevIdp {
         DevIdp::start_with(&[])
@@ -34,7 +44,7 @@ impl DevIdp {
             "dev-idp/node_modules is missing: run `npm ci` in {} (`cargo xtask setup` does this)",
             directory.display()
         );
-        let mut command = Command::new("node");
+        let mut command = Command::new(node());
         command
             .args(["server.js", "--port", "0", "--test-hooks"])
             .current_dir(&directory)

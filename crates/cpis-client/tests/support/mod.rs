@@ -7,5 +7,6 @@ pub mod dev_idp;
 pub mod fake_broker;
 pub mod fault_server;
 pub mod secret_service;
+pub mod sign_in_stack;
 pub mod synthetic;
 pub mod tls_server;
