@@ -2,4 +2,5 @@ mod binary;
 mod dev_idp;
 mod flow;
 mod refusals;
+mod store;
 mod support;
