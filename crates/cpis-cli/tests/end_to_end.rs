@@ -1,72 +1,38 @@
-//! End to end: the development identity provider (node), the reference service (in-process,
-//! seeded SQLite in a temporary folder, validating tokens through the provider's JWKS), the real
-//! Secret Service, and `cpis` as a process. `cpis login` then `cpis lookup` gives the right
-//! outcome for every scenario in the seed manifest.
+//! End to end, signing in as the national platform requires: the development identity provider
+//! (node, the CIS2 stand-in), the token broker and the reference platform (in-process, seeded
+//! SQLite in temporary folders; the platform exchanges the broker's ID tokens for opaque
+//! tokens, the only tokens its APIs take), the real Secret Service, and `cpis` as a process
+//! (`support/sign_in_stack.rs`). `cpis login` then `cpis lookup` gives the right outcome for
+//! every scenario in the seed manifest; refresh and sign-out go through the broker.
 
 use std::path::Path;
 use std::time::Duration;
 
-use cpis_service::config::ServeConfig;
-use cpis_service::seed::{Manifest, SeedOptions, seed};
-use cpis_service::store::Store;
+use cpis_service::seed::{Manifest, SeedOptions};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::TcpListener;
 
-use crate::support::dev_idp::DevIdp;
 use crate::support::secret_service::require_secret_service;
+use crate::support::sign_in_stack::SignInStack;
 use crate::support::*;
 
-/// The reference service running in this process.
-struct Service {
-    base: String,
-    manifest: Manifest,
-    _directory: tempfile::TempDir,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+/// The three pieces, the platform seeded with synthetic patients.
+async fn start_stack() -> SignInStack {
+    SignInStack::start_seeded(SeedOptions {
+        children: 2000,
+        seed: 7,
+        today: time::OffsetDateTime::now_utc().date(),
+        examples_per_scenario: 2,
+    })
+    .await
 }
 
-async fn start_service(issuer: &str) -> Service {
-    let directory = tempfile::tempdir().expect("temp dir");
-    let database = format!(
-        "sqlite://{}",
-        directory.path().join("cpis.sqlite").display()
-    );
-    let store = Store::connect(&database, 4).await.expect("database");
-    let manifest = seed(
-        &store,
-        SeedOptions {
-            children: 2000,
-            seed: 7,
-            today: time::OffsetDateTime::now_utc().date(),
-            examples_per_scenario: 2,
-        },
-    )
-    .await
-    .expect("seed");
-    let config = ServeConfig {
-        database,
-        listen: "127.0.0.1:0".parse().expect("address"),
-        issuer: issuer.to_owned(),
-        audience: "cpis-service".to_owned(),
-        jwks_file: None,
-        max_body_bytes: 1024 * 1024,
-        request_timeout: Duration::from_secs(10),
-        db_max_connections: 4,
-    };
-    let state = cpis_service::server::state_for(&config)
-        .await
-        .expect("service state");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(cpis_service::server::serve_on(listener, state, async {
-        let _ = stopped.await;
-    }));
-    Service {
-        base,
-        manifest,
-        _directory: directory,
-        _shutdown: shutdown,
-    }
+fn manifest(stack: &SignInStack) -> &Manifest {
+    stack.manifest.as_ref().expect("a seeded platform")
+}
+
+/// A configuration for `cpis` pointing at the stack.
+fn stack_config(directory: &Path, stack: &SignInStack) -> std::path::PathBuf {
+    write_config(directory, &stack.platform_url, &stack.broker_url, 15_000)
 }
 
 /// `cpis login --no-browser --login-hint USER`, with this test acting as the browser.
@@ -155,10 +121,9 @@ fn expected_outcome(scenario: &str) -> (&'static str, i32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     require_secret_service();
-    let idp = DevIdp::start();
-    let service = start_service(&idp.issuer).await;
+    let stack = start_stack().await;
     let directory = tempfile::tempdir().expect("temp dir");
-    let config = write_config(directory.path(), &service.base, &idp.issuer, 15_000);
+    let config = stack_config(directory.path(), &stack);
     let keyring = keyring_namespace("e2e");
 
     let output = login(&config, &keyring, "ed-nurse").await;
@@ -175,8 +140,8 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     assert_eq!(whoami["lookup_permission"], "unscheduled");
     assert_eq!(whoami["selected_role"]["org_code"], "ZZ1ED");
 
-    assert!(!service.manifest.scenarios.is_empty());
-    for (scenario, numbers) in &service.manifest.scenarios {
+    assert!(!manifest(&stack).scenarios.is_empty());
+    for (scenario, numbers) in &manifest(&stack).scenarios {
         let (outcome, status) = expected_outcome(scenario);
         let nhs_number = numbers.first().expect("an example");
         let (code, json, log) = lookup_json(&config, &keyring, nhs_number, &[]).await;
@@ -224,7 +189,7 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     let queue = cpis_audit::AuditQueue::open(&directory.path().join("data")).expect("audit queue");
     assert_eq!(
         queue.status().expect("status").waiting,
-        service.manifest.scenarios.len() as u64,
+        manifest(&stack).scenarios.len() as u64,
         "one audit record per lookup"
     );
     let chain = queue.verify_chain().expect("chain");
@@ -232,7 +197,7 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     drop(queue);
 
     // `cpis audit`: the queue's status, a sync to the central audit log, the local chain.
-    let lookups = service.manifest.scenarios.len() as u64;
+    let lookups = manifest(&stack).scenarios.len() as u64;
     let mut command = cpis(&config, &keyring);
     command.args(["audit", "status", "--json"]);
     let output = run(command).await;
@@ -266,7 +231,7 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
         .expect("keyring")
         .expect("session");
     let token = session.tokens.access_token.expose().to_owned();
-    let no_plan = &service.manifest.scenarios["no_plan"][0];
+    let no_plan = &manifest(&stack).scenarios["no_plan"][0];
     let mut command = cpis(&config, &keyring_namespace("env-token"));
     command
         .args(["lookup", no_plan, "--json"])
@@ -283,7 +248,7 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     let output = run(command).await;
     assert_eq!(output.status.code(), Some(0));
     assert!(
-        stdout(&output).contains("also ended at the identity provider"),
+        stdout(&output).contains("also ended at the sign-in service"),
         "{}{}",
         stdout(&output),
         stderr(&output)
@@ -303,11 +268,10 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_care_reads_silently_and_a_user_without_a_role_cannot_look_up() {
     require_secret_service();
-    let idp = DevIdp::start();
-    let service = start_service(&idp.issuer).await;
+    let stack = start_stack().await;
     let directory = tempfile::tempdir().expect("temp dir");
-    let config = write_config(directory.path(), &service.base, &idp.issuer, 15_000);
-    let cpp = &service.manifest.scenarios["cpp"][0];
+    let config = stack_config(directory.path(), &stack);
+    let cpp = &manifest(&stack).scenarios["cpp"][0];
 
     let keyring = keyring_namespace("scheduled");
     let output = login(&config, &keyring, "scheduled-care").await;
@@ -365,22 +329,24 @@ async fn scheduled_care_reads_silently_and_a_user_without_a_role_cannot_look_up(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expiring_access_token_is_refreshed_and_kept_in_the_keyring() {
     require_secret_service();
-    // Access tokens live 30 seconds, inside the client's one-minute refresh margin: every
-    // lookup refreshes first.
-    let idp = DevIdp::start_with(&[("DEV_IDP_ACCESS_TOKEN_TTL_SECONDS", "30")]);
-    let service = start_service(&idp.issuer).await;
+    let stack = start_stack().await;
     let directory = tempfile::tempdir().expect("temp dir");
-    let config = write_config(directory.path(), &service.base, &idp.issuer, 15_000);
+    let config = stack_config(directory.path(), &stack);
     let keyring = keyring_namespace("refresh");
     let output = login(&config, &keyring, "midwife").await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let store = cpis_client::KeyringTokenStore::new(keyring.clone(), "session");
-    let before = store.load().expect("keyring").expect("session");
+    // The access token is about to expire (inside the client's one-minute refresh margin):
+    // the next lookup refreshes it at the broker first.
+    let mut before = store.load().expect("keyring").expect("session");
+    before.tokens.access_token_expires_at =
+        Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(30));
+    store.save(&before).expect("save");
 
     let (code, json, log) = lookup_json(
         &config,
         &keyring,
-        &service.manifest.scenarios["unborn"][0],
+        &manifest(&stack).scenarios["unborn"][0],
         &[],
     )
     .await;

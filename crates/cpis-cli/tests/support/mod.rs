@@ -1,26 +1,29 @@
 //! Helpers: the `cpis` process, fake services, and (shared with cpis-client's tests) the
-//! development identity provider and the Secret Service.
+//! development identity provider, the real sign-in stack (dev-idp, the broker and the
+//! platform), the controllable fake broker and the Secret Service.
 
-#[allow(dead_code)] // Shared with cpis-client, which uses more of it.
 #[path = "../../../cpis-client/tests/support/dev_idp.rs"]
 pub mod dev_idp;
+#[path = "../../../cpis-client/tests/support/fake_broker.rs"]
+pub mod fake_broker;
 #[path = "../../../cpis-client/tests/support/secret_service.rs"]
 pub mod secret_service;
+#[path = "../../../cpis-client/tests/support/sign_in_stack.rs"]
+pub mod sign_in_stack;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use base64::Engine as _;
-
-/// A configuration file pointing every service at `base` (the reference service's layout).
-pub fn write_config(directory: &Path, base: &str, issuer: &str, deadline_ms: u64) -> PathBuf {
+/// A configuration file pointing every service at `base` (the reference service's layout) and
+/// sign-in at the broker at `broker_url`.
+pub fn write_config(directory: &Path, base: &str, broker_url: &str, deadline_ms: u64) -> PathBuf {
     let path = directory.join("config.toml");
     let data_dir = directory.join("data");
     std::fs::write(
         &path,
         format!(
-            "lookup_deadline_ms = {deadline_ms}\ndata_dir = \"{}\"\n\n[services]\ncpis_url = \"{base}/cpis/FHIR/R4\"\ndemographics_url = \"{base}/personal-demographics/FHIR/R4\"\naudit_url = \"{base}/audit/FHIR/R4\"\n\n[oidc]\nissuer = \"{issuer}\"\nclient_id = \"cpis-viewer\"\n",
+            "lookup_deadline_ms = {deadline_ms}\ndata_dir = \"{}\"\n\n[services]\ncpis_url = \"{base}/cpis/FHIR/R4\"\ndemographics_url = \"{base}/personal-demographics/FHIR/R4\"\naudit_url = \"{base}/audit/FHIR/R4\"\n\n[sign_in]\nbroker_url = \"{broker_url}\"\n",
             data_dir.display()
         ),
     )
@@ -63,26 +66,6 @@ pub fn json(output: &Output) -> serde_json::Value {
             stderr(output)
         )
     })
-}
-
-/// A JWT-shaped token with CIS2 role claims and a meaningless signature, for runs where no
-/// service validates it (the service is down or fake).
-pub fn unsigned_token(activity_codes: &[&str]) -> String {
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let header = engine.encode(r#"{"alg":"RS256","typ":"at+jwt"}"#);
-    let payload = engine.encode(
-        serde_json::json!({
-            "sub": "900000000001",
-            "name": "Tess Triage-Test",
-            "selected_roleid": "555000000101",
-            "nhsid_nrbac_roles": [{
-                "person_roleid": "555000000101", "org_code": "ZZ1ED", "role_code": "R8001",
-                "role_name": "Nurse Access Role", "activity_codes": activity_codes,
-            }],
-        })
-        .to_string(),
-    );
-    format!("{header}.{payload}.c2lnbmF0dXJl")
 }
 
 pub fn keyring_namespace(test: &str) -> String {
