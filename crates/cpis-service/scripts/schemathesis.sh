@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Property-based API testing of cpis-service against its own OpenAPI document with schemathesis
-# (PyPI, pinned below): seeds a small SQLite database, starts the service with a JWKS made from the
-# TEST-ONLY key, mints tokens for a B0107 clinician, a B1235 local authority user and a B1234
-# safeguarding lead, and runs every schemathesis check except positive_data_acceptance (JSON
+# (PyPI, pinned below): seeds a small SQLite database (and its role directory), starts the service
+# with a JWKS made from the TEST-ONLY key as CIS2's keys and the broker's DEV-ONLY JWKS as the
+# platform app's, mints CIS2-style ID tokens for dev-idp's B0107 clinician (ed-nurse), B1235
+# local authority user (la-user) and B1234 safeguarding lead (named-nurse), exchanges each at
+# /oauth2/token with an RS512 client assertion for the service's opaque access token, and runs every schemathesis check except positive_data_acceptance (JSON
 # Schema cannot say "passes Modulus 11", so a schema-valid NHS number may rightly get 400
 # INVALID_SEARCH_DATA). Each role's pass covers the operations that role may call, so every
 # operation is exercised with a token it accepts (a token it refuses would only ever get 403);
@@ -16,6 +18,8 @@ SCHEMATHESIS_VERSION=4.32.5
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 BINARY="${1:-$ROOT/target/debug/cpis-service}"
 KEY="$ROOT/crates/cpis-service/tests/keys/TEST-ONLY-rsa-signing-key.pem"
+BROKER_KEY="$ROOT/crates/cpis-broker/dev-keys/DEV-ONLY-broker-signing-key.pem"
+APP_JWKS="$ROOT/crates/cpis-broker/dev-keys/DEV-ONLY-broker.jwks.public.json"
 WORK="$(mktemp -d)"
 VENV="${CPIS_SCHEMATHESIS_VENV:-${TMPDIR:-/tmp}/cpis-schemathesis-venv}"
 SERVER_PID=""
@@ -33,34 +37,54 @@ fi
 "$BINARY" seed --database "sqlite://$WORK/st.db" --children 2000 --seed 7 --manifest "$WORK/manifest.json" 2>/dev/null
 
 python3 - "$KEY" "$WORK" <<'PY'
-import base64, json, subprocess, sys, time
+import base64, json, subprocess, sys
 key, work = sys.argv[1], sys.argv[2]
 b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 n_hex = subprocess.check_output(["openssl", "rsa", "-in", key, "-noout", "-modulus"]).decode().strip().split("=")[1]
 json.dump({"keys": [{"kty": "RSA", "n": b64(bytes.fromhex(n_hex)), "e": "AQAB", "kid": "test-rsa", "alg": "RS256", "use": "sig"}]},
           open(f"{work}/jwks.json", "w"))
-def mint(sub, org, activity):
-    now = int(time.time())
-    claims = {"iss": "https://idp.test.invalid", "aud": "cpis-service", "sub": sub, "name": f"{sub} (synthetic)",
-              "iat": now, "exp": now + 3600, "selected_roleid": "r1",
-              "nhsid_nrbac_roles": [{"person_roleid": "r1", "org_code": org, "role_code": "R0001",
-                                     "role_name": "Test Role", "activity_codes": [activity]}]}
-    signing = b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "test-rsa"}).encode()) + "." + b64(json.dumps(claims).encode())
-    signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=signing.encode(),
-                               capture_output=True, check=True).stdout
-    return signing + "." + b64(signature)
-open(f"{work}/clinician.token", "w").write(mint("st-clinician", "ZZ1ED", "B0107"))
-open(f"{work}/la.token", "w").write(mint("st-la", "ZL001", "B1235"))
-open(f"{work}/lead.token", "w").write(mint("st-lead", "ZZ1ED", "B1234"))
 PY
 
 "$BINARY" serve --database "sqlite://$WORK/st.db" --listen 127.0.0.1:0 \
-    --issuer https://idp.test.invalid --audience cpis-service --jwks-file "$WORK/jwks.json" \
+    --issuer https://idp.test.invalid --jwks-file "$WORK/jwks.json" --app-jwks-file "$APP_JWKS" \
     > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
 BASE="$(sed -n 's/^cpis-service listening on //p' "$WORK/serve.out")"
 [ -n "$BASE" ] || { echo "cpis-service did not start" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+
+python3 - "$KEY" "$BROKER_KEY" "$WORK" "$BASE" <<'PY'
+import base64, json, subprocess, sys, time, urllib.parse, urllib.request, uuid
+key, broker_key, work, base = sys.argv[1:5]
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def sign(header, claims, pem, digest):
+    signing = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
+    signature = subprocess.run(["openssl", "dgst", digest, "-sign", pem], input=signing.encode(),
+                               capture_output=True, check=True).stdout
+    return signing + "." + b64(signature)
+def token(sub, name, role):
+    now = int(time.time())
+    id_token = sign({"alg": "RS256", "typ": "JWT", "kid": "test-rsa"},
+                    {"iss": "https://idp.test.invalid", "aud": "cpis-broker", "sub": sub, "name": name,
+                     "iat": now, "exp": now + 300, "authentication_assurance_level": "3",
+                     "selected_roleid": role}, key, "-sha256")
+    token_url = f"{base}/oauth2/token"
+    assertion = sign({"alg": "RS512", "typ": "JWT", "kid": "cpis-broker-dev-1"},
+                     {"iss": "cpis-broker-dev", "sub": "cpis-broker-dev", "aud": token_url,
+                      "jti": str(uuid.uuid4()), "exp": now + 240}, broker_key, "-sha512")
+    form = urllib.parse.urlencode({
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "subject_token": id_token,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion}).encode()
+    with urllib.request.urlopen(urllib.request.Request(token_url, data=form)) as answer:
+        return json.load(answer)["access_token"]
+# dev-idp/users.json's users, whom `seed` put in the role directory.
+open(f"{work}/clinician.token", "w").write(token("900000000001", "Tess Triage-Test", "555000000101"))
+open(f"{work}/la.token", "w").write(token("900000000005", "Lee Council-Test", "555000000501"))
+open(f"{work}/lead.token", "w").write(token("900000000003", "Nia Safeguard-Test", "555000000301"))
+PY
 
 # Which operations each role's pass covers (method and path regular expressions).
 declare -A PATHS=(
