@@ -24,7 +24,8 @@ use crate::secret::{
 };
 use crate::state::BrokerState;
 use crate::store::{
-    NewSession, PendingSignIn, SessionRow, SessionUser, micros_after, short_id, to_micros,
+    NewSession, PendingSignIn, Redemption, SessionRow, SessionUser, micros_after, short_id,
+    to_micros,
 };
 
 /// How long a refresh waits for another replica's refresh of the same session.
@@ -490,8 +491,17 @@ async fn token(
     };
     let now = OffsetDateTime::now_utc();
     let redeemed = match state.store().redeem_code(&sha256_hex(code), now).await {
-        Ok(Some(redeemed)) => redeemed,
-        Ok(None) => return invalid_grant(),
+        Ok(Redemption::Redeemed(redeemed)) => redeemed,
+        Ok(Redemption::Unknown) => return invalid_grant(),
+        Ok(Redemption::Spent { session_id }) => {
+            // A code presented twice: whatever it gave is ended too (RFC 6749 section 4.1.2).
+            tracing::warn!(
+                session = short_id(&session_id),
+                "a used code was presented again"
+            );
+            end_and_revoke(&state, &session_id).await;
+            return invalid_grant();
+        }
         Err(error) => {
             tracing::error!(%error, "could not redeem a code");
             return oauth_error(
@@ -710,35 +720,46 @@ async fn refresh_one(state: &BrokerState, id: &str) -> Response {
 }
 
 async fn session_end(State(state): State<BrokerState>, headers: HeaderMap) -> Response {
-    let session = match live_session_by_handle(&state, &headers).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return StatusCode::NO_CONTENT.into_response(),
-        Err(response) => return response,
-    };
-    // Wait for a refresh in flight, so the token it rotates to is the one revoked.
-    let lock = state.refresh_lock(&session.id);
+    match live_session_by_handle(&state, &headers).await {
+        Ok(Some(session)) => {
+            if !end_and_revoke(&state, &session.id).await {
+                return server_error();
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(None) => StatusCode::NO_CONTENT.into_response(),
+        Err(response) => response,
+    }
+}
+
+/// End session `id` (after a refresh in flight, so the token it rotates to is the one revoked)
+/// and revoke its grant at the platform. `false` when the store failed.
+async fn end_and_revoke(state: &BrokerState, id: &str) -> bool {
+    let lock = state.refresh_lock(id);
     let ended = {
         let _held = lock.lock().await;
         state
             .store()
-            .end_session(&session.id, OffsetDateTime::now_utc())
+            .end_session(id, OffsetDateTime::now_utc())
             .await
     };
-    state.forget_refresh_lock(&session.id, lock);
+    state.forget_refresh_lock(id, lock);
     match ended {
-        Ok(Some(Some(refresh_token))) => {
-            if let Err(error) = state.platform().revoke(&refresh_token).await {
-                tracing::warn!(session = short_id(&session.id), %error, "revocation failed");
+        Ok(Some(refresh_token)) => {
+            if let Some(refresh_token) = refresh_token
+                && let Err(error) = state.platform().revoke(&refresh_token).await
+            {
+                tracing::warn!(session = short_id(id), %error, "revocation failed");
             }
-            tracing::info!(session = short_id(&session.id), "session ended");
+            tracing::info!(session = short_id(id), "session ended");
+            true
         }
-        Ok(_) => {}
+        Ok(None) => true,
         Err(error) => {
             tracing::error!(%error, "could not end a session");
-            return server_error();
+            false
         }
     }
-    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn session_userinfo(State(state): State<BrokerState>, headers: HeaderMap) -> Response {

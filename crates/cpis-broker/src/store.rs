@@ -187,6 +187,20 @@ impl fmt::Debug for RedeemedCode {
     }
 }
 
+/// What presenting a one-time code came to.
+#[derive(Debug)]
+pub enum Redemption {
+    /// No such code.
+    Unknown,
+    /// The code was used before (or by a request that won the race).
+    Spent {
+        /// Its session, which should end.
+        session_id: String,
+    },
+    /// This request used it.
+    Redeemed(RedeemedCode),
+}
+
 /// The first 8 characters of a session id: how logs name a session.
 pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
@@ -374,24 +388,29 @@ impl Store {
         Ok(id)
     }
 
-    /// Use the code `code_hash` (once: a second call gets `None`), clearing the access token it
-    /// held. Expiry and the PKCE check are the caller's.
+    /// Use the code `code_hash`: once only, also when raced (the update only one request wins),
+    /// clearing the access token it held. A code presented again is [`Redemption::Spent`], with
+    /// its session (for the caller to end: RFC 6749 section 4.1.2). Expiry and the PKCE check
+    /// are the caller's.
     pub async fn redeem_code(
         &self,
         code_hash: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<RedeemedCode>, StoreError> {
-        // Read first, then an update that only one request wins.
+    ) -> Result<Redemption, StoreError> {
         let row = sqlx::query(
-            "SELECT session_id, redirect_uri, code_challenge, access_token, expires_at \
-             FROM app_codes WHERE code_hash = $1 AND used_at IS NULL",
+            "SELECT session_id, redirect_uri, code_challenge, access_token, expires_at, used_at \
+             FROM app_codes WHERE code_hash = $1",
         )
         .bind(code_hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
-            return Ok(None);
+            return Ok(Redemption::Unknown);
         };
+        let session_id: String = row.try_get("session_id")?;
+        if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+            return Ok(Redemption::Spent { session_id });
+        }
         let won = sqlx::query(
             "UPDATE app_codes SET used_at = $2, access_token = NULL \
              WHERE code_hash = $1 AND used_at IS NULL",
@@ -403,10 +422,10 @@ impl Store {
         .rows_affected()
             == 1;
         if !won {
-            return Ok(None);
+            return Ok(Redemption::Spent { session_id });
         }
-        Ok(Some(RedeemedCode {
-            session_id: row.try_get("session_id")?,
+        Ok(Redemption::Redeemed(RedeemedCode {
+            session_id,
             redirect_uri: row.try_get("redirect_uri")?,
             code_challenge: row.try_get("code_challenge")?,
             sealed_access_token: row.try_get("access_token")?,

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use cpis_broker::secret::{Secret, open_sealed, random_token};
-use cpis_broker::store::{NewSession, PendingSignIn, SessionUser, Store, micros_after, to_micros};
+use cpis_broker::store::{
+    NewSession, PendingSignIn, Redemption, SessionUser, Store, micros_after, to_micros,
+};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -117,11 +119,17 @@ async fn the_store_keeps_its_rules_on_every_database() {
             .collect();
         let mut winners = Vec::new();
         for race in races {
-            if let Some(redeemed) = race.await.expect("task").expect("redeem") {
-                winners.push(redeemed);
+            match race.await.expect("task").expect("redeem") {
+                Redemption::Redeemed(redeemed) => winners.push(redeemed),
+                Redemption::Spent { session_id } => assert_eq!(session_id, id),
+                Redemption::Unknown => panic!("the code is known"),
             }
         }
         assert_eq!(winners.len(), 1, "one redemption wins");
+        assert!(matches!(
+            store.redeem_code(&random_token().hash(), now).await,
+            Ok(Redemption::Unknown)
+        ));
         let sealed = winners[0].sealed_access_token.clone().expect("sealed");
         assert_eq!(open_sealed(&code, &sealed), Some(Secret::new("access-1")));
 
