@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::cis2::Cis2;
 use crate::keys::{KeyError, SigningKey};
 use crate::platform::Platform;
-use crate::store::{Store, StoreError, to_micros};
+use crate::store::{Store, StoreError, short_id, to_micros};
 
 /// What the handlers share. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -150,7 +150,8 @@ impl BrokerState {
         }
     }
 
-    /// Delete expired rows now and then (at most every 5 minutes), in the background.
+    /// Delete expired rows now and then (at most every 5 minutes), in the background, and end
+    /// (revoking at the platform) the sessions whose one-time code expired unredeemed.
     pub fn prune_now_and_then(&self) {
         let now = OffsetDateTime::now_utc();
         let last = self.inner.last_prune.load(Ordering::Relaxed);
@@ -166,10 +167,29 @@ impl BrokerState {
         {
             return;
         }
-        let store = self.inner.store.clone();
+        let state = self.clone();
         tokio::spawn(async move {
+            let store = state.store();
             if let Err(error) = store.prune(now).await {
                 tracing::warn!(%error, "pruning expired sign-ins failed");
+            }
+            // A minute's grace past the code's life.
+            let cutoff = to_micros(now)
+                - i64::try_from(state.settings().app_code_ttl.as_micros()).unwrap_or(i64::MAX / 2)
+                - 60_000_000;
+            let unclaimed = match store.unclaimed_sessions(cutoff).await {
+                Ok(ids) => ids,
+                Err(error) => {
+                    tracing::warn!(%error, "reading unclaimed sessions failed");
+                    return;
+                }
+            };
+            for id in unclaimed {
+                if let Ok(Some(Some(refresh_token))) = store.end_session(&id, now).await
+                    && let Err(error) = state.platform().revoke(&refresh_token).await
+                {
+                    tracing::warn!(session = short_id(&id), %error, "revocation failed");
+                }
             }
         });
     }

@@ -572,6 +572,21 @@ impl Store {
         Ok(ended.then_some(refresh_token))
     }
 
+    /// Live sessions whose code was never redeemed and that began before `before`: nobody can
+    /// have them any more (the code has expired), so they should end.
+    pub async fn unclaimed_sessions(&self, before: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM sessions WHERE handle_hash IS NULL AND ended_at IS NULL \
+             AND created_at < $1",
+        )
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| row.try_get::<String, _>("id").map_err(StoreError::from))
+            .collect()
+    }
+
     /// Record an assertion's `jti`; an error if it was ever recorded before.
     pub async fn record_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO assertion_jtis (jti, expires_at) VALUES ($1, $2)")

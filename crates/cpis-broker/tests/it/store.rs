@@ -133,6 +133,13 @@ async fn the_store_keeps_its_rules_on_every_database() {
         let sealed = winners[0].sealed_access_token.clone().expect("sealed");
         assert_eq!(open_sealed(&code, &sealed), Some(Secret::new("access-1")));
 
+        // Unredeemed, it is unclaimed; once it has a handle, it is not.
+        let later = micros_after(now, Duration::from_secs(1));
+        assert_eq!(
+            store.unclaimed_sessions(later).await.expect("unclaimed"),
+            std::slice::from_ref(&id)
+        );
+
         // Handles and access tokens find the session by hash.
         let handle = random_token();
         store.set_handle(&id, &handle.hash()).await.expect("handle");
