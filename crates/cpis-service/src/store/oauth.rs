@@ -174,11 +174,19 @@ impl Store {
         let id = uuid::Uuid::new_v4().to_string();
         let _writer = self.writer().await;
         let mut transaction = self.pool.begin().await?;
-        // Expired tokens go first (and take SQLite's write lock at once).
+        // Expired tokens go first (and take SQLite's write lock at once), then the grants past
+        // their end (whose tokens, never outliving them, have just gone).
         sqlx::query("DELETE FROM oauth_tokens WHERE expires_at < $1")
             .bind(to_micros(grant.created_at))
             .execute(&mut *transaction)
             .await?;
+        sqlx::query(
+            "DELETE FROM oauth_grants WHERE refresh_expires_at < $1 \
+             AND id NOT IN (SELECT grant_id FROM oauth_tokens)",
+        )
+        .bind(to_micros(grant.created_at))
+        .execute(&mut *transaction)
+        .await?;
         sqlx::query(
             "INSERT INTO oauth_grants (id, client_id, user_id, user_name, selected_roleid, \
              authentication_assurance_level, scope, created_at, refresh_expires_at, \

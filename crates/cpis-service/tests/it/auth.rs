@@ -806,6 +806,27 @@ async fn refresh_and_revoke(app: TestApp) {
         "Refresh Token expired",
         "past 12 hours",
     );
+    // Grants past their end are dropped (with their tokens) as new ones are made. (The
+    // platform's clock is 12 hours and a second ahead: so is the assertion's expiry.)
+    let assertion = sign_assertion(&with(
+        assertion_claims(),
+        "exp",
+        json!(now_seconds() + 12 * 3600 + 1 + 200),
+    ));
+    let (status, body) = app.exchange_with(&sign(&nurse_claims()), &assertion).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let count = |table: &'static str| {
+        let pool = app.store.pool().clone();
+        async move {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&pool)
+                .await
+                .expect("count");
+            sqlx::Row::try_get::<i64, _>(&row, 0).expect("count")
+        }
+    };
+    assert_eq!(count("oauth_grants").await, 1);
+    assert_eq!(count("oauth_tokens").await, 2);
 }
 
 crate::on_both_backends!(refresh_and_revoke, role_from_urid_and_directory);
