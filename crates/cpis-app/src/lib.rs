@@ -103,8 +103,9 @@ impl AppCore {
             .map_err(|error| StartError(error.to_string()))?;
         let audit_log =
             AuditLogClient::new(&config).map_err(|error| StartError(error.to_string()))?;
+        // Fails only when the HTTP client cannot be built, as the alert client's would.
         let broker = Broker::new(&config.sign_in, &config.tls)
-            .map_err(|error| StartError(error.to_string()))?;
+            .map_err(|_| StartError("the sign-in client could not be set up".to_owned()))?;
         let core = AppCore {
             config,
             offset,

@@ -138,7 +138,7 @@ pub struct ServiceUrls {
 
 /// Where users sign in: the trust's token broker (`docs/sign-in.md`), which signs them in at
 /// CIS2 and exchanges the ID token at the API platform. The app is `cpis-viewer` there
-/// ([`crate::sign_in::CLIENT_ID`]).
+/// (`sign_in::CLIENT_ID`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInConfig {
     /// The broker's base URL (no trailing slash); `/authorize`, `/token` and `/session/...`
