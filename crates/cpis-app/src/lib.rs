@@ -7,7 +7,10 @@
 //! - every lookup is appended to the durable audit queue before its result is returned, and
 //!   a failed append is reported with the result, never instead of it;
 //! - a result is returned for display only if no newer lookup has started since;
-//! - locking or signing out forgets the session, the tokens and every lookup's context;
+//! - locking or signing out forgets the session, the tokens and every lookup's context, and
+//!   ends the session at the token broker (best effort, never waited for);
+//! - a token refresh that finishes after sign-out, lock or another sign-in is thrown away
+//!   (`credentials.rs`), and a lookup's deadline covers getting credentials;
 //! - without a usable configuration there is no core at all ([`App::SetupNeeded`]): nothing
 //!   is contacted, and the UI shows what to set and where.
 
