@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -55,38 +56,51 @@ pub fn pkce_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// Seal `plain` under `key`, a one-time random code: XOR with the blocks
-/// SHA-256(`"cpis-broker seal v1"` ‖ key ‖ block number), base64url. The store keeps the sealed
-/// access token beside the code's hash until the app redeems the code, so what the database
-/// holds is useless without the code, which only the app has. Each key seals one value once.
-pub fn seal(key: &Secret, plain: &str) -> String {
-    URL_SAFE_NO_PAD.encode(xor_keystream(key, plain.as_bytes()))
+/// Seal `plain` under `key`, a one-time random code, with AES-256-GCM (aws-lc-rs): the AEAD
+/// key is SHA-256(`"cpis-broker seal v2"` ‖ key), the nonce 12 random bytes stored in front of
+/// the ciphertext, base64url. The store keeps the sealed access token beside the code's hash
+/// until the app redeems the code, so what the database holds is useless without the code,
+/// which only the app has, and a changed byte fails to open rather than opening to something
+/// else. `None` only if the operating system's random generator fails.
+pub fn seal(key: &Secret, plain: &str) -> Option<String> {
+    let sealing = aead_key(key)?;
+    let mut nonce = [0u8; NONCE_LEN];
+    aws_lc_rs::rand::fill(&mut nonce).ok()?;
+    let mut data = plain.as_bytes().to_vec();
+    sealing
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
+        .ok()?;
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&data);
+    Some(URL_SAFE_NO_PAD.encode(sealed))
 }
 
-/// Open what [`seal`] sealed under `key`; `None` when it does not open to text.
+/// Open what [`seal`] sealed under `key`; `None` when the key is wrong, the value was changed
+/// or it does not open to text.
 pub fn open_sealed(key: &Secret, sealed: &str) -> Option<Secret> {
     let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-    String::from_utf8(xor_keystream(key, &bytes))
-        .ok()
-        .map(Secret::new)
+    if bytes.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let mut data = ciphertext.to_vec();
+    let plain = aead_key(key)?
+        .open_in_place(nonce, Aad::empty(), &mut data)
+        .ok()?;
+    String::from_utf8(plain.to_vec()).ok().map(Secret::new)
 }
 
-fn xor_keystream(key: &Secret, data: &[u8]) -> Vec<u8> {
-    data.chunks(32)
-        .zip(0u64..)
-        .flat_map(|(chunk, block)| {
-            let pad = Sha256::new()
-                .chain_update(b"cpis-broker seal v1")
-                .chain_update(key.expose().as_bytes())
-                .chain_update(block.to_be_bytes())
-                .finalize();
-            chunk
-                .iter()
-                .zip(pad)
-                .map(|(byte, pad)| byte ^ pad)
-                .collect::<Vec<u8>>()
-        })
-        .collect()
+const NONCE_LEN: usize = 12;
+
+fn aead_key(key: &Secret) -> Option<LessSafeKey> {
+    let material = Sha256::new()
+        .chain_update(b"cpis-broker seal v2")
+        .chain_update(key.expose().as_bytes())
+        .finalize();
+    UnboundKey::new(&AES_256_GCM, &material)
+        .ok()
+        .map(LessSafeKey::new)
 }
 
 /// Compare without an early exit on the first difference.
@@ -121,8 +135,14 @@ mod tests {
     fn sealed_values_open_only_with_their_key() {
         let key = random_token();
         let token = "an-opaque-access-token-longer-than-one-block-of-thirty-two-bytes";
-        let sealed = seal(&key, token);
+        let sealed = seal(&key, token).expect("sealed");
         assert!(!sealed.contains("opaque"));
+        assert_ne!(seal(&key, token).expect("sealed"), sealed, "a fresh nonce each time");
+        let mut changed = URL_SAFE_NO_PAD.decode(&sealed).expect("base64");
+        let last = changed.len() - 1;
+        changed[last] ^= 1;
+        assert_eq!(open_sealed(&key, &URL_SAFE_NO_PAD.encode(changed)), None);
+        assert_eq!(open_sealed(&key, "AAAA"), None);
         assert_eq!(
             open_sealed(&key, &sealed).map(|s| s.expose().to_owned()),
             Some(token.to_owned())

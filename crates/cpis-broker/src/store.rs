@@ -34,6 +34,9 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored value is not valid: {0}")]
     Corrupt(&'static str),
+    /// The operating system's random generator failed while sealing the access token.
+    #[error("could not seal the access token for the app")]
+    Seal,
 }
 
 /// Microseconds since the Unix epoch.
@@ -380,7 +383,7 @@ impl Store {
         .bind(&id)
         .bind(redirect_uri)
         .bind(code_challenge)
-        .bind(seal(code, session.access_token.expose()))
+        .bind(seal(code, session.access_token.expose()).ok_or(StoreError::Seal)?)
         .bind(code_expires_at)
         .execute(&mut *transaction)
         .await?;
