@@ -137,7 +137,11 @@ mod tests {
         let token = "an-opaque-access-token-longer-than-one-block-of-thirty-two-bytes";
         let sealed = seal(&key, token).expect("sealed");
         assert!(!sealed.contains("opaque"));
-        assert_ne!(seal(&key, token).expect("sealed"), sealed, "a fresh nonce each time");
+        assert_ne!(
+            seal(&key, token).expect("sealed"),
+            sealed,
+            "a fresh nonce each time"
+        );
         let mut changed = URL_SAFE_NO_PAD.decode(&sealed).expect("base64");
         let last = changed.len() - 1;
         changed[last] ^= 1;
