@@ -45,15 +45,19 @@ impl AppCore {
         let credentials = tokio::time::timeout_at(deadline_at, self.credentials()).await;
         let could_not_check = |reason| LookupResponse {
             lookup_id: 0,
-            view: LookupView::from_outcome(
-                &LookupOutcome::CouldNotCheck {
-                    reason,
-                    attempted_at: OffsetDateTime::now_utc(),
-                },
-                None,
-                self.offset,
-                Some(&nhs_number),
-            ),
+            view: if !self.sequencer.is_current(ticket) {
+                LookupView::Superseded
+            } else {
+                LookupView::from_outcome(
+                    &LookupOutcome::CouldNotCheck {
+                        reason,
+                        attempted_at: OffsetDateTime::now_utc(),
+                    },
+                    None,
+                    self.offset,
+                    Some(&nhs_number),
+                )
+            },
             audit_warning: None,
         };
         let (token, user) = match credentials {
