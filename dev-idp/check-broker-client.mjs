@@ -2,11 +2,11 @@
 // `node server.js --port 0 --test-hooks`, signs synthetic users in as client `cpis-broker`
 // (PKCE S256, prompt=login, acr_values, login_hint), exchanges the code with a private_key_jwt
 // client assertion signed by the broker's development key, and checks the ID token, userinfo,
-// refresh, the acr_values refusal, the test hook, and that the legacy `cpis-viewer` client still
-// gets its old token shapes.
+// refresh, the acr_values refusal, the test hook, and that `cpis-broker` is the only client.
 //
-// Usage: node check-broker-client.mjs [issuer]   (without an issuer it starts its own dev-idp)
-// Exits non-zero on the first failed check. Development and tests only.
+// Usage: node check-broker-client.mjs [issuer]   (without an issuer it starts its own dev-idp;
+// a dev-idp given by its issuer must run with --test-hooks). Runs every check and exits non-zero
+// if any failed. Development and tests only.
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -292,36 +292,19 @@ await check('test hook tampers the broker ID token (wrong_audience, alg_none)', 
   }
 });
 
-await check('legacy cpis-viewer keeps roles in its ID token and a JWT access token', async () => {
-  const navigate = browser();
-  const auth = await authorize(navigate, {
-    clientId: 'cpis-viewer',
-    login: 'ed-nurse',
-    scope: 'openid offline_access profile nationalrbacaccess associatedorgs selectedrole',
-  });
-  const code = auth.location.searchParams.get('code');
-  assert.ok(code, String(auth.location));
+await check('cpis-broker is the only client: no public clients, no resource indicators', async () => {
+  assert.deepEqual(discovery.token_endpoint_auth_methods_supported, ['private_key_jwt']);
+  assert.ok(!discovery.scopes_supported.includes('offline_access'));
+  const auth = await authorize(browser(), { clientId: 'cpis-viewer', login: 'ed-nurse', acr: 'AAL3_ANY' });
+  assert.equal(auth.location, undefined, 'an unknown client must not be redirected to');
+  assert.equal(auth.status, 400, JSON.stringify(auth));
+  assert.match(auth.body, /invalid_client/);
   const res = await fetch(discovery.token_endpoint, {
     method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: auth.verifier, client_id: 'cpis-viewer',
-    }),
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, code_verifier: 'x', client_id: 'cpis-viewer' }),
   });
-  const tokens = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(tokens));
-  const id = decodeJwt(tokens.id_token);
-  assert.equal(id.aud, 'cpis-viewer');
-  assert.equal(id.nhsid_nrbac_roles[0].person_roleid, '555000000101');
-  assert.equal(id.nhsid_user_orgs[0].org_code, 'ZZ1ED');
-  assert.equal(id.selected_roleid, '555000000101');
-  assert.equal(id.acr, 'AAL3_ANY');
-  assert.deepEqual(id.amr, ['SCA']);
-  const at = decodeJwt(tokens.access_token);
-  assert.equal(decodeProtectedHeader(tokens.access_token).typ, 'at+jwt');
-  assert.equal(at.aud, 'cpis-service');
-  assert.equal(at.nhsid_nrbac_roles[0].person_roleid, '555000000101');
-  assert.equal(at.selected_roleid, '555000000101');
-  assert.ok(tokens.refresh_token);
+  assert.equal(res.status, 401);
+  assert.equal((await res.json()).error, 'invalid_client');
 });
 
 child?.kill();

@@ -9,9 +9,9 @@
 //   --test-hooks (or DEV_IDP_TEST_HOOKS=1) enables POST /test/tamper-next-id-token, which makes
 //   the next token response carry a deliberately bad ID token (for the client's negative tests).
 //
-// Two clients: `cpis-broker` (confidential, private_key_jwt), which gets CIS2-shaped tokens as
-// docs/sign-in.md section 1 says, and the legacy public client `cpis-viewer` (being removed by
-// issue 14), which keeps the roles in its ID token and a JWT access token for cpis-service.
+// One client, `cpis-broker` (the trust's token broker: confidential, private_key_jwt), which gets
+// CIS2-shaped tokens as docs/sign-in.md section 1 says: an ID token without roles, and an opaque
+// access token that gives the roles at userinfo (`/me`).
 
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -33,8 +33,6 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HOST = '127.0.0.1';
-/** The legacy public client of the desktop app and the CLI (being removed by issue 14). */
-const CLIENT_ID = 'cpis-viewer';
 /** The trust's token broker: a confidential client, authenticated with private_key_jwt. */
 const BROKER_CLIENT_ID = 'cpis-broker';
 /** The broker's public JWKS (development key, committed). DEV_IDP_BROKER_JWKS overrides the path. */
@@ -43,11 +41,7 @@ const BROKER_JWKS_FILE = process.env.DEV_IDP_BROKER_JWKS
   : path.join(here, '../crates/cpis-broker/dev-keys/DEV-ONLY-broker.jwks.public.json');
 /** The algorithms a client assertion may be signed with: RS512 (CIS2's) and RS256. */
 const CLIENT_AUTH_ALGS = ['RS256', 'RS512'];
-/** The resource indicator of the CP-IS reference service; access tokens are JWTs for it. */
-const CPIS_RESOURCE = 'urn:cpis:service';
-/** The `aud` of access tokens: what `cpis-service serve --audience` must be set to. */
-const ACCESS_TOKEN_AUDIENCE = process.env.DEV_IDP_AUDIENCE || 'cpis-service';
-const SCOPES = ['openid', 'offline_access', 'profile', 'nationalrbacaccess', 'associatedorgs', 'selectedrole'];
+const SCOPES = ['openid', 'profile', 'nationalrbacaccess', 'associatedorgs', 'selectedrole'];
 /** Every user claim a grant may release (the consent is implied). */
 const USER_CLAIMS = [
   'name',
@@ -61,32 +55,22 @@ const USER_CLAIMS = [
   'selected_roleid',
 ];
 /**
- * The account claims each client gets, by use. The provider adds `acr`, `amr`, `auth_time` and
- * `nonce` to ID tokens itself. The broker gets CIS2's shape: no roles in the ID token, roles at
- * userinfo. The legacy client keeps its ID token with the roles.
+ * The account claims the broker gets, by use: CIS2's shape, no roles in the ID token, roles at
+ * userinfo. The provider adds `acr`, `amr`, `auth_time` and `nonce` to ID tokens itself.
  */
-const CLAIMS_BY_CLIENT = {
-  [BROKER_CLIENT_ID]: {
-    id_token: [
-      'sub',
-      'name',
-      'given_name',
-      'family_name',
-      'nhsid_useruid',
-      'authentication_assurance_level',
-      'id_assurance_level',
-      'selected_roleid',
-    ],
-    userinfo: ['sub', 'name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid'],
-  },
-  [CLIENT_ID]: {
-    id_token: ['sub', 'name', 'given_name', 'family_name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid'],
-    userinfo: ['sub', 'name', 'given_name', 'family_name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid'],
-  },
+const CLAIMS_BY_USE = {
+  id_token: [
+    'sub',
+    'name',
+    'given_name',
+    'family_name',
+    'nhsid_useruid',
+    'authentication_assurance_level',
+    'id_assurance_level',
+    'selected_roleid',
+  ],
+  userinfo: ['sub', 'name', 'nhsid_nrbac_roles', 'nhsid_user_orgs', 'selected_roleid'],
 };
-const RESOURCE_SCOPES = 'nationalrbacaccess selectedrole associatedorgs';
-/** Access token lifetime; tests shorten it (DEV_IDP_ACCESS_TOKEN_TTL_SECONDS) to exercise refresh. */
-const ACCESS_TOKEN_TTL = Number(process.env.DEV_IDP_ACCESS_TOKEN_TTL_SECONDS || 60 * 60);
 
 function argument(name) {
   const index = process.argv.indexOf(name);
@@ -168,7 +152,7 @@ function accountFor(ctx, accountId, token) {
     // `use` is 'id_token' or 'userinfo'; the provider then filters by the granted scopes.
     async claims(use) {
       const clientId = ctx?.oidc?.client?.clientId ?? token?.clientId;
-      const allowed = CLAIMS_BY_CLIENT[clientId]?.[use] ?? ['sub'];
+      const allowed = clientId === BROKER_CLIENT_ID ? CLAIMS_BY_USE[use] ?? ['sub'] : ['sub'];
       return pick(claimsFor(loginId), allowed);
     },
   };
@@ -198,21 +182,10 @@ function configuration() {
   return {
     clients: [
       {
-        client_id: CLIENT_ID,
-        client_name: 'CP-IS Viewer (development)',
-        application_type: 'native',
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        // RFC 8252 section 7.3: for a native client a loopback redirect matches on any port.
-        redirect_uris: ['http://127.0.0.1/callback'],
-        id_token_signed_response_alg: 'RS256',
-      },
-      {
         client_id: BROKER_CLIENT_ID,
         client_name: 'cpis-broker (development)',
-        // `native` only for RFC 8252's any-port loopback redirect (development); the client is
-        // confidential all the same: it authenticates with a JWT signed by its key.
+        // `native` only for RFC 8252 section 7.3's any-port loopback redirect (development); the
+        // client is confidential all the same: it authenticates with a JWT signed by its key.
         application_type: 'native',
         token_endpoint_auth_method: 'private_key_jwt',
         // No `token_endpoint_auth_signing_alg`: any of CLIENT_AUTH_ALGS (RS512, RS256).
@@ -225,10 +198,11 @@ function configuration() {
       },
     ],
     jwks: { keys: [signingJwk] },
-    // ID token claims are chosen per client in findAccount().claims(): the legacy client gets the
-    // roles in its ID token, the broker gets them at userinfo only.
+    // The ID token carries the scopes' claims chosen in findAccount().claims() (names, assurance
+    // levels, selected_roleid) although an access token is issued too, as CIS2's does; the roles
+    // are at userinfo only.
     conformIdTokenClaims: false,
-    clientAuthMethods: ['none', 'private_key_jwt'],
+    clientAuthMethods: ['private_key_jwt'],
     enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_ALGS },
     acrValues: Object.keys(ACR_MINIMUM_LEVEL),
     scopes: SCOPES,
@@ -254,41 +228,15 @@ function configuration() {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        // The legacy client's access tokens are JWTs for cpis-service. The broker asks for no
-        // resource and gets an opaque access token for userinfo (`/me`), as from CIS2.
-        defaultResource: (_ctx, client, oneOf) => (client?.clientId === CLIENT_ID ? CPIS_RESOURCE : oneOf),
-        useGrantedResource: () => true,
-        getResourceServerInfo: () => ({
-          scope: RESOURCE_SCOPES,
-          audience: ACCESS_TOKEN_AUDIENCE,
-          accessTokenFormat: 'jwt',
-          accessTokenTTL: ACCESS_TOKEN_TTL,
-          jwt: { sign: { alg: 'RS256' } },
-        }),
-      },
-    },
-    // The reference service reads the user and role from the legacy client's access token.
-    async extraTokenClaims(_ctx, token) {
-      if (token.kind !== 'AccessToken' || !token.accountId || token.clientId !== CLIENT_ID) return undefined;
-      const loginId = loginIdForSub(token.accountId);
-      if (!loginId) return undefined;
-      const claims = claimsFor(loginId);
-      const extra = {
-        name: claims.name,
-        nhsid_nrbac_roles: claims.nhsid_nrbac_roles,
-        nhsid_user_orgs: claims.nhsid_user_orgs,
-      };
-      if (claims.selected_roleid) extra.selected_roleid = claims.selected_roleid;
-      return extra;
+      // No resource indicators: the access token is opaque, for userinfo (`/me`), as CIS2's is.
     },
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');
     },
     pkce: { required: () => true },
     ttl: {
-      AccessToken: ACCESS_TOKEN_TTL,
+      // The broker uses the access token only for userinfo, right after the code exchange.
+      AccessToken: 60 * 60,
       AuthorizationCode: 60,
       IdToken: 60 * 60,
       Interaction: 10 * 60,
@@ -397,7 +345,6 @@ async function interaction(provider, req, res, url) {
   const grant = new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
   grant.addOIDCScope(SCOPES.join(' '));
   grant.addOIDCClaims(USER_CLAIMS);
-  if (details.params.client_id === CLIENT_ID) grant.addResourceScope(CPIS_RESOURCE, RESOURCE_SCOPES);
   const grantId = await grant.save();
   await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
 }

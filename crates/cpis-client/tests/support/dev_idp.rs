@@ -36,7 +36,8 @@ impl DevIdp {
         DevIdp::start_with(&[])
     }
 
-    /// Start with extra environment variables (such as `DEV_IDP_ACCESS_TOKEN_TTL_SECONDS`).
+    /// Start with extra environment variables (such as `DEV_IDP_BROKER_JWKS`, another file for
+    /// the broker's public keys).
     pub fn start_with(environment: &[(&str, &str)]) -> DevIdp {
         let directory = dev_idp_dir();
         assert!(
