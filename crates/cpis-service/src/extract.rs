@@ -15,7 +15,7 @@ use cpis_domain::{ACTIVITY_LOCAL_AUTHORITY, Actor, NhsNumber, RoleRef};
 use cpis_fhir::{NHS_NUMBER_SYSTEM, SpineErrorCode};
 
 use crate::auth::opaque::{looks_like_jwt, token_hash};
-use crate::auth::{Api, AuthError, Principal};
+use crate::auth::{Api, AuthError, CALLER_CACHE_SECONDS, CallerCache, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::StoredGrant;
@@ -27,7 +27,8 @@ pub const SESSION_URID_HEADER: &str = "NHSD-Session-URID";
 /// token's grant (`sub` and `name` of the exchanged ID token), acting in the role named by
 /// `NHSD-Session-URID` (or else the ID token's `selected_roleid`), which must be one of that
 /// user's roles in the role directory; its organisation and activity codes come from there.
-/// The token's grant must hold a scope the API (by path) accepts.
+/// The token's grant must hold a scope the API (by path) accepts. Resolved callers are kept
+/// for a few seconds ([`CallerCache`]).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Arc<Principal>);
 
@@ -42,46 +43,27 @@ fn bearer_token(parts: &Parts) -> Result<&str, AuthError> {
         .ok_or(AuthError::Missing)
 }
 
-async fn live_grant(parts: &Parts, state: &AppState) -> Result<StoredGrant, ApiError> {
-    let refused = |error: AuthError| {
-        state.metrics.auth_failure(error.code());
-        ApiError::unauthorised(error)
-    };
-    let token = bearer_token(parts).map_err(refused)?;
-    if looks_like_jwt(token) {
-        // Provider JWTs are never accepted by the APIs: exchange them at /oauth2/token.
-        return Err(refused(AuthError::UnknownToken));
+/// The `NHSD-Session-URID` header: `None` when absent, an error when empty or not text.
+fn session_urid(parts: &Parts) -> Result<Option<String>, ApiError> {
+    match parts.headers.get(SESSION_URID_HEADER) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(|text| Some(text.to_owned()))
+            .ok_or_else(|| ApiError::invalid_value("NHSD-Session-URID header is not valid")),
     }
-    let grant = state
-        .store
-        .access_grant(&token_hash(token), state.platform_now())
-        .await?
-        .ok_or_else(|| refused(AuthError::UnknownToken))?;
-    if let Some(api) = Api::for_path(parts.uri.path())
-        && !api.permitted_by(&grant.scope)
-    {
-        return Err(refused(AuthError::MissingScope));
-    }
-    Ok(grant)
 }
 
+/// The role the request acts in, from the directory: it must be the grant user's.
 async fn principal_of(
-    parts: &Parts,
     state: &AppState,
     grant: StoredGrant,
+    urid: Option<String>,
 ) -> Result<Principal, ApiError> {
-    let urid = match parts.headers.get(SESSION_URID_HEADER) {
-        Some(value) => Some(
-            value
-                .to_str()
-                .map(|text| text.trim().to_owned())
-                .ok()
-                .filter(|text| !text.is_empty())
-                .ok_or_else(|| ApiError::invalid_value("NHSD-Session-URID header is not valid"))?,
-        ),
-        None => grant.selected_roleid.clone(),
-    };
-    let (role, activity_codes) = match urid {
+    let (role, activity_codes) = match urid.or(grant.selected_roleid) {
         None => (RoleRef::default(), Vec::new()),
         Some(urid) => match state.store.directory_role(&urid).await? {
             Some(role) if role.user_id == grant.user_id => (
@@ -112,13 +94,55 @@ async fn principal_of(
     })
 }
 
+async fn caller(parts: &Parts, state: &AppState) -> Result<Arc<Principal>, ApiError> {
+    let refused = |error: AuthError| {
+        state.metrics.auth_failure(error.code());
+        ApiError::unauthorised(error)
+    };
+    let token = bearer_token(parts).map_err(refused)?;
+    if looks_like_jwt(token) {
+        // Provider JWTs are never accepted by the APIs: exchange them at /oauth2/token.
+        return Err(refused(AuthError::UnknownToken));
+    }
+    let urid = session_urid(parts)?;
+    let api = Api::for_path(parts.uri.path());
+    let now = state.platform_now();
+    let now_seconds = now.unix_timestamp();
+    let key = CallerCache::key(token, urid.as_deref());
+    if let Some((principal, scope)) = state.callers.get(&key, now_seconds) {
+        if api.is_some_and(|api| !api.permitted_by(&scope)) {
+            return Err(refused(AuthError::MissingScope));
+        }
+        return Ok(principal);
+    }
+    let (grant, expires_at) = state
+        .store
+        .access_grant(&token_hash(token), now)
+        .await?
+        .ok_or_else(|| refused(AuthError::UnknownToken))?;
+    if api.is_some_and(|api| !api.permitted_by(&grant.scope)) {
+        return Err(refused(AuthError::MissingScope));
+    }
+    let scope = grant.scope.clone();
+    let grant_id = grant.id.clone();
+    let principal = Arc::new(principal_of(state, grant, urid).await?);
+    let until = (now_seconds + CALLER_CACHE_SECONDS).min(expires_at.unix_timestamp());
+    state.callers.put(
+        key,
+        principal.clone(),
+        &scope,
+        &grant_id,
+        until,
+        now_seconds,
+    );
+    Ok(principal)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let grant = live_grant(parts, state).await?;
-        let principal = principal_of(parts, state, grant).await?;
-        Ok(Caller(Arc::new(principal)))
+        caller(parts, state).await.map(Caller)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::auth::{PlatformApp, Verifier};
+use crate::auth::{CallerCache, PlatformApp, Verifier};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -40,6 +40,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// The registered platform app whose client assertions the token endpoint accepts.
     pub platform: Arc<PlatformApp>,
+    /// Callers resolved from opaque access tokens, for a few seconds.
+    pub callers: Arc<CallerCache>,
     /// The platform's clock: token lifetimes, `jti`s, refresh expiry. The system clock; tests
     /// move it apart from [`AppState::clock`].
     pub platform_clock: Clock,
@@ -76,6 +78,7 @@ impl AppState {
             store,
             verifier,
             platform,
+            callers: Arc::new(CallerCache::default()),
             platform_clock: Arc::new(OffsetDateTime::now_utc),
             metrics: Arc::new(Metrics::new()),
             clock: Arc::new(OffsetDateTime::now_utc),

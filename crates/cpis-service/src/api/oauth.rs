@@ -499,10 +499,13 @@ async fn revoke(
         let Form(fields) = form.map_err(|_| OAuthError::BadForm)?;
         let client_id = authenticate_client(&state, &fields)?;
         let token = field(&fields, "token").ok_or(OAuthError::MissingToken)?;
-        state
+        if let Some(grant_id) = state
             .store
             .revoke_grant_of(&token_hash(token), &client_id, state.platform_now())
-            .await?;
+            .await?
+        {
+            state.callers.forget_grant(&grant_id);
+        }
         Ok::<_, OAuthError>(())
     }
     .await;

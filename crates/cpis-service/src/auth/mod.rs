@@ -8,8 +8,10 @@
 //!   sites), with an algorithm allow-list (RS*, PS*, ES256, ES384, EdDSA; never `none` or HS*),
 //!   and for `iss` (the configured CIS2 issuer), `aud` (the registered CIS2 client id), `exp`
 //!   and `nbf` (when present), with 30 seconds of leeway. Verified ID tokens are cached by
-//!   SHA-256 until their `exp` ([`cache`]). Crypto is `jsonwebtoken` on its `aws_lc_rs`
+//!   SHA-256 until their `exp`. Crypto is `jsonwebtoken` on its `aws_lc_rs`
 //!   backend, installed explicitly at start.
+//! - [`CallerCache`]: callers resolved from an opaque access token, kept for
+//!   [`CALLER_CACHE_SECONDS`] (revocation here forgets them at once).
 //! - [`assertion`]: the registered platform app and its RS512 `client_assertion` checks.
 //! - [`scopes`]: what each assurance level is granted and what each API accepts.
 //! - [`opaque`]: the opaque tokens, stored only as SHA-256 hashes.
@@ -43,6 +45,7 @@ use crate::auth::cache::TokenCache;
 use crate::auth::keys::Keys;
 
 pub use crate::auth::assertion::{AssertionError, PlatformApp, VerifiedAssertion};
+pub use crate::auth::cache::{CALLER_CACHE_SECONDS, CallerCache, TokenHash};
 pub use crate::auth::claims::{Claims, Principal};
 pub use crate::auth::keys::{ALLOWED_ALGORITHMS, KeyLoadError, KeySource, install_crypto_provider};
 pub use crate::auth::raw::{raw_header, raw_payload};

@@ -260,14 +260,15 @@ impl Store {
         Ok(RefreshOutcome::Rotated(grant))
     }
 
-    /// The live grant of an unexpired, unrevoked access token.
+    /// The live grant of an unexpired, unrevoked access token, and when the token expires.
     pub async fn access_grant(
         &self,
         access_hash: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<StoredGrant>, StoreError> {
+    ) -> Result<Option<(StoredGrant, OffsetDateTime)>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {GRANT_COLUMNS} FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id \
+            "SELECT {GRANT_COLUMNS}, t.expires_at FROM oauth_tokens t \
+             JOIN oauth_grants g ON g.id = t.grant_id \
              WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 \
              AND g.revoked_at IS NULL"
         )))
@@ -275,39 +276,47 @@ impl Store {
         .bind(to_micros(now))
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(grant_from_row).transpose()
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some((grant_from_row(&row)?, from_micros(row.try_get(8)?)?))),
+        }
     }
 
-    /// End the grant that holds this (access or refresh) token, when it is `client_id`'s.
-    /// Whether a grant was ended.
+    /// End the grant that holds this (access or refresh) token, when it is `client_id`'s: the
+    /// grant's id when one was ended.
     pub async fn revoke_grant_of(
         &self,
         token_hash: &str,
         client_id: &str,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let _writer = self.writer().await;
         let mut transaction = self.pool.begin().await?;
+        let Some(row) = sqlx::query("SELECT grant_id FROM oauth_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&mut *transaction)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let grant_id: String = row.try_get(0)?;
         let revoked = sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $3 WHERE revoked_at IS NULL AND client_id = $2 \
-             AND id IN (SELECT grant_id FROM oauth_tokens WHERE token_hash = $1)",
+            "UPDATE oauth_grants SET revoked_at = $3 \
+             WHERE id = $1 AND client_id = $2 AND revoked_at IS NULL",
         )
-        .bind(token_hash)
+        .bind(&grant_id)
         .bind(client_id)
         .bind(to_micros(now))
         .execute(&mut *transaction)
         .await?;
-        let ended = revoked.rows_affected() > 0;
-        if ended {
-            sqlx::query(
-                "DELETE FROM oauth_tokens WHERE grant_id IN \
-                 (SELECT grant_id FROM oauth_tokens WHERE token_hash = $1)",
-            )
-            .bind(token_hash)
+        if revoked.rows_affected() == 0 {
+            return Ok(None);
+        }
+        sqlx::query("DELETE FROM oauth_tokens WHERE grant_id = $1")
+            .bind(&grant_id)
             .execute(&mut *transaction)
             .await?;
-        }
         transaction.commit().await?;
-        Ok(ended)
+        Ok(Some(grant_id))
     }
 }
