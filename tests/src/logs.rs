@@ -44,6 +44,30 @@ pub(crate) fn log_sink(what: &str) -> Sink {
     }
 }
 
+/// With a [`log_dir`], write the SHA-256 of each of `tokens` (opaque tokens the app held) to
+/// `<log dir>/token-hashes/<n>.txt`: the log scan fails on any log holding one of them. Only
+/// the hashes are written, never a token.
+pub(crate) fn write_token_hashes(tokens: &[&str]) -> Result<()> {
+    use sha2::Digest as _;
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let Some(dir) = log_dir() else {
+        return Ok(());
+    };
+    let dir = dir.join("token-hashes");
+    std::fs::create_dir_all(&dir)?;
+    let number = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let text: String = tokens
+        .iter()
+        .map(|token| format!("{}\n", hex::encode(sha2::Sha256::digest(token.as_bytes()))))
+        .collect();
+    std::fs::write(
+        dir.join(format!("{}-{number}.txt", std::process::id())),
+        text,
+    )
+    .context("writing token hashes")?;
+    Ok(())
+}
+
 /// With a [`log_dir`], write every seeded person's NHS number, names and date of birth to
 /// `<log dir>/people/<n>.ndjson`: what the log scan looks for. (Synthetic people only.)
 pub(crate) fn write_people(database: &Path) -> Result<()> {

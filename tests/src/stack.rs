@@ -1,6 +1,8 @@
-//! The whole local system for a journey: the development identity provider and the reference
-//! service seeded with synthetic people, both under `cpis-supervisor`, and the app's
-//! configuration with the trust's own words; plus the service's audit commands and `cpis`.
+//! The whole local system for a journey: the development identity provider (CIS2's stand-in),
+//! the reference service seeded with synthetic people (the national platform and its APIs), and
+//! the trust's token broker, all under `cpis-supervisor`, wired as `docs/sign-in.md` says, and
+//! the app's configuration with the trust's own words; plus the service's audit commands and
+//! `cpis`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -8,7 +10,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use cpis_supervisor::{Launch, Ready, Supervised};
 
-use crate::logs::{log_sink, log_stdio, write_people};
+use crate::logs::{log_sink, log_stdio, write_people, write_token_hashes};
 use crate::{WAIT, workspace_root};
 
 /// Start `command`, which announces `<prefix>URL` on stdout, and return it with the URL. Its
@@ -60,6 +62,10 @@ pub struct Stack {
     pub dir: tempfile::TempDir,
     /// The identity provider.
     pub identity_provider: Supervised,
+    /// The trust's token broker.
+    pub broker: Supervised,
+    /// The broker's base URL.
+    pub broker_url: String,
     /// The reference service (stop it to make the services unreachable).
     pub service: Supervised,
     /// The service's base URL.
@@ -75,11 +81,22 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// Seed, start and configure everything. `CPIS_E2E_SERVICE` names the service binary.
+    /// Seed, start and configure everything. `CPIS_E2E_SERVICE` names the service binary and
+    /// `CPIS_E2E_BROKER` the broker's.
     pub fn start() -> Result<Stack> {
+        Stack::start_with_token_seconds(None)
+    }
+
+    /// As [`Stack::start`], with the platform's access tokens living `seconds` instead of its
+    /// default ten minutes (to see the app refresh through the broker).
+    pub fn start_with_token_seconds(seconds: Option<u32>) -> Result<Stack> {
         let service_binary = std::env::var("CPIS_E2E_SERVICE").context(
             "CPIS_E2E_SERVICE is not set: run the end-to-end tests with `cargo xtask test`",
         )?;
+        let broker_binary = std::env::var("CPIS_E2E_BROKER").context(
+            "CPIS_E2E_BROKER is not set: run the end-to-end tests with `cargo xtask test`",
+        )?;
+        let dev_keys = workspace_root().join("crates/cpis-broker/dev-keys");
         let dir = tempfile::tempdir().context("tempdir")?;
         let database = format!("sqlite://{}", dir.path().join("cpis.sqlite3").display());
         let manifest_path = dir.path().join("manifest.json");
@@ -111,27 +128,65 @@ impl Stack {
         let (identity_provider, issuer) =
             start_and_read_url(idp, "dev-idp listening on ", "the identity provider")?;
         let mut service = Command::new(&service_binary);
-        service.args([
-            "serve",
-            "--database",
-            &database,
-            "--listen",
-            "127.0.0.1:0",
-            "--issuer",
-            &issuer,
-            "--audience",
-            "cpis-service",
-        ]);
+        service
+            .args([
+                "serve",
+                "--database",
+                &database,
+                "--listen",
+                "127.0.0.1:0",
+                "--issuer",
+                &issuer,
+                "--cis2-client-id",
+                "cpis-broker",
+                "--app-api-key",
+                "cpis-broker-dev",
+            ])
+            .arg("--app-jwks-file")
+            .arg(dev_keys.join("DEV-ONLY-broker.jwks.public.json"))
+            .arg("--app-client-secret-file")
+            .arg(dev_keys.join("DEV-ONLY-apim-client-secret.txt"));
+        if let Some(seconds) = seconds {
+            service.args(["--access-token-seconds", &seconds.to_string()]);
+        }
         let (service, service_url) = start_and_read_url(
             service,
             "cpis-service listening on ",
             "the reference service",
         )?;
+        let mut broker = Command::new(&broker_binary);
+        broker
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--cis2-issuer",
+                &issuer,
+                "--cis2-client-id",
+                "cpis-broker",
+                "--signing-kid",
+                "cpis-broker-dev-1",
+                "--platform-api-key",
+                "cpis-broker-dev",
+            ])
+            .arg("--database")
+            .arg(format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("broker.sqlite3").display()
+            ))
+            .arg("--signing-key")
+            .arg(dev_keys.join("DEV-ONLY-broker-signing-key.pem"))
+            .arg("--platform-token-url")
+            .arg(format!("{service_url}/oauth2/token"))
+            .arg("--platform-client-secret-file")
+            .arg(dev_keys.join("DEV-ONLY-apim-client-secret.txt"));
+        let (broker, broker_url) =
+            start_and_read_url(broker, "cpis-broker listening on ", "the token broker")?;
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
             format!(
-                "lookup_deadline_ms = 3000\nlock_minutes = 15\ndata_dir = \"{data}\"\n\n[services]\ncpis_url = \"{service_url}/cpis/FHIR/R4\"\ndemographics_url = \"{service_url}/personal-demographics/FHIR/R4\"\naudit_url = \"{service_url}/audit/FHIR/R4\"\n\n[oidc]\nissuer = \"{issuer}\"\nclient_id = \"cpis-viewer\"\n\n{trust}",
+                "lookup_deadline_ms = 3000\nlock_minutes = 15\ndata_dir = \"{data}\"\n\n[services]\ncpis_url = \"{service_url}/cpis/FHIR/R4\"\ndemographics_url = \"{service_url}/personal-demographics/FHIR/R4\"\naudit_url = \"{service_url}/audit/FHIR/R4\"\n\n[sign_in]\nbroker_url = \"{broker_url}\"\n\n{trust}",
                 data = dir.path().join("app-data").display(),
                 trust = trust_table(),
             ),
@@ -139,6 +194,8 @@ impl Stack {
         Ok(Stack {
             dir,
             identity_provider,
+            broker,
+            broker_url,
             service,
             service_url,
             manifest,
@@ -203,7 +260,27 @@ impl Stack {
             .load()
             .context("reading the app's session from the keyring")?
             .context("the app saved no session")?;
+        write_token_hashes(&[
+            session.tokens.access_token.expose(),
+            session.tokens.session_handle.expose(),
+        ])?;
         Ok(session.tokens.access_token.expose().to_string())
+    }
+
+    /// The HTTP status the platform answers a demographics read with `token` (200 while the
+    /// token is live, 401 once it has expired or been revoked).
+    pub async fn platform_status_for(&self, token: &str, nhs_number: &str) -> Result<u16> {
+        let response = reqwest::Client::new()
+            .get(format!(
+                "{}/personal-demographics/FHIR/R4/Patient/{nhs_number}",
+                self.service_url
+            ))
+            .bearer_auth(token)
+            .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
+            .send()
+            .await
+            .context("asking the platform")?;
+        Ok(response.status().as_u16())
     }
 
     /// Run `cpis` (from `CPIS_E2E_CLI`) with this stack's configuration and `token` in

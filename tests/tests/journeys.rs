@@ -383,6 +383,79 @@ async fn the_app_locks_after_inactivity_and_shows_no_patient_data() -> Result<()
     .await
 }
 
+/// The whole pattern of the national platform in the real window: sign-in at CIS2 (dev-idp)
+/// through the trust's broker, the token exchange at the platform, lookups with the platform's
+/// opaque token, a refresh through the broker when it is about to expire, and sign-out ending
+/// the broker session and revoking the token at the platform.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_refresh_and_sign_out_go_through_the_broker() -> Result<()> {
+    // Tokens of 70 seconds: the app refreshes within a minute of expiry, so after 10 seconds.
+    let stack = Stack::start_with_token_seconds(Some(70))?;
+    let driver = Driver::start_with_env(&stack.app_env("ed-nurse"))?;
+    let client = driver.open_app().await?;
+    let result = broker_journey(&client, &stack).await;
+    if result.is_err() {
+        save_artifacts(&client, "broker-journey").await;
+    }
+    let closed = client.close().await;
+    result?;
+    closed?;
+    Ok(())
+}
+
+async fn broker_journey(client: &Client, stack: &Stack) -> Result<()> {
+    sign_in(client).await?;
+    let cpp = stack.nhs_number("cpp")?;
+    look_up(client, &cpp).await?;
+    wait_for(client, "[data-testid='result-plan-found']").await?;
+    let first = stack.app_access_token("ed-nurse")?;
+    assert!(
+        !first.starts_with("eyJ"),
+        "the app holds the platform's opaque token, not a JWT"
+    );
+    assert_eq!(stack.platform_status_for(&first, &cpp).await?, 200);
+
+    // Past the refresh point: the next lookup refreshes through the broker first.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    let no_plan = stack.nhs_number("no_plan")?;
+    look_up(client, &no_plan).await?;
+    wait_for(client, "[data-testid='result-no-plan']").await?;
+    let second = stack.app_access_token("ed-nurse")?;
+    assert_ne!(first, second, "the app refreshed its access token");
+    assert_eq!(stack.platform_status_for(&second, &cpp).await?, 200);
+    // `cpis`, given the app's token, learns who it is from the broker.
+    let whoami = stack.cli(&["whoami", "--json"], &second)?;
+    assert!(
+        whoami.status.success(),
+        "cpis whoami with the app's token: {}",
+        String::from_utf8_lossy(&whoami.stdout)
+    );
+    screenshot(client, "15-after-refresh").await?;
+
+    // Sign-out ends the broker session and revokes the token at the platform.
+    wait_for(client, "[data-testid='sign-out-button']")
+        .await?
+        .send_keys(&enter())
+        .await?;
+    wait_for(client, "[data-testid='sign-in-button']").await?;
+    let started = std::time::Instant::now();
+    while stack.platform_status_for(&second, &cpp).await? != 401 && started.elapsed() < WAIT {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        stack.platform_status_for(&second, &cpp).await?,
+        401,
+        "the platform still accepts the signed-out user's token"
+    );
+    let whoami = stack.cli(&["whoami"], &second)?;
+    assert_eq!(
+        whoami.status.code(),
+        Some(4),
+        "cpis with a signed-out token must say sign-in is needed"
+    );
+    Ok(())
+}
+
 /// Wait (up to [`WAIT`]) until the element's text contains `needle`; its text.
 async fn wait_for_text(client: &Client, css: &str, needle: &str) -> Result<String> {
     let started = std::time::Instant::now();

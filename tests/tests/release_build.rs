@@ -23,7 +23,7 @@ const MISSING: [&str; 4] = [
     "services.cpis_url",
     "services.demographics_url",
     "services.audit_url",
-    "oidc.issuer",
+    "sign_in.broker_url",
 ];
 
 /// A listener that counts the connections made to it.
@@ -119,6 +119,7 @@ fn a_release_cpis_without_configuration_contacts_nothing_and_names_what_is_missi
     }
     let service = Recorder::bind("127.0.0.1:8080")?;
     let identity_provider = Recorder::bind("127.0.0.1:9090")?;
+    let broker = Recorder::bind("127.0.0.1:9091")?;
     let home = tempfile::tempdir().context("temporary home")?;
     let user_file = home.path().join(".config/cpis-viewer/config.toml");
 
@@ -184,6 +185,11 @@ fn a_release_cpis_without_configuration_contacts_nothing_and_names_what_is_missi
         identity_provider.connections()?,
         0,
         "the release cpis connected to 127.0.0.1:9090 (the demo identity provider's port)"
+    );
+    assert_eq!(
+        broker.connections()?,
+        0,
+        "the release cpis connected to 127.0.0.1:9091 (the demo token broker's port)"
     );
     Ok(())
 }

@@ -2,9 +2,10 @@
 //! it starts (the app and its WebKit processes, `cpis`, the reference service, the seeder, the
 //! identity provider, the WebDriver servers) writes its stdout and stderr to files under
 //! `target/e2e-artifacts/logs/`. The harness also writes, per seeded database, every synthetic
-//! person's NHS number, names and date of birth to `logs/people/`. This scan fails if any log
-//! holds any of them, or the `eyJ` prefix of a JWT. It prints where (file and line) and what
-//! kind, never the value itself.
+//! person's NHS number, names and date of birth to `logs/people/`, and the SHA-256 of every
+//! opaque token it saw the app hold (the platform's access token, the broker's session handle)
+//! to `logs/token-hashes/`. This scan fails if any log holds any of them, or the `eyJ` prefix of
+//! a JWT. It prints where (file and line) and what kind, never the value itself.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ pub struct Needles {
     /// `YYYY-MM-DD`, and the same dates as the app and CLI show them.
     dates_of_birth: HashSet<String>,
     display_dates: Vec<String>,
+    /// SHA-256 (lowercase hex) of opaque tokens.
+    token_hashes: HashSet<String>,
 }
 
 impl Needles {
@@ -48,6 +51,31 @@ impl Needles {
         }
     }
 
+    /// Add an opaque token by its SHA-256 (lowercase hex).
+    pub fn add_token_hash(&mut self, hash: &str) {
+        self.token_hashes.insert(hash.trim().to_lowercase());
+    }
+
+    /// How many token hashes.
+    pub fn tokens(&self) -> usize {
+        self.token_hashes.len()
+    }
+
+    /// Whether a run of token characters (base64url and friends) of 16 or more in `line` hashes
+    /// to a known opaque token.
+    fn has_opaque_token(&self, line: &str) -> bool {
+        use sha2::Digest as _;
+        if self.token_hashes.is_empty() {
+            return false;
+        }
+        line.split(|c: char| !(c.is_ascii_alphanumeric() || "-_.~+/=".contains(c)))
+            .filter(|run| run.len() >= 16)
+            .any(|run| {
+                self.token_hashes
+                    .contains(&hex::encode(sha2::Sha256::digest(run.as_bytes())))
+            })
+    }
+
     /// How many people.
     pub fn people(&self) -> usize {
         self.nhs_numbers.len()
@@ -58,6 +86,9 @@ impl Needles {
         let mut found = Vec::new();
         if line.contains("eyJ") {
             found.push("token (eyJ)");
+        }
+        if self.has_opaque_token(line) {
+            found.push("opaque token");
         }
         if self.has_nhs_number(line) {
             found.push("NHS number");
@@ -151,6 +182,23 @@ pub fn load_needles(dir: &Path) -> Result<Needles> {
     if needles.people() == 0 {
         bail!("no seeded people were recorded in {}", people.display());
     }
+    let hashes = dir.join("token-hashes");
+    if hashes.is_dir() {
+        for entry in std::fs::read_dir(&hashes)? {
+            let path = entry?.path();
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            for line in text.lines().filter(|line| !line.trim().is_empty()) {
+                needles.add_token_hash(line);
+            }
+        }
+    }
+    if needles.tokens() == 0 {
+        bail!(
+            "no token hashes were recorded in {}: the scan would prove nothing about opaque tokens",
+            hashes.display()
+        );
+    }
     Ok(needles)
 }
 
@@ -167,12 +215,13 @@ fn log_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Every producer whose logs must be there (and, at trace, not empty) for the scan to mean
-/// something: the app (through tauri-driver's inherited stderr), `cpis`, the reference service
-/// and the identity provider.
-const MUST_HAVE: [&str; 4] = [
+/// something: the app (through tauri-driver's inherited stderr), `cpis`, the reference service,
+/// the token broker and the identity provider.
+const MUST_HAVE: [&str; 5] = [
     "app-stderr",
     "cli-stderr",
     "reference-service-stderr",
+    "token-broker-stderr",
     "identity-provider-stdout",
 ];
 
@@ -202,9 +251,10 @@ pub fn run(dir: &Path) -> Result<()> {
         }
     }
     eprintln!(
-        "log scan: {} log files, {} seeded people; bytes by producer: {}",
+        "log scan: {} log files, {} seeded people, {} token hashes; bytes by producer: {}",
         files.len(),
         needles.people(),
+        needles.tokens(),
         bytes_by_producer
             .iter()
             .map(|(producer, bytes)| format!("{producer} {bytes}"))
@@ -235,8 +285,12 @@ mod tests {
     use super::*;
 
     fn needles() -> Needles {
+        use sha2::Digest as _;
         let mut needles = Needles::default();
         needles.add("9991840796", "Ravington", "2013-08-19");
+        needles.add_token_hash(&hex::encode(sha2::Sha256::digest(
+            b"Qm9yZWRfb3BhcXVlX3Rva2VuX2Zvcl90ZXN0cw",
+        )));
         needles
     }
 
@@ -253,6 +307,10 @@ mod tests {
             ("born 19-Aug-2013", "date of birth"),
             ("born 19 August 2013", "date of birth"),
             ("Authorization: Bearer eyJhbGciOi", "token (eyJ)"),
+            (
+                "authorization=Bearer Qm9yZWRfb3BhcXVlX3Rva2VuX2Zvcl90ZXN0cw done",
+                "opaque token",
+            ),
         ] {
             assert!(needles.find(line).contains(&kind), "{line}: {kind}");
         }
@@ -267,6 +325,7 @@ mod tests {
             "9991840797 is another number",
             "Ravingtonshire County Council (synthetic)",
             "pid 999184079",
+            "token=Qm9yZWRfb3BhcXVlX3Rva2VuX2Zvcl90ZXN0cX",
         ] {
             assert!(needles.find(line).is_empty(), "{line}");
         }

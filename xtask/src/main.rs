@@ -249,6 +249,8 @@ fn build_app() -> Result<PathBuf> {
             "--package",
             "cpis-service",
             "--package",
+            "cpis-broker",
+            "--package",
             "cpis-cli",
         ],
     )?;
@@ -274,10 +276,12 @@ fn demo() -> Result<()> {
     let config = stack::write_client_config(&dir)?;
     let _identity_provider = stack::start_identity_provider()?;
     let _service = stack::start_service(&service, &database_url)?;
+    let _broker = stack::start_broker(&root.join("target/debug/cpis-broker"), &dir)?;
     stack::print_scenarios(&manifest)?;
     eprintln!(
-        "Sign in as ed-nurse, midwife, named-nurse, scheduled-care or no-role (dev-idp/README.md).\n\
-         The identity provider's signing key is public: development only.\n"
+        "Sign in as ed-nurse, midwife, named-nurse, scheduled-care or no-role (dev-idp/README.md):\n\
+         the app signs in through the token broker (http://127.0.0.1:9091; docs/sign-in.md).\n\
+         The identity provider's and the broker's keys are public: development only.\n"
     );
     let status = Command::new(&app)
         .current_dir(&root)
@@ -390,6 +394,7 @@ fn end_to_end(app: &Path, deb: &Path) -> Result<()> {
         .to_string();
     let debug = root().join("target/debug");
     let service = debug.join("cpis-service").to_string_lossy().to_string();
+    let broker = debug.join("cpis-broker").to_string_lossy().to_string();
     let cli = debug.join("cpis").to_string_lossy().to_string();
     let logs = root().join("target/e2e-artifacts/logs");
     if logs.exists() {
@@ -414,6 +419,7 @@ fn end_to_end(app: &Path, deb: &Path) -> Result<()> {
         &[
             ("CPIS_E2E_APP", &app),
             ("CPIS_E2E_SERVICE", &service),
+            ("CPIS_E2E_BROKER", &broker),
             ("CPIS_E2E_CLI", &cli),
             ("CPIS_E2E_DEB", &deb),
             ("CPIS_E2E_RELEASE_CLI", &release_cli),

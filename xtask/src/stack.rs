@@ -1,6 +1,7 @@
 //! The local stack for the demo (and anything else that needs it): the development identity
-//! provider, the reference service seeded with synthetic data on an embedded SQLite file, and
-//! a client configuration pointing at them. The processes run under `cpis-supervisor`: stopped
+//! provider (CIS2's stand-in), the reference service seeded with synthetic data on an embedded
+//! SQLite file (the national platform and its APIs), the trust's token broker, wired as
+//! `docs/sign-in.md` says, and a client configuration pointing at the broker and the service. The processes run under `cpis-supervisor`: stopped
 //! with SIGTERM (then killed) when dropped.
 
 use std::path::{Path, PathBuf};
@@ -16,8 +17,12 @@ use crate::{root, run};
 pub const ISSUER: &str = "http://127.0.0.1:9090";
 /// Where the reference service listens in the demo.
 pub const SERVICE_ADDRESS: &str = "127.0.0.1:8080";
-/// The audience of the access tokens the identity provider issues.
-pub const AUDIENCE: &str = "cpis-service";
+/// Where the token broker listens in the demo.
+pub const BROKER_ADDRESS: &str = "127.0.0.1:9091";
+/// The broker's client id at the identity provider (and the audience of its ID tokens).
+pub const CIS2_CLIENT_ID: &str = "cpis-broker";
+/// The broker's API key at the platform.
+pub const PLATFORM_API_KEY: &str = "cpis-broker-dev";
 /// How long the identity provider and the service have to start listening.
 const READY_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -54,6 +59,12 @@ pub fn seed_demo_database(dir: &Path, service: &Path) -> Result<(String, PathBuf
             ],
         )?;
     }
+    // A demo database seeded before the platform's role directory existed gets it now.
+    run(
+        &root(),
+        &service.to_string_lossy(),
+        &["seed-roles", "--database", &url],
+    )?;
     Ok((url, manifest))
 }
 
@@ -75,24 +86,77 @@ pub fn start_service(service: &Path, database_url: &str) -> Result<Supervised> {
     if !port_is_free(SERVICE_ADDRESS) {
         bail!("port 8080 is in use: stop whatever is listening there (an earlier demo?)");
     }
+    let keys = dev_keys();
     let mut command = Command::new(service);
-    command.args([
-        "serve",
-        "--database",
-        database_url,
-        "--listen",
-        SERVICE_ADDRESS,
-        "--issuer",
-        ISSUER,
-        "--audience",
-        AUDIENCE,
-    ]);
+    command
+        .args([
+            "serve",
+            "--database",
+            database_url,
+            "--listen",
+            SERVICE_ADDRESS,
+            "--issuer",
+            ISSUER,
+            "--cis2-client-id",
+            CIS2_CLIENT_ID,
+            "--app-api-key",
+            PLATFORM_API_KEY,
+        ])
+        .arg("--app-jwks-file")
+        .arg(keys.join("DEV-ONLY-broker.jwks.public.json"))
+        .arg("--app-client-secret-file")
+        .arg(keys.join("DEV-ONLY-apim-client-secret.txt"));
     let address = SERVICE_ADDRESS.parse().context("address")?;
     Launch::new("cpis-service", command)
         .stdout(Sink::Null)
         .ready_when(Ready::Port(address), READY_DEADLINE)
         .start()
         .context("starting cpis-service")
+}
+
+/// The broker's development-only keys (public in this repository).
+fn dev_keys() -> PathBuf {
+    root().join("crates/cpis-broker/dev-keys")
+}
+
+/// Start the token broker on 127.0.0.1:9091, its sessions in `dir`.
+pub fn start_broker(broker: &Path, dir: &Path) -> Result<Supervised> {
+    if !port_is_free(BROKER_ADDRESS) {
+        bail!("port 9091 is in use: stop whatever is listening there (an earlier demo?)");
+    }
+    let keys = dev_keys();
+    let mut command = Command::new(broker);
+    command
+        .args([
+            "serve",
+            "--listen",
+            BROKER_ADDRESS,
+            "--cis2-issuer",
+            ISSUER,
+            "--cis2-client-id",
+            CIS2_CLIENT_ID,
+            "--signing-kid",
+            "cpis-broker-dev-1",
+            "--platform-api-key",
+            PLATFORM_API_KEY,
+        ])
+        .arg("--database")
+        .arg(format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("broker.sqlite3").display()
+        ))
+        .arg("--signing-key")
+        .arg(keys.join("DEV-ONLY-broker-signing-key.pem"))
+        .arg("--platform-token-url")
+        .arg(format!("http://{SERVICE_ADDRESS}/oauth2/token"))
+        .arg("--platform-client-secret-file")
+        .arg(keys.join("DEV-ONLY-apim-client-secret.txt"));
+    let address = BROKER_ADDRESS.parse().context("address")?;
+    Launch::new("cpis-broker", command)
+        .stdout(Sink::Null)
+        .ready_when(Ready::Port(address), READY_DEADLINE)
+        .start()
+        .context("starting cpis-broker")
 }
 
 /// Write the client configuration for the demo (defaults point at the local stack; the app's
@@ -109,9 +173,8 @@ pub fn write_client_config(dir: &Path) -> Result<PathBuf> {
          cpis_url = \"http://{SERVICE_ADDRESS}/cpis/FHIR/R4\"\n\
          demographics_url = \"http://{SERVICE_ADDRESS}/personal-demographics/FHIR/R4\"\n\
          audit_url = \"http://{SERVICE_ADDRESS}/audit/FHIR/R4\"\n\n\
-         [oidc]\n\
-         issuer = \"{ISSUER}\"\n\
-         client_id = \"cpis-viewer\"\n",
+         [sign_in]\n\
+         broker_url = \"http://{BROKER_ADDRESS}\"\n",
         data.display()
     );
     std::fs::write(&path, text).context("writing target/demo/config.toml")?;

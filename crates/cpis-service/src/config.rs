@@ -103,6 +103,10 @@ pub struct ServeArgs {
     /// `{public_url}/oauth2/token` [default: http:// and the bound address].
     #[arg(long, env = "CPIS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// How long the platform's access tokens live, in seconds, 30 to 3600 [default: 600, as
+    /// the API platform's]. Shorter only to exercise refresh in tests.
+    #[arg(long, env = "CPIS_ACCESS_TOKEN_SECONDS")]
+    pub access_token_seconds: Option<u32>,
     /// Largest request body in bytes [default: 8388608].
     #[arg(long, env = "CPIS_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -158,6 +162,7 @@ struct ConfigFile {
     app_jwks_url: Option<String>,
     app_client_secret_file: Option<PathBuf>,
     public_url: Option<String>,
+    access_token_seconds: Option<u32>,
     max_body_bytes: Option<usize>,
     request_timeout_ms: Option<u64>,
     db_max_connections: Option<u32>,
@@ -186,6 +191,8 @@ pub struct ServeConfig {
     /// The public base URL (`{public_url}/oauth2/token` is the token URL); `None`: `http://`
     /// and the listen address (`serve` uses the address actually bound).
     pub public_url: Option<String>,
+    /// How long access tokens live, in seconds.
+    pub access_token_seconds: u32,
     /// Body limit.
     pub max_body_bytes: usize,
     /// Request timeout.
@@ -360,6 +367,16 @@ impl ServeArgs {
                 "must be an http:// or https:// URL".into(),
             ));
         }
+        let access_token_seconds = self
+            .access_token_seconds
+            .or(file.access_token_seconds)
+            .unwrap_or(600);
+        if !(30..=3600).contains(&access_token_seconds) {
+            return Err(ConfigError::Invalid(
+                "access_token_seconds",
+                "must be 30 to 3600".into(),
+            ));
+        }
         let max_body_bytes = self
             .max_body_bytes
             .or(file.max_body_bytes)
@@ -400,9 +417,50 @@ impl ServeArgs {
             app_jwks,
             app_client_secret_file: self.app_client_secret_file.or(file.app_client_secret_file),
             public_url,
+            access_token_seconds,
             max_body_bytes,
             request_timeout: Duration::from_millis(request_timeout_ms),
             db_max_connections,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(access_token_seconds: Option<u32>) -> ServeArgs {
+        ServeArgs {
+            database: Some("sqlite://service.sqlite3".to_owned()),
+            issuer: Some("http://127.0.0.1:9090".to_owned()),
+            app_jwks_file: Some(PathBuf::from("broker.jwks.json")),
+            access_token_seconds,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn access_tokens_live_ten_minutes_unless_set_within_bounds() {
+        assert_eq!(
+            args(None)
+                .resolve()
+                .map(|config| config.access_token_seconds),
+            Ok(600)
+        );
+        assert_eq!(
+            args(Some(70))
+                .resolve()
+                .map(|config| config.access_token_seconds),
+            Ok(70)
+        );
+        for refused in [0, 29, 3601] {
+            assert_eq!(
+                args(Some(refused)).resolve(),
+                Err(ConfigError::Invalid(
+                    "access_token_seconds",
+                    "must be 30 to 3600".into()
+                ))
+            );
+        }
     }
 }

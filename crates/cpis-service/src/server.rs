@@ -51,7 +51,8 @@ pub async fn state_for(config: &ServeConfig) -> anyhow::Result<AppState> {
         &config.token_url(),
     )
     .await
-    .context("could not load the platform app's keys (--app-jwks-file or --app-jwks-url)")?;
+    .context("could not load the platform app's keys (--app-jwks-file or --app-jwks-url)")?
+    .with_access_token_seconds(config.access_token_seconds);
     Ok(AppState::new(
         store,
         Arc::new(verifier),

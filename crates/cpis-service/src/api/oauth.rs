@@ -83,7 +83,7 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// `issued_token_type` of the answer.
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// How long an access token lives.
-pub const ACCESS_TOKEN_SECONDS: i64 = 600;
+pub const ACCESS_TOKEN_SECONDS: i64 = crate::auth::assertion::DEFAULT_ACCESS_TOKEN_SECONDS;
 /// How long a grant (its refresh tokens) lives from the exchange.
 pub const REFRESH_TOKEN_SECONDS: i64 = 12 * 60 * 60;
 
@@ -361,12 +361,18 @@ fn subject_token_error(error: AuthError) -> OAuthError {
 }
 
 /// A new token pair for a grant ending at `grant_end`: the tokens and what is stored of them.
-fn new_pair(now: OffsetDateTime, grant_end: OffsetDateTime) -> (String, String, TokenPair) {
+/// The access token lives `access_seconds` (the platform app's setting; [`ACCESS_TOKEN_SECONDS`]
+/// unless configured otherwise).
+fn new_pair(
+    now: OffsetDateTime,
+    grant_end: OffsetDateTime,
+    access_seconds: i64,
+) -> (String, String, TokenPair) {
     let access = new_token();
     let refresh = new_token();
     let pair = TokenPair {
         access_hash: token_hash(&access),
-        access_expires_at: (now + time::Duration::seconds(ACCESS_TOKEN_SECONDS)).min(grant_end),
+        access_expires_at: (now + time::Duration::seconds(access_seconds)).min(grant_end),
         refresh_hash: token_hash(&refresh),
         refresh_expires_at: grant_end,
     };
@@ -418,7 +424,7 @@ async fn exchange(state: &AppState, fields: &Fields) -> Result<Response, OAuthEr
         .ok_or(OAuthError::InvalidSubjectToken)?;
     let scope = scopes.join(" ");
     let grant_end = now + time::Duration::seconds(REFRESH_TOKEN_SECONDS);
-    let (access, refresh, pair) = new_pair(now, grant_end);
+    let (access, refresh, pair) = new_pair(now, grant_end, state.platform.access_token_seconds());
     let grant = NewGrant {
         client_id: state.platform.api_key().to_owned(),
         user_id: claims.sub.clone(),
@@ -467,7 +473,11 @@ async fn refresh(state: &AppState, fields: &Fields) -> Result<Response, OAuthErr
     let outcome = state
         .store
         .rotate_refresh(&token_hash(refresh_token), &client_id, now, |grant| {
-            let (access, refresh, pair) = new_pair(now, grant.refresh_expires_at);
+            let (access, refresh, pair) = new_pair(
+                now,
+                grant.refresh_expires_at,
+                state.platform.access_token_seconds(),
+            );
             issued = Some((access, refresh, pair.access_expires_at));
             pair
         })

@@ -80,11 +80,16 @@ pub struct VerifiedAssertion {
     pub exp: u64,
 }
 
+/// How long the platform's access tokens live unless configured otherwise (ten minutes, as the
+/// API platform's).
+pub const DEFAULT_ACCESS_TOKEN_SECONDS: i64 = 600;
+
 /// The registered platform app (the trust's broker).
 pub struct PlatformApp {
     api_key: String,
     token_url: String,
     client_secret: Option<String>,
+    access_token_seconds: i64,
     keys: Keys,
 }
 
@@ -117,6 +122,7 @@ impl PlatformApp {
             api_key: api_key.to_owned(),
             token_url: token_url.to_owned(),
             client_secret: client_secret.map(|secret| secret.trim().to_owned()),
+            access_token_seconds: DEFAULT_ACCESS_TOKEN_SECONDS,
             keys: Keys::load(api_key, source).await?,
         })
     }
@@ -125,6 +131,18 @@ impl PlatformApp {
     pub fn with_refresh_interval(mut self, interval: Duration) -> PlatformApp {
         self.keys.set_refresh_interval(interval);
         self
+    }
+
+    /// Issue access tokens that live `seconds` instead of the platform's ten minutes (the
+    /// end-to-end tests shorten it to see the app refresh).
+    pub fn with_access_token_seconds(mut self, seconds: u32) -> PlatformApp {
+        self.access_token_seconds = i64::from(seconds);
+        self
+    }
+
+    /// How long an access token lives, in seconds.
+    pub fn access_token_seconds(&self) -> i64 {
+        self.access_token_seconds
     }
 
     /// The API key.
