@@ -420,7 +420,13 @@ async fn broker_journey(client: &Client, stack: &Stack) -> Result<()> {
     let no_plan = stack.nhs_number("no_plan")?;
     look_up(client, &no_plan).await?;
     wait_for(client, "[data-testid='result-no-plan']").await?;
-    let second = stack.app_access_token("ed-nurse")?;
+    // The refresh runs beside the lookup (the old token still works): wait for it to land.
+    let started = std::time::Instant::now();
+    let mut second = stack.app_access_token("ed-nurse")?;
+    while second == first && started.elapsed() < WAIT {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        second = stack.app_access_token("ed-nurse")?;
+    }
     assert_ne!(first, second, "the app refreshed its access token");
     assert_eq!(stack.platform_status_for(&second, &cpp).await?, 200);
     // `cpis`, given the app's token, learns who it is from the broker.
