@@ -4,9 +4,16 @@
 //!
 //! A session (tokens and claims) is JSON of a few kilobytes, more than Windows allows in one
 //! credential (2,560 bytes). It is split into chunks of [`CHUNK_CHARS`] ASCII characters, each
-//! its own entry, with a small manifest entry naming the count; the same scheme on every
-//! platform so the Linux tests cover it. The manifest also holds the SHA-256 of the whole, so a
-//! damaged or mixed-up chunk is detected rather than read as a different token.
+//! its own entry, with a small manifest entry naming the count and the SHA-256 of the whole;
+//! the same scheme on every platform so the Linux tests cover it.
+//!
+//! The app and `cpis` share the entry, and the app rewrites it on every refresh, so a save must
+//! never leave a reader with nothing or with a mix of two sessions. Chunks are named after the
+//! digest of the session they belong to (`<account>#<digest>#<n>`): a save writes the new
+//! chunks, then switches the manifest to them, then deletes the old ones. A reader that finds a
+//! chunk gone (deleted by a save that finished meanwhile) reads the manifest again. A
+//! `<account>#pending` entry names the chunks a save is writing, so a save that dies part-way
+//! leaves nothing that `clear` cannot find.
 //!
 //! The calls block (D-Bus round trips on Linux): from async code, call them inside
 //! `tokio::task::spawn_blocking` where a stalled keyring must not hold up other work.
@@ -20,7 +27,11 @@ pub const DEFAULT_SERVICE: &str = "uk.nhs.cpis-viewer";
 pub const CHUNK_CHARS: usize = 1000;
 /// A session never needs more chunks than this; more means a corrupt manifest.
 const MAX_CHUNKS: usize = 64;
-const MANIFEST_PREFIX: &str = "cpis-session-chunks:v1:";
+const MANIFEST_PREFIX: &str = "cpis-session-chunks:v2:";
+/// The first manifest format: chunks named `<account>#<n>`, rewritten in place. Only cleared.
+const OLD_MANIFEST_PREFIX: &str = "cpis-session-chunks:v1:";
+/// How many times a reader follows a manifest that changed under it before giving up.
+const READ_ATTEMPTS: usize = 5;
 
 /// Why the keyring could not be used. Messages never contain token text.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +63,40 @@ impl Default for KeyringTokenStore {
     }
 }
 
+/// What a manifest (or the pending entry) names: how many chunks, and the session's digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ChunkSet {
+    count: usize,
+    digest: String,
+}
+
+impl ChunkSet {
+    fn text(&self) -> String {
+        format!("{MANIFEST_PREFIX}{}:{}", self.count, self.digest)
+    }
+
+    fn parse(text: &str) -> Option<ChunkSet> {
+        let (count, digest) = text.strip_prefix(MANIFEST_PREFIX)?.split_once(':')?;
+        let count = count.parse::<usize>().ok()?;
+        let well_formed = (1..=MAX_CHUNKS).contains(&count)
+            && digest.len() == 64
+            && digest.bytes().all(|byte| byte.is_ascii_hexdigit());
+        well_formed.then(|| ChunkSet {
+            count,
+            digest: digest.to_owned(),
+        })
+    }
+}
+
+/// What one read of the manifest found.
+enum Read {
+    Nothing,
+    Session(Box<Session>),
+    /// A chunk was missing: a concurrent save may have replaced the set.
+    Moved(Option<String>),
+    Corrupt,
+}
+
 impl KeyringTokenStore {
     /// A store under a keyring service and account name (tests use their own).
     pub fn new(service: impl Into<String>, account: impl Into<String>) -> KeyringTokenStore {
@@ -66,96 +111,155 @@ impl KeyringTokenStore {
         &self.account
     }
 
+    /// The keyring account names of the chunks the manifest names now (for tests that damage
+    /// or count them).
+    #[doc(hidden)]
+    pub fn chunk_accounts(&self) -> Result<Vec<String>, TokenStoreError> {
+        Ok(self
+            .read_set(&self.account)?
+            .map(|set| self.chunk_names(&set))
+            .unwrap_or_default())
+    }
+
     fn entry(&self, name: &str) -> Result<keyring::Entry, TokenStoreError> {
         keyring::Entry::new(&self.service, name).map_err(unavailable)
     }
 
-    fn chunk_name(&self, index: usize) -> String {
-        format!("{}#{index}", self.account)
+    fn pending_name(&self) -> String {
+        format!("{}#pending", self.account)
     }
 
-    /// Save a session, replacing whatever was there (another user's session included).
+    fn chunk_names(&self, set: &ChunkSet) -> Vec<String> {
+        (0..set.count)
+            .map(|index| format!("{}#{}#{index}", self.account, set.digest))
+            .collect()
+    }
+
+    /// The raw text of an entry, `None` when there is none.
+    fn get(&self, name: &str) -> Result<Option<String>, TokenStoreError> {
+        match self.entry(name)?.get_password() {
+            Ok(text) => Ok(Some(text)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    fn read_set(&self, name: &str) -> Result<Option<ChunkSet>, TokenStoreError> {
+        Ok(self.get(name)?.as_deref().and_then(ChunkSet::parse))
+    }
+
+    /// Save a session, replacing whatever was there (another user's session included). A
+    /// reader at the same time (the other program) sees the old session or the new one.
     pub fn save(&self, session: &Session) -> Result<(), TokenStoreError> {
         let json = serde_json::to_string(session)
             .map_err(|error| TokenStoreError::Unavailable(format!("could not encode: {error}")))?;
-        self.clear()?;
         let chunks: Vec<&str> = split_ascii(&json, CHUNK_CHARS);
-        if chunks.len() > MAX_CHUNKS {
+        if chunks.is_empty() || chunks.len() > MAX_CHUNKS {
             return Err(TokenStoreError::Unavailable("session too large".into()));
         }
-        for (index, chunk) in chunks.iter().enumerate() {
-            self.entry(&self.chunk_name(index))?
-                .set_password(chunk)
-                .map_err(unavailable)?;
+        let set = ChunkSet {
+            count: chunks.len(),
+            digest: digest(&json),
+        };
+        let previous = self.get(&self.account)?;
+        // Name the chunks about to be written first, so a save that dies part-way leaves
+        // nothing `clear` cannot find.
+        self.entry(&self.pending_name())?
+            .set_password(&set.text())
+            .map_err(unavailable)?;
+        for (name, chunk) in self.chunk_names(&set).iter().zip(&chunks) {
+            self.entry(name)?.set_password(chunk).map_err(unavailable)?;
         }
-        // The manifest last: a crash part-way leaves no manifest, so nothing half-read.
+        // The switch: from here a reader gets the new session.
         self.entry(&self.account)?
-            .set_password(&format!(
-                "{MANIFEST_PREFIX}{}:{}",
-                chunks.len(),
-                digest(&json)
-            ))
-            .map_err(unavailable)
+            .set_password(&set.text())
+            .map_err(unavailable)?;
+        delete_if_present(&self.entry(&self.pending_name())?)?;
+        if let Some(previous) = previous {
+            self.delete_chunks_of(&previous, Some(&set))?;
+        }
+        Ok(())
     }
 
     /// The stored session, or `None` when there is none.
     pub fn load(&self) -> Result<Option<Session>, TokenStoreError> {
-        let manifest = match self.entry(&self.account)?.get_password() {
-            Ok(manifest) => manifest,
-            Err(keyring::Error::NoEntry) => return Ok(None),
-            Err(error) => return Err(unavailable(error)),
-        };
-        let parsed = manifest
-            .strip_prefix(MANIFEST_PREFIX)
-            .and_then(|rest| rest.split_once(':'))
-            .and_then(|(count, digest)| Some((count.parse::<usize>().ok()?, digest.to_owned())))
-            .filter(|(count, _)| (1..=MAX_CHUNKS).contains(count));
-        let Some((count, expected_digest)) = parsed else {
-            self.clear()?;
-            return Err(TokenStoreError::Corrupt);
-        };
-        let mut json = String::with_capacity(count * CHUNK_CHARS);
-        for index in 0..count {
-            match self.entry(&self.chunk_name(index))?.get_password() {
-                Ok(chunk) => json.push_str(&chunk),
-                Err(keyring::Error::NoEntry) => {
+        let mut last_manifest = None;
+        for _ in 0..READ_ATTEMPTS {
+            match self.read_once()? {
+                Read::Nothing => return Ok(None),
+                Read::Session(session) => return Ok(Some(*session)),
+                Read::Corrupt => {
                     self.clear()?;
                     return Err(TokenStoreError::Corrupt);
                 }
-                Err(error) => return Err(unavailable(error)),
+                Read::Moved(manifest) => {
+                    let now = self.get(&self.account)?;
+                    if now.is_some() && now == manifest && last_manifest == manifest {
+                        // The same manifest twice with a chunk missing: damaged, not moving.
+                        self.clear()?;
+                        return Err(TokenStoreError::Corrupt);
+                    }
+                    last_manifest = manifest;
+                }
             }
         }
-        if digest(&json) != expected_digest {
-            self.clear()?;
-            return Err(TokenStoreError::Corrupt);
-        }
-        match serde_json::from_str(&json) {
-            Ok(session) => Ok(Some(session)),
-            Err(_) => {
-                self.clear()?;
-                Err(TokenStoreError::Corrupt)
-            }
-        }
+        Err(TokenStoreError::Unavailable(
+            "the stored session kept changing while it was read".into(),
+        ))
     }
 
-    /// Remove the session and every chunk (sign-out, lock, another user signing in). Deletes
-    /// as many chunks as the manifest names, and on past any gap until one is missing.
-    pub fn clear(&self) -> Result<(), TokenStoreError> {
-        let manifest = self.entry(&self.account)?;
-        let named = match manifest.get_password() {
-            Ok(text) => text
-                .strip_prefix(MANIFEST_PREFIX)
-                .and_then(|rest| rest.split(':').next())
-                .and_then(|count| count.parse::<usize>().ok())
-                .unwrap_or(0)
-                .min(MAX_CHUNKS),
-            Err(_) => 0,
+    fn read_once(&self) -> Result<Read, TokenStoreError> {
+        let Some(manifest) = self.get(&self.account)? else {
+            return Ok(Read::Nothing);
         };
-        delete_if_present(&manifest)?;
+        let Some(set) = ChunkSet::parse(&manifest) else {
+            return Ok(Read::Corrupt);
+        };
+        let mut json = String::with_capacity(set.count * CHUNK_CHARS);
+        for name in self.chunk_names(&set) {
+            match self.get(&name)? {
+                Some(chunk) => json.push_str(&chunk),
+                None => return Ok(Read::Moved(Some(manifest))),
+            }
+        }
+        if digest(&json) != set.digest {
+            return Ok(Read::Corrupt);
+        }
+        Ok(match serde_json::from_str(&json) {
+            Ok(session) => Read::Session(Box::new(session)),
+            Err(_) => Read::Corrupt,
+        })
+    }
+
+    /// Remove the session and every chunk (sign-out, lock, another user signing in): the
+    /// manifest's, a half-finished save's, and those of the first format.
+    pub fn clear(&self) -> Result<(), TokenStoreError> {
+        let manifest = self.get(&self.account)?;
+        let pending = self.get(&self.pending_name())?;
+        delete_if_present(&self.entry(&self.account)?)?;
+        for text in [manifest, pending].into_iter().flatten() {
+            self.delete_chunks_of(&text, None)?;
+        }
+        delete_if_present(&self.entry(&self.pending_name())?)?;
+        // The first format's chunks, `<account>#<n>`, until one is missing.
         for index in 0..MAX_CHUNKS {
-            let entry = self.entry(&self.chunk_name(index))?;
-            if !delete_if_present(&entry)? && index >= named {
+            if !delete_if_present(&self.entry(&format!("{}#{index}", self.account))?)? {
                 break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Delete the chunks a manifest text names, unless they are `keep`'s.
+    fn delete_chunks_of(&self, text: &str, keep: Option<&ChunkSet>) -> Result<(), TokenStoreError> {
+        if text.starts_with(OLD_MANIFEST_PREFIX) {
+            return Ok(());
+        }
+        if let Some(set) = ChunkSet::parse(text)
+            && Some(&set) != keep
+        {
+            for name in self.chunk_names(&set) {
+                delete_if_present(&self.entry(&name)?)?;
             }
         }
         Ok(())

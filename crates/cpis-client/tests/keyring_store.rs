@@ -1,6 +1,6 @@
 //! The session store against the real OS keyring (the Secret Service on Linux): a round trip
 //! of a session larger than Windows' 2,560-byte limit, replacement by another user, clearing,
-//! and recovery from a damaged entry.
+//! recovery from a damaged entry, and a reader while the session is being rewritten.
 
 use cpis_client::token_store::CHUNK_CHARS;
 use cpis_client::{KeyringTokenStore, Secret, Session, Tokens};
@@ -9,11 +9,10 @@ use time::macros::datetime;
 use crate::support::secret_service::require_secret_service;
 use crate::support::synthetic::user_with;
 
+const SERVICE: &str = "uk.nhs.cpis-viewer.tests";
+
 fn store(test: &str) -> KeyringTokenStore {
-    KeyringTokenStore::new(
-        "uk.nhs.cpis-viewer.tests",
-        format!("{test}-{}", uuid::Uuid::new_v4()),
-    )
+    KeyringTokenStore::new(SERVICE, format!("{test}-{}", uuid::Uuid::new_v4()))
 }
 
 fn session(subject: &str, token_size: usize) -> Session {
@@ -66,9 +65,9 @@ fn a_damaged_session_is_cleared_and_reported() {
     store.save(&session("900000000001", 3000)).expect("save");
     // Damage one chunk behind the store's back; the text stays valid JSON (the chunk lies
     // inside a token string), so only the manifest's digest can tell.
-    let service = "uk.nhs.cpis-viewer.tests";
-    let account = format!("{}#1", store_account(&store));
-    keyring::Entry::new(service, &account)
+    let chunks = store.chunk_accounts().expect("chunks");
+    assert!(chunks.len() > 2, "{chunks:?}");
+    keyring::Entry::new(SERVICE, &chunks[1])
         .expect("entry")
         .set_password("not json")
         .expect("damage");
@@ -80,25 +79,68 @@ fn a_damaged_session_is_cleared_and_reported() {
     assert_eq!(store.load().expect("load after clear"), None);
 }
 
-fn store_account(store: &KeyringTokenStore) -> String {
-    store.account().to_owned()
-}
-
 #[test]
-fn clearing_removes_chunks_past_a_missing_one() {
+fn a_missing_chunk_is_damage_and_clearing_removes_the_rest() {
     require_secret_service();
     let store = store("gap");
     store.save(&session("900000000001", 3000)).expect("save");
-    let service = "uk.nhs.cpis-viewer.tests";
-    let chunk = |index: usize| {
-        keyring::Entry::new(service, &format!("{}#{index}", store.account())).expect("entry")
-    };
-    chunk(1).delete_credential().expect("make a gap");
-    store.clear().expect("clear");
-    for index in 0..8 {
+    let chunks = store.chunk_accounts().expect("chunks");
+    let chunk = |name: &str| keyring::Entry::new(SERVICE, name).expect("entry");
+    chunk(&chunks[1]).delete_credential().expect("make a gap");
+    assert!(matches!(
+        store.load(),
+        Err(cpis_client::TokenStoreError::Corrupt)
+    ));
+    for name in &chunks {
         assert!(
-            matches!(chunk(index).get_password(), Err(keyring::Error::NoEntry)),
-            "chunk {index} left behind"
+            matches!(chunk(name).get_password(), Err(keyring::Error::NoEntry)),
+            "chunk {name} left behind"
         );
     }
+}
+
+/// The app rewrites the session on every refresh while `cpis`, another process, may be reading
+/// it: a reader must always get one whole session, the old or the new, never nothing and never
+/// "damaged" (which would clear the app's fresh session). Before issue 14's fix a save cleared
+/// the entry first and rewrote the chunks in place.
+#[test]
+fn a_reader_during_saves_always_gets_a_whole_session() {
+    require_secret_service();
+    let store = store("concurrent");
+    let first = session("900000000001", 2500);
+    let second = session("900000000002", 3500);
+    store.save(&first).expect("save");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for round in 0..20 {
+                let next = if round % 2 == 0 { &second } else { &first };
+                store.save(next).expect("save");
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let reader = KeyringTokenStore::new(SERVICE, store.account());
+        let mut reads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || reads < 5 {
+            let loaded = reader.load().expect("a read during saves");
+            assert!(
+                loaded.as_ref() == Some(&first) || loaded.as_ref() == Some(&second),
+                "read {reads} found no whole session"
+            );
+            reads += 1;
+        }
+    });
+    assert_eq!(store.load().expect("load"), Some(first.clone()));
+    // Only the last session's chunks are left, and clearing removes them.
+    let left = store.chunk_accounts().expect("chunks");
+    store.clear().expect("clear");
+    for name in left {
+        assert!(matches!(
+            keyring::Entry::new(SERVICE, &name)
+                .expect("entry")
+                .get_password(),
+            Err(keyring::Error::NoEntry)
+        ));
+    }
+    assert_eq!(store.load().expect("load"), None);
 }
