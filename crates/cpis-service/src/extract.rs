@@ -109,8 +109,9 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Arc<Principal>, ApiEr
     let now = state.platform_now();
     let now_seconds = now.unix_timestamp();
     let key = CallerCache::key(token, urid.as_deref());
+    // Fail closed: a path that belongs to no API is permitted by no scope.
     if let Some((principal, scope)) = state.callers.get(&key, now_seconds) {
-        if api.is_some_and(|api| !api.permitted_by(&scope)) {
+        if !api.is_some_and(|api| api.permitted_by(&scope)) {
             return Err(refused(AuthError::MissingScope));
         }
         return Ok(principal);
@@ -120,7 +121,7 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Arc<Principal>, ApiEr
         .access_grant(&token_hash(token), now)
         .await?
         .ok_or_else(|| refused(AuthError::UnknownToken))?;
-    if api.is_some_and(|api| !api.permitted_by(&grant.scope)) {
+    if !api.is_some_and(|api| api.permitted_by(&grant.scope)) {
         return Err(refused(AuthError::MissingScope));
     }
     let scope = grant.scope.clone();
