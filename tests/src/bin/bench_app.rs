@@ -14,8 +14,8 @@
 //!   network processes), after ten lookups (the empty app: once its field is focused);
 //! - `outcomes`: how many lookups ended in each result, as a check that they were real.
 //!
-//! Usage: `CPIS_E2E_SERVICE=PATH bench_app --out FILE --app PATH --empty-app PATH --runs R
-//! --lookups N`.
+//! Usage: `CPIS_E2E_SERVICE=PATH CPIS_E2E_BROKER=PATH bench_app --out FILE --app PATH
+//! --empty-app PATH --runs R --lookups N`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -55,8 +55,12 @@ fn parse_args() -> Result<Args> {
         }
     }
     let app = app.context("--app is required")?;
-    if std::env::var_os("CPIS_E2E_SERVICE").is_none() {
-        bail!("set CPIS_E2E_SERVICE to the reference service binary (the harness reads it)");
+    if std::env::var_os("CPIS_E2E_SERVICE").is_none()
+        || std::env::var_os("CPIS_E2E_BROKER").is_none()
+    {
+        bail!(
+            "set CPIS_E2E_SERVICE and CPIS_E2E_BROKER to the reference service and token broker binaries (the harness reads them)"
+        );
     }
     if runs == 0 || lookups < 10 {
         bail!("--runs must be at least 1 and --lookups at least 10");

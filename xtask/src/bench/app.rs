@@ -14,11 +14,13 @@ pub struct Built {
     pub app: PathBuf,
     pub empty_app: PathBuf,
     pub service: PathBuf,
+    /// The token broker the app signs in through.
+    pub broker: PathBuf,
     pub bench_app: PathBuf,
 }
 
-/// Build the UI, the app, the empty Tauri app, the reference service and the in-app bench
-/// driver, all with the same profile (release; debug for a smoke run).
+/// Build the UI, the app, the empty Tauri app, the reference service, the token broker and the
+/// in-app bench driver, all with the same profile (release; debug for a smoke run).
 pub fn build(scale: &Scale) -> Result<Built> {
     crate::build_ui()?;
     let root = crate::root();
@@ -30,6 +32,8 @@ pub fn build(scale: &Scale) -> Result<Built> {
         "cpis-bench-empty-app",
         "--package",
         "cpis-service",
+        "--package",
+        "cpis-broker",
     ];
     if !scale.smoke {
         args.push("--release");
@@ -45,12 +49,14 @@ pub fn build(scale: &Scale) -> Result<Built> {
         app: dir.join("cpis-viewer"),
         empty_app: dir.join("cpis-bench-empty-app"),
         service: dir.join("cpis-service"),
+        broker: dir.join("cpis-broker"),
         bench_app: dir.join("bench_app"),
     };
     for path in [
         &built.app,
         &built.empty_app,
         &built.service,
+        &built.broker,
         &built.bench_app,
     ] {
         if !path.is_file() {
@@ -96,6 +102,7 @@ pub fn run(scale: &Scale, built: &Built) -> Result<Vec<Figure>> {
     let empty_app = built.empty_app.to_string_lossy().to_string();
     let out_text = out.to_string_lossy().to_string();
     let service = built.service.to_string_lossy().to_string();
+    let broker = built.broker.to_string_lossy().to_string();
     crate::in_test_session(
         &[
             "xvfb-run",
@@ -113,7 +120,7 @@ pub fn run(scale: &Scale, built: &Built) -> Result<Vec<Figure>> {
             "--lookups",
             &lookups_text,
         ],
-        &[("CPIS_E2E_SERVICE", &service)],
+        &[("CPIS_E2E_SERVICE", &service), ("CPIS_E2E_BROKER", &broker)],
     )?;
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))?,
