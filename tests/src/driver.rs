@@ -54,6 +54,19 @@ impl Driver {
             .ready_when(Ready::Port(address), WAIT)
             .start()
             .context("starting tauri-driver (run `cargo xtask setup` to install it)")?;
+        // tauri-driver starts WebKitWebDriver and then listens itself, without waiting for it:
+        // a session asked for before WebKitWebDriver listens is dropped ("webdriver server did
+        // not respond"). Wait for both.
+        let native = SocketAddr::from(([127, 0, 0, 1], native_port));
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect_timeout(&native, std::time::Duration::from_millis(200))
+            .is_err()
+        {
+            if started.elapsed() > WAIT {
+                bail!("WebKitWebDriver (started by tauri-driver) never listened on {native}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let driver = Driver { process, port };
         Ok(driver)
     }
