@@ -40,6 +40,12 @@ pub struct LookupReport {
     /// When plans were found but the access history could not be fetched: why. The plans are
     /// still shown; the history is shown as unavailable, never as empty.
     pub access_history_unavailable: Option<CouldNotCheckReason>,
+    /// For support staff, when the outcome is "could not check": which step refused the
+    /// answer and why, as a stable code such as `care_team/missing_element:CareTeam.name`
+    /// or `demographics/http_status:503`. Never holds a value from the answer.
+    pub detail: Option<String>,
+    /// The same, for an access history that could not be read.
+    pub access_history_detail: Option<String>,
     /// The `TraceID` of the CP-IS request (or of the demographics request, if it stopped
     /// there); `None` when nothing was sent.
     pub trace_id: Option<Uuid>,
@@ -177,6 +183,8 @@ impl AlertClient {
             LookupReport {
                 outcome: could_not_check(CouldNotCheckReason::RoleNotPermitted),
                 access_history_unavailable: None,
+                detail: None,
+                access_history_detail: None,
                 trace_id: None,
                 unscheduled: false,
                 audit: Ok(()),
@@ -226,6 +234,8 @@ impl AlertClient {
         let mut report = LookupReport {
             outcome: could_not_check(CouldNotCheckReason::Timeout),
             access_history_unavailable: None,
+            detail: None,
+            access_history_detail: None,
             trace_id: None,
             unscheduled,
             audit: Ok(()),

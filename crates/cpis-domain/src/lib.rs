@@ -10,6 +10,7 @@ mod nhs_number;
 mod outcome;
 mod patient;
 mod plan;
+mod record;
 
 pub use actor::{
     ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW, ACTIVITY_VIEW_AND_NOTIFY,
@@ -19,6 +20,7 @@ pub use display::{display_date, display_date_time, display_time};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use outcome::{CouldNotCheckReason, LookupOutcome};
 pub use patient::{Gender, PatientDemographics, age_in_whole_years};
+pub use record::{BirthDate, LaContact, PlanRecord, TracedPatient, visible_records};
 pub use plan::{
     ADULT_AGE_YEARS, AccessRecord, LocalAuthority, PlanType, ProtectionPlan, SocialWorker,
     visible_plans,

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use crate::{AccessRecord, NhsNumberError, PatientDemographics, ProtectionPlan};
+use crate::{AccessRecord, NhsNumberError, PlanRecord, TracedPatient};
 
 /// Why a lookup could not be completed. Each has a plain-English explanation; none carries
 /// patient data or raw error text.
@@ -81,9 +81,9 @@ pub enum LookupOutcome {
     /// One or more visible plans: show the warning callout and whom to phone.
     PlansFound {
         /// Who was looked up.
-        patient: PatientDemographics,
+        patient: TracedPatient,
         /// The visible plans, at least one.
-        plans: Vec<ProtectionPlan>,
+        plans: Vec<PlanRecord>,
         /// The most recent unscheduled accesses, newest first.
         access_history: Vec<AccessRecord>,
         /// When the service answered.
@@ -92,7 +92,7 @@ pub enum LookupOutcome {
     /// The service answered, validly, that there is no plan for this person.
     NoPlan {
         /// Who was looked up.
-        patient: PatientDemographics,
+        patient: TracedPatient,
         /// When the service answered.
         checked_at: OffsetDateTime,
     },
@@ -142,13 +142,13 @@ mod tests {
     #[test]
     fn outcome_codes_are_distinct() {
         let when = datetime!(2026-11-25 10:00 UTC);
-        let patient = PatientDemographics {
+        let patient = TracedPatient::from(crate::PatientDemographics {
             nhs_number: NhsNumber::parse("9990000018").expect("valid"),
             family_name: "Testperson".into(),
             given_names: vec!["Alex".into()],
             date_of_birth: date!(2018 - 08 - 06),
             gender: Gender::Unknown,
-        };
+        });
         let outcomes = [
             LookupOutcome::PlansFound {
                 patient: patient.clone(),

@@ -184,8 +184,8 @@ pub struct AccessRecord {
     pub viewer_role: String,
     /// The organisation's name.
     pub organisation_name: String,
-    /// The organisation's ODS code.
-    pub organisation_ods: String,
+    /// The organisation's ODS code, where the answer carries one.
+    pub organisation_ods: Option<String>,
 }
 
 impl fmt::Debug for AccessRecord {

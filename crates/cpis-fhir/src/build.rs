@@ -244,10 +244,10 @@ pub fn access_event(
                 role: Vec::new(),
                 who: Some(Reference {
                     reference_type: Some("Organization".into()),
-                    identifier: Some(Identifier {
+                    identifier: access.organisation_ods.as_ref().map(|ods| Identifier {
                         extension: Vec::new(),
                         system: Some(ODS_ORGANIZATION_SYSTEM.into()),
-                        value: Some(access.organisation_ods.clone()),
+                        value: Some(ods.clone()),
                     }),
                     display: Some(access.organisation_name.clone()),
                     reference: None,

@@ -65,7 +65,7 @@ pub(super) enum NoPatient {
 pub(super) fn demographics_answer(
     fetched: Fetched,
     asked: &NhsNumber,
-) -> Result<cpis_domain::PatientDemographics, NoPatient> {
+) -> Result<cpis_domain::TracedPatient, NoPatient> {
     if fetched.status == StatusCode::NOT_FOUND {
         // "Not found" only when the demographics service says so in its own words; a 404 from
         // a wrong URL or a proxy is "could not check".

@@ -89,7 +89,7 @@ pub fn audit_event_to_access(event: &AuditEvent) -> Result<(NhsNumber, AccessRec
             viewer_name: viewer_name.to_owned(),
             viewer_role: viewer_role.to_owned(),
             organisation_name: organisation_name.to_owned(),
-            organisation_ods: organisation_ods.to_owned(),
+            organisation_ods: Some(organisation_ods.to_owned()),
         },
     ))
 }

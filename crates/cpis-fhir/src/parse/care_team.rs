@@ -1,6 +1,6 @@
 //! CareTeam: a CP-IS plan, alone (the LA upload) or in a search answer.
 
-use cpis_domain::{LocalAuthority, NhsNumber, PlanType, ProtectionPlan, SocialWorker};
+use cpis_domain::{LocalAuthority, NhsNumber, PlanRecord, PlanType, ProtectionPlan, SocialWorker};
 
 use super::{
     check_asked, decode_raw, non_empty, parse_fhir_date, parse_nhs_number, searchset_resources,
@@ -15,7 +15,7 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CareTeamSearch {
     /// One or more plans, all for the NHS number asked about.
-    Plans(Vec<ProtectionPlan>),
+    Plans(Vec<PlanRecord>),
     /// A valid searchset Bundle with `total: 0` and no entries.
     NoPlans,
 }
@@ -156,7 +156,7 @@ pub fn parse_care_team_search(body: &[u8], asked: &NhsNumber) -> Result<CareTeam
         let team: CareTeam = decode_raw(raw, "CareTeam")?;
         let (subject, plan) = care_team_to_plan(&team)?;
         check_asked(&subject, asked)?;
-        plans.push(plan);
+        plans.push(PlanRecord::from(plan));
     }
     Ok(CareTeamSearch::Plans(plans))
 }

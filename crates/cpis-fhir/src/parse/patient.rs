@@ -1,6 +1,6 @@
 //! Patient: the demographics service's answer.
 
-use cpis_domain::{NhsNumber, PatientDemographics};
+use cpis_domain::{NhsNumber, PatientDemographics, TracedPatient};
 
 use super::{
     check_asked, decode, expect_resource_type, non_empty, parse_fhir_date, parse_nhs_number,
@@ -12,7 +12,7 @@ use crate::{
 
 /// Parse a PDS Patient for `asked`: the NHS number must match and be verified (`01`); a family
 /// name, a gender and a full birth date are required.
-pub fn parse_patient(body: &[u8], asked: &NhsNumber) -> Result<PatientDemographics, FhirError> {
+pub fn parse_patient(body: &[u8], asked: &NhsNumber) -> Result<TracedPatient, FhirError> {
     expect_resource_type(body, "Patient")?;
     let patient: Patient = decode(body)?;
     let identifier = patient
@@ -75,11 +75,11 @@ pub fn parse_patient(body: &[u8], asked: &NhsNumber) -> Result<PatientDemographi
         });
     }
     let date_of_birth = parse_fhir_date(birth_date, "Patient.birthDate")?;
-    Ok(PatientDemographics {
+    Ok(TracedPatient::from(PatientDemographics {
         nhs_number,
         family_name: family_name.to_owned(),
         given_names,
         date_of_birth,
         gender,
-    })
+    }))
 }

@@ -2,7 +2,7 @@
 //! display-ready. The views that hold patient data write a redacting `Debug`.
 
 use cpis_domain::{
-    AccessRecord, CouldNotCheckReason, LookupOutcome, PatientDemographics, PlanType, ProtectionPlan,
+    AccessRecord, CouldNotCheckReason, LookupOutcome, PlanRecord, PlanType, TracedPatient,
 };
 use serde::{Deserialize, Serialize};
 use time::UtcOffset;
@@ -31,12 +31,19 @@ impl std::fmt::Debug for PatientView {
 
 impl PatientView {
     /// The banner for a traced patient.
-    pub fn from_demographics(patient: &PatientDemographics) -> PatientView {
+    pub fn from_demographics(patient: &TracedPatient) -> PatientView {
         PatientView {
             nhs_number: patient.nhs_number.to_string(),
-            name: patient.banner_name(),
-            date_of_birth: display_date(patient.date_of_birth),
-            gender: patient.gender.display().to_string(),
+            name: patient
+                .banner_name()
+                .unwrap_or_else(|| "Name not recorded".to_owned()),
+            date_of_birth: patient
+                .birth_date
+                .map_or_else(|| "Not recorded".to_owned(), |birth| birth.display()),
+            gender: patient
+                .gender
+                .map_or("Not recorded", |gender| gender.display())
+                .to_string(),
         }
     }
 }
@@ -46,12 +53,12 @@ impl PatientView {
 pub struct LocalAuthorityView {
     /// Name.
     pub name: String,
-    /// ODS code.
-    pub ods_code: String,
-    /// Office hours phone.
-    pub office_hours_phone: String,
-    /// Emergency duty team (out of hours) phone.
-    pub emergency_duty_phone: String,
+    /// ODS code, where the answer carried one.
+    pub ods_code: Option<String>,
+    /// Office hours phone, if given.
+    pub office_hours_phone: Option<String>,
+    /// Emergency duty team (out of hours) phone, if given.
+    pub emergency_duty_phone: Option<String>,
 }
 
 /// The allocated social worker, where the local authority shares one.
@@ -88,12 +95,12 @@ pub enum PlanStatus {
 /// One plan. Its `Debug` shows only the kind and status, no plan details.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlanView {
-    /// Kind.
-    pub plan_type: PlanTypeCode,
+    /// Kind; `None` when CP-IS holds a record whose type could not be read.
+    pub plan_type: Option<PlanTypeCode>,
     /// Plain-English name of the kind.
     pub plan_name: String,
-    /// `6 August 2018`.
-    pub start: String,
+    /// `6 August 2018`, if given.
+    pub start: Option<String>,
     /// End (for an unborn plan, the due date), if any.
     pub end: Option<String>,
     /// Open or ended.
@@ -115,16 +122,19 @@ impl std::fmt::Debug for PlanView {
 }
 
 impl PlanView {
-    /// The view of a plan, judged on `today`.
-    pub fn from_plan(plan: &ProtectionPlan, today: time::Date) -> PlanView {
+    /// The view of a plan record, judged on `today`.
+    pub fn from_plan(plan: &PlanRecord, today: time::Date) -> PlanView {
         PlanView {
-            plan_type: match plan.plan_type {
+            plan_type: plan.plan_type.map(|plan_type| match plan_type {
                 PlanType::ChildProtectionPlan => PlanTypeCode::ChildProtectionPlan,
                 PlanType::LookedAfterChild => PlanTypeCode::LookedAfterChild,
                 PlanType::UnbornChildProtectionPlan => PlanTypeCode::UnbornChildProtectionPlan,
-            },
-            plan_name: plan.plan_type.display_name().to_string(),
-            start: display_date(plan.start),
+            }),
+            plan_name: plan.plan_type.map_or_else(
+                || "CP-IS holds a record; its type could not be read".to_owned(),
+                |plan_type| plan_type.display_name().to_owned(),
+            ),
+            start: plan.start.map(display_date),
             end: plan.end.map(display_date),
             status: if plan.is_active_on(today) {
                 PlanStatus::Active
@@ -158,8 +168,8 @@ pub struct AccessView {
     pub viewer_role: String,
     /// Organisation's name.
     pub organisation_name: String,
-    /// Organisation's ODS code.
-    pub organisation_ods: String,
+    /// Organisation's ODS code, where the answer carried one.
+    pub organisation_ods: Option<String>,
 }
 
 impl AccessView {
