@@ -105,7 +105,7 @@ pub fn care_team(subject: &NhsNumber, plan: &ProtectionPlan, id: &str, today: Da
         id: Some(id.into()),
         meta: Some(Meta {
             profile: vec![CARE_TEAM_PROFILE.into()],
-            last_updated: None,
+            ..Meta::default()
         }),
         extension,
         status: Some(
@@ -159,6 +159,7 @@ fn searchset(entries: Vec<BundleEntry>) -> Bundle {
         meta: None,
         bundle_type: "searchset".into(),
         total: Some(entries.len() as u64),
+        link: Vec::new(),
         entry: if entries.is_empty() {
             None
         } else {
@@ -354,6 +355,8 @@ pub fn patient(demographics: &PatientDemographics) -> Patient {
         }],
         gender: Some(crate::gender_code(demographics.gender).into()),
         birth_date: Some(fhir_date(demographics.date_of_birth)),
+        deceased_date_time: None,
+        deceased_boolean: None,
     }
 }
 
@@ -406,6 +409,7 @@ pub fn upload_bundle(records: &[(NhsNumber, ProtectionPlan)], today: Date) -> Bu
         meta: None,
         bundle_type: "batch".into(),
         total: None,
+        link: Vec::new(),
         entry: Some(entries),
     }
 }

@@ -59,6 +59,24 @@ pub const NHS_NUMBER_VERIFICATION_STATUS_SYSTEM: &str =
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland";
 /// Verification status `01`: number present and verified. The only status the parser accepts.
 pub const NHS_NUMBER_VERIFIED_CODE: &str = "01";
+/// The v3 Confidentiality code system of `meta.security`: `R` (restricted) and `V` (very
+/// restricted) mark a record PDS has restricted.
+pub const CONFIDENTIALITY_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+/// The v3 RoleClass code system of `AuditEvent.agent.type`: `PAT` (the patient) and `ASSIGNED`
+/// (the person who viewed).
+pub const ROLE_CLASS_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleClass";
+/// The `_include` the consumer guide requires on the AuditEvent search, as written there (the
+/// query builder URL-encodes it).
+pub const ACCESS_HISTORY_INCLUDE: &str =
+    "AuditEvent:entity-type=http://terminology.hl7.org/CodeSystem/v3-RoleClass|ASSIGNED";
+/// Spine error codes as the CP-IS guide's OperationOutcome example writes them (PDS uses
+/// [`SPINE_ERROR_CODE_SYSTEM`]); a client accepts both.
+pub const ENGLAND_SPINE_ERROR_CODE_SYSTEM: &str =
+    "https://fhir.nhs.uk/CodeSystem/England-SpineErrorOrWarningCode";
+/// The NHS number verification status code system as PDS writes it (the `...England` variant,
+/// [`NHS_NUMBER_VERIFICATION_STATUS_SYSTEM`], is also accepted).
+pub const PDS_NHS_NUMBER_VERIFICATION_STATUS_SYSTEM: &str =
+    "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatus";
 /// Transaction (TraceID) identifier system on an AuditEvent entity.
 pub const TRANSACTION_SYSTEM: &str = "https://fhir.nhs.uk/Id/transaction";
 /// SDS user id identifier system.

@@ -237,6 +237,7 @@ pub fn upload_response_bundle(outcomes: &[UploadRecordOutcome]) -> Bundle {
         meta: None,
         bundle_type: "batch-response".into(),
         total: None,
+        link: Vec::new(),
         entry: Some(entries),
     }
 }

@@ -130,12 +130,19 @@ pub struct ContactPoint {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
+    /// Version of the resource (PDS sends it; its `ETag` matches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     /// Profiles claimed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profile: Vec<String>,
     /// Last change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<String>,
+    /// Security labels: PDS marks a restricted (sensitive) record with the v3-Confidentiality
+    /// code `R` ([`crate::CONFIDENTIALITY_SYSTEM`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security: Vec<Coding>,
 }
 
 /// `Bundle`. Entry resources stay raw JSON until their type is known (and keep their element
@@ -154,12 +161,26 @@ pub struct Bundle {
     /// `searchset`, `batch`, `batch-response`, `transaction`, `collection`, ...
     #[serde(rename = "type")]
     pub bundle_type: String,
-    /// For a searchset: how many matches in total.
+    /// For a searchset: how many matches in total (entries with `search.mode=match`; included
+    /// resources are not counted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// Links; for a searchset, `relation=self` is the search that was run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link: Vec<BundleLink>,
     /// The entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<Vec<BundleEntry>>,
+}
+
+/// `Bundle.link`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleLink {
+    /// `self`, `next`, ...
+    pub relation: String,
+    /// The URL.
+    pub url: String,
 }
 
 /// `Bundle.entry`.
@@ -296,9 +317,15 @@ pub struct Patient {
     /// `male`, `female`, `other` or `unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`; PDS may also give `YYYY-MM` or `YYYY`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<String>,
+    /// When the patient died (a FHIR `dateTime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deceased_date_time: Option<String>,
+    /// Whether the patient has died, when no date is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deceased_boolean: Option<bool>,
 }
 
 /// `OperationOutcome`.
@@ -391,9 +418,62 @@ pub struct AuditEventAgent {
     /// Who.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub who: Option<Reference>,
-    /// Whether this agent asked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Whether this agent asked. Read from a JSON boolean or, as the published CP-IS example
+    /// writes it, the string `"true"` or `"false"`; always written as a boolean.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bool_or_bool_string"
+    )]
     pub requestor: Option<bool>,
+}
+
+/// A boolean given as JSON `true`/`false` or as the string `"true"`/`"false"`.
+fn bool_or_bool_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flexible {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<Flexible>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Flexible::Bool(value)) => Ok(Some(value)),
+        Some(Flexible::Text(text)) => match text.as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom("requestor is not a boolean")),
+        },
+    }
+}
+
+/// `PractitionerRole`: who viewed, as the CP-IS access history includes it
+/// (`_include=AuditEvent:entity-type=...|ASSIGNED`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PractitionerRole {
+    /// Always `PractitionerRole`.
+    pub resource_type: String,
+    /// Logical id (what `AuditEvent.agent.who.reference` names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The SDS role profile id ([`crate::SDS_ROLE_PROFILE_ID_SYSTEM`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifier: Vec<Identifier>,
+    /// The person (`display` = their name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner: Option<Reference>,
+    /// The organisation (`display` = its name; an ODS `identifier` where given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Reference>,
+    /// The role (`coding.display` = its name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code: Vec<CodeableConcept>,
 }
 
 /// `AuditEvent.source`.
@@ -471,6 +551,11 @@ impl fmt::Debug for Patient {
             .field("name", &REDACTED)
             .field("gender", &REDACTED)
             .field("birth_date", &REDACTED)
+            .field(
+                "deceased_date_time",
+                &self.deceased_date_time.as_ref().map(|_| REDACTED),
+            )
+            .field("deceased_boolean", &self.deceased_boolean)
             .finish()
     }
 }
@@ -508,6 +593,7 @@ mod tests {
             }],
             gender: Some("female".into()),
             birth_date: Some("2018-08-06".into()),
+            deceased_date_time: Some("2024-03-05T00:00:00+00:00".into()),
             ..Patient::default()
         };
         let entity = AuditEventEntity {
@@ -519,7 +605,7 @@ mod tests {
             ..AuditEventEntity::default()
         };
         let debug = format!("{patient:?} {entity:?} {:?}", patient.name);
-        for secret in ["999", "Smythe", "Ada", "female", "2018"] {
+        for secret in ["999", "Smythe", "Ada", "female", "2018", "2024"] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
     }
