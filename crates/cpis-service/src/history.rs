@@ -109,7 +109,7 @@ mod tests {
                 viewer_name: format!("Viewer {user}"),
                 viewer_role: "Nurse".into(),
                 organisation_name: "Testshire Hospital".into(),
-                organisation_ods: "ZZ1ED".into(),
+                organisation_ods: Some("ZZ1ED".into()),
             },
         }
     }

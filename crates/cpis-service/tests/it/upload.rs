@@ -2,7 +2,7 @@
 //! half-stored, on SQLite and PostgreSQL.
 
 use axum::http::{Method, StatusCode};
-use cpis_domain::{Gender, PlanType};
+use cpis_domain::{Gender, PlanRecord, PlanType};
 use cpis_fhir::upload::{UploadRejectCode, parse_upload_response};
 use cpis_fhir::{CareTeamSearch, parse_care_team_search};
 use serde_json::json;
@@ -93,7 +93,7 @@ async fn fhir_upload_validates_each_record(app: TestApp) {
         .care_team(&known, &app.scheduled_user().await, &[])
         .await;
     match parse_care_team_search(&answer, &known).expect("answer") {
-        CareTeamSearch::Plans(plans) => assert_eq!(plans, vec![good.clone()]),
+        CareTeamSearch::Plans(plans) => assert_eq!(plans, vec![PlanRecord::from(good.clone())]),
         CareTeamSearch::NoPlans => panic!("the accepted plan was not stored"),
     }
     let (_, answer) = app
@@ -124,7 +124,7 @@ async fn fhir_upload_validates_each_record(app: TestApp) {
         .await;
     assert_eq!(
         parse_care_team_search(&answer, &known),
-        Ok(CareTeamSearch::Plans(vec![ended]))
+        Ok(CareTeamSearch::Plans(vec![PlanRecord::from(ended)]))
     );
 }
 
@@ -172,8 +172,11 @@ async fn csv_upload_validates_each_row(app: TestApp) {
     match parse_care_team_search(&answer, &known).expect("answer") {
         CareTeamSearch::Plans(plans) => {
             assert_eq!(plans.len(), 1);
-            assert_eq!(plans[0].plan_type, PlanType::LookedAfterChild);
-            assert_eq!(plans[0].local_authority.office_hours_phone, "01632 960007");
+            assert_eq!(plans[0].plan_type, Some(PlanType::LookedAfterChild));
+            assert_eq!(
+                plans[0].local_authority.office_hours_phone.as_deref(),
+                Some("01632 960007")
+            );
         }
         CareTeamSearch::NoPlans => panic!("the accepted row was not stored"),
     }
