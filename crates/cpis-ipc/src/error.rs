@@ -229,6 +229,23 @@ pub enum CouldNotCheckCode {
     RoleNotPermitted,
 }
 
+impl CouldNotCheckCode {
+    /// The code as it is serialised: `timeout`, `invalid_response`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CouldNotCheckCode::Timeout => "timeout",
+            CouldNotCheckCode::ServiceUnreachable => "service_unreachable",
+            CouldNotCheckCode::ServiceError => "service_error",
+            CouldNotCheckCode::AccessDenied => "access_denied",
+            CouldNotCheckCode::InvalidResponse => "invalid_response",
+            CouldNotCheckCode::ResponseForAnotherPatient => "response_for_another_patient",
+            CouldNotCheckCode::DemographicsUnavailable => "demographics_unavailable",
+            CouldNotCheckCode::SignInRequired => "sign_in_required",
+            CouldNotCheckCode::RoleNotPermitted => "role_not_permitted",
+        }
+    }
+}
+
 impl From<CouldNotCheckReason> for CouldNotCheckCode {
     fn from(reason: CouldNotCheckReason) -> CouldNotCheckCode {
         match reason {
@@ -267,6 +284,28 @@ mod tests {
             assert!(seen.insert(text), "codes are distinct");
             assert_eq!(json["message"], code.message());
             assert!(code.message().ends_with('.'), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn could_not_check_codes_as_text_are_their_serialised_and_domain_codes() {
+        for reason in [
+            CouldNotCheckReason::Timeout,
+            CouldNotCheckReason::ServiceUnreachable,
+            CouldNotCheckReason::ServiceError,
+            CouldNotCheckReason::AccessDenied,
+            CouldNotCheckReason::InvalidResponse,
+            CouldNotCheckReason::ResponseForAnotherPatient,
+            CouldNotCheckReason::DemographicsUnavailable,
+            CouldNotCheckReason::SignInRequired,
+            CouldNotCheckReason::RoleNotPermitted,
+        ] {
+            let code = CouldNotCheckCode::from(reason);
+            assert_eq!(code.as_str(), reason.code());
+            assert_eq!(
+                serde_json::to_value(code).expect("json"),
+                serde_json::Value::from(code.as_str())
+            );
         }
     }
 

@@ -62,17 +62,35 @@ export type PatientView = {
  */
 nhs_number: string, 
 /**
- * `FAMILY, Given`.
+ * `FAMILY, Given`, or `Name not recorded`.
  */
 name: string, 
 /**
- * `6 August 2018`.
+ * `6 August 2018`; a partial date as given (`October 2010`, `2010`); or
+ * `Date of birth not recorded`.
  */
 date_of_birth: string, 
 /**
- * `Female`, `Male`, `Other`, `Not known`.
+ * For a partial date of birth, a sentence saying which part is known.
  */
-gender: string, };
+date_of_birth_note: string | null, 
+/**
+ * `Female`, `Male`, `Other`, `Not known`, or `Gender not recorded`.
+ */
+gender: string, 
+/**
+ * When the name or date of birth was not recorded: one sentence naming what is missing and
+ * asking the clinician to confirm who the patient is another way.
+ */
+not_recorded_warning: string | null, 
+/**
+ * For a restricted (sensitive) record: a sentence saying so.
+ */
+restricted_notice: string | null, 
+/**
+ * The date of death (`22 October 2010`), when the demographics service records one.
+ */
+date_of_death: string | null, };
 
 export type LocalAuthorityView = { 
 /**
@@ -80,17 +98,17 @@ export type LocalAuthorityView = {
  */
 name: string, 
 /**
- * ODS code.
+ * ODS code, where the answer carried one.
  */
-ods_code: string, 
+ods_code: string | null, 
 /**
- * Office hours phone.
+ * Office hours phone, if given.
  */
-office_hours_phone: string, 
+office_hours_phone: string | null, 
 /**
- * Emergency duty team (out of hours) phone.
+ * Emergency duty team (out of hours) phone, if given.
  */
-emergency_duty_phone: string, };
+emergency_duty_phone: string | null, };
 
 export type SocialWorkerView = { 
 /**
@@ -108,17 +126,17 @@ export type PlanStatus = "active" | "ended";
 
 export type PlanView = { 
 /**
- * Kind.
+ * Kind; `None` when CP-IS holds a record whose type could not be read.
  */
-plan_type: PlanTypeCode, 
+plan_type: PlanTypeCode | null, 
 /**
  * Plain-English name of the kind.
  */
 plan_name: string, 
 /**
- * `6 August 2018`.
+ * `6 August 2018`, if given.
  */
-start: string, 
+start: string | null, 
 /**
  * End (for an unborn plan, the due date), if any.
  */
@@ -158,9 +176,9 @@ viewer_role: string,
  */
 organisation_name: string, 
 /**
- * Organisation's ODS code.
+ * Organisation's ODS code, where the answer carried one.
  */
-organisation_ods: string, };
+organisation_ods: string | null, };
 
 export type LookupView = { "outcome": "plan_found", 
 /**
@@ -202,7 +220,12 @@ reason: string,
 /**
  * When the attempt ended.
  */
-attempted_at: string, } | { "outcome": "patient_not_found", 
+attempted_at: string, 
+/**
+ * What support staff need to find the attempt: the `TraceID` and the stable detail
+ * code (see [`support_reference`]). No patient data. `None` when nothing was sent.
+ */
+support_reference: string | null, } | { "outcome": "patient_not_found", 
 /**
  * `943 476 5919`.
  */

@@ -2,7 +2,8 @@
 //! display-ready. The views that hold patient data write a redacting `Debug`.
 
 use cpis_domain::{
-    AccessRecord, CouldNotCheckReason, LookupOutcome, PlanRecord, PlanType, TracedPatient,
+    AccessRecord, BirthDate, CouldNotCheckReason, LookupOutcome, PlanRecord, PlanType,
+    TracedPatient,
 };
 use serde::{Deserialize, Serialize};
 use time::UtcOffset;
@@ -10,17 +11,43 @@ use ts_rs::TS;
 
 use crate::{CouldNotCheckCode, NhsNumberErrorCode, display_date, display_date_time};
 
-/// The patient banner. Its `Debug` shows no patient data.
+/// What the banner shows for a name the demographics service did not record.
+pub const NAME_NOT_RECORDED: &str = "Name not recorded";
+/// What the banner shows for a date of birth the demographics service did not record.
+pub const DATE_OF_BIRTH_NOT_RECORDED: &str = "Date of birth not recorded";
+/// What the banner shows for a gender the demographics service did not record.
+pub const GENDER_NOT_RECORDED: &str = "Gender not recorded";
+/// What a restricted (sensitive) record's banner says.
+pub const RESTRICTED_NOTICE: &str = "This is a restricted record. The demographics service does not share this patient's address or contact details.";
+/// The name of a record CP-IS holds whose type could not be read.
+pub const TYPE_NOT_READ: &str = "CP-IS holds a record; its type could not be read";
+/// What is shown for a phone number CP-IS did not give.
+pub const NOT_GIVEN_BY_CPIS: &str = "Not given by CP-IS";
+/// What is shown for a start date CP-IS did not give.
+pub const START_DATE_NOT_GIVEN: &str = "Start date not given";
+
+/// The patient banner, display-ready: every field says plainly when the demographics service
+/// did not record it. Its `Debug` shows no patient data.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PatientView {
     /// `943 476 5919`.
     pub nhs_number: String,
-    /// `FAMILY, Given`.
+    /// `FAMILY, Given`, or `Name not recorded`.
     pub name: String,
-    /// `6 August 2018`.
+    /// `6 August 2018`; a partial date as given (`October 2010`, `2010`); or
+    /// `Date of birth not recorded`.
     pub date_of_birth: String,
-    /// `Female`, `Male`, `Other`, `Not known`.
+    /// For a partial date of birth, a sentence saying which part is known.
+    pub date_of_birth_note: Option<String>,
+    /// `Female`, `Male`, `Other`, `Not known`, or `Gender not recorded`.
     pub gender: String,
+    /// When the name or date of birth was not recorded: one sentence naming what is missing and
+    /// asking the clinician to confirm who the patient is another way.
+    pub not_recorded_warning: Option<String>,
+    /// For a restricted (sensitive) record: a sentence saying so.
+    pub restricted_notice: Option<String>,
+    /// The date of death (`22 October 2010`), when the demographics service records one.
+    pub date_of_death: Option<String>,
 }
 
 impl std::fmt::Debug for PatientView {
@@ -36,16 +63,52 @@ impl PatientView {
             nhs_number: patient.nhs_number.to_string(),
             name: patient
                 .banner_name()
-                .unwrap_or_else(|| "Name not recorded".to_owned()),
-            date_of_birth: patient
-                .birth_date
-                .map_or_else(|| "Not recorded".to_owned(), |birth| birth.display()),
+                .unwrap_or_else(|| NAME_NOT_RECORDED.to_owned()),
+            date_of_birth: patient.birth_date.map_or_else(
+                || DATE_OF_BIRTH_NOT_RECORDED.to_owned(),
+                |birth| birth.display(),
+            ),
+            date_of_birth_note: patient.birth_date.and_then(partial_birth_date_note),
             gender: patient
                 .gender
-                .map_or("Not recorded", |gender| gender.display())
-                .to_string(),
+                .map_or(GENDER_NOT_RECORDED, |gender| gender.display())
+                .to_owned(),
+            not_recorded_warning: not_recorded_warning(&patient.not_recorded()),
+            restricted_notice: patient.restricted.then(|| RESTRICTED_NOTICE.to_owned()),
+            date_of_death: patient.date_of_death.map(display_date),
         }
     }
+}
+
+/// "Partial date: only the month and year are recorded", for a date of birth that is not a day.
+pub fn partial_birth_date_note(birth_date: BirthDate) -> Option<String> {
+    match birth_date {
+        BirthDate::Day(_) => None,
+        BirthDate::Month { .. } => {
+            Some("Partial date: only the month and year are recorded".to_owned())
+        }
+        BirthDate::Year(_) => Some("Partial date: only the year is recorded".to_owned()),
+    }
+}
+
+/// One sentence naming what the demographics service did not record (`missing` as
+/// [`TracedPatient::not_recorded`] gives it), when the name or date of birth is among it: the
+/// clinician cannot tell from the banner alone that this is the person in front of them.
+pub fn not_recorded_warning(missing: &[&str]) -> Option<String> {
+    if !missing
+        .iter()
+        .any(|what| *what == "name" || *what == "date of birth")
+    {
+        return None;
+    }
+    let listed = match missing {
+        [] => return None,
+        [only] => (*only).to_owned(),
+        [first @ .., last] => format!("{} or {last}", first.join(", ")),
+    };
+    Some(format!(
+        "The demographics service has no {listed} for this NHS number: confirm who the patient is another way."
+    ))
 }
 
 /// A local authority and how to reach it.
@@ -131,7 +194,7 @@ impl PlanView {
                 PlanType::UnbornChildProtectionPlan => PlanTypeCode::UnbornChildProtectionPlan,
             }),
             plan_name: plan.plan_type.map_or_else(
-                || "CP-IS holds a record; its type could not be read".to_owned(),
+                || TYPE_NOT_READ.to_owned(),
                 |plan_type| plan_type.display_name().to_owned(),
             ),
             start: plan.start.map(display_date),
@@ -222,6 +285,9 @@ pub enum LookupView {
         reason: String,
         /// When the attempt ended.
         attempted_at: String,
+        /// What support staff need to find the attempt: the `TraceID` and the stable detail
+        /// code (see [`support_reference`]). No patient data. `None` when nothing was sent.
+        support_reference: Option<String>,
     },
     /// The demographics service does not know this NHS number.
     PatientNotFound {
@@ -315,6 +381,7 @@ impl LookupView {
                 reason_code: CouldNotCheckCode::from(*reason),
                 reason: reason.plain_message().to_string(),
                 attempted_at: display_date_time(*attempted_at, offset),
+                support_reference: None,
             },
             LookupOutcome::PatientNotFound { checked_at } => LookupView::PatientNotFound {
                 nhs_number: nhs_number_asked
@@ -328,6 +395,81 @@ impl LookupView {
             }
         }
     }
+}
+
+impl LookupView {
+    /// The view with the support reference of a "could not check" set from the attempt's
+    /// `TraceID` and detail code; any other view is returned as it is.
+    pub fn with_support_reference(
+        self,
+        trace_id: Option<&str>,
+        detail: Option<&str>,
+    ) -> LookupView {
+        match self {
+            LookupView::CouldNotCheck {
+                reason_code,
+                reason,
+                attempted_at,
+                ..
+            } => LookupView::CouldNotCheck {
+                support_reference: support_reference(trace_id, reason_code, detail),
+                reason_code,
+                reason,
+                attempted_at,
+            },
+            other => other,
+        }
+    }
+}
+
+/// The longest detail code passed on; a longer one is not a code.
+const MAX_DETAIL_CODE_CHARS: usize = 120;
+
+/// The detail code as it may be shown and logged: a stable code such as
+/// `care_team/missing_element:CareTeam.name`. Anything that does not look like one (other
+/// characters, too long, or a run of six or more digits, which could be an NHS number or a date)
+/// is replaced by `detail_withheld`, so no value from an answer is ever passed on.
+pub fn safe_detail_code(detail: &str) -> String {
+    let mut digits_in_a_row = 0;
+    let mut looks_like_a_value = false;
+    for character in detail.chars() {
+        if character.is_ascii_digit() {
+            digits_in_a_row += 1;
+            looks_like_a_value |= digits_in_a_row >= 6;
+        } else {
+            digits_in_a_row = 0;
+        }
+        looks_like_a_value |= !(character.is_ascii_alphanumeric()
+            || matches!(character, '_' | ':' | '.' | '/' | '-'));
+    }
+    if detail.is_empty() || detail.chars().count() > MAX_DETAIL_CODE_CHARS || looks_like_a_value {
+        "detail_withheld".to_owned()
+    } else {
+        detail.to_owned()
+    }
+}
+
+/// The support reference of a "could not check": `TraceID <id>; reason <code>; detail <code>`,
+/// for the clinician to copy to the service desk. It holds the attempt's `TraceID`, the reason
+/// code and the detail code only, never patient data. `None` when there is neither a `TraceID`
+/// nor a detail (nothing was sent, so there is nothing to look up).
+pub fn support_reference(
+    trace_id: Option<&str>,
+    reason_code: CouldNotCheckCode,
+    detail: Option<&str>,
+) -> Option<String> {
+    if trace_id.is_none() && detail.is_none() {
+        return None;
+    }
+    let trace_id = trace_id
+        .filter(|id| id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .unwrap_or("none");
+    let mut reference = format!("TraceID {trace_id}; reason {}", reason_code.as_str());
+    if let Some(detail) = detail {
+        reference.push_str("; detail ");
+        reference.push_str(&safe_detail_code(detail));
+    }
+    Some(reference)
 }
 
 /// The code and the fixed NHS sentence for an NHS number that is not valid. The sentence is
@@ -374,31 +516,47 @@ pub fn parse_for_lookup(input: &str) -> Result<cpis_domain::NhsNumber, Box<Looku
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cpis_domain::{Gender, LocalAuthority, NhsNumber, SocialWorker};
-    use time::macros::{date, datetime, offset};
+    use cpis_domain::{Gender, LaContact, NhsNumber, SocialWorker};
+    use time::{
+        Month,
+        macros::{date, datetime, offset},
+    };
 
-    fn patient() -> PatientDemographics {
-        PatientDemographics {
+    fn patient() -> TracedPatient {
+        TracedPatient {
             nhs_number: NhsNumber::parse("9990000018").expect("valid"),
-            family_name: "Testchild".into(),
+            family_name: Some("Testchild".into()),
             given_names: vec!["Jamie".into()],
-            date_of_birth: date!(2018 - 08 - 06),
-            gender: Gender::Male,
+            birth_date: Some(BirthDate::Day(date!(2018 - 08 - 06))),
+            gender: Some(Gender::Male),
+            restricted: false,
+            date_of_death: None,
+        }
+    }
+
+    /// A patient of whom the demographics service recorded only the NHS number.
+    fn bare_patient() -> TracedPatient {
+        TracedPatient {
+            family_name: None,
+            given_names: Vec::new(),
+            birth_date: None,
+            gender: None,
+            ..patient()
         }
     }
 
     fn plan_found() -> LookupOutcome {
         LookupOutcome::PlansFound {
             patient: patient(),
-            plans: vec![ProtectionPlan {
-                plan_type: PlanType::ChildProtectionPlan,
-                start: date!(2026 - 01 - 05),
+            plans: vec![PlanRecord {
+                plan_type: Some(PlanType::ChildProtectionPlan),
+                start: Some(date!(2026 - 01 - 05)),
                 end: None,
-                local_authority: LocalAuthority {
+                local_authority: LaContact {
                     name: "Northshire County Council".into(),
-                    ods_code: "Z9N01".into(),
-                    office_hours_phone: "01632 960001".into(),
-                    emergency_duty_phone: "01632 960999".into(),
+                    ods_code: Some("Z9N01".into()),
+                    office_hours_phone: Some("01632 960001".into()),
+                    emergency_duty_phone: Some("01632 960999".into()),
                 },
                 social_worker: Some(SocialWorker {
                     name: "Sam Testworker".into(),
@@ -428,8 +586,251 @@ mod tests {
         assert_eq!(patient.nhs_number, "999 000 0018");
         assert_eq!(checked_at, "25 November 2026 at 5.30pm");
         assert_eq!(plans[0].status, PlanStatus::Active);
-        assert_eq!(plans[0].start, "5 January 2026");
+        assert_eq!(plans[0].start.as_deref(), Some("5 January 2026"));
         assert_eq!(plans[0].plan_name, "Child protection plan");
+    }
+
+    #[test]
+    fn a_full_banner_has_no_notes() {
+        let view = PatientView::from_demographics(&patient());
+        assert_eq!(view.gender, "Male");
+        assert_eq!(view.date_of_birth_note, None);
+        assert_eq!(view.not_recorded_warning, None);
+        assert_eq!(view.restricted_notice, None);
+        assert_eq!(view.date_of_death, None);
+    }
+
+    #[test]
+    fn the_banner_says_plainly_what_the_demographics_service_did_not_record() {
+        let view = PatientView::from_demographics(&bare_patient());
+        assert_eq!(view.nhs_number, "999 000 0018");
+        assert_eq!(view.name, "Name not recorded");
+        assert_eq!(view.date_of_birth, "Date of birth not recorded");
+        assert_eq!(view.gender, "Gender not recorded");
+        assert_eq!(view.date_of_birth_note, None);
+        assert_eq!(
+            view.not_recorded_warning.as_deref(),
+            Some(
+                "The demographics service has no name, date of birth or gender for this NHS number: confirm who the patient is another way."
+            )
+        );
+        let json = serde_json::to_value(&view).expect("json");
+        for key in [
+            "date_of_birth_note",
+            "not_recorded_warning",
+            "restricted_notice",
+            "date_of_death",
+        ] {
+            assert!(json.get(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn the_warning_names_only_what_is_missing_and_not_a_missing_gender_alone() {
+        let no_name = TracedPatient {
+            family_name: None,
+            given_names: Vec::new(),
+            ..patient()
+        };
+        assert_eq!(
+            PatientView::from_demographics(&no_name)
+                .not_recorded_warning
+                .as_deref(),
+            Some(
+                "The demographics service has no name for this NHS number: confirm who the patient is another way."
+            )
+        );
+        let no_birth_or_gender = TracedPatient {
+            birth_date: None,
+            gender: None,
+            ..patient()
+        };
+        assert_eq!(
+            PatientView::from_demographics(&no_birth_or_gender)
+                .not_recorded_warning
+                .as_deref(),
+            Some(
+                "The demographics service has no date of birth or gender for this NHS number: confirm who the patient is another way."
+            )
+        );
+        let no_gender = TracedPatient {
+            gender: None,
+            ..patient()
+        };
+        let view = PatientView::from_demographics(&no_gender);
+        assert_eq!(view.gender, "Gender not recorded");
+        assert_eq!(view.not_recorded_warning, None);
+        // Given names alone are a name.
+        let given_only = TracedPatient {
+            family_name: None,
+            ..patient()
+        };
+        assert_eq!(PatientView::from_demographics(&given_only).name, "Jamie");
+    }
+
+    #[test]
+    fn a_partial_date_of_birth_is_shown_as_given_and_said_to_be_partial() {
+        let month = TracedPatient {
+            birth_date: Some(BirthDate::Month {
+                year: 2010,
+                month: Month::October,
+            }),
+            ..patient()
+        };
+        let view = PatientView::from_demographics(&month);
+        assert_eq!(view.date_of_birth, "October 2010");
+        assert_eq!(
+            view.date_of_birth_note.as_deref(),
+            Some("Partial date: only the month and year are recorded")
+        );
+        let year = TracedPatient {
+            birth_date: Some(BirthDate::Year(2010)),
+            ..patient()
+        };
+        let view = PatientView::from_demographics(&year);
+        assert_eq!(view.date_of_birth, "2010");
+        assert_eq!(
+            view.date_of_birth_note.as_deref(),
+            Some("Partial date: only the year is recorded")
+        );
+    }
+
+    #[test]
+    fn a_restricted_record_says_so() {
+        let restricted = TracedPatient {
+            restricted: true,
+            ..patient()
+        };
+        let view = PatientView::from_demographics(&restricted);
+        assert!(
+            view.restricted_notice
+                .as_deref()
+                .is_some_and(|notice| notice.starts_with("This is a restricted record")),
+            "{:?}",
+            view.restricted_notice
+        );
+    }
+
+    #[test]
+    fn a_deceased_patients_banner_shows_the_date_of_death() {
+        let deceased = TracedPatient {
+            date_of_death: Some(date!(2010 - 10 - 22)),
+            ..patient()
+        };
+        let view = PatientView::from_demographics(&deceased);
+        assert_eq!(view.date_of_death.as_deref(), Some("22 October 2010"));
+        assert_redacted(&format!("{view:?}"));
+        assert!(!format!("{view:?}").contains("2010"));
+    }
+
+    #[test]
+    fn a_record_of_unknown_type_is_shown_with_what_it_carries() {
+        let record = PlanRecord {
+            plan_type: None,
+            start: None,
+            end: None,
+            local_authority: LaContact {
+                name: "SFD1 - SHEFFIELD CITY COUNCIL".into(),
+                ods_code: Some("SFD1".into()),
+                office_hours_phone: Some("0114 496 0001".into()),
+                emergency_duty_phone: None,
+            },
+            social_worker: None,
+        };
+        let view = PlanView::from_plan(&record, date!(2026 - 11 - 27));
+        assert_eq!(view.plan_type, None);
+        assert_eq!(
+            view.plan_name,
+            "CP-IS holds a record; its type could not be read"
+        );
+        assert_eq!(view.start, None);
+        assert_eq!(view.status, PlanStatus::Active);
+        assert_eq!(view.local_authority.name, "SFD1 - SHEFFIELD CITY COUNCIL");
+        assert_eq!(view.local_authority.ods_code.as_deref(), Some("SFD1"));
+        assert_eq!(
+            view.local_authority.office_hours_phone.as_deref(),
+            Some("0114 496 0001")
+        );
+        assert_eq!(view.local_authority.emergency_duty_phone, None);
+        let json = serde_json::to_value(&view).expect("json");
+        assert_eq!(json["plan_type"], serde_json::Value::Null);
+        assert_eq!(json["start"], serde_json::Value::Null);
+        assert_eq!(
+            json["local_authority"]["emergency_duty_phone"],
+            serde_json::Value::Null
+        );
+    }
+
+    const TRACE_ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+    #[test]
+    fn the_support_reference_carries_the_trace_id_and_detail_and_no_patient_data() {
+        let view = LookupView::from_outcome(
+            &LookupOutcome::CouldNotCheck {
+                reason: CouldNotCheckReason::InvalidResponse,
+                attempted_at: datetime!(2026-11-25 09:00 UTC),
+            },
+            None,
+            offset!(UTC),
+            Some(&patient().nhs_number),
+        )
+        .with_support_reference(
+            Some(TRACE_ID),
+            Some("care_team/missing_element:CareTeam.name"),
+        );
+        let LookupView::CouldNotCheck {
+            support_reference: Some(reference),
+            ..
+        } = &view
+        else {
+            panic!("expected a support reference, got {view:?}");
+        };
+        assert_eq!(
+            reference,
+            "TraceID 0f8fad5b-d9cb-469f-a165-70867728950e; reason invalid_response; detail care_team/missing_element:CareTeam.name"
+        );
+        let json = serde_json::to_string(&view).expect("json");
+        assert!(
+            json.contains(r#""support_reference":"TraceID 0f8fad5b"#),
+            "{json}"
+        );
+        assert_redacted(&json);
+        assert_redacted(&format!("{view:?}"));
+    }
+
+    #[test]
+    fn a_detail_that_looks_like_a_value_is_withheld_from_the_support_reference() {
+        for leaky in [
+            "demographics/invalid_element:Patient.birthDate=2010-10-22",
+            "care_team/another_patient:9990000018",
+            "care_team/missing_element:Jamie Testchild",
+            "",
+        ] {
+            assert_eq!(safe_detail_code(leaky), "detail_withheld", "{leaky}");
+        }
+        assert_eq!(
+            safe_detail_code("care_team/http_status:503"),
+            "care_team/http_status:503"
+        );
+        assert_eq!(safe_detail_code(&"a".repeat(121)), "detail_withheld");
+        // Something that is not a TraceID is not passed on either.
+        assert_eq!(
+            support_reference(Some("9990000018"), CouldNotCheckCode::Timeout, None).as_deref(),
+            Some("TraceID none; reason timeout")
+        );
+        // Nothing sent, nothing to find: no reference.
+        assert_eq!(
+            support_reference(None, CouldNotCheckCode::SignInRequired, None),
+            None
+        );
+        // Only a could-not-check has one.
+        let found = LookupView::from_outcome(&plan_found(), None, offset!(UTC), None);
+        assert_eq!(
+            found
+                .clone()
+                .with_support_reference(Some(TRACE_ID), Some("x")),
+            found
+        );
     }
 
     #[test]
