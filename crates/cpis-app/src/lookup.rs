@@ -102,6 +102,7 @@ impl AppCore {
         } else {
             0
         };
+        let trace_id = report.trace_id.map(|id| id.to_string());
         LookupResponse {
             lookup_id,
             view: LookupView::from_outcome(
@@ -109,7 +110,8 @@ impl AppCore {
                 report.access_history_unavailable,
                 self.offset,
                 Some(&nhs_number),
-            ),
+            )
+            .with_support_reference(trace_id.as_deref(), report.detail.as_deref()),
             audit_warning,
         }
     }

@@ -77,6 +77,15 @@ fn user_name(core: &AppCore) -> Option<String> {
     }
 }
 
+fn support_reference(view: &LookupView) -> Option<&str> {
+    match view {
+        LookupView::CouldNotCheck {
+            support_reference, ..
+        } => support_reference.as_deref(),
+        _ => None,
+    }
+}
+
 fn reason(view: &LookupView) -> Option<CouldNotCheckCode> {
     match view {
         LookupView::CouldNotCheck { reason_code, .. } => Some(*reason_code),
@@ -255,9 +264,38 @@ async fn an_unanswered_refresh_ends_in_could_not_check_within_the_deadline() {
     let looked_up = core.lookup(NHS_NUMBER).await;
     let took = started.elapsed();
     assert_eq!(reason(&looked_up.view), Some(CouldNotCheckCode::Timeout));
+    // Nothing was sent, so there is no TraceID to give the service desk.
+    assert_eq!(support_reference(&looked_up.view), None);
     assert!(
         took < deadline + Duration::from_millis(300),
         "answered after {took:?}"
     );
     assert!(took >= deadline, "answered early, after {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_could_not_check_offers_a_support_reference_with_the_trace_id_and_no_patient_data() {
+    require_secret_service();
+    let fake = FakeBroker::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let core = start(data.path(), &fake, store("support-reference"));
+    sign_in(&core, "ed-nurse").await;
+    // The services do not listen: the demographics request is sent, with a TraceID, and fails.
+    let looked_up = core.lookup(NHS_NUMBER).await;
+    let code = reason(&looked_up.view).expect("could not check");
+    let reference = support_reference(&looked_up.view).expect("a support reference");
+    let trace_id = reference
+        .strip_prefix("TraceID ")
+        .and_then(|rest| rest.split(';').next())
+        .expect("starts with the TraceID");
+    assert!(
+        uuid::Uuid::parse_str(trace_id).is_ok(),
+        "a TraceID, not {trace_id}: {reference}"
+    );
+    assert!(
+        reference.contains(&format!("; reason {}", code.as_str())),
+        "{reference}"
+    );
+    assert!(!reference.contains(NHS_NUMBER), "{reference}");
+    assert!(!reference.contains("999 000 0018"), "{reference}");
 }
