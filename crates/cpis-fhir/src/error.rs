@@ -67,6 +67,10 @@ pub enum FhirError {
     /// The NHS number has not been verified by PDS.
     #[error("NHS number is not verified")]
     NhsNumberNotVerified,
+    /// A search answer's `self` link names a different NHS number from the one asked about:
+    /// the answer is for another search.
+    #[error("search answer's self link names a different NHS number")]
+    SelfLinkAnotherPatient,
 }
 
 impl FhirError {
@@ -87,8 +91,39 @@ impl FhirError {
     /// What the client should tell the clinician: another patient, or an unreadable answer.
     pub fn could_not_check_reason(&self) -> CouldNotCheckReason {
         match self {
-            FhirError::AnotherPatient => CouldNotCheckReason::ResponseForAnotherPatient,
+            FhirError::AnotherPatient | FhirError::SelfLinkAnotherPatient => {
+                CouldNotCheckReason::ResponseForAnotherPatient
+            }
             _ => CouldNotCheckReason::InvalidResponse,
+        }
+    }
+
+    /// Whether the answer is about another patient (by its content or its `self` link).
+    pub fn is_another_patient(&self) -> bool {
+        matches!(
+            self,
+            FhirError::AnotherPatient | FhirError::SelfLinkAnotherPatient
+        )
+    }
+
+    /// A stable code for support staff saying what was refused, such as `missing_total`,
+    /// `invalid_json:syntax` or `missing_element:CareTeam.name`: the kind of refusal and, where
+    /// there is one, the expected type or the element path. Never a value from the answer.
+    pub fn detail_code(&self) -> String {
+        match self {
+            FhirError::InvalidJson { category, .. } => format!("invalid_json:{category}"),
+            FhirError::WrongResourceType { expected } => format!("wrong_resource_type:{expected}"),
+            FhirError::WrongBundleType { expected } => format!("wrong_bundle_type:{expected}"),
+            FhirError::MissingTotal => "missing_total".into(),
+            FhirError::TotalMismatch { .. } => "total_mismatch".into(),
+            FhirError::MissingElement { element } => format!("missing_element:{element}"),
+            FhirError::InvalidElement { element } => format!("invalid_element:{element}"),
+            FhirError::UnknownPlanCode => "unknown_plan_code".into(),
+            FhirError::InvalidNhsNumber => "invalid_nhs_number".into(),
+            FhirError::AnotherPatient => "another_patient".into(),
+            FhirError::PeriodEndsBeforeStart => "period_ends_before_start".into(),
+            FhirError::NhsNumberNotVerified => "nhs_number_not_verified".into(),
+            FhirError::SelfLinkAnotherPatient => "self_link_another_patient".into(),
         }
     }
 }
@@ -164,13 +199,16 @@ impl SpineErrorCode {
         }
     }
 
-    /// The FHIR `IssueType` code that goes with it.
+    /// The FHIR `IssueType` code that goes with it: for the CP-IS codes, as the CP-IS error
+    /// handling page lists them (`INVALID_SEARCH_DATA` and `PRECONDITION_FAILED` are `invalid`,
+    /// `ACCESS_DENIED` is `forbidden`); for PDS's, as PDS answers (`INVALID_RESOURCE_ID` and
+    /// `INVALID_VALUE` are `value`, `MISSING_VALUE` is `required`, `RESOURCE_NOT_FOUND` is
+    /// `not-found`).
     pub fn issue_type(&self) -> &'static str {
         match self {
-            SpineErrorCode::InvalidSearchData
-            | SpineErrorCode::InvalidResourceId
-            | SpineErrorCode::InvalidValue => "value",
-            SpineErrorCode::PreconditionFailed => "required",
+            SpineErrorCode::InvalidSearchData | SpineErrorCode::PreconditionFailed => "invalid",
+            SpineErrorCode::InvalidResourceId | SpineErrorCode::InvalidValue => "value",
+            SpineErrorCode::Other(code) if code == "MISSING_VALUE" => "required",
             SpineErrorCode::AccessDenied => "forbidden",
             SpineErrorCode::ResourceNotFound => "not-found",
             SpineErrorCode::MessageTooLarge => "too-costly",
@@ -184,15 +222,16 @@ impl SpineErrorCode {
         }
     }
 
-    /// A display text for the code.
+    /// A display text for the code (the CP-IS guide's for `ACCESS_DENIED`, PDS's for its codes).
     pub fn display(&self) -> &'static str {
         match self {
             SpineErrorCode::InvalidSearchData => "Invalid search data",
             SpineErrorCode::PreconditionFailed => "Precondition failed",
-            SpineErrorCode::AccessDenied => "Access denied",
+            SpineErrorCode::AccessDenied => "Access has been denied to process this request",
             SpineErrorCode::ResourceNotFound => "Resource not found",
-            SpineErrorCode::InvalidResourceId => "Invalid resource ID",
-            SpineErrorCode::InvalidValue => "Invalid value",
+            SpineErrorCode::InvalidResourceId => "Resource Id is invalid",
+            SpineErrorCode::InvalidValue => "Provided value is invalid",
+            SpineErrorCode::Other(code) if code == "MISSING_VALUE" => "Required value is missing",
             SpineErrorCode::MessageTooLarge => "Message too large",
             SpineErrorCode::UnsupportedService => "Unsupported service",
             SpineErrorCode::MethodNotAllowed => "Method not allowed",

@@ -33,8 +33,8 @@ pub use build::{
 pub use error::{FhirError, SpineErrorCode};
 pub use gender::{gender_code, gender_from_code};
 pub use parse::{
-    CareTeamSearch, OperationOutcomeSummary, parse_access_history, parse_care_team_search,
-    parse_operation_outcome, parse_patient,
+    CareTeamSearch, OperationOutcomeSummary, care_team_to_record, parse_access_history,
+    parse_care_team_search, parse_operation_outcome, parse_patient,
 };
 
 /// The FHIR content type every endpoint answers with.

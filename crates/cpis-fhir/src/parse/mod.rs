@@ -1,6 +1,8 @@
-//! Strict parsers: FHIR JSON bytes to domain types. Every element the domain needs must be
-//! present and valid; anything else is an error, never a silent default. Duplicate JSON keys,
-//! trailing data and wrong JSON types are errors. No input can cause a panic.
+//! Parsers: FHIR JSON bytes to domain types, as the published contracts define them. What a
+//! contract requires must be present and valid, what it leaves optional may be missing (and is
+//! then `None`, never a silent default), and what it forbids is an error. Duplicate JSON keys,
+//! trailing data and wrong JSON types are errors. No input can cause a panic. Every error has a
+//! stable [`FhirError::detail_code`] naming what was refused.
 //!
 //! One module a resource (`care_team`, `access`, `patient`, `outcome`); this one holds what
 //! they share: decoding, the searchset Bundle, NHS numbers, FHIR dates and instants.
@@ -11,9 +13,12 @@ mod outcome;
 mod patient;
 
 pub use access::{audit_event_to_access, parse_access_history, parse_access_notifications};
-pub use care_team::{CareTeamSearch, care_team_to_plan, parse_care_team_search};
+pub use care_team::{
+    CareTeamSearch, care_team_to_plan, care_team_to_record, ods_code_from_team_name,
+    parse_care_team_search,
+};
 pub use outcome::{OperationOutcomeSummary, parse_operation_outcome};
-pub use patient::parse_patient;
+pub use patient::{parse_birth_date, parse_patient};
 
 use cpis_domain::NhsNumber;
 use serde::Deserialize;
@@ -24,7 +29,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::FhirError;
-use crate::wire::BundleEntrySearch;
+use crate::wire::{BundleEntrySearch, BundleLink};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,6 +45,8 @@ struct RawBundle<'a> {
     bundle_type: String,
     #[serde(default)]
     total: Option<u64>,
+    #[serde(default)]
+    link: Option<Vec<BundleLink>>,
     #[serde(default, borrow)]
     entry: Option<Vec<RawEntry<'a>>>,
 }
@@ -47,10 +54,24 @@ struct RawBundle<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawEntry<'a> {
+    #[serde(default)]
+    full_url: Option<String>,
     #[serde(default, borrow)]
     resource: Option<&'a RawValue>,
     #[serde(default)]
     search: Option<BundleEntrySearch>,
+}
+
+/// An entry a search answer included beside its matches (`search.mode=include`).
+struct Included<'a> {
+    full_url: Option<String>,
+    resource: &'a RawValue,
+}
+
+/// A checked searchset: its matches, and what it included when includes were allowed.
+struct Searchset<'a> {
+    matches: Vec<&'a RawValue>,
+    included: Vec<Included<'a>>,
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, FhirError> {
@@ -68,10 +89,27 @@ fn expect_resource_type(body: &[u8], expected: &'static str) -> Result<(), FhirE
     }
 }
 
-/// The entry resources of a searchset Bundle whose `total` matches its entries.
-fn searchset_resources(body: &[u8]) -> Result<Vec<&RawValue>, FhirError> {
+/// The match entries of a searchset Bundle whose `total` counts them, with no included
+/// resources allowed.
+fn searchset_resources<'a>(
+    body: &'a [u8],
+    asked: Option<&NhsNumber>,
+) -> Result<Vec<&'a RawValue>, FhirError> {
+    Ok(searchset(body, asked, false)?.matches)
+}
+
+/// A searchset Bundle: `type=searchset`, `total` equal to the number of match entries (an entry
+/// without `search.mode` is a match), every match with a resource. With `allow_included`,
+/// entries with `search.mode=include` are kept apart (and not counted); otherwise they, like any
+/// other mode, are refused. When `asked` is given, a `self` link that names an NHS number must
+/// name that one ([`FhirError::SelfLinkAnotherPatient`]).
+fn searchset<'a>(
+    body: &'a [u8],
+    asked: Option<&NhsNumber>,
+    allow_included: bool,
+) -> Result<Searchset<'a>, FhirError> {
     expect_resource_type(body, "Bundle")?;
-    let bundle: RawBundle<'_> =
+    let bundle: RawBundle<'a> =
         serde_json::from_slice(body).map_err(|error| FhirError::from_json(&error))?;
     if bundle.resource_type != "Bundle" {
         return Err(FhirError::WrongResourceType { expected: "Bundle" });
@@ -82,28 +120,105 @@ fn searchset_resources(body: &[u8]) -> Result<Vec<&RawValue>, FhirError> {
         });
     }
     let total = bundle.total.ok_or(FhirError::MissingTotal)?;
-    let entries = bundle.entry.unwrap_or_default();
-    if u64::try_from(entries.len()).ok() != Some(total) {
-        return Err(FhirError::TotalMismatch {
-            total,
-            entries: entries.len(),
-        });
+    if let Some(asked) = asked {
+        check_self_links(bundle.link.as_deref().unwrap_or_default(), asked)?;
     }
-    entries
-        .into_iter()
-        .map(|entry| {
-            if let Some(search) = &entry.search
-                && search.mode.as_deref().is_some_and(|mode| mode != "match")
-            {
+    let entries = bundle.entry.unwrap_or_default();
+    let entry_count = entries.len();
+    let mut matches = Vec::with_capacity(entries.len());
+    let mut included = Vec::new();
+    for entry in entries {
+        let mode = entry
+            .search
+            .as_ref()
+            .and_then(|search| search.mode.as_deref());
+        let resource = entry.resource.ok_or(FhirError::MissingElement {
+            element: "Bundle.entry.resource",
+        })?;
+        match mode {
+            None | Some("match") => matches.push(resource),
+            Some("include") if allow_included => included.push(Included {
+                full_url: entry.full_url,
+                resource,
+            }),
+            Some(_) => {
                 return Err(FhirError::InvalidElement {
                     element: "Bundle.entry.search.mode",
                 });
             }
-            entry.resource.ok_or(FhirError::MissingElement {
-                element: "Bundle.entry.resource",
-            })
-        })
-        .collect()
+        }
+    }
+    if u64::try_from(matches.len()).ok() != Some(total) {
+        return Err(FhirError::TotalMismatch {
+            total,
+            entries: entry_count,
+        });
+    }
+    Ok(Searchset { matches, included })
+}
+
+/// The search parameters that name the patient in a `self` link.
+const PATIENT_PARAMETERS: [&str; 3] = ["patient:identifier", "patient.identifier", "identifier"];
+
+/// Every `self` link whose query names an NHS number (in `patient:identifier`,
+/// `patient.identifier` or `identifier`, as `system|value` or a bare value) must name `asked`.
+/// A link that names no NHS number says nothing and is not refused.
+fn check_self_links(links: &[BundleLink], asked: &NhsNumber) -> Result<(), FhirError> {
+    for link in links.iter().filter(|link| link.relation == "self") {
+        let Some((_, query)) = link.url.split_once('?') else {
+            continue;
+        };
+        let query = query.split('#').next().unwrap_or_default();
+        for pair in query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = percent_decode(name);
+            if !PATIENT_PARAMETERS.contains(&name.as_str()) {
+                continue;
+            }
+            let value = percent_decode(value);
+            // Several values may be given, comma-separated ("any of"): each must be the asked.
+            for one in value.split(',') {
+                let number = one.rsplit('|').next().unwrap_or_default().trim();
+                if number.len() == 10
+                    && number.bytes().all(|byte| byte.is_ascii_digit())
+                    && number != asked.as_str()
+                {
+                    return Err(FhirError::SelfLinkAnotherPatient);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// URL query decoding: `%XX` escapes and `+` as a space. Invalid escapes are kept as written;
+/// invalid UTF-8 becomes U+FFFD.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        let escaped = (byte == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (byte, escaped) {
+            (_, Some(value)) => {
+                decoded.push(value);
+                index += 3;
+            }
+            (b'+', None) => {
+                decoded.push(b' ');
+                index += 1;
+            }
+            (other, None) => {
+                decoded.push(other);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 fn decode_raw<T: DeserializeOwned>(raw: &RawValue, expected: &'static str) -> Result<T, FhirError> {

@@ -2,7 +2,7 @@
 
 use super::{decode, expect_resource_type};
 use crate::wire::OperationOutcome;
-use crate::{FhirError, SPINE_ERROR_CODE_SYSTEM, SpineErrorCode};
+use crate::{ENGLAND_SPINE_ERROR_CODE_SYSTEM, FhirError, SPINE_ERROR_CODE_SYSTEM, SpineErrorCode};
 
 /// The parts of an OperationOutcome a client acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct OperationOutcomeSummary {
 }
 
 /// Parse an OperationOutcome: the first issue's Spine code, type, severity and diagnostics.
+/// The Spine code is read from `details.coding` in either Spine code system: PDS's
+/// ([`SPINE_ERROR_CODE_SYSTEM`]) or the one the CP-IS guide's example uses
+/// ([`ENGLAND_SPINE_ERROR_CODE_SYSTEM`]).
 pub fn parse_operation_outcome(body: &[u8]) -> Result<OperationOutcomeSummary, FhirError> {
     expect_resource_type(body, "OperationOutcome")?;
     let outcome: OperationOutcome = decode(body)?;
@@ -28,7 +31,12 @@ pub fn parse_operation_outcome(body: &[u8]) -> Result<OperationOutcomeSummary, F
         .details
         .iter()
         .flat_map(|details| &details.coding)
-        .find(|coding| coding.system.as_deref() == Some(SPINE_ERROR_CODE_SYSTEM))
+        .find(|coding| {
+            matches!(
+                coding.system.as_deref(),
+                Some(SPINE_ERROR_CODE_SYSTEM | ENGLAND_SPINE_ERROR_CODE_SYSTEM)
+            )
+        })
         .and_then(|coding| coding.code.as_deref())
         .map(SpineErrorCode::parse);
     Ok(OperationOutcomeSummary {

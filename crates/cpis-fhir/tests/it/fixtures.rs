@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use cpis_domain::{LocalAuthority, PlanType, ProtectionPlan};
-use cpis_fhir::wire::AuditEvent;
+use cpis_domain::{LaContact, LocalAuthority, PlanRecord, PlanType, ProtectionPlan};
+use cpis_fhir::wire::{AuditEvent, CareTeam};
 use cpis_fhir::{CareTeamSearch, FhirError, care_team, parse_care_team_search};
 use serde_json::Value;
 use time::macros::date;
 
-use super::{asked, json, today};
+use super::{asked, json, other, today};
 
 fn fixture(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -99,30 +99,72 @@ fn the_published_care_plan_uses_our_snomed_system_and_code() {
 }
 
 #[test]
-fn the_published_example_alone_is_refused_as_a_search_answer() {
-    // The IG example CareTeam has no subject, period or category: as a search answer it must
-    // be an error, never a plan and never "no plan".
-    let team = serde_json::json!({
-        "resourceType": "CareTeam",
-        "id": "CPIS-CareTeam-Example",
-        "meta": {"profile": ["https://fhir.nhs.uk/England/StructureDefinition/England-CareTeam-Flag"]},
-        "status": "active",
-        "name": "SHEFFIELD CITY COUNCIL",
-        "telecom": [
-            {"system": "phone", "value": "01133973581", "use": "work"},
-            {"system": "phone", "value": "07133973581", "use": "mobile"}
-        ]
-    });
+fn the_published_example_as_the_one_match_is_a_found_record_of_unknown_type() {
+    // The IG example CareTeam has no subject, period or category. As the one match of a search
+    // for the asked patient it proves CP-IS holds a record: shown as found, type unknown, with
+    // the local authority's name and both phones. Never "no plan", never "could not check".
+    let team: Value =
+        serde_json::from_str(&fixture("json/CPIS-CareTeam-Example.json")).expect("json");
     let bundle = serde_json::json!({
         "resourceType": "Bundle", "type": "searchset", "total": 1,
-        "entry": [{"fullUrl": "CareTeam/CPIS-CareTeam-Example", "resource": team}]
+        "link": [{"relation": "self", "url": format!(
+            "https://cpis.example/CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|{}",
+            asked().as_str()
+        )}],
+        "entry": [{"fullUrl": "CareTeam/CPIS-CareTeam-Example", "resource": team, "search": {"mode": "match"}}]
     });
-    let result = parse_care_team_search(&json(&bundle), &asked());
-    assert!(
-        matches!(result, Err(FhirError::MissingElement { .. })),
-        "{result:?}"
+    let expected = PlanRecord {
+        plan_type: None,
+        start: None,
+        end: None,
+        local_authority: LaContact {
+            name: "SHEFFIELD CITY COUNCIL".into(),
+            ods_code: None,
+            office_hours_phone: Some("01133973581".into()),
+            emergency_duty_phone: Some("07133973581".into()),
+        },
+        social_worker: None,
+    };
+    assert_eq!(
+        parse_care_team_search(&json(&bundle), &asked()),
+        Ok(CareTeamSearch::Plans(vec![expected.clone()]))
     );
-    assert_ne!(result, Ok(CareTeamSearch::NoPlans));
+    // Shown at any age and date: an unknown type may be an unborn plan, and it has no end.
+    assert!(expected.is_visible_on(today()));
+    // But as the one match of a search whose self link names someone else: refused.
+    let mut for_other = bundle.clone();
+    for_other["link"][0]["url"] = serde_json::json!(format!(
+        "https://cpis.example/CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|{}",
+        other().as_str()
+    ));
+    assert_eq!(
+        parse_care_team_search(&json(&for_other), &asked()),
+        Err(FhirError::SelfLinkAnotherPatient)
+    );
+    // The strict reading of the LA upload still refuses it (no subject, type, ODS or start).
+    let team: CareTeam = serde_json::from_value(team).expect("wire");
+    assert!(matches!(
+        cpis_fhir::parse::care_team_to_plan(&team),
+        Err(FhirError::MissingElement { .. })
+    ));
+}
+
+#[test]
+fn the_published_patient_flags_bundle_names_the_team_code_first() {
+    let bundle: Value =
+        serde_json::from_str(&fixture("json/CPIS-CPP-Bundle-Example.json")).expect("json");
+    let team = bundle["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| &entry["resource"])
+        .find(|resource| resource["resourceType"] == "CareTeam")
+        .expect("a CareTeam");
+    let name = team["name"].as_str().expect("name");
+    assert_eq!(
+        cpis_fhir::parse::ods_code_from_team_name(name),
+        Some("SFD1")
+    );
 }
 
 #[test]
@@ -184,4 +226,45 @@ fn capability_statements_name_the_searches_we_serve() {
             assert!(params.contains(&"patient"), "{name} {wanted} {params:?}");
         }
     }
+}
+
+fn pds_fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/pds")
+        .join(name);
+    std::fs::read(&path)
+        .unwrap_or_else(|error| panic!("reading fixture {}: {error}", path.display()))
+}
+
+#[test]
+fn the_pds_sandbox_patients_are_read_as_pds_records_them() {
+    let number = |text: &str| cpis_domain::NhsNumber::parse(text).expect("sandbox number");
+    // A verified number and nothing else recorded.
+    let bare = cpis_fhir::parse_patient(
+        &pds_fixture("patient_9000000033.json"),
+        &number("9000000033"),
+    )
+    .expect("read");
+    assert_eq!(bare.not_recorded(), ["name", "date of birth", "gender"]);
+    assert!(!bare.restricted);
+    // Restricted, and deceased.
+    let restricted = cpis_fhir::parse_patient(
+        &pds_fixture("patient_9000000025.json"),
+        &number("9000000025"),
+    )
+    .expect("read");
+    assert!(restricted.restricted);
+    assert_eq!(restricted.date_of_death, Some(date!(2010 - 10 - 22)));
+    assert_eq!(restricted.banner_name().as_deref(), Some("SMYTHE, Janet"));
+    // Full, and only for its own number.
+    let full = cpis_fhir::parse_patient(
+        &pds_fixture("patient_9000000009.json"),
+        &number("9000000009"),
+    )
+    .expect("read");
+    assert_eq!(full.banner_name().as_deref(), Some("SMITH, Jane"));
+    assert_eq!(
+        cpis_fhir::parse_patient(&pds_fixture("patient_9000000009.json"), &asked()),
+        Err(FhirError::AnotherPatient)
+    );
 }

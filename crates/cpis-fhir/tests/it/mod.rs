@@ -1,5 +1,6 @@
 //! Test modules and shared sample data.
 
+mod contract;
 mod fixtures;
 mod properties;
 mod round_trip;
@@ -57,7 +58,7 @@ pub fn access(minutes: i64) -> AccessRecord {
         viewer_name: "Jo Testnurse".into(),
         viewer_role: "Staff Nurse".into(),
         organisation_name: "Testshire Hospitals NHS Trust".into(),
-        organisation_ods: "ZZT01".into(),
+        organisation_ods: Some("ZZT01".into()),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Properties over arbitrary input: no panics, and "no plans" only from a valid empty Bundle.
 
-use cpis_domain::{AccessRecord, LocalAuthority, PlanType, ProtectionPlan, SocialWorker};
+use cpis_domain::{
+    AccessRecord, LocalAuthority, PlanRecord, PlanType, ProtectionPlan, SocialWorker,
+};
 use cpis_fhir::{
     CareTeamSearch, access_history_bundle, care_team_search_bundle, parse_access_history,
     parse_care_team_search, parse_operation_outcome, parse_patient,
@@ -34,6 +36,15 @@ fn check_search(body: &[u8]) -> Result<(), TestCaseError> {
                 "NoPlans from {:?}",
                 String::from_utf8_lossy(body)
             );
+            // Never from an answer whose self link names someone else.
+            let value: Value = serde_json::from_slice(body).expect("json");
+            let names_other = value["link"].as_array().into_iter().flatten().any(|link| {
+                link["relation"] == "self"
+                    && link["url"]
+                        .as_str()
+                        .is_some_and(|url| url.contains("9990000026"))
+            });
+            prop_assert!(!names_other, "NoPlans for another patient's search");
         }
         Ok(CareTeamSearch::Plans(plans)) => prop_assert!(!plans.is_empty()),
         Err(error) => {
@@ -67,6 +78,9 @@ fn word() -> impl Strategy<Value = String> {
             "342191000000101",
             "https://fhir.nhs.uk/Id/nhs-number",
             "2025-01-01",
+            "self",
+            "CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|9990000026",
+            "CareTeam?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018",
             "",
         ])
         .prop_map(str::to_owned),
@@ -99,6 +113,9 @@ fn key() -> impl Strategy<Value = String> {
             "end",
             "managingOrganization",
             "status",
+            "link",
+            "relation",
+            "url",
         ])
         .prop_map(str::to_owned),
         "[a-zA-Z]{1,8}",
@@ -133,8 +150,9 @@ fn bundle_like() -> impl Strategy<Value = Value> {
             arbitrary_json()
         ]),
         prop::option::of(prop::collection::vec(arbitrary_json(), 0..3)),
+        prop::option::of(prop::sample::select(vec!["9990000018", "9990000026", "x"])),
     )
-        .prop_map(|(resource_type, bundle_type, total, entry)| {
+        .prop_map(|(resource_type, bundle_type, total, entry, self_link)| {
             let mut map = serde_json::Map::new();
             map.insert("resourceType".into(), json!(resource_type));
             map.insert("type".into(), json!(bundle_type));
@@ -143,6 +161,10 @@ fn bundle_like() -> impl Strategy<Value = Value> {
             }
             if let Some(entry) = entry {
                 map.insert("entry".into(), Value::Array(entry));
+            }
+            if let Some(number) = self_link {
+                let url = format!("https://cpis.example/CareTeam?patient%3Aidentifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C{number}");
+                map.insert("link".into(), json!([{"relation": "self", "url": url}]));
             }
             Value::Object(map)
         })
@@ -224,7 +246,8 @@ proptest! {
     #[test]
     fn plans_round_trip(plans in prop::collection::vec(plan_strategy(), 1..5)) {
         let body = to_bytes(&care_team_search_bundle(&asked(), &plans, today()));
-        prop_assert_eq!(parse_care_team_search(&body, &asked()), Ok(CareTeamSearch::Plans(plans)));
+        let records = plans.into_iter().map(PlanRecord::from).collect();
+        prop_assert_eq!(parse_care_team_search(&body, &asked()), Ok(CareTeamSearch::Plans(records)));
     }
 
     #[test]
@@ -238,7 +261,7 @@ proptest! {
                 viewer_name,
                 viewer_role,
                 organisation_name,
-                organisation_ods,
+                organisation_ods: Some(organisation_ods),
             })
             .collect();
         let body = to_bytes(&access_history_bundle(&asked(), &records));

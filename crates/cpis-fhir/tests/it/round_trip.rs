@@ -1,6 +1,6 @@
 //! Builder then parser gives back what went in.
 
-use cpis_domain::PlanType;
+use cpis_domain::{PlanRecord, PlanType, TracedPatient};
 use cpis_fhir::{
     CareTeamSearch, SpineErrorCode, access_history_bundle, access_notification_bundle,
     care_team_search_bundle, operation_outcome, parse_access_history, parse_care_team_search,
@@ -28,7 +28,9 @@ fn several_plans_round_trip_with_and_without_social_worker() {
     let body = json(&care_team_search_bundle(&asked(), &plans, today()));
     assert_eq!(
         parse_care_team_search(&body, &asked()),
-        Ok(CareTeamSearch::Plans(plans))
+        Ok(CareTeamSearch::Plans(
+            plans.into_iter().map(PlanRecord::from).collect()
+        ))
     );
 }
 
@@ -136,7 +138,10 @@ fn patient_round_trips_and_is_marked_verified() {
         "01"
     );
     assert_eq!(value["birthDate"], "2015-06-01");
-    assert_eq!(parse_patient(&json(&resource), &asked()), Ok(demographics));
+    assert_eq!(
+        parse_patient(&json(&resource), &asked()),
+        Ok(TracedPatient::from(demographics))
+    );
 }
 
 #[test]

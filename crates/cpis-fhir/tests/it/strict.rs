@@ -1,6 +1,6 @@
 //! Everything that is not exactly right is an error, and no error leaks patient data.
 
-use cpis_domain::{CouldNotCheckReason, PlanType};
+use cpis_domain::{BirthDate, CouldNotCheckReason, PlanRecord, PlanType, TracedPatient};
 use cpis_fhir::{
     CareTeamSearch, FhirError, SpineErrorCode, access_history_bundle, operation_outcome,
     parse_access_history, parse_care_team_search, parse_operation_outcome, parse_patient, patient,
@@ -165,58 +165,57 @@ fn subject_must_be_a_valid_plain_nhs_number_in_the_nhs_system() {
     ));
 }
 
+/// The one record of a search answer, which must have been read as found.
+fn the_record(body: &[u8]) -> PlanRecord {
+    match search(body) {
+        Ok(CareTeamSearch::Plans(mut plans)) if plans.len() == 1 => plans.remove(0),
+        other => panic!("expected one found record, got {other:?}"),
+    }
+}
+
 #[test]
-fn unknown_or_missing_plan_code_is_an_error() {
-    let body = edited_search(|value| {
-        value["entry"][0]["resource"]["category"][0]["coding"][0]["code"] = json!("123456789");
-    });
-    assert_eq!(search(&body), Err(FhirError::UnknownPlanCode));
-    let body = edited_search(|value| {
-        value["entry"][0]["resource"]
-            .as_object_mut()
-            .expect("object")
-            .remove("category");
-    });
+fn an_unknown_missing_or_contradictory_plan_code_is_a_found_record_of_unknown_type() {
+    let edits: [&dyn Fn(&mut serde_json::Value); 3] = [
+        &|value| {
+            value["entry"][0]["resource"]["category"][0]["coding"][0]["code"] = json!("123456789");
+        },
+        &|value| {
+            value["entry"][0]["resource"]
+                .as_object_mut()
+                .expect("object")
+                .remove("category");
+        },
+        &|value| {
+            let coding = &mut value["entry"][0]["resource"]["category"][0]["coding"];
+            let mut second = coding[0].clone();
+            second["code"] = json!(PlanType::LookedAfterChild.snomed_code());
+            coding.as_array_mut().expect("array").push(second);
+        },
+    ];
+    for edit in edits {
+        let record = the_record(&edited_search(edit));
+        assert_eq!(record.plan_type, None);
+        // Everything else is still shown: whom to phone above all.
+        assert_eq!(record.local_authority.name, "Northshire County Council");
+        assert_eq!(
+            record.local_authority.office_hours_phone.as_deref(),
+            Some("01632 960001")
+        );
+        assert_eq!(
+            record.local_authority.emergency_duty_phone.as_deref(),
+            Some("07700 900001")
+        );
+        assert!(record.start.is_some());
+    }
+    // The type is read when it is there.
     assert_eq!(
-        search(&body),
-        Err(FhirError::MissingElement {
-            element: "CareTeam.category"
-        })
-    );
-    let body = edited_search(|value| {
-        let coding = &mut value["entry"][0]["resource"]["category"][0]["coding"];
-        let mut second = coding[0].clone();
-        second["code"] = json!(PlanType::LookedAfterChild.snomed_code());
-        coding.as_array_mut().expect("array").push(second);
-    });
-    assert_eq!(
-        search(&body),
-        Err(FhirError::InvalidElement {
-            element: "CareTeam.category"
-        })
+        the_record(&edited_search(|_| {})).plan_type,
+        Some(PlanType::ChildProtectionPlan)
     );
 }
 
 #[test]
-fn both_local_authority_phones_name_and_ods_code_are_required() {
-    for index in [0, 1] {
-        let body = edited_search(|value| {
-            value["entry"][0]["resource"]["telecom"]
-                .as_array_mut()
-                .expect("array")
-                .remove(index);
-        });
-        assert!(matches!(
-            search(&body),
-            Err(FhirError::MissingElement { .. })
-        ));
-    }
-    let body =
-        edited_search(|value| value["entry"][0]["resource"]["telecom"][1]["value"] = json!("  "));
-    assert!(matches!(
-        search(&body),
-        Err(FhirError::MissingElement { .. })
-    ));
+fn name_and_telecom_are_required_each_phone_and_the_ods_code_are_optional() {
     let body = edited_search(|value| value["entry"][0]["resource"]["name"] = json!(""));
     assert_eq!(
         search(&body),
@@ -225,12 +224,70 @@ fn both_local_authority_phones_name_and_ods_code_are_required() {
         })
     );
     let body = edited_search(|value| {
-        value["entry"][0]["resource"]["managingOrganization"] = json!([{"display": "x"}]);
+        value["entry"][0]["resource"]
+            .as_object_mut()
+            .expect("object")
+            .remove("telecom");
     });
-    assert!(matches!(
+    assert_eq!(
         search(&body),
-        Err(FhirError::MissingElement { .. })
-    ));
+        Err(FhirError::MissingElement {
+            element: "CareTeam.telecom"
+        })
+    );
+    // Without the office-hours phone: still a found record, with the other number.
+    let record = the_record(&edited_search(|value| {
+        value["entry"][0]["resource"]["telecom"]
+            .as_array_mut()
+            .expect("array")
+            .remove(0);
+    }));
+    assert_eq!(record.local_authority.office_hours_phone, None);
+    assert_eq!(
+        record.local_authority.emergency_duty_phone.as_deref(),
+        Some("07700 900001")
+    );
+    let record = the_record(&edited_search(|value| {
+        value["entry"][0]["resource"]["telecom"][1]["value"] = json!("  ");
+    }));
+    assert_eq!(record.local_authority.emergency_duty_phone, None);
+    // The ODS code: from managingOrganization, else from a "CODE - NAME" team name, else none.
+    assert_eq!(
+        the_record(&edited_search(|_| {}))
+            .local_authority
+            .ods_code
+            .as_deref(),
+        Some("Z9A1B")
+    );
+    let record = the_record(&edited_search(|value| {
+        value["entry"][0]["resource"]["managingOrganization"] = json!([{"display": "x"}]);
+    }));
+    assert_eq!(record.local_authority.ods_code, None);
+    assert_eq!(record.local_authority.name, "Northshire County Council");
+    let record = the_record(&edited_search(|value| {
+        let team = value["entry"][0]["resource"]
+            .as_object_mut()
+            .expect("object");
+        team.remove("managingOrganization");
+        team.insert("name".into(), json!("ZZ9LA - NORTHSHIRE COUNTY COUNCIL"));
+    }));
+    assert_eq!(record.local_authority.ods_code.as_deref(), Some("ZZ9LA"));
+    assert_eq!(
+        record.local_authority.name,
+        "ZZ9LA - NORTHSHIRE COUNTY COUNCIL"
+    );
+    for name in [
+        "Z - NORTHSHIRE",
+        "zz9la - Northshire",
+        "ZZ9LA-NORTHSHIRE",
+        "ZZ9LA - ",
+    ] {
+        assert_eq!(
+            cpis_fhir::parse::ods_code_from_team_name(name),
+            None,
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -255,18 +312,19 @@ fn dates_must_be_full_and_in_order() {
         value["entry"][0]["resource"]["period"]["start"] = json!("2025-02-03T10:00:00+00:00");
     });
     assert!(matches!(search(&body), Ok(CareTeamSearch::Plans(_))));
-    let body = edited_search(|value| {
+    // A missing period or start is not a reason to hide the record.
+    let record = the_record(&edited_search(|value| {
         value["entry"][0]["resource"]
             .as_object_mut()
             .expect("object")
             .remove("period");
-    });
-    assert_eq!(
-        search(&body),
-        Err(FhirError::MissingElement {
-            element: "CareTeam.period"
-        })
-    );
+    }));
+    assert_eq!((record.start, record.end), (None, None));
+    let record = the_record(&edited_search(|value| {
+        value["entry"][0]["resource"]["period"] = json!({"end": "2025-01-01"});
+    }));
+    assert_eq!(record.start, None);
+    assert!(record.end.is_some());
 }
 
 #[test]
@@ -325,7 +383,7 @@ fn wrong_json_types_are_errors() {
 }
 
 #[test]
-fn patient_must_be_the_one_asked_verified_and_complete() {
+fn patient_must_be_the_one_asked_and_verified_and_may_lack_the_rest() {
     let good = serde_json::to_value(patient(&demographics())).expect("value");
     let check = |edit: &dyn Fn(&mut serde_json::Value)| {
         let mut value = good.clone();
@@ -337,7 +395,7 @@ fn patient_must_be_the_one_asked_verified_and_complete() {
         }
         result
     };
-    assert_eq!(check(&|_| {}), Ok(demographics()));
+    assert_eq!(check(&|_| {}), Ok(TracedPatient::from(demographics())));
     assert_eq!(
         parse_patient(&json(&good), &other()),
         Err(FhirError::AnotherPatient)
@@ -362,24 +420,65 @@ fn patient_must_be_the_one_asked_verified_and_complete() {
         check(&|value| value["gender"] = json!("F")),
         Err(FhirError::InvalidElement { .. })
     ));
-    assert!(matches!(
+    assert_eq!(
         check(&|value| {
             value.as_object_mut().expect("object").remove("gender");
+        })
+        .map(|patient| patient.gender),
+        Ok(None)
+    );
+    assert_eq!(
+        check(&|value| value["birthDate"] = json!("2015")).map(|patient| patient.birth_date),
+        Ok(Some(BirthDate::Year(2015)))
+    );
+    assert_eq!(
+        check(&|value| value["birthDate"] = json!("2015-6")),
+        Err(FhirError::InvalidElement {
+            element: "Patient.birthDate"
+        })
+    );
+    assert_eq!(
+        check(&|value| value["name"] = json!([])).map(|patient| patient.banner_name()),
+        Ok(None)
+    );
+    assert_eq!(
+        check(&|value| value["name"][0]["family"] = json!(" ")).map(|patient| patient.family_name),
+        Ok(None)
+    );
+    // The id is the NHS number and is required; an identifier must agree with it.
+    assert_eq!(
+        check(&|value| {
+            value.as_object_mut().expect("object").remove("id");
         }),
-        Err(FhirError::MissingElement { .. })
-    ));
-    assert!(matches!(
-        check(&|value| value["birthDate"] = json!("2015")),
-        Err(FhirError::InvalidElement { .. })
-    ));
-    assert!(matches!(
-        check(&|value| value["name"] = json!([])),
-        Err(FhirError::MissingElement { .. })
-    ));
-    assert!(matches!(
-        check(&|value| value["name"][0]["family"] = json!(" ")),
-        Err(FhirError::MissingElement { .. })
-    ));
+        Err(FhirError::MissingElement {
+            element: "Patient.id"
+        })
+    );
+    assert_eq!(
+        check(&|value| value["id"] = json!(other().as_str())),
+        Err(FhirError::AnotherPatient)
+    );
+    assert_eq!(
+        check(&|value| value["identifier"][0]["value"] = json!(other().as_str())),
+        Err(FhirError::AnotherPatient)
+    );
+    assert_eq!(
+        check(&|value| value["id"] = json!("9990000019")),
+        Err(FhirError::InvalidNhsNumber)
+    );
+    // No NHS number identifier: nothing says the number was verified.
+    assert_eq!(
+        check(&|value| value["identifier"] = json!([])),
+        Err(FhirError::NhsNumberNotVerified)
+    );
+    // Verified in a code system that is not the verification status one: not verified.
+    assert_eq!(
+        check(
+            &|value| value["identifier"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]
+                ["system"] = json!("urn:other")
+        ),
+        Err(FhirError::NhsNumberNotVerified)
+    );
     assert_eq!(
         check(&|value| value["resourceType"] = json!("Bundle")),
         Err(FhirError::WrongResourceType {
