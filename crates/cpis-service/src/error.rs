@@ -1,11 +1,13 @@
 //! The API's error type: [`ApiError`], answered as a FHIR OperationOutcome with a Spine error
-//! code, and [`fhir_response`], which every FHIR answer goes through.
+//! code (in the CP-IS code system, or PDS's for the demographics API), and [`fhir_response`],
+//! which every FHIR answer goes through.
 
 use std::borrow::Cow;
 
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cpis_fhir::build::SpineErrorSystem;
 use cpis_fhir::{FHIR_JSON_CONTENT_TYPE, SpineErrorCode};
 use serde::Serialize;
 
@@ -18,7 +20,11 @@ pub struct ApiError {
     status: StatusCode,
     code: SpineErrorCode,
     diagnostics: Cow<'static, str>,
+    system: SpineErrorSystem,
 }
+
+/// Where the demographics (PDS) API lives: its errors are written in PDS's code system.
+pub const PDS_PATH_PREFIX: &str = "/personal-demographics/";
 
 impl ApiError {
     /// An error with a fixed diagnostic message.
@@ -27,6 +33,23 @@ impl ApiError {
             status,
             code,
             diagnostics: Cow::Borrowed(diagnostics),
+            system: SpineErrorSystem::England,
+        }
+    }
+
+    /// The same error as the demographics API (PDS) writes it: PDS's Spine code system.
+    pub fn in_pds(mut self) -> ApiError {
+        self.system = SpineErrorSystem::Pds;
+        self
+    }
+
+    /// The same error as the API that owns `path` writes it ([`ApiError::in_pds`] under
+    /// [`PDS_PATH_PREFIX`]).
+    pub fn for_path(self, path: &str) -> ApiError {
+        if path.starts_with(PDS_PATH_PREFIX) {
+            self.in_pds()
+        } else {
+            self
         }
     }
 
@@ -36,6 +59,7 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: SpineErrorCode::AccessDenied,
             diagnostics: Cow::Owned(format!("Access token refused: {error}")),
+            system: SpineErrorSystem::England,
         }
     }
 
@@ -90,7 +114,11 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let outcome = cpis_fhir::operation_outcome(&self.code, Some(&self.diagnostics));
+        let outcome = cpis_fhir::build::operation_outcome_in(
+            self.system,
+            &self.code,
+            Some(&self.diagnostics),
+        );
         let mut response = fhir_response(self.status, &outcome);
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

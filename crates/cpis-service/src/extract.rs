@@ -143,7 +143,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        caller(parts, state).await.map(Caller)
+        caller(parts, state)
+            .await
+            .map(Caller)
+            .map_err(|error| error.for_path(parts.uri.path()))
     }
 }
 
@@ -223,14 +226,48 @@ pub fn unscheduled_header(headers: &HeaderMap) -> Result<bool, ApiError> {
     }
 }
 
+/// A CP-IS search: the patient asked about and, on the AuditEvent search, the `_include`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientSearch {
+    /// From `patient:identifier`.
+    pub nhs_number: NhsNumber,
+    /// The `_include` asked for (one of [`cpis_fhir::build::ACCESS_HISTORY_INCLUDES`]), if any.
+    pub include: Option<&'static str>,
+}
+
 /// The one `patient:identifier` search parameter: `{NHS system}|{10 digits}`.
 pub fn patient_identifier(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<NhsNumber, ApiError> {
+    patient_search(query, &[]).map(|search| search.nhs_number)
+}
+
+/// The one `patient:identifier` search parameter (`{NHS system}|{10 digits}`) and any number of
+/// `_include` parameters, each one of `includes` (the AuditEvent search accepts the consumer
+/// guide's `AuditEvent:entity-type=...|ASSIGNED`, `AuditEvent:agent` and
+/// `AuditEvent:agent:PractitionerRole`). Any other parameter or `_include` is 400
+/// `INVALID_SEARCH_DATA`.
+pub fn patient_search(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    includes: &[&'static str],
+) -> Result<PatientSearch, ApiError> {
     let Query(parameters) =
         query.map_err(|_| ApiError::invalid_search("The query string is not valid"))?;
     let mut found: Option<&str> = None;
+    let mut include: Option<&'static str> = None;
     for (name, value) in &parameters {
+        if name == "_include" && !includes.is_empty() {
+            let known = includes
+                .iter()
+                .find(|known| **known == value.as_str())
+                .ok_or_else(|| {
+                    ApiError::invalid_search(
+                        "_include must be AuditEvent:entity-type=http://terminology.hl7.org/CodeSystem/v3-RoleClass|ASSIGNED",
+                    )
+                })?;
+            include.get_or_insert(known);
+            continue;
+        }
         if name != "patient:identifier" {
             return Err(ApiError::invalid_search(
                 "Only the patient:identifier search parameter is supported",
@@ -255,7 +292,12 @@ pub fn patient_identifier(
     if digits.len() != 10 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(ApiError::invalid_search("The NHS number must be 10 digits"));
     }
-    NhsNumber::parse(digits).map_err(|_| ApiError::invalid_search("The NHS number is not valid"))
+    let nhs_number = NhsNumber::parse(digits)
+        .map_err(|_| ApiError::invalid_search("The NHS number is not valid"))?;
+    Ok(PatientSearch {
+        nhs_number,
+        include,
+    })
 }
 
 /// The body, or 413 when it is over the limit and 400 when it could not be read.

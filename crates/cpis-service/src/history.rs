@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use cpis_domain::{ACTIVITY_VIEW_AND_NOTIFY, AccessRecord, NhsNumber, ProtectionPlan};
+use cpis_domain::{ACTIVITY_VIEW_AND_NOTIFY, NhsNumber, ProtectionPlan};
 use time::{Duration, OffsetDateTime};
 
 use crate::auth::Principal;
@@ -65,7 +65,7 @@ pub async fn record_access(store: &Store, metrics: &Metrics, access: &NewAccess)
 /// The history to show, newest first, at most [`HISTORY_LENGTH`]: from `accesses` (any order),
 /// the same viewer (`user_id`) within [`SAME_VIEWER_WINDOW`] of their last kept access is kept
 /// once, the first; and `current_user`'s latest kept access is always included.
-pub fn access_history(mut accesses: Vec<StoredAccess>, current_user: &str) -> Vec<AccessRecord> {
+pub fn access_history(mut accesses: Vec<StoredAccess>, current_user: &str) -> Vec<StoredAccess> {
     accesses.sort_by_key(|access| access.record.accessed_at);
     let mut last_kept: HashMap<&str, time::OffsetDateTime> = HashMap::new();
     let mut kept: Vec<&StoredAccess> = Vec::new();
@@ -90,15 +90,13 @@ pub fn access_history(mut accesses: Vec<StoredAccess>, current_user: &str) -> Ve
     {
         *last = kept[position];
     }
-    shown
-        .into_iter()
-        .map(|access| access.record.clone())
-        .collect()
+    shown.into_iter().cloned().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cpis_domain::AccessRecord;
     use time::macros::datetime;
 
     fn access(user: &str, hours_ago: i64) -> StoredAccess {
@@ -111,12 +109,15 @@ mod tests {
                 organisation_name: "Testshire Hospital".into(),
                 organisation_ods: Some("ZZ1ED".into()),
             },
+            role_profile_id: format!("role-{user}"),
+            trace_id: "00000000-0000-4000-8000-000000000000".into(),
         }
     }
 
-    fn users_and_hours(history: &[AccessRecord]) -> Vec<(String, i64)> {
+    fn users_and_hours(history: &[StoredAccess]) -> Vec<(String, i64)> {
         history
             .iter()
+            .map(|access| &access.record)
             .map(|record| {
                 (
                     record.viewer_name.trim_start_matches("Viewer ").to_owned(),

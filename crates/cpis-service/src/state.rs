@@ -91,6 +91,16 @@ impl AppState {
         (self.clock)()
     }
 
+    /// The service's public base URL (no trailing slash), which search answers name in their
+    /// `link` and `fullUrl`s: the token URL (`{public_url}/oauth2/token`) without its path.
+    pub fn public_url(&self) -> &str {
+        let token_url = self.platform.token_url();
+        token_url
+            .strip_suffix("/oauth2/token")
+            .unwrap_or(token_url)
+            .trim_end_matches('/')
+    }
+
     /// The platform's time now, by [`AppState::platform_clock`].
     pub fn platform_now(&self) -> OffsetDateTime {
         (self.platform_clock)()

@@ -1,7 +1,9 @@
 //! The CP-IS FHIR API: `GET /cpis/FHIR/R4/CareTeam` (the protection plans visible today, and
 //! the access and its notifications recorded when the access is unscheduled) and
 //! `GET /cpis/FHIR/R4/AuditEvent` (the access history), both searched by
-//! `patient:identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}`.
+//! `patient:identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}`; the access history also takes
+//! the consumer guide's `_include` and then carries each viewer's PractitionerRole.
+//! Both answers name the search in `link` self and each entry by its `fullUrl`.
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -10,10 +12,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use cpis_domain::{NhsNumber, ProtectionPlan, visible_plans};
+use cpis_fhir::build::{ACCESS_HISTORY_INCLUDES, ServedAccess};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, fhir_response};
-use crate::extract::{Caller, patient_identifier, require_lookup, trace_id, unscheduled_header};
+use crate::extract::{
+    Caller, PatientSearch, patient_search, require_lookup, trace_id, unscheduled_header,
+};
 use crate::history::{access_history, record_access, unscheduled_access};
 use crate::state::AppState;
 
@@ -33,18 +38,28 @@ struct LookupRequest {
     trace_id: String,
     header_unscheduled: bool,
     nhs_number: NhsNumber,
+    include: Option<&'static str>,
 }
 
+/// The request's checks; `includes` are the `_include` values the search accepts.
 fn lookup_request(
     principal: &Principal,
     headers: &HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    includes: &[&'static str],
 ) -> Result<LookupRequest, ApiError> {
     require_lookup(principal)?;
+    let trace_id = trace_id(headers)?;
+    let header_unscheduled = unscheduled_header(headers)?;
+    let PatientSearch {
+        nhs_number,
+        include,
+    } = patient_search(query, includes)?;
     Ok(LookupRequest {
-        trace_id: trace_id(headers)?,
-        header_unscheduled: unscheduled_header(headers)?,
-        nhs_number: patient_identifier(query)?,
+        trace_id,
+        header_unscheduled,
+        nhs_number,
+        include,
     })
 }
 
@@ -58,7 +73,8 @@ async fn care_team_search(
         trace_id,
         header_unscheduled,
         nhs_number,
-    } = lookup_request(&principal, &headers, query)?;
+        ..
+    } = lookup_request(&principal, &headers, query, &[])?;
     let now = state.now();
     let today = crate::uk_time::uk_date(now);
     let plans: Vec<ProtectionPlan> = match state.store.person_plans(&nhs_number).await? {
@@ -82,7 +98,7 @@ async fn care_team_search(
     });
     Ok(fhir_response(
         StatusCode::OK,
-        &cpis_fhir::care_team_search_bundle(&nhs_number, &plans, today),
+        &cpis_fhir::build::care_team_search_answer(state.public_url(), &nhs_number, &plans, today),
     ))
 }
 
@@ -92,14 +108,32 @@ async fn access_history_search(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let LookupRequest { nhs_number, .. } = lookup_request(&principal, &headers, query)?;
+    let LookupRequest {
+        nhs_number,
+        include,
+        ..
+    } = lookup_request(&principal, &headers, query, &ACCESS_HISTORY_INCLUDES)?;
     let accesses = state
         .store
         .recent_accesses(&nhs_number, HISTORY_SCAN_LIMIT)
         .await?;
     let history = access_history(accesses, &principal.actor.user_id);
+    let ids: Vec<String> = (1..=history.len())
+        .map(|index| format!("access-{index}"))
+        .collect();
+    let served: Vec<ServedAccess<'_>> = history
+        .iter()
+        .zip(&ids)
+        .map(|(access, id)| ServedAccess {
+            id,
+            nhs_number: &nhs_number,
+            access: &access.record,
+            role_profile_id: Some(&access.role_profile_id),
+            trace_id: Some(&access.trace_id),
+        })
+        .collect();
     Ok(fhir_response(
         StatusCode::OK,
-        &cpis_fhir::access_history_bundle(&nhs_number, &history),
+        &cpis_fhir::build::access_history_answer(state.public_url(), &nhs_number, &served, include),
     ))
 }

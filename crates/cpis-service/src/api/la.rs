@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use cpis_domain::{NhsNumber, ProtectionPlan};
+use cpis_fhir::build::ServedAccess;
 use cpis_fhir::upload::{
     UploadRecordOutcome, UploadRejectCode, UploadRejection, parse_upload_bundle,
     upload_response_bundle,
@@ -159,8 +160,24 @@ async fn notifications_search(
         .store
         .notifications_since(&organisation_ods, since, NOTIFICATION_PAGE_LIMIT)
         .await?;
+    let served: Vec<ServedAccess<'_>> = notifications
+        .iter()
+        .map(|(id, nhs_number, access)| ServedAccess {
+            id,
+            nhs_number,
+            access: &access.record,
+            role_profile_id: Some(&access.role_profile_id),
+            trace_id: Some(&access.trace_id),
+        })
+        .collect();
+    // The self link names the search as run, `since` in UTC.
+    let since_text = since.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok();
     Ok(fhir_response(
         StatusCode::OK,
-        &cpis_fhir::access_notification_bundle(&notifications),
+        &cpis_fhir::build::access_notification_answer(
+            state.public_url(),
+            since_text.as_deref(),
+            &served,
+        ),
     ))
 }

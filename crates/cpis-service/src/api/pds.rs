@@ -1,6 +1,7 @@
 //! The demographics stand-in: `GET /personal-demographics/FHIR/R4/Patient/{nhs}`, a PDS
 //! Patient read for any role that may look up CP-IS, review views or act for a local authority,
-//! with PDS's `X-Request-ID` (a UUID) required.
+//! with PDS's `X-Request-ID` (a UUID) required. Its errors are written as PDS writes them (the
+//! R4 Spine code system).
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -10,6 +11,7 @@ use axum::routing::get;
 use cpis_domain::{ACTIVITY_LOCAL_AUTHORITY, ACTIVITY_SAFEGUARDING_REVIEW, NhsNumber};
 use cpis_fhir::SpineErrorCode;
 
+use crate::auth::Principal;
 use crate::error::{ApiError, fhir_response};
 use crate::extract::{Caller, request_id};
 use crate::state::AppState;
@@ -28,7 +30,18 @@ async fn patient_read(
     headers: HeaderMap,
     Path(nhs_number): Path<String>,
 ) -> Result<Response, ApiError> {
-    request_id(&headers)?;
+    patient_answer(&state, &principal, &headers, &nhs_number)
+        .await
+        .map_err(ApiError::in_pds)
+}
+
+async fn patient_answer(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    nhs_number: &str,
+) -> Result<Response, ApiError> {
+    request_id(headers)?;
     let permitted = principal.may_look_up()
         || principal.has_activity(ACTIVITY_SAFEGUARDING_REVIEW)
         || principal.has_activity(ACTIVITY_LOCAL_AUTHORITY);
@@ -47,7 +60,7 @@ async fn patient_read(
     if nhs_number.len() != 10 || !nhs_number.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(invalid());
     }
-    let nhs_number = NhsNumber::parse(&nhs_number).map_err(|_| invalid())?;
+    let nhs_number = NhsNumber::parse(nhs_number).map_err(|_| invalid())?;
     match state.store.person(&nhs_number).await? {
         Some(person) => Ok(fhir_response(StatusCode::OK, &cpis_fhir::patient(&person))),
         None => Err(ApiError::new(

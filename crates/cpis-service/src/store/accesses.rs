@@ -18,6 +18,10 @@ pub struct StoredAccess {
     pub user_id: String,
     /// What the access history shows.
     pub record: AccessRecord,
+    /// The viewer's SDS role profile id (the included PractitionerRole's identifier).
+    pub role_profile_id: String,
+    /// The lookup's `TraceID` (the AuditEvent's transaction entity).
+    pub trace_id: String,
 }
 
 impl Store {
@@ -46,7 +50,7 @@ impl Store {
     ) -> Result<Vec<StoredAccess>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.user_id, a.accessed_at, a.user_name, a.role_name, a.organisation_ods, \
-                    a.organisation_name \
+                    a.organisation_name, a.role_profile_id, a.trace_id \
              FROM accesses a WHERE a.nhs_number = $1 \
              ORDER BY a.accessed_at DESC, a.id DESC LIMIT $2",
         )
@@ -59,6 +63,8 @@ impl Store {
                 Ok(StoredAccess {
                     user_id: row.try_get(0)?,
                     record: access_record(row, 1)?,
+                    role_profile_id: row.try_get(6)?,
+                    trace_id: row.try_get(7)?,
                 })
             })
             .collect()
@@ -71,10 +77,11 @@ impl Store {
         la_ods_code: &str,
         since: OffsetDateTime,
         limit: i64,
-    ) -> Result<Vec<(String, NhsNumber, AccessRecord)>, StoreError> {
+    ) -> Result<Vec<(String, NhsNumber, StoredAccess)>, StoreError> {
         let rows = sqlx::query(
             "SELECT n.id, a.nhs_number, a.accessed_at, a.user_name, a.role_name, \
-                    a.organisation_ods, a.organisation_name \
+                    a.organisation_ods, a.organisation_name, a.user_id, a.role_profile_id, \
+                    a.trace_id \
              FROM notifications n JOIN accesses a ON a.id = n.access_id \
              WHERE n.la_ods_code = $1 AND n.created_at >= $2 \
              ORDER BY n.created_at, n.id LIMIT $3",
@@ -88,7 +95,13 @@ impl Store {
             .map(|row| {
                 let nhs_number = NhsNumber::parse(&row.try_get::<String, _>(1)?)
                     .map_err(|_| StoreError::Corrupt("NHS number"))?;
-                Ok((row.try_get(0)?, nhs_number, access_record(row, 2)?))
+                let access = StoredAccess {
+                    user_id: row.try_get(7)?,
+                    record: access_record(row, 2)?,
+                    role_profile_id: row.try_get(8)?,
+                    trace_id: row.try_get(9)?,
+                };
+                Ok((row.try_get(0)?, nhs_number, access))
             })
             .collect()
     }

@@ -1,5 +1,6 @@
 //! Test modules.
 
+mod answers;
 mod auth;
 mod cli;
 mod layers;
