@@ -535,3 +535,33 @@ async fn errors_carry_the_issue_codes_and_code_systems_the_guides_list() {
         .await;
     assert_eq!(outcome(status, &body).2, ENGLAND_SPINE);
 }
+
+#[test]
+fn openapi_document_shows_the_include_the_self_link_and_the_practitioner_role() {
+    let document: Value = serde_json::from_str(cpis_service::api::OPENAPI_JSON).expect("JSON");
+    let parameters = document["paths"]["/cpis/FHIR/R4/AuditEvent"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    let include = parameters
+        .iter()
+        .find(|parameter| parameter["name"] == "_include")
+        .expect("_include parameter");
+    assert!(
+        include["schema"]["enum"]
+            .as_array()
+            .expect("enum")
+            .contains(&Value::from(cpis_fhir::ACCESS_HISTORY_INCLUDE))
+    );
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["Bundle"]["properties"]["link"]["items"]["$ref"],
+        "#/components/schemas/BundleLink"
+    );
+    assert_eq!(
+        schemas["BundleEntry"]["properties"]["search"]["properties"]["mode"]["enum"],
+        serde_json::json!(["match", "include"])
+    );
+    for schema in ["PractitionerRole", "AuditEvent", "CareTeam", "Patient"] {
+        assert!(schemas[schema].is_object(), "{schema}");
+    }
+}
