@@ -1,8 +1,8 @@
 //! The alert client: one lookup is a demographics trace (PDS), then the CP-IS CareTeam search,
 //! then (when plans are found) the access history, all inside one hard deadline that always
-//! ends in an answer. Parsing is strict (`cpis-fhir`): only a valid searchset Bundle with
-//! `total: 0` for the NHS number asked about is "no plan"; every fault is "could not check"
-//! with a reason. Every lookup is handed to the [`AuditSink`] in [`AlertClient::lookup`], the one
+//! ends in an answer. Answers are read as the published contracts define them (`cpis-fhir`):
+//! only a valid searchset Bundle with `total: 0` for the NHS number asked about is "no plan";
+//! every fault is "could not check" with a reason and a detail code for support staff. Every lookup is handed to the [`AuditSink`] in [`AlertClient::lookup`], the one
 //! call site.
 
 mod classify;
@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
-use cpis_fhir::{CareTeamSearch, FHIR_JSON_CONTENT_TYPE, NHS_NUMBER_SYSTEM};
+use cpis_fhir::{
+    ACCESS_HISTORY_INCLUDE, CareTeamSearch, FHIR_JSON_CONTENT_TYPE, NHS_NUMBER_SYSTEM,
+};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -25,7 +27,7 @@ use crate::redact::Secret;
 pub use classify::classify_care_team_response;
 use classify::{
     NoPatient, Step, access_history_answer, care_team_answer, could_not_check, demographics_answer,
-    transport_reason,
+    transport_refusal,
 };
 use fetch::{Api, RequestContext};
 
@@ -180,10 +182,11 @@ impl AlertClient {
         let permission = user.lookup_permission();
         let unscheduled = permission == LookupPermission::Unscheduled && !scheduled;
         let mut report = if permission == LookupPermission::NotPermitted {
+            tracing::debug!(detail = "role_not_permitted", "lookup not sent");
             LookupReport {
                 outcome: could_not_check(CouldNotCheckReason::RoleNotPermitted),
                 access_history_unavailable: None,
-                detail: None,
+                detail: Some("role_not_permitted".into()),
                 access_history_detail: None,
                 trace_id: None,
                 unscheduled: false,
@@ -258,24 +261,24 @@ impl AlertClient {
                 true,
             )
             .await;
-        let patient = match fetched {
-            Err(transport) => {
-                report.outcome = could_not_check(transport_reason(transport, Step::Demographics));
+        let patient = match fetched
+            .map_err(|transport| {
+                NoPatient::CouldNotCheck(transport_refusal(transport, Step::Demographics))
+            })
+            .and_then(|fetched| demographics_answer(fetched, nhs_number))
+        {
+            Ok(patient) => patient,
+            Err(NoPatient::NotFound) => {
+                report.outcome = LookupOutcome::PatientNotFound {
+                    checked_at: OffsetDateTime::now_utc(),
+                };
                 return report;
             }
-            Ok(fetched) => match demographics_answer(fetched, nhs_number) {
-                Ok(patient) => patient,
-                Err(NoPatient::NotFound) => {
-                    report.outcome = LookupOutcome::PatientNotFound {
-                        checked_at: OffsetDateTime::now_utc(),
-                    };
-                    return report;
-                }
-                Err(NoPatient::CouldNotCheck(reason)) => {
-                    report.outcome = could_not_check(reason);
-                    return report;
-                }
-            },
+            Err(NoPatient::CouldNotCheck(refusal)) => {
+                report.outcome = could_not_check(refusal.reason);
+                report.detail = Some(refusal.detail);
+                return report;
+            }
         };
 
         // 2. The CP-IS search. Not retried once it may have reached the service: a second
@@ -297,18 +300,16 @@ impl AlertClient {
                 false,
             )
             .await;
-        let search = match fetched {
-            Err(transport) => {
-                report.outcome = could_not_check(transport_reason(transport, Step::CareTeam));
+        let search = match fetched
+            .map_err(|transport| transport_refusal(transport, Step::CareTeam))
+            .and_then(|fetched| care_team_answer(fetched, nhs_number))
+        {
+            Ok(search) => search,
+            Err(refusal) => {
+                report.outcome = could_not_check(refusal.reason);
+                report.detail = Some(refusal.detail);
                 return report;
             }
-            Ok(fetched) => match care_team_answer(fetched, nhs_number) {
-                Ok(search) => search,
-                Err(reason) => {
-                    report.outcome = could_not_check(reason);
-                    return report;
-                }
-            },
         };
         let checked_at = OffsetDateTime::now_utc();
         let plans = match search {
@@ -323,12 +324,16 @@ impl AlertClient {
         };
 
         // 3. The access history, only when there is a plan. The plans are shown whatever
-        // happens here; a failure marks the history unavailable.
+        // happens here; a failure marks the history unavailable. The consumer guide requires
+        // the viewers' PractitionerRoles to be included.
         let mut history_url = join_path(&self.services.cpis_url, &["AuditEvent"]);
-        history_url.query_pairs_mut().append_pair(
-            "patient:identifier",
-            &format!("{NHS_NUMBER_SYSTEM}|{}", nhs_number.as_str()),
-        );
+        history_url
+            .query_pairs_mut()
+            .append_pair(
+                "patient:identifier",
+                &format!("{NHS_NUMBER_SYSTEM}|{}", nhs_number.as_str()),
+            )
+            .append_pair("_include", ACCESS_HISTORY_INCLUDE);
         let history_trace = Uuid::new_v4();
         let access_history = match self
             .fetch(
@@ -341,11 +346,12 @@ impl AlertClient {
             )
             .await
         {
-            Err(transport) => Err(transport_reason(transport, Step::AccessHistory)),
+            Err(transport) => Err(transport_refusal(transport, Step::AccessHistory)),
             Ok(fetched) => access_history_answer(fetched, nhs_number),
         };
-        let access_history = access_history.unwrap_or_else(|reason| {
-            report.access_history_unavailable = Some(reason);
+        let access_history = access_history.unwrap_or_else(|refusal| {
+            report.access_history_unavailable = Some(refusal.reason);
+            report.access_history_detail = Some(refusal.detail);
             Vec::new()
         });
         report.outcome = LookupOutcome::PlansFound {

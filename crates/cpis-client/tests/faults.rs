@@ -9,7 +9,7 @@ use cpis_client::{
     AlertClient, AuditRecord, AuditSink, AuditSinkError, Config, LookupOutcome, LookupReport,
     LookupSequencer, Secret, SignedInUser,
 };
-use cpis_domain::{CouldNotCheckReason, PlanType};
+use cpis_domain::{CouldNotCheckReason, PlanRecord, PlanType};
 use cpis_fhir::SpineErrorCode;
 use tracing::instrument::WithSubscriber;
 
@@ -156,9 +156,9 @@ async fn plans_come_with_the_access_history() {
             patient,
             ..
         } => {
-            assert_eq!(plans, &vec![plan()]);
+            assert_eq!(plans, &vec![PlanRecord::from(plan())]);
             assert_eq!(access_history, &vec![access()]);
-            assert_eq!(patient.family_name, "Testchild");
+            assert_eq!(patient.family_name.as_deref(), Some("Testchild"));
         }
         other => panic!("expected plans, got {}", other.code()),
     }
@@ -181,7 +181,78 @@ async fn plans_are_still_shown_when_the_history_fails() {
             look_up_within(script, &user_with(&["B0107"]), false, SHORT_DEADLINE).await;
         assert!(matches!(report.outcome, LookupOutcome::PlansFound { .. }));
         assert!(report.access_history_unavailable.is_some());
+        // Which step and what: for support staff.
+        let detail = report.access_history_detail.expect("a detail code");
+        assert!(detail.starts_with("access_history/"), "{detail}");
+        assert_eq!(report.detail, None);
     }
+}
+
+#[tokio::test]
+async fn an_unknown_plan_code_is_a_found_record_of_unknown_type_not_could_not_check() {
+    let body = String::from_utf8_lossy(&plans_bundle(&asked()))
+        .replace(
+            PlanType::ChildProtectionPlan.snomed_code(),
+            "123456789000100",
+        )
+        .into_bytes();
+    let script = Script {
+        care_team: vec![Reply::fhir(body)],
+        ..healthy_script()
+    };
+    let report = look_up(script).await;
+    match &report.outcome {
+        LookupOutcome::PlansFound { plans, .. } => {
+            let expected = PlanRecord {
+                plan_type: None,
+                ..PlanRecord::from(plan())
+            };
+            assert_eq!(plans, &vec![expected]);
+        }
+        other => panic!("expected a found record, got {}", other.code()),
+    }
+    assert_eq!(report.detail, None);
+}
+
+#[tokio::test]
+async fn the_access_history_search_includes_the_viewers_practitioner_roles() {
+    let script = Script {
+        care_team: vec![Reply::fhir(plans_bundle(&asked()))],
+        ..healthy_script()
+    };
+    let server = FaultServer::start(script).await;
+    let sink = Arc::new(RecordingSink::default());
+    let client = client_for(&server.base, sink);
+    let report = client
+        .lookup(
+            &Secret::new("test-access-token"),
+            &user_with(&["B0107"]),
+            &asked(),
+            false,
+        )
+        .await;
+    assert!(matches!(report.outcome, LookupOutcome::PlansFound { .. }));
+    let history = server
+        .received()
+        .into_iter()
+        .find(|request| request.path.starts_with("/cpis/AuditEvent"))
+        .expect("the history was asked for");
+    let url: reqwest::Url = format!("http://localhost{}", history.path)
+        .parse()
+        .expect("url");
+    let includes: Vec<String> = url
+        .query_pairs()
+        .filter(|(name, _)| name == "_include")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    assert_eq!(includes, [cpis_fhir::ACCESS_HISTORY_INCLUDE]);
+    // The CareTeam search asks for no include.
+    let care_team = server
+        .received()
+        .into_iter()
+        .find(|request| request.path.starts_with("/cpis/CareTeam"))
+        .expect("the search was sent");
+    assert!(!care_team.path.contains("_include"));
 }
 
 #[tokio::test]
@@ -469,13 +540,10 @@ async fn every_care_team_fault_is_could_not_check() {
             CouldNotCheckReason::ServiceError,
         ),
         (
-            "an unknown plan code",
+            "a record entered in error",
             Reply::fhir(
                 String::from_utf8_lossy(&plans_bundle(&asked()))
-                    .replace(
-                        PlanType::ChildProtectionPlan.snomed_code(),
-                        "123456789000100",
-                    )
+                    .replace(r#""status":"active""#, r#""status":"entered-in-error""#)
                     .into_bytes(),
             ),
             CouldNotCheckReason::InvalidResponse,
@@ -509,14 +577,23 @@ async fn every_care_team_fault_is_could_not_check() {
                     deadline_for(expected),
                 )
                 .await;
-                (name, reason_of(&report), expected)
+                (name, reason_of(&report), expected, report.detail)
             }
             .with_subscriber(dispatch.clone()),
         ));
     }
     for task in tasks {
-        let (name, reason, expected) = task.await.expect("task");
+        let (name, reason, expected, detail) = task.await.expect("task");
         assert_eq!(reason, expected, "{name}");
+        // Each says which step refused it and why, as a code with no value in it.
+        let detail = detail.unwrap_or_else(|| panic!("{name}: no detail code"));
+        assert!(detail.starts_with("care_team/"), "{name}: {detail}");
+        assert!(
+            detail
+                .chars()
+                .all(|character| character.is_ascii_alphanumeric() || "_:./-".contains(character)),
+            "{name}: {detail}"
+        );
     }
     let logs = captured.text();
     assert!(!logs.is_empty(), "the client logged nothing at TRACE");

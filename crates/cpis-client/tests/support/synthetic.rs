@@ -51,7 +51,7 @@ pub fn access() -> AccessRecord {
         viewer_name: "Tess Triage-Test".into(),
         viewer_role: "Nurse Access Role".into(),
         organisation_name: "Northshire General Hospital".into(),
-        organisation_ods: "ZZ1ED".into(),
+        organisation_ods: Some("ZZ1ED".into()),
     }
 }
 
