@@ -4,15 +4,21 @@ import { callsTo, ipcRejection, mockBackend } from '../test/ipc';
 import {
   CHILD,
   COULD_NOT_CHECK,
+  COULD_NOT_CHECK_REFUSED,
+  DECEASED,
   INVALID_NUMBER,
   NOT_SET_UP,
   NO_PLAN,
+  NOT_RECORDED,
+  PARTIAL_BIRTH_DATE,
   PATIENT_NOT_FOUND,
+  RESTRICTED,
   SIGNED_OUT,
   STATUS_OK,
   SUPERSEDED,
   TRUST_CONTACTS,
   TRUST_SETTINGS,
+  TYPE_NOT_READ,
   UNBORN,
   planFound,
   uiSettingsView,
@@ -135,6 +141,29 @@ describe('isLookupResponse', () => {
     }
   });
 
+  // A found record that lacks a detail must reach the screen: refusing it here would turn it
+  // into "could not check" and hide whom to phone.
+  it('accepts a record without type, start, ODS code or phones, and every banner Rust sends', () => {
+    for (const response of [
+      planFound({ plans: [TYPE_NOT_READ] }),
+      planFound({
+        plans: [
+          {
+            ...TYPE_NOT_READ,
+            local_authority: { ...TYPE_NOT_READ.local_authority, office_hours_phone: null },
+          },
+        ],
+      }),
+      planFound({ patient: NOT_RECORDED }),
+      planFound({ patient: PARTIAL_BIRTH_DATE }),
+      planFound({ patient: RESTRICTED }),
+      { ...NO_PLAN, view: { ...NO_PLAN.view, patient: DECEASED } },
+      COULD_NOT_CHECK_REFUSED,
+    ]) {
+      expect(isLookupResponse(response)).toBe(true);
+    }
+  });
+
   it('refuses answers missing what the page would show', () => {
     const found = planFound();
     for (const response of [
@@ -145,6 +174,17 @@ describe('isLookupResponse', () => {
       { ...found, view: { ...found.view, outcome: 'maybe' } },
       { ...found, view: { ...found.view, plans: [] } },
       { ...found, view: { ...found.view, patient: { ...CHILD, name: null } } },
+      { ...found, view: { ...found.view, patient: { ...CHILD, date_of_death: 22 } } },
+      { ...found, view: { ...found.view, patient: { ...CHILD, restricted_notice: true } } },
+      { ...found, view: { ...found.view, plans: [{ ...TYPE_NOT_READ, plan_name: null }] } },
+      {
+        ...found,
+        view: {
+          ...found.view,
+          plans: [{ ...TYPE_NOT_READ, local_authority: { ...TYPE_NOT_READ.local_authority, name: null } }],
+        },
+      },
+      { ...COULD_NOT_CHECK, view: { ...COULD_NOT_CHECK.view, support_reference: 42 } },
       { ...found, view: { ...found.view, plans: [{ ...UNBORN, local_authority: null }] } },
       { ...found, view: { ...found.view, access_history: undefined } },
       { ...NO_PLAN, view: { outcome: 'no_plan', checked_at: 'now' } },

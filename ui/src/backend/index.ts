@@ -109,16 +109,35 @@ function strings(record: Record<string, unknown>, keys: string[]): boolean {
   return keys.every((key) => typeof record[key] === 'string');
 }
 
-function isPatient(value: unknown): boolean {
-  return isObject(value) && strings(value, ['nhs_number', 'name', 'date_of_birth', 'gender']);
+function nullableStrings(record: Record<string, unknown>, keys: string[]): boolean {
+  return keys.every((key) => record[key] === null || typeof record[key] === 'string');
 }
 
+function isPatient(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    strings(value, ['nhs_number', 'name', 'date_of_birth', 'gender']) &&
+    nullableStrings(value, [
+      'date_of_birth_note',
+      'not_recorded_warning',
+      'restricted_notice',
+      'date_of_death',
+    ])
+  );
+}
+
+/**
+ * A plan as Rust sends it. A record whose type, start date, ODS code or phones CP-IS did not give
+ * carries null there and is still a found record: it must be shown, never turned into an error.
+ */
 function isPlan(value: unknown): boolean {
   return (
     isObject(value) &&
-    strings(value, ['plan_type', 'plan_name', 'start', 'status']) &&
+    strings(value, ['plan_name', 'status']) &&
+    nullableStrings(value, ['plan_type', 'start', 'end']) &&
     isObject(value.local_authority) &&
-    strings(value.local_authority, ['name', 'office_hours_phone', 'emergency_duty_phone'])
+    strings(value.local_authority, ['name']) &&
+    nullableStrings(value.local_authority, ['ods_code', 'office_hours_phone', 'emergency_duty_phone'])
   );
 }
 
@@ -145,7 +164,11 @@ export function isLookupResponse(value: unknown): value is LookupResponse {
     case 'no_plan':
       return isPatient(view.patient) && typeof view.checked_at === 'string';
     case 'could_not_check':
-      return strings(view, ['reason_code', 'reason', 'attempted_at']);
+      return (
+        strings(view, ['reason_code', 'reason', 'attempted_at']) &&
+        // Optional on the wire: an answer without it still shows the reason.
+        (view.support_reference === undefined || isStringOrNull(view.support_reference))
+      );
     case 'patient_not_found':
       return strings(view, ['nhs_number', 'checked_at']);
     case 'invalid_nhs_number':

@@ -29,7 +29,8 @@ export function lanesOf(history: AccessView[]): Lane[] {
   for (const entry of history) {
     const time = Date.parse(entry.accessed_at_iso);
     if (Number.isNaN(time)) continue;
-    const key = entry.organisation_ods === '' ? entry.organisation_name : entry.organisation_ods;
+    const ods = entry.organisation_ods ?? '';
+    const key = ods === '' ? entry.organisation_name : ods;
     const lane = lanes.get(key) ?? { key, name: entry.organisation_name || key, times: [] };
     lane.times.push(time);
     lanes.set(key, lane);

@@ -1,4 +1,5 @@
-// A button that copies a phone number to the clipboard and says whether it worked.
+// A button that copies a phone number (or a support reference) to the clipboard and says whether
+// it worked.
 import { useEffect, useRef, useState } from 'react';
 
 interface Props {
@@ -6,11 +7,20 @@ interface Props {
   text: string;
   /** What is copied, for screen readers: "office hours number". */
   what: string;
+  /** The button's visible words; "Copy" unless given. */
+  label?: string;
+  /** What to say when copying failed; by default, to copy the number by hand. */
+  failedMessage?: string;
 }
 
 type CopyState = 'idle' | 'copied' | 'failed';
 
-export function CopyButton({ text, what }: Props) {
+export function CopyButton({
+  text,
+  what,
+  label = 'Copy',
+  failedMessage = 'Could not copy. Select the number and copy it yourself.',
+}: Props) {
   const [state, setState] = useState<CopyState>('idle');
   const live = useRef(true);
   useEffect(() => {
@@ -41,12 +51,12 @@ export function CopyButton({ text, what }: Props) {
           void copy();
         }}
       >
-        Copy{' '}
+        {label}{' '}
         <span className="nhsuk-u-visually-hidden">{what}</span>
       </button>
       <span className="app-copy__status" role="status">
         {state === 'copied' && 'Copied'}
-        {state === 'failed' && 'Could not copy. Select the number and copy it yourself.'}
+        {state === 'failed' && failedMessage}
       </span>
     </span>
   );

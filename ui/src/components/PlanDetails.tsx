@@ -1,4 +1,6 @@
-// One plan: its dates and status, whom to phone and when, and the social worker when shared.
+// One plan: its dates and status, whom to phone and when, and the social worker when shared. What
+// CP-IS did not give is said plainly ("Start date not given", "Not given by CP-IS"), never a blank
+// or an empty link.
 import { SummaryList, Tag } from 'nhsuk-react-components';
 import type { PlanView } from '../backend';
 import { PhoneNumber } from './PhoneNumber';
@@ -13,6 +15,23 @@ export function PlanStatusTag({ plan }: { plan: PlanView }) {
     <Tag modifier="red">Active</Tag>
   ) : (
     <Tag modifier="grey">Ended</Tag>
+  );
+}
+
+/** What is shown for a date or number CP-IS did not give. */
+export const NOT_GIVEN_BY_CPIS = 'Not given by CP-IS';
+export const START_DATE_NOT_GIVEN = 'Start date not given';
+
+/** A local authority's number, or words saying CP-IS did not give it. */
+function LaPhone({ number, what }: { number: string | null; what: string }) {
+  if (number === null || number.trim() === '') {
+    return <span data-testid="phone-not-given">{NOT_GIVEN_BY_CPIS}</span>;
+  }
+  return (
+    <>
+      <PhoneNumber number={number} what={what} />
+      <Source />
+    </>
   );
 }
 
@@ -44,6 +63,11 @@ export function PlanDetails({ plan, index }: Props) {
           </p>
         </div>
       )}
+      {plan.plan_type === null && (
+        <p className="nhsuk-body" data-testid="type-not-read-note">
+          CP-IS did not say which kind of plan this is. Phone the local authority to find out.
+        </p>
+      )}
       {plan.status === 'ended' && (
         <p className="nhsuk-body">
           This plan has ended. CP-IS still shows it for a time after it ends.
@@ -52,7 +76,7 @@ export function PlanDetails({ plan, index }: Props) {
       <SummaryList>
         <SummaryList.Row>
           <SummaryList.Key>Start date</SummaryList.Key>
-          <SummaryList.Value>{plan.start}</SummaryList.Value>
+          <SummaryList.Value>{plan.start ?? START_DATE_NOT_GIVEN}</SummaryList.Value>
         </SummaryList.Row>
         <SummaryList.Row>
           <SummaryList.Key>{unborn ? 'Due date' : 'End date'}</SummaryList.Key>
@@ -62,21 +86,25 @@ export function PlanDetails({ plan, index }: Props) {
           <SummaryList.Key>Local authority</SummaryList.Key>
           <SummaryList.Value>{la.name}</SummaryList.Value>
         </SummaryList.Row>
+        {la.ods_code !== null && la.ods_code.trim() !== '' && (
+          <SummaryList.Row>
+            <SummaryList.Key>Local authority ODS code</SummaryList.Key>
+            <SummaryList.Value>{la.ods_code}</SummaryList.Value>
+          </SummaryList.Row>
+        )}
         <SummaryList.Row>
           <SummaryList.Key>Monday to Friday office hours</SummaryList.Key>
           <SummaryList.Value>
-            <PhoneNumber number={la.office_hours_phone} what={`${la.name} office hours number`} />
-            <Source />
+            <LaPhone number={la.office_hours_phone} what={`${la.name} office hours number`} />
           </SummaryList.Value>
         </SummaryList.Row>
         <SummaryList.Row>
           <SummaryList.Key>Out of hours: emergency duty team</SummaryList.Key>
           <SummaryList.Value>
-            <PhoneNumber
+            <LaPhone
               number={la.emergency_duty_phone}
               what={`${la.name} emergency duty team number`}
             />
-            <Source />
           </SummaryList.Value>
         </SummaryList.Row>
         {plan.social_worker !== null && (

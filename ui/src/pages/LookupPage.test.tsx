@@ -5,16 +5,25 @@ import { describe, expect, it, vi } from 'vitest';
 import type { LookupResponse } from '../backend';
 import { axeViolations } from '../test/axe';
 import {
+  CHILD,
   COULD_NOT_CHECK,
+  COULD_NOT_CHECK_REFUSED,
+  CPP,
+  DECEASED,
   ENDED_LAC,
   INVALID_NUMBER,
   MOTHER,
   NO_PLAN,
   NO_PLAN_WORDING,
   NO_TRUST_CONTACTS,
+  NOT_RECORDED,
+  PARTIAL_BIRTH_DATE,
   PATIENT_NOT_FOUND,
+  RESTRICTED,
   SUPERSEDED,
+  TRACE_ID,
   TRUST_CONTACTS,
+  TYPE_NOT_READ,
   UNBORN,
   planFound,
 } from '../test/fixtures';
@@ -519,6 +528,194 @@ describe('LookupPage', () => {
     Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
     fireEvent.click(screen.getByRole('button', { name: "Copy social worker's number" }));
     expect(await screen.findByText(/Could not copy/)).toBeInTheDocument();
+  });
+});
+
+describe('what the demographics service did not record', () => {
+  it('says plainly that the name, date of birth and gender were not recorded', async () => {
+    mockLookups(() => planFound({ patient: NOT_RECORDED }));
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000042');
+    const banner = await screen.findByTestId('patient-banner');
+    expect(banner).toHaveTextContent('Name not recorded');
+    expect(banner).toHaveTextContent('Date of birth not recorded');
+    expect(banner).toHaveTextContent('Gender not recorded');
+    expect(banner).toHaveTextContent('999 000 0042');
+    expect(within(banner).getByTestId('not-recorded-warning')).toHaveTextContent(
+      'The demographics service has no name, date of birth or gender for this NHS number: confirm who the patient is another way.',
+    );
+    // The plan is still shown in full.
+    expect(screen.getByTestId('plan-callout')).toHaveTextContent('Child protection plan');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('says so on no plan too', async () => {
+    mockLookups(() => ({ ...NO_PLAN, view: { ...NO_PLAN.view, patient: NOT_RECORDED } }));
+    render(<LookupPage />);
+    await lookUp('9990000042');
+    const banner = await screen.findByTestId('patient-banner');
+    expect(within(banner).getByTestId('not-recorded-warning')).toHaveTextContent(
+      'confirm who the patient is another way',
+    );
+  });
+
+  it('shows no notes for a complete record', async () => {
+    mockLookups(() => planFound({ patient: CHILD }));
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const banner = await screen.findByTestId('patient-banner');
+    for (const note of ['not-recorded-warning', 'restricted-notice', 'date-of-death', 'date-of-birth-note']) {
+      expect(within(banner).queryByTestId(note)).not.toBeInTheDocument();
+    }
+    expect(banner).not.toHaveTextContent('not recorded');
+    expect(banner).not.toHaveTextContent('Died');
+  });
+
+  it('shows a partial date of birth as given and says it is partial', async () => {
+    mockLookups(() => planFound({ patient: PARTIAL_BIRTH_DATE }));
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const banner = await screen.findByTestId('patient-banner');
+    const born = within(banner).getByText('Born').nextElementSibling;
+    expect(born).toHaveTextContent('October 2010 (Partial date: only the month and year are recorded)');
+    expect(within(banner).getByTestId('date-of-birth-note')).toHaveTextContent('Partial date');
+    expect(within(banner).queryByTestId('not-recorded-warning')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('says a restricted record is restricted', async () => {
+    mockLookups(() => planFound({ patient: RESTRICTED }));
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const banner = await screen.findByTestId('patient-banner');
+    expect(within(banner).getByTestId('restricted-notice')).toHaveTextContent(
+      'This is a restricted record.',
+    );
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it("shows a deceased patient's date of death", async () => {
+    mockLookups(() => planFound({ patient: DECEASED }));
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const banner = await screen.findByTestId('patient-banner');
+    const died = within(banner).getByTestId('date-of-death');
+    expect(within(died).getByText('Died').tagName).toBe('DT');
+    expect(within(died).getByText('22 October 2010').tagName).toBe('DD');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+});
+
+describe('a record CP-IS holds without every detail', () => {
+  it('shows a record whose type could not be read as a found record, with whom to phone', async () => {
+    mockLookups(() => planFound({ plans: [TYPE_NOT_READ] }));
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-plan-found');
+    const callout = within(result).getByTestId('plan-callout');
+    expect(
+      within(callout).getByRole('heading', { name: /Child protection information found/ }),
+    ).toBeInTheDocument();
+    expect(callout).toHaveTextContent('CP-IS has a record for this NHS number');
+    expect(callout).toHaveTextContent('CP-IS holds a record; its type could not be read');
+    expect(callout).toHaveTextContent('Start date not given. No end date.');
+    expect(callout).toHaveTextContent('Local authority: SFD1 - TESTSHIRE CITY COUNCIL.');
+    const plan = within(result).getByTestId('plan');
+    expect(within(plan).getByTestId('type-not-read-note')).toHaveTextContent(
+      'CP-IS did not say which kind of plan this is.',
+    );
+    expect(plan).toHaveTextContent('Start date not given');
+    expect(within(plan).getByRole('link', { name: '01632 960201' })).toHaveAttribute(
+      'href',
+      'tel:01632960201',
+    );
+    // The number CP-IS did not give is said to be missing: no empty link, no copy button.
+    expect(within(plan).getByTestId('phone-not-given')).toHaveTextContent('Not given by CP-IS');
+    expect(within(plan).getAllByRole('link')).toHaveLength(1);
+    expect(
+      within(plan).queryByRole('button', { name: /emergency duty team number/ }),
+    ).not.toBeInTheDocument();
+    // No ODS code was given, so there is no row for one.
+    expect(plan).not.toHaveTextContent('ODS code');
+    expect(result).not.toHaveTextContent('did not happen');
+    expect(screen.queryByTestId('result-could-not-check')).not.toBeInTheDocument();
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('says both numbers are not given when CP-IS gave neither, with no tel: links', async () => {
+    const neither = {
+      ...TYPE_NOT_READ,
+      local_authority: { ...TYPE_NOT_READ.local_authority, office_hours_phone: null },
+    };
+    mockLookups(() => planFound({ plans: [neither] }));
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const plan = await screen.findByTestId('plan');
+    expect(within(plan).getAllByTestId('phone-not-given')).toHaveLength(2);
+    expect(container.querySelectorAll('a[href^="tel:"]')).toHaveLength(0);
+    expect(within(plan).queryByText("From the local authority's CP-IS record")).not.toBeInTheDocument();
+  });
+
+  it("shows the local authority's ODS code when CP-IS gave one", async () => {
+    mockLookups(() => planFound({ plans: [CPP] }));
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const plan = await screen.findByTestId('plan');
+    expect(plan).toHaveTextContent('Local authority ODS codeZ9N01');
+    expect(within(plan).queryByTestId('type-not-read-note')).not.toBeInTheDocument();
+    expect(within(plan).queryByTestId('phone-not-given')).not.toBeInTheDocument();
+  });
+});
+
+describe('the support reference of a check that did not happen', () => {
+  it('shows the TraceID and detail code under the reason, and copies them', async () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    mockLookups(() => COULD_NOT_CHECK_REFUSED);
+    const { container } = render(<LookupPage />);
+    await lookUp('999 000 0018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(result).toHaveTextContent('Why: The child protection service sent an answer that could not be read.');
+    const reference = within(result).getByTestId('support-reference');
+    const text = within(reference).getByTestId('support-reference-text');
+    expect(text).toHaveTextContent(
+      `TraceID ${TRACE_ID}; reason invalid_response; detail care_team/missing_element:CareTeam.name`,
+    );
+    // No patient data: not the number entered, in any spelling.
+    for (const entered of ['999 000 0018', '9990000018']) {
+      expect(reference).not.toHaveTextContent(entered);
+    }
+    expect(await axeViolations(container)).toEqual([]);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    fireEvent.click(within(reference).getByRole('button', { name: /Copy support reference/ }));
+    await waitFor(() => {
+      expect(writeText).toHaveBeenCalledWith(
+        `TraceID ${TRACE_ID}; reason invalid_response; detail care_team/missing_element:CareTeam.name`,
+      );
+    });
+    expect(await within(reference).findByText('Copied')).toBeInTheDocument();
+  });
+
+  it('asks to select the reference when it cannot be copied', async () => {
+    mockLookups(() => COULD_NOT_CHECK_REFUSED);
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const reference = await screen.findByTestId('support-reference');
+    Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+    fireEvent.click(within(reference).getByRole('button', { name: /Copy support reference/ }));
+    expect(
+      await within(reference).findByText(
+        'Could not copy. Select the support reference and copy it yourself.',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('shows no support reference when nothing was sent', async () => {
+    mockLookups(() => COULD_NOT_CHECK);
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-could-not-check');
+    expect(within(result).queryByTestId('support-reference')).not.toBeInTheDocument();
+    expect(result).not.toHaveTextContent('support reference');
   });
 });
 

@@ -307,6 +307,7 @@ function Result({ state, trust, onRetry }: ResultProps) {
               attemptedAt={view.attempted_at}
               entered={state.entered}
               trust={trust}
+              supportReference={view.support_reference}
               onRetry={() => {
                 onRetry(state.entered);
               }}

@@ -1,6 +1,7 @@
 // The check did not happen. It must never look or read like "no plan": a red error style, its own
 // words, what to do instead (with the trust's downtime procedure and safeguarding numbers when it
-// set them), and a retry.
+// set them), a support reference to copy for the service desk (TraceID and detail code, no patient
+// data) when the attempt reached a service, and a retry.
 import { Button } from 'nhsuk-react-components';
 import type { TrustContactsView } from '../backend';
 import {
@@ -8,6 +9,7 @@ import {
   SafeguardingNumbers,
   hasSafeguardingNumbers,
 } from '../components/TrustContacts';
+import { CopyButton } from '../components/CopyButton';
 import { formatEntered } from './formatEntered';
 
 interface Props {
@@ -17,10 +19,41 @@ interface Props {
   entered: string;
   /** The trust's own procedure and numbers; empty when it set none. */
   trust: TrustContactsView;
+  /** The TraceID and detail code for the service desk; null when nothing was sent. */
+  supportReference?: string | null;
   onRetry: () => void;
 }
 
-export function CouldNotCheckResult({ reason, attemptedAt, entered, trust, onRetry }: Props) {
+/** The support reference as selectable text, with a button that copies it. */
+function SupportReference({ reference }: { reference: string }) {
+  return (
+    <div className="app-support-reference" data-testid="support-reference">
+      <p className="nhsuk-body-s nhsuk-u-margin-bottom-1">
+        If this keeps happening, give this support reference to your IT service desk:
+      </p>
+      <p className="nhsuk-body-s nhsuk-u-margin-bottom-1">
+        <code className="app-support-reference__text" data-testid="support-reference-text">
+          {reference}
+        </code>
+      </p>
+      <CopyButton
+        text={reference}
+        what="the support reference"
+        label="Copy support reference"
+        failedMessage="Could not copy. Select the support reference and copy it yourself."
+      />
+    </div>
+  );
+}
+
+export function CouldNotCheckResult({
+  reason,
+  attemptedAt,
+  entered,
+  trust,
+  supportReference = null,
+  onRetry,
+}: Props) {
   const hasProcedure = trust.downtime_procedure.some((paragraph) => paragraph.trim() !== '');
   const hasNumbers = hasSafeguardingNumbers(trust);
   return (
@@ -33,6 +66,9 @@ export function CouldNotCheckResult({ reason, attemptedAt, entered, trust, onRet
           <strong>We do not know if this person has a child protection plan.</strong>
         </p>
         <p className="nhsuk-body">Why: {reason}</p>
+        {supportReference !== null && supportReference.trim() !== '' && (
+          <SupportReference reference={supportReference} />
+        )}
         <h3 className="nhsuk-heading-s">What to do now</h3>
         <ul className="nhsuk-list nhsuk-list--bullet">
           <li>

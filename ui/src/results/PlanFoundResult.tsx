@@ -12,7 +12,7 @@ export function planDates(plan: PlanView): string {
   if (plan.plan_type === 'unborn_child_protection_plan') {
     return `Due date ${plan.end ?? 'not known'}.`;
   }
-  const started = `Started ${plan.start}.`;
+  const started = plan.start === null ? 'Start date not given.' : `Started ${plan.start}.`;
   if (plan.end === null) return `${started} No end date.`;
   return `${started} ${plan.status === 'ended' ? 'Ended' : 'Ends'} ${plan.end}.`;
 }
@@ -42,7 +42,7 @@ export function PlanFoundResult({ view, lookupId }: Props) {
         </p>
         <ul className="app-plan-callout__list">
           {view.plans.map((plan, index) => (
-            <li key={`${plan.plan_type}-${String(index)}`}>
+            <li key={`${plan.plan_type ?? 'unknown'}-${String(index)}`}>
               <strong>{plan.plan_name}</strong> <PlanStatusTag plan={plan} />
               <br />
               {planDates(plan)} Local authority: {plan.local_authority.name}.
@@ -58,7 +58,7 @@ export function PlanFoundResult({ view, lookupId }: Props) {
         <p>Phone the local authority. Their numbers are below.</p>
       </WarningCallout>
       {view.plans.map((plan, index) => (
-        <PlanDetails key={`${plan.plan_type}-${String(index)}`} plan={plan} index={index} />
+        <PlanDetails key={`${plan.plan_type ?? 'unknown'}-${String(index)}`} plan={plan} index={index} />
       ))}
       <AccessHistory history={view.access_history} unavailable={view.access_history_unavailable} />
       <LaContactForm

@@ -43,15 +43,53 @@ export const CHILD: PatientView = {
   nhs_number: '999 000 0018',
   name: 'TESTCHILD, Jamie',
   date_of_birth: '6 August 2018',
+  date_of_birth_note: null,
   gender: 'Male',
+  not_recorded_warning: null,
+  restricted_notice: null,
+  date_of_death: null,
 };
 
 export const MOTHER: PatientView = {
   nhs_number: '999 000 0026',
   name: 'TESTMOTHER, Morgan',
   date_of_birth: '2 March 1995',
+  date_of_birth_note: null,
   gender: 'Female',
+  not_recorded_warning: null,
+  restricted_notice: null,
+  date_of_death: null,
 };
+
+/** A verified NHS number of which the demographics service recorded nothing else (as Rust words it). */
+export const NOT_RECORDED: PatientView = {
+  nhs_number: '999 000 0042',
+  name: 'Name not recorded',
+  date_of_birth: 'Date of birth not recorded',
+  date_of_birth_note: null,
+  gender: 'Gender not recorded',
+  not_recorded_warning:
+    'The demographics service has no name, date of birth or gender for this NHS number: confirm who the patient is another way.',
+  restricted_notice: null,
+  date_of_death: null,
+};
+
+/** A child whose date of birth the demographics service records only as a month. */
+export const PARTIAL_BIRTH_DATE: PatientView = {
+  ...CHILD,
+  date_of_birth: 'October 2010',
+  date_of_birth_note: 'Partial date: only the month and year are recorded',
+};
+
+/** A restricted (sensitive) record. */
+export const RESTRICTED: PatientView = {
+  ...CHILD,
+  restricted_notice:
+    "This is a restricted record. The demographics service does not share this patient's address or contact details.",
+};
+
+/** A patient the demographics service records as deceased. */
+export const DECEASED: PatientView = { ...CHILD, date_of_death: '22 October 2010' };
 
 export const CPP: PlanView = {
   plan_type: 'child_protection_plan',
@@ -98,11 +136,27 @@ export const UNBORN: PlanView = {
   social_worker: null,
 };
 
+/** A record CP-IS holds whose type, start date, ODS code and out-of-hours number it did not give. */
+export const TYPE_NOT_READ: PlanView = {
+  plan_type: null,
+  plan_name: 'CP-IS holds a record; its type could not be read',
+  start: null,
+  end: null,
+  status: 'active',
+  local_authority: {
+    name: 'SFD1 - TESTSHIRE CITY COUNCIL',
+    ods_code: null,
+    office_hours_phone: '01632 960201',
+    emergency_duty_phone: null,
+  },
+  social_worker: null,
+};
+
 export function access(
   iso: string,
   shown: string,
   organisation: string,
-  ods: string,
+  ods: string | null,
   viewer = 'Pat Testviewer',
 ): AccessView {
   return {
@@ -151,6 +205,23 @@ export const COULD_NOT_CHECK: LookupResponse = {
     reason_code: 'timeout',
     reason: 'The child protection service took too long to answer.',
     attempted_at: '25 November 2026 at 9.32am',
+    support_reference: null,
+  },
+  audit_warning: null,
+};
+
+/** The TraceID of the synthetic refused answer. */
+export const TRACE_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+/** An answer the client refused, with the support reference Rust builds for it. */
+export const COULD_NOT_CHECK_REFUSED: LookupResponse = {
+  lookup_id: 11,
+  view: {
+    outcome: 'could_not_check',
+    reason_code: 'invalid_response',
+    reason: 'The child protection service sent an answer that could not be read.',
+    attempted_at: '25 November 2026 at 9.34am',
+    support_reference: `TraceID ${TRACE_ID}; reason invalid_response; detail care_team/missing_element:CareTeam.name`,
   },
   audit_warning: null,
 };
