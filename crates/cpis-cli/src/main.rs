@@ -52,6 +52,12 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Log to stderr why an answer was refused: which step (demographics, care_team,
+    /// access_history) and which element, as a stable code, never a value or patient data
+    /// (the client's debug lines, target `cpis_client`). `RUST_LOG` sets the rest.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -119,8 +125,8 @@ enum AuditCommand {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -135,15 +141,25 @@ fn main() -> ExitCode {
     ExitCode::from(runtime.block_on(run(cli)))
 }
 
-/// Logs go to stderr, `warn` and above unless `RUST_LOG` says otherwise. The HTTP libraries'
-/// own targets are always off: their trace lines can carry URLs with NHS numbers.
-fn init_logging() {
-    let requested = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
-    let filter = format!("{requested},hyper=off,hyper_util=off,reqwest=off,h2=off,rustls=off");
+/// Logs go to stderr, `warn` and above unless `RUST_LOG` says otherwise; `--verbose` adds the
+/// client's debug lines (why an answer was refused).
+fn init_logging(verbose: bool) {
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref(), verbose);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The log filter for `RUST_LOG` (`warn` when unset or empty) and `--verbose`. The HTTP
+/// libraries' own targets are always off: their trace lines can carry URLs with NHS numbers.
+fn log_filter(rust_log: Option<&str>, verbose: bool) -> String {
+    let requested = rust_log
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .unwrap_or("warn");
+    let verbose = if verbose { ",cpis_client=debug" } else { "" };
+    format!("{requested}{verbose},hyper=off,hyper_util=off,reqwest=off,h2=off,rustls=off")
 }
 
 async fn run(cli: Cli) -> u8 {
@@ -527,6 +543,35 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn verbose_shows_the_clients_debug_lines_and_never_the_http_libraries() {
+        let filter =
+            |rust_log, verbose| tracing_subscriber::EnvFilter::new(log_filter(rust_log, verbose));
+        let quiet = log_filter(None, false);
+        assert!(quiet.starts_with("warn,"), "{quiet}");
+        assert!(!quiet.contains("cpis_client"), "{quiet}");
+        let verbose = log_filter(None, true);
+        assert!(verbose.starts_with("warn,cpis_client=debug,"), "{verbose}");
+        assert_eq!(log_filter(Some(" "), true), verbose);
+        let with_rust_log = log_filter(Some("info"), true);
+        assert!(
+            with_rust_log.starts_with("info,cpis_client=debug,"),
+            "{with_rust_log}"
+        );
+        for filter_text in [quiet, verbose, log_filter(Some("trace"), true)] {
+            for library in ["hyper=off", "reqwest=off", "h2=off", "rustls=off"] {
+                assert!(filter_text.contains(library), "{filter_text}");
+            }
+        }
+        // The filters parse as EnvFilter directives.
+        assert!(filter(None, true).to_string().contains("cpis_client=debug"));
+        let cli = Cli::try_parse_from(["cpis", "-v", "lookup", "9990000018"]).expect("parses");
+        assert!(cli.verbose);
+        let cli =
+            Cli::try_parse_from(["cpis", "lookup", "9990000018", "--verbose"]).expect("parses");
+        assert!(cli.verbose);
     }
 
     #[test]

@@ -289,3 +289,40 @@ async fn config_with_a_bad_setting_is_exit_2_and_names_it() {
     assert!(problems.contains("`services.cpis_url`"), "{problems}");
     assert!(stderr(&output).contains("must be an https URL"));
 }
+
+#[tokio::test]
+async fn a_refused_answer_says_which_step_and_why_in_json_and_with_verbose() {
+    let broker = FakeBroker::start().await;
+    let (token, _) = broker.issue_session("ed-nurse");
+    let base = failing_server().await;
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = write_config(directory.path(), &base, &broker.url, 1000);
+    let mut runs = Vec::new();
+    for verbose in [false, true] {
+        let mut command = cpis(&config, &keyring_namespace("refused"));
+        command
+            .args(["lookup", "9990000018", "--json"])
+            .env("CPIS_ACCESS_TOKEN", &token)
+            .env_remove("RUST_LOG");
+        if verbose {
+            command.arg("-v");
+        }
+        let output = run(command).await;
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        let json = json(&output);
+        assert_eq!(json["outcome"], "could_not_check");
+        assert_eq!(json["detail"], "demographics/http_status:500", "{json}");
+        assert!(json["trace_id"].is_string(), "{json}");
+        runs.push(stderr(&output));
+    }
+    let (quiet, verbose) = (&runs[0], &runs[1]);
+    assert!(!quiet.contains("answer refused"), "{quiet}");
+    assert!(
+        verbose.contains("answer refused")
+            && verbose.contains("demographics")
+            && verbose.contains("http_status:500"),
+        "{verbose}"
+    );
+    assert!(!verbose.contains("9990000018"), "{verbose}");
+    assert!(!verbose.contains(&token), "the token was logged");
+}

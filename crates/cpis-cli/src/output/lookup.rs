@@ -1,8 +1,10 @@
 //! `cpis lookup`: the stable JSON object and the plain text of one lookup.
 
 use cpis_client::LookupReport;
-use cpis_domain::{
-    AccessRecord, LookupOutcome, NhsNumberError, PatientDemographics, ProtectionPlan,
+use cpis_domain::{AccessRecord, LookupOutcome, NhsNumberError, PlanRecord, TracedPatient};
+use cpis_ipc::{
+    NOT_GIVEN_BY_CPIS, RESTRICTED_NOTICE, START_DATE_NOT_GIVEN, TYPE_NOT_READ,
+    not_recorded_warning, partial_birth_date_note, safe_detail_code,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -36,6 +38,11 @@ pub struct LookupJson {
     pub unscheduled_access: bool,
     /// The `TraceID` of the CP-IS (or demographics) request, if one was sent.
     pub trace_id: Option<String>,
+    /// Which step and which element an answer was refused for, as a stable code such as
+    /// `care_team/missing_element:CareTeam.name` (no values, no patient data), when one was.
+    pub detail: Option<String>,
+    /// The same for an access history that could not be read.
+    pub access_history_detail: Option<String>,
 }
 
 /// A reason code and its plain message.
@@ -48,35 +55,43 @@ pub struct ReasonJson {
 }
 
 /// Who the NHS number belongs to. Its `Debug` shows none of it.
+/// What the demographics service did not record is `null` (and named in `not_recorded`).
 #[derive(Serialize)]
 pub struct PatientJson {
     nhs_number: String,
-    family_name: String,
+    family_name: Option<String>,
     given_names: Vec<String>,
-    banner_name: String,
-    date_of_birth: String,
-    gender: &'static str,
+    banner_name: Option<String>,
+    /// As PDS gave it: `2010-10-22`, or partial: `2010-10`, `2010`.
+    date_of_birth: Option<String>,
+    date_of_birth_partial: bool,
+    gender: Option<&'static str>,
+    /// Some of `name`, `date of birth`, `gender`.
+    not_recorded: Vec<&'static str>,
+    restricted: bool,
+    date_of_death: Option<String>,
 }
 
-/// One plan with its local authority contacts.
+/// One record with its local authority contacts. A record whose type could not be read has
+/// `plan_type`, `plan_type_name` and `snomed_code` `null`.
 #[derive(Debug, Serialize)]
 pub struct PlanJson {
-    plan_type: &'static str,
-    plan_type_name: &'static str,
-    snomed_code: &'static str,
-    start: String,
+    plan_type: Option<&'static str>,
+    plan_type_name: Option<&'static str>,
+    snomed_code: Option<&'static str>,
+    start: Option<String>,
     end: Option<String>,
     local_authority: LocalAuthorityJson,
     social_worker: Option<SocialWorkerJson>,
 }
 
-/// The responsible local authority.
+/// The responsible local authority; what CP-IS did not give is `null`.
 #[derive(Debug, Serialize)]
 pub struct LocalAuthorityJson {
     name: String,
-    ods_code: String,
-    office_hours_phone: String,
-    emergency_duty_phone: String,
+    ods_code: Option<String>,
+    office_hours_phone: Option<String>,
+    emergency_duty_phone: Option<String>,
 }
 
 /// The social worker the local authority shares, if any.
@@ -93,7 +108,7 @@ pub struct AccessJson {
     viewer_name: String,
     viewer_role: String,
     organisation_name: String,
-    organisation_ods: String,
+    organisation_ods: Option<String>,
 }
 
 impl std::fmt::Debug for LookupJson {
@@ -106,6 +121,8 @@ impl std::fmt::Debug for LookupJson {
             .field("access_history", &self.access_history.len())
             .field("access_history_available", &self.access_history_available)
             .field("unscheduled_access", &self.unscheduled_access)
+            .field("detail", &self.detail)
+            .field("access_history_detail", &self.access_history_detail)
             .finish_non_exhaustive()
     }
 }
@@ -125,23 +142,27 @@ fn iso_date(date: time::Date) -> String {
     )
 }
 
-fn patient_json(patient: &PatientDemographics) -> PatientJson {
+fn patient_json(patient: &TracedPatient) -> PatientJson {
     PatientJson {
         nhs_number: patient.nhs_number.as_str().to_owned(),
         family_name: patient.family_name.clone(),
         given_names: patient.given_names.clone(),
         banner_name: patient.banner_name(),
-        date_of_birth: iso_date(patient.date_of_birth),
-        gender: cpis_fhir::gender_code(patient.gender),
+        date_of_birth: patient.birth_date.map(|birth| birth.fhir()),
+        date_of_birth_partial: patient.birth_date.is_some_and(|birth| birth.is_partial()),
+        gender: patient.gender.map(cpis_fhir::gender_code),
+        not_recorded: patient.not_recorded(),
+        restricted: patient.restricted,
+        date_of_death: patient.date_of_death.map(iso_date),
     }
 }
 
-fn plan_json(plan: &ProtectionPlan) -> PlanJson {
+fn plan_json(plan: &PlanRecord) -> PlanJson {
     PlanJson {
-        plan_type: plan.plan_type.short_code(),
-        plan_type_name: plan.plan_type.display_name(),
-        snomed_code: plan.plan_type.snomed_code(),
-        start: iso_date(plan.start),
+        plan_type: plan.plan_type.map(|plan_type| plan_type.short_code()),
+        plan_type_name: plan.plan_type.map(|plan_type| plan_type.display_name()),
+        snomed_code: plan.plan_type.map(|plan_type| plan_type.snomed_code()),
+        start: plan.start.map(iso_date),
         end: plan.end.map(iso_date),
         local_authority: LocalAuthorityJson {
             name: plan.local_authority.name.clone(),
@@ -184,6 +205,8 @@ impl LookupJson {
             attempted_at: None,
             unscheduled_access: false,
             trace_id: None,
+            detail: None,
+            access_history_detail: None,
         }
     }
 
@@ -216,6 +239,11 @@ impl LookupJson {
             attempted_at: None,
             unscheduled_access: report.unscheduled,
             trace_id: report.trace_id.map(|id| id.to_string()),
+            detail: report.detail.as_deref().map(safe_detail_code),
+            access_history_detail: report
+                .access_history_detail
+                .as_deref()
+                .map(safe_detail_code),
         };
         match &report.outcome {
             LookupOutcome::PlansFound {
@@ -261,18 +289,90 @@ impl LookupJson {
     }
 }
 
+/// The patient banner in plain text: what the demographics service did not record is said
+/// plainly, a partial date of birth is shown as given and said to be partial.
+fn patient_banner_text(patient: &TracedPatient) -> String {
+    let mut out = format!(
+        "Patient: {}\nNHS number: {}\n",
+        patient
+            .banner_name()
+            .unwrap_or_else(|| cpis_ipc::NAME_NOT_RECORDED.to_owned()),
+        patient.nhs_number
+    );
+    match patient.birth_date {
+        Some(birth) => {
+            out.push_str(&format!("Date of birth: {}", birth.display()));
+            if let Some(note) = partial_birth_date_note(birth) {
+                out.push_str(&format!(" ({})", note.replacen("Partial", "partial", 1)));
+            }
+            out.push('\n');
+        }
+        None => out.push_str("Date of birth: not recorded\n"),
+    }
+    out.push_str(&format!(
+        "Gender: {}\n",
+        patient
+            .gender
+            .map_or("not recorded", |gender| gender.display())
+    ));
+    if let Some(died) = patient.date_of_death {
+        out.push_str(&format!("Died: {}\n", nhs_date(died)));
+    }
+    if patient.restricted {
+        out.push_str(RESTRICTED_NOTICE);
+        out.push('\n');
+    }
+    if let Some(warning) = not_recorded_warning(&patient.not_recorded()) {
+        out.push_str(&warning);
+        out.push('\n');
+    }
+    out
+}
+
+/// One record in plain text: its kind, dates and whom to phone. What CP-IS did not give is
+/// said plainly, never left blank.
+fn plan_text(plan: &PlanRecord) -> String {
+    let name = plan
+        .plan_type
+        .map_or(TYPE_NOT_READ, |plan_type| plan_type.display_name());
+    let started = plan.start.map_or_else(
+        || START_DATE_NOT_GIVEN.to_lowercase(),
+        |start| format!("started {}", nhs_date(start)),
+    );
+    let ended = match plan.end {
+        Some(end)
+            if plan
+                .plan_type
+                .is_some_and(|plan_type| plan_type.is_unborn()) =>
+        {
+            format!("due {}", nhs_date(end))
+        }
+        Some(end) => format!("ended {}", nhs_date(end)),
+        None => "open".to_owned(),
+    };
+    let authority = &plan.local_authority;
+    let ods = authority
+        .ods_code
+        .as_ref()
+        .map(|ods| format!(" ({ods})"))
+        .unwrap_or_default();
+    let phone = |phone: &Option<String>| {
+        phone
+            .clone()
+            .unwrap_or_else(|| NOT_GIVEN_BY_CPIS.to_owned())
+    };
+    format!(
+        "{name}: {started}, {ended}\n  Local authority: {}{ods}\n  Office hours: {}\n  Out of hours (emergency duty team): {}\n",
+        authority.name,
+        phone(&authority.office_hours_phone),
+        phone(&authority.emergency_duty_phone),
+    )
+}
+
 /// The plain-text form of a lookup.
 pub fn lookup_text(report: &LookupReport) -> String {
     let mut out = String::new();
-    let banner = |patient: &PatientDemographics| {
-        format!(
-            "Patient: {}\nNHS number: {}\nDate of birth: {}\nGender: {}\n",
-            patient.banner_name(),
-            patient.nhs_number,
-            nhs_date(patient.date_of_birth),
-            patient.gender.display()
-        )
-    };
+    let banner = patient_banner_text;
     match &report.outcome {
         LookupOutcome::PlansFound {
             patient,
@@ -284,24 +384,7 @@ pub fn lookup_text(report: &LookupReport) -> String {
             out.push_str(&banner(patient));
             out.push('\n');
             for plan in plans {
-                let ended = match plan.end {
-                    Some(end) if plan.plan_type.is_unborn() => format!("due {}", nhs_date(end)),
-                    Some(end) => format!("ended {}", nhs_date(end)),
-                    None => "open".to_owned(),
-                };
-                out.push_str(&format!(
-                    "{}: started {}, {ended}\n",
-                    plan.plan_type.display_name(),
-                    nhs_date(plan.start)
-                ));
-                let authority = &plan.local_authority;
-                out.push_str(&format!(
-                    "  Local authority: {} ({})\n  Office hours: {}\n  Out of hours (emergency duty team): {}\n",
-                    authority.name,
-                    authority.ods_code,
-                    authority.office_hours_phone,
-                    authority.emergency_duty_phone
-                ));
+                out.push_str(&plan_text(plan));
                 if let Some(worker) = &plan.social_worker {
                     out.push_str(&format!(
                         "  Social worker (shared by the local authority): {}, {}\n",
@@ -315,17 +398,24 @@ pub fn lookup_text(report: &LookupReport) -> String {
                     "  Could not be loaded. {}\n",
                     reason.plain_message()
                 ));
+                if let Some(detail) = &report.access_history_detail {
+                    out.push_str(&format!("  Detail: {}\n", safe_detail_code(detail)));
+                }
             } else if access_history.is_empty() {
                 out.push_str("  None recorded\n");
             }
             for access in access_history {
+                let ods = access
+                    .organisation_ods
+                    .as_ref()
+                    .map(|ods| format!(" ({ods})"))
+                    .unwrap_or_default();
                 out.push_str(&format!(
-                    "  {}: {}, {}, {} ({})\n",
+                    "  {}: {}, {}, {}{ods}\n",
                     nhs_date_time(access.accessed_at),
                     access.viewer_name,
                     access.viewer_role,
                     access.organisation_name,
-                    access.organisation_ods
                 ));
             }
             out.push_str(&format!("\nChecked {}\n", nhs_date_time(*checked_at)));
@@ -350,6 +440,14 @@ local safeguarding procedures if you are worried.\n",
                 "\n\nDo not assume there is no plan. Follow your local procedure: if you have \
 concerns, phone the local authority's emergency duty team. Then try the lookup again.\n",
             );
+            let trace_id = report.trace_id.map(|id| id.to_string());
+            if let Some(reference) = cpis_ipc::support_reference(
+                trace_id.as_deref(),
+                cpis_ipc::CouldNotCheckCode::from(*reason),
+                report.detail.as_deref(),
+            ) {
+                out.push_str(&format!("\nSupport reference: {reference}\n"));
+            }
         }
         LookupOutcome::PatientNotFound { .. } => {
             out.push_str(
@@ -367,6 +465,8 @@ Check the number with the patient. The child protection status has not been chec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cpis_domain::{BirthDate, CouldNotCheckReason, Gender, LaContact, NhsNumber, PlanType};
+    use time::macros::{date, datetime};
 
     #[test]
     fn invalid_json_has_every_key() {
@@ -384,6 +484,8 @@ mod tests {
             "attempted_at",
             "unscheduled_access",
             "trace_id",
+            "detail",
+            "access_history_detail",
         ] {
             assert!(json.get(key).is_some(), "{key}");
         }
@@ -391,14 +493,64 @@ mod tests {
         assert_eq!(json["reason"]["code"], "check_digit");
     }
 
-    fn patient() -> PatientDemographics {
-        PatientDemographics {
-            nhs_number: cpis_domain::NhsNumber::parse("9990000018").expect("valid"),
-            family_name: "Testchild".into(),
+    fn patient() -> TracedPatient {
+        TracedPatient {
+            nhs_number: NhsNumber::parse("9990000018").expect("valid"),
+            family_name: Some("Testchild".into()),
             given_names: vec!["Jamie".into()],
-            date_of_birth: time::macros::date!(2018 - 08 - 06),
-            gender: cpis_domain::Gender::Male,
+            birth_date: Some(BirthDate::Day(date!(2018 - 08 - 06))),
+            gender: Some(Gender::Male),
+            restricted: false,
+            date_of_death: None,
         }
+    }
+
+    /// A patient of whom the demographics service recorded only the NHS number.
+    fn bare_patient() -> TracedPatient {
+        TracedPatient {
+            family_name: None,
+            given_names: Vec::new(),
+            birth_date: None,
+            gender: None,
+            ..patient()
+        }
+    }
+
+    /// A record as the published CP-IS example gives it: a name and one phone, nothing else.
+    fn unknown_type_record() -> PlanRecord {
+        PlanRecord {
+            plan_type: None,
+            start: None,
+            end: None,
+            local_authority: LaContact {
+                name: "Testshire County Council".into(),
+                ods_code: None,
+                office_hours_phone: Some("01632 960001".into()),
+                emergency_duty_phone: None,
+            },
+            social_worker: None,
+        }
+    }
+
+    fn report(outcome: LookupOutcome) -> LookupReport {
+        LookupReport {
+            outcome,
+            access_history_unavailable: None,
+            detail: None,
+            access_history_detail: None,
+            trace_id: None,
+            unscheduled: true,
+            audit: Ok(()),
+        }
+    }
+
+    fn found(patient: TracedPatient, plans: Vec<PlanRecord>) -> LookupReport {
+        report(LookupOutcome::PlansFound {
+            patient,
+            plans,
+            access_history: Vec::new(),
+            checked_at: datetime!(2026-11-25 17:30 UTC),
+        })
     }
 
     const PATIENT_DATA: [&str; 5] = ["9990000018", "999 000 0018", "Testchild", "Jamie", "2018"];
@@ -413,23 +565,179 @@ mod tests {
 
     #[test]
     fn lookup_json_debug_shows_no_patient_data() {
-        let json = LookupJson {
-            outcome: "no_plan",
-            reason: None,
-            nhs_number: Some("9990000018".into()),
-            patient: Some(patient_json(&patient())),
-            plans: Vec::new(),
-            access_history: Vec::new(),
-            access_history_available: true,
-            checked_at: Some("2026-11-25T17:30:00Z".into()),
-            attempted_at: None,
-            unscheduled_access: false,
-            trace_id: None,
-        };
+        let json = LookupJson::from_report(&patient().nhs_number, &found(patient(), Vec::new()));
         let debug = format!("{json:?}");
-        assert!(debug.contains("no_plan"), "{debug}");
+        assert!(debug.contains("plan_found"), "{debug}");
         for secret in PATIENT_DATA {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
+    }
+
+    #[test]
+    fn what_the_demographics_service_did_not_record_is_null_and_named_in_json_and_text() {
+        let report = report(LookupOutcome::NoPlan {
+            patient: bare_patient(),
+            checked_at: datetime!(2026-11-25 17:30 UTC),
+        });
+        let json = serde_json::to_value(LookupJson::from_report(&patient().nhs_number, &report))
+            .expect("json");
+        let patient_json = &json["patient"];
+        assert_eq!(patient_json["nhs_number"], "9990000018");
+        for key in [
+            "family_name",
+            "banner_name",
+            "date_of_birth",
+            "gender",
+            "date_of_death",
+        ] {
+            assert_eq!(patient_json[key], serde_json::Value::Null, "{key}");
+        }
+        assert_eq!(
+            patient_json["not_recorded"],
+            serde_json::json!(["name", "date of birth", "gender"])
+        );
+        assert_eq!(patient_json["restricted"], false);
+        let text = lookup_text(&report);
+        for line in [
+            "Patient: Name not recorded\n",
+            "Date of birth: not recorded\n",
+            "Gender: not recorded\n",
+            "The demographics service has no name, date of birth or gender for this NHS number: confirm who the patient is another way.\n",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
+    }
+
+    #[test]
+    fn a_partial_birth_date_restricted_and_deceased_patient_in_json_and_text() {
+        let patient = TracedPatient {
+            birth_date: Some(BirthDate::Month {
+                year: 2010,
+                month: time::Month::October,
+            }),
+            restricted: true,
+            date_of_death: Some(date!(2010 - 10 - 22)),
+            ..patient()
+        };
+        let report = found(patient, vec![unknown_type_record()]);
+        let json = serde_json::to_value(LookupJson::from_report(
+            &NhsNumber::parse("9990000018").expect("valid"),
+            &report,
+        ))
+        .expect("json");
+        assert_eq!(json["patient"]["date_of_birth"], "2010-10");
+        assert_eq!(json["patient"]["date_of_birth_partial"], true);
+        assert_eq!(json["patient"]["restricted"], true);
+        assert_eq!(json["patient"]["date_of_death"], "2010-10-22");
+        assert_eq!(json["patient"]["not_recorded"], serde_json::json!([]));
+        let text = lookup_text(&report);
+        for line in [
+            "Date of birth: October 2010 (partial date: only the month and year are recorded)\n",
+            "Died: 22 October 2010\n",
+            "This is a restricted record.",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
+        assert!(!text.contains("confirm who the patient is"), "{text}");
+    }
+
+    #[test]
+    fn a_record_whose_type_could_not_be_read_is_a_found_record_with_what_it_carries() {
+        let report = found(patient(), vec![unknown_type_record()]);
+        let json = serde_json::to_value(LookupJson::from_report(&patient().nhs_number, &report))
+            .expect("json");
+        assert_eq!(json["outcome"], "plan_found");
+        let plan = &json["plans"][0];
+        for key in ["plan_type", "plan_type_name", "snomed_code", "start", "end"] {
+            assert_eq!(plan[key], serde_json::Value::Null, "{key}");
+        }
+        assert_eq!(plan["local_authority"]["name"], "Testshire County Council");
+        assert_eq!(plan["local_authority"]["ods_code"], serde_json::Value::Null);
+        assert_eq!(
+            plan["local_authority"]["office_hours_phone"],
+            "01632 960001"
+        );
+        assert_eq!(
+            plan["local_authority"]["emergency_duty_phone"],
+            serde_json::Value::Null
+        );
+        let text = lookup_text(&report);
+        for line in [
+            "CP-IS holds a record; its type could not be read: start date not given, open\n",
+            "  Local authority: Testshire County Council\n",
+            "  Office hours: 01632 960001\n",
+            "  Out of hours (emergency duty team): Not given by CP-IS\n",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
+    }
+
+    #[test]
+    fn a_full_record_still_shows_its_type_dates_and_ods_code() {
+        let mut record = unknown_type_record();
+        record.plan_type = Some(PlanType::ChildProtectionPlan);
+        record.start = Some(date!(2026 - 01 - 05));
+        record.local_authority.ods_code = Some("Z9N01".into());
+        record.local_authority.emergency_duty_phone = Some("01632 960999".into());
+        let text = lookup_text(&found(patient(), vec![record]));
+        for line in [
+            "Patient: TESTCHILD, Jamie\n",
+            "Date of birth: 6 August 2018\n",
+            "Gender: Male\n",
+            "Child protection plan: started 5 January 2026, open\n",
+            "  Local authority: Testshire County Council (Z9N01)\n",
+            "  Out of hours (emergency duty team): 01632 960999\n",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
+        for absent in ["not recorded", "Not given", "restricted", "Died"] {
+            assert!(!text.contains(absent), "{absent} in {text}");
+        }
+    }
+
+    #[test]
+    fn a_refused_answer_carries_its_detail_code_and_support_reference() {
+        let mut report = report(LookupOutcome::CouldNotCheck {
+            reason: CouldNotCheckReason::InvalidResponse,
+            attempted_at: datetime!(2026-11-25 17:30 UTC),
+        });
+        let trace_id = uuid::Uuid::new_v4();
+        report.trace_id = Some(trace_id);
+        report.detail = Some("care_team/missing_element:CareTeam.name".into());
+        let json = serde_json::to_value(LookupJson::from_report(&patient().nhs_number, &report))
+            .expect("json");
+        assert_eq!(json["detail"], "care_team/missing_element:CareTeam.name");
+        assert_eq!(json["access_history_detail"], serde_json::Value::Null);
+        assert_eq!(json["trace_id"], trace_id.to_string());
+        let text = lookup_text(&report);
+        let expected = format!(
+            "Support reference: TraceID {trace_id}; reason invalid_response; detail care_team/missing_element:CareTeam.name\n"
+        );
+        assert!(text.contains(&expected), "{text}");
+        // A detail that holds a value is withheld, in the JSON and the text.
+        report.detail = Some("demographics/another_patient:9990000018".into());
+        let json = serde_json::to_string(&LookupJson::from_report(&patient().nhs_number, &report))
+            .expect("json");
+        assert!(json.contains(r#""detail":"detail_withheld""#), "{json}");
+        assert!(!lookup_text(&report).contains("9990000018"));
+    }
+
+    #[test]
+    fn an_unreadable_access_history_carries_its_detail_code() {
+        let mut report = found(patient(), vec![unknown_type_record()]);
+        report.access_history_unavailable = Some(CouldNotCheckReason::InvalidResponse);
+        report.access_history_detail = Some("access_history/missing_total".into());
+        let json = serde_json::to_value(LookupJson::from_report(&patient().nhs_number, &report))
+            .expect("json");
+        assert_eq!(json["access_history_available"], false);
+        assert_eq!(
+            json["access_history_detail"],
+            "access_history/missing_total"
+        );
+        assert!(
+            lookup_text(&report).contains("  Detail: access_history/missing_total\n"),
+            "{}",
+            lookup_text(&report)
+        );
     }
 }
