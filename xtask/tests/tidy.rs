@@ -428,6 +428,10 @@ const NOT_PATIENT_DATA: &[(&str, &str)] = &[
         "an organisation: the local authority's name",
     ),
     (
+        "LaContact",
+        "an organisation: the local authority's name as CP-IS gave it",
+    ),
+    (
         "LocalAuthorityView",
         "an organisation: the local authority's name",
     ),
