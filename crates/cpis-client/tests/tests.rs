@@ -2,7 +2,7 @@
 //! (machine-wide beats the user's file, release builds without defaults, http only to this
 //! computer, the trust's words), the extra CA bundle against a real TLS server, the alert
 //! client against a misbehaving server, a property test that "no plan" only comes from a valid
-//! empty Bundle, the keyring against the real Secret Service, sign-in against a controllable fake broker,
+//! empty Bundle, every answer the NHS published read as a clinician should see it, the keyring against the real Secret Service, sign-in against a controllable fake broker,
 //! and sign-in as the platform requires against the real pieces: the token broker and the
 //! reference platform in-process and the development identity provider (`dev-idp/`, started by
 //! the tests).
@@ -18,5 +18,6 @@ mod extra_ca;
 mod faults;
 mod keyring_store;
 mod no_plan_property;
+mod published;
 mod sign_in;
 mod sign_in_real;
