@@ -345,6 +345,10 @@ fn test() -> Result<()> {
         "bash",
         &["crates/cpis-service/scripts/schemathesis.sh"],
     )?;
+    // The reference service's answers against R4 (fhir.resources, pinned in
+    // tools/fhir-validate/requirements.txt) and the published profiles, ValueSet, error page and
+    // PDS examples in ../shared/fixtures: a validator that is not our own parser.
+    run(&root, "bash", &["tools/fhir-validate/run.sh"])?;
     end_to_end(&app, &deb)?;
     // The benchmark harness builds and runs (tiny sizes; its figures mean nothing and are not
     // judged: benchmarks are never timed assertions).

@@ -34,7 +34,8 @@ const DEBIAN_PACKAGES: &[&str] = &[
     // xdg-open, through which the app and the CLI open the system browser to sign in (the
     // tests point $BROWSER at a headless stand-in).
     "xdg-utils",
-    // schemathesis (PyPI) runs in a virtual environment; the script mints tokens with openssl
+    // schemathesis and tools/fhir-validate (PyPI) run in virtual environments; the scripts mint
+    // tokens with openssl
     "python3-venv",
     "openssl",
     // the release package is checked with lintian

@@ -36,14 +36,7 @@ fi
 
 "$BINARY" seed --database "sqlite://$WORK/st.db" --children 2000 --seed 7 --manifest "$WORK/manifest.json" 2>/dev/null
 
-python3 - "$KEY" "$WORK" <<'PY'
-import base64, json, subprocess, sys
-key, work = sys.argv[1], sys.argv[2]
-b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-n_hex = subprocess.check_output(["openssl", "rsa", "-in", key, "-noout", "-modulus"]).decode().strip().split("=")[1]
-json.dump({"keys": [{"kty": "RSA", "n": b64(bytes.fromhex(n_hex)), "e": "AQAB", "kid": "test-rsa", "alg": "RS256", "use": "sig"}]},
-          open(f"{work}/jwks.json", "w"))
-PY
+python3 "$ROOT/crates/cpis-service/scripts/test_tokens.py" jwks "$KEY" "$WORK/jwks.json"
 
 "$BINARY" serve --database "sqlite://$WORK/st.db" --listen 127.0.0.1:0 \
     --issuer https://idp.test.invalid --jwks-file "$WORK/jwks.json" --app-jwks-file "$APP_JWKS" \
@@ -53,38 +46,8 @@ for _ in $(seq 1 100); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null &
 BASE="$(sed -n 's/^cpis-service listening on //p' "$WORK/serve.out")"
 [ -n "$BASE" ] || { echo "cpis-service did not start" >&2; cat "$WORK/serve.err" >&2; exit 1; }
 
-python3 - "$KEY" "$BROKER_KEY" "$WORK" "$BASE" <<'PY'
-import base64, json, subprocess, sys, time, urllib.parse, urllib.request, uuid
-key, broker_key, work, base = sys.argv[1:5]
-b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-def sign(header, claims, pem, digest):
-    signing = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
-    signature = subprocess.run(["openssl", "dgst", digest, "-sign", pem], input=signing.encode(),
-                               capture_output=True, check=True).stdout
-    return signing + "." + b64(signature)
-def token(sub, name, role):
-    now = int(time.time())
-    id_token = sign({"alg": "RS256", "typ": "JWT", "kid": "test-rsa"},
-                    {"iss": "https://idp.test.invalid", "aud": "cpis-broker", "sub": sub, "name": name,
-                     "iat": now, "exp": now + 300, "authentication_assurance_level": "3",
-                     "selected_roleid": role}, key, "-sha256")
-    token_url = f"{base}/oauth2/token"
-    assertion = sign({"alg": "RS512", "typ": "JWT", "kid": "cpis-broker-dev-1"},
-                     {"iss": "cpis-broker-dev", "sub": "cpis-broker-dev", "aud": token_url,
-                      "jti": str(uuid.uuid4()), "exp": now + 240}, broker_key, "-sha512")
-    form = urllib.parse.urlencode({
-        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
-        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
-        "subject_token": id_token,
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": assertion}).encode()
-    with urllib.request.urlopen(urllib.request.Request(token_url, data=form)) as answer:
-        return json.load(answer)["access_token"]
-# dev-idp/users.json's users, whom `seed` put in the role directory.
-open(f"{work}/clinician.token", "w").write(token("900000000001", "Tess Triage-Test", "555000000101"))
-open(f"{work}/la.token", "w").write(token("900000000005", "Lee Council-Test", "555000000501"))
-open(f"{work}/lead.token", "w").write(token("900000000003", "Nia Safeguard-Test", "555000000301"))
-PY
+# Access tokens for dev-idp's clinician, local authority user and safeguarding lead.
+python3 "$ROOT/crates/cpis-service/scripts/test_tokens.py" tokens "$KEY" "$BROKER_KEY" "$WORK" "$BASE"
 
 # Which operations each role's pass covers (method and path regular expressions).
 declare -A PATHS=(
