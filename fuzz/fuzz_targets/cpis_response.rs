@@ -11,7 +11,8 @@
 //! - Access history (`parse_access_history`): every event is about the NHS number asked, its
 //!   time can be shown in any UTC offset (as the app shows it in UK time), and what is read is
 //!   read back the same from the Bundle we build of it.
-//! - Patient (`parse_patient`): only for the NHS number asked, a family name, read back the same.
+//! - Patient (`parse_patient`): only for the NHS number asked; a complete record read back the
+//!   same.
 //! - OperationOutcome (`parse_operation_outcome`, from which a 404 becomes "patient not found"):
 //!   `RESOURCE_NOT_FOUND` only when the body says so in the Spine code system; a Patient is never
 //!   an OperationOutcome and the other way round.
@@ -20,7 +21,7 @@
 
 #![no_main]
 
-use cpis_domain::NhsNumber;
+use cpis_domain::{BirthDate, NhsNumber, PatientDemographics};
 use cpis_fhir::{CareTeamSearch, SpineErrorCode};
 use libfuzzer_sys::fuzz_target;
 use time::UtcOffset;
@@ -94,11 +95,16 @@ fn care_team(status: u16, content_type: Option<&str>, body: &[u8], asked: &NhsNu
         Ok(CareTeamSearch::Plans(plans)) => {
             assert!(!plans.is_empty());
             for plan in &plans {
-                assert!(plan.end.is_none_or(|end| end >= plan.start));
-                assert!(!plan.local_authority.name.trim().is_empty());
-                assert!(!plan.local_authority.ods_code.trim().is_empty());
-                assert!(!plan.local_authority.office_hours_phone.trim().is_empty());
-                assert!(!plan.local_authority.emergency_duty_phone.trim().is_empty());
+                assert!(plan.start.zip(plan.end).is_none_or(|(start, end)| end >= start));
+                let authority = &plan.local_authority;
+                assert!(!authority.name.trim().is_empty());
+                for optional in [
+                    &authority.ods_code,
+                    &authority.office_hours_phone,
+                    &authority.emergency_duty_phone,
+                ] {
+                    assert!(optional.as_ref().is_none_or(|text| !text.trim().is_empty()));
+                }
             }
             // The parser agrees with the classification.
             assert_eq!(
@@ -169,14 +175,35 @@ fn patient(body: &[u8], asked: &NhsNumber) {
         return;
     };
     assert_eq!(&patient.nhs_number, asked);
-    assert!(!patient.family_name.trim().is_empty());
-    assert!(cpis_fhir::parse_operation_outcome(body).is_err());
-    let rebuilt =
-        cpis_fhir::to_json_bytes(&cpis_fhir::patient(&patient)).expect("built Patient serialises");
-    assert_eq!(
-        cpis_fhir::parse_patient(&rebuilt, asked).as_ref(),
-        Ok(&patient)
+    assert!(
+        patient
+            .family_name
+            .as_ref()
+            .is_none_or(|family| !family.trim().is_empty())
     );
+    assert!(cpis_fhir::parse_operation_outcome(body).is_err());
+    // A complete, unrestricted record is read back the same from the Patient we build of it.
+    if let (Some(family_name), Some(BirthDate::Day(date_of_birth)), Some(gender), false, None) = (
+        patient.family_name.clone(),
+        patient.birth_date,
+        patient.gender,
+        patient.restricted,
+        patient.date_of_death,
+    ) {
+        let demographics = PatientDemographics {
+            nhs_number: patient.nhs_number.clone(),
+            family_name,
+            given_names: patient.given_names.clone(),
+            date_of_birth,
+            gender,
+        };
+        let rebuilt = cpis_fhir::to_json_bytes(&cpis_fhir::patient(&demographics))
+            .expect("built Patient serialises");
+        assert_eq!(
+            cpis_fhir::parse_patient(&rebuilt, asked).as_ref(),
+            Ok(&patient)
+        );
+    }
 }
 
 fn operation_outcome(body: &[u8], asked: &NhsNumber) {
@@ -196,7 +223,10 @@ fn operation_outcome(body: &[u8], asked: &NhsNumber) {
             .expect("a coding array");
         let first_spine = codings
             .iter()
-            .find(|coding| coding["system"] == cpis_fhir::SPINE_ERROR_CODE_SYSTEM)
+            .find(|coding| {
+                coding["system"] == cpis_fhir::SPINE_ERROR_CODE_SYSTEM
+                    || coding["system"] == cpis_fhir::ENGLAND_SPINE_ERROR_CODE_SYSTEM
+            })
             .expect("a Spine coding");
         assert_eq!(first_spine["code"], "RESOURCE_NOT_FOUND");
     }
