@@ -66,14 +66,14 @@ fn accesses() -> Vec<AccessRecord> {
             viewer_name: "Alex Nurse".into(),
             viewer_role: "Staff Nurse".into(),
             organisation_name: "Synthetic General Hospital".into(),
-            organisation_ods: "ZH001".into(),
+            organisation_ods: Some("ZH001".into()),
         },
         AccessRecord {
             accessed_at: datetime!(2025 - 04 - 02 09:05:07.25 +01:00),
             viewer_name: "Jo Doctor".into(),
             viewer_role: "Emergency Medicine Consultant".into(),
             organisation_name: "Synthetic Walk-in Centre".into(),
-            organisation_ods: "ZH002".into(),
+            organisation_ods: Some("ZH002".into()),
         },
     ]
 }
@@ -122,7 +122,7 @@ fn audit_records() -> Vec<QueuedRecord> {
                         role_profile_id: "555021936108".into(),
                         role_code: "S0030:G0100:R0570".into(),
                         role_name: "Staff Nurse".into(),
-                        organisation_ods: "ZH001".into(),
+                        organisation_ods: Some("ZH001".into()),
                         organisation_name: "Synthetic General Hospital".into(),
                     },
                 },
