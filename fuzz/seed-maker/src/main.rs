@@ -122,7 +122,7 @@ fn audit_records() -> Vec<QueuedRecord> {
                         role_profile_id: "555021936108".into(),
                         role_code: "S0030:G0100:R0570".into(),
                         role_name: "Staff Nurse".into(),
-                        organisation_ods: Some("ZH001".into()),
+                        organisation_ods: "ZH001".into(),
                         organisation_name: "Synthetic General Hospital".into(),
                     },
                 },
