@@ -587,7 +587,12 @@ async fn every_care_team_fault_is_could_not_check() {
         assert_eq!(reason, expected, "{name}");
         // Each says which step refused it and why, as a code with no value in it.
         let detail = detail.unwrap_or_else(|| panic!("{name}: no detail code"));
-        assert!(detail.starts_with("care_team/"), "{name}: {detail}");
+        if expected == CouldNotCheckReason::Timeout {
+            // On a busy machine the short deadline may pass before CP-IS is even asked.
+            assert!(detail.ends_with("/timeout"), "{name}: {detail}");
+        } else {
+            assert!(detail.starts_with("care_team/"), "{name}: {detail}");
+        }
         assert!(
             detail
                 .chars()
