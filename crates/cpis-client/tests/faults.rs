@@ -602,6 +602,11 @@ async fn every_care_team_fault_is_could_not_check() {
     }
     let logs = captured.text();
     assert!(!logs.is_empty(), "the client logged nothing at TRACE");
+    // Each refusal is logged with its step and detail code, for support staff.
+    assert!(
+        logs.contains("answer refused") && logs.contains("detail=care_team/content_type"),
+        "no refusal logged with its detail code"
+    );
     let patient = patient(&asked());
     for needle in [
         asked().as_str().to_string(),
