@@ -41,7 +41,7 @@ fn included_roles(included: Vec<Included<'_>>) -> Result<Roles, FhirError> {
             {
                 // A PractitionerRole that does not decode is a broken answer.
                 return Err(FhirError::InvalidElement {
-                    element: "Bundle.entry(PractitionerRole)",
+                    element: "Bundle.entry:PractitionerRole",
                 });
             }
             continue;
@@ -85,7 +85,7 @@ fn patient_nhs_number(event: &AuditEvent) -> Result<NhsNumber, FhirError> {
         .map(|identifier| {
             parse_nhs_number(
                 identifier.value.as_ref(),
-                "AuditEvent.agent(PAT).who.identifier",
+                "AuditEvent.agent:PAT.who.identifier",
             )
         })
         .transpose()?;
@@ -103,7 +103,7 @@ fn patient_nhs_number(event: &AuditEvent) -> Result<NhsNumber, FhirError> {
         .transpose()?;
     match (from_agent, from_entity) {
         (Some(agent), Some(entity)) if agent != entity => Err(FhirError::InvalidElement {
-            element: "AuditEvent.agent(PAT).who.identifier",
+            element: "AuditEvent.agent:PAT.who.identifier",
         }),
         (Some(number), _) | (None, Some(number)) => Ok(number),
         (None, None) => Err(FhirError::MissingElement {
@@ -196,14 +196,14 @@ fn viewer_inline(
                 .is_some_and(|who| names_type(who, "PractitionerRole"))
         })
         .ok_or(FhirError::MissingElement {
-            element: "AuditEvent.agent(PractitionerRole)",
+            element: "AuditEvent.agent:PractitionerRole",
         })?;
     let viewer_name = person
         .who
         .as_ref()
         .and_then(|who| non_empty(who.display.as_ref()))
         .ok_or(FhirError::MissingElement {
-            element: "AuditEvent.agent(PractitionerRole).who.display",
+            element: "AuditEvent.agent:PractitionerRole.who.display",
         })?;
     let viewer_role = person
         .role
@@ -216,7 +216,7 @@ fn viewer_inline(
             })
         })
         .ok_or(FhirError::MissingElement {
-            element: "AuditEvent.agent(PractitionerRole).role",
+            element: "AuditEvent.agent:PractitionerRole.role",
         })?;
     let organisation = event
         .agent
@@ -224,11 +224,11 @@ fn viewer_inline(
         .filter_map(|agent| agent.who.as_ref())
         .find(|who| names_type(who, "Organization"))
         .ok_or(FhirError::MissingElement {
-            element: "AuditEvent.agent(Organization)",
+            element: "AuditEvent.agent:Organization",
         })?;
     let organisation_name =
         non_empty(organisation.display.as_ref()).ok_or(FhirError::MissingElement {
-            element: "AuditEvent.agent(Organization).who.display",
+            element: "AuditEvent.agent:Organization.who.display",
         })?;
     let ods = ods_identifier(organisation).or_else(|| ods_code_in_brackets(organisation_name));
     Ok((

@@ -132,7 +132,7 @@ fn social_worker(team: &CareTeam) -> Result<Option<SocialWorker>, FhirError> {
     else {
         return Ok(None);
     };
-    const ELEMENT: &str = "CareTeam.extension(social-worker)";
+    const ELEMENT: &str = "CareTeam.extension:social-worker";
     let part = |url: &str| extension.extension.iter().find(|inner| inner.url == url);
     let name = part("name")
         .and_then(|inner| non_empty(inner.value_string.as_ref()))
@@ -183,10 +183,10 @@ pub fn care_team_to_plan(team: &CareTeam) -> Result<(NhsNumber, ProtectionPlan),
         element: "CareTeam.managingOrganization.identifier",
     })?;
     let office_hours_phone = phone(team, "work").ok_or(FhirError::MissingElement {
-        element: "CareTeam.telecom.where(use='work')",
+        element: "CareTeam.telecom:work",
     })?;
     let emergency_duty_phone = phone(team, "mobile").ok_or(FhirError::MissingElement {
-        element: "CareTeam.telecom.where(use='mobile')",
+        element: "CareTeam.telecom:mobile",
     })?;
     if team
         .period
