@@ -20,11 +20,11 @@ pub use display::{display_date, display_date_time, display_time};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use outcome::{CouldNotCheckReason, LookupOutcome};
 pub use patient::{Gender, PatientDemographics, age_in_whole_years};
-pub use record::{BirthDate, LaContact, PlanRecord, TracedPatient, visible_records};
 pub use plan::{
     ADULT_AGE_YEARS, AccessRecord, LocalAuthority, PlanType, ProtectionPlan, SocialWorker,
     visible_plans,
 };
+pub use record::{BirthDate, LaContact, PlanRecord, TracedPatient, visible_records};
 
 /// Placeholder used in place of patient data in `Debug` output and logs.
 pub const REDACTED: &str = "<redacted>";

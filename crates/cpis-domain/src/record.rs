@@ -327,9 +327,7 @@ mod tests {
         assert!(patient.visible_records(&plans, today).is_empty());
         // A record of unknown type might be an unborn plan: shown at any age.
         assert_eq!(
-            patient
-                .visible_records(&[record(None, None)], today)
-                .len(),
+            patient.visible_records(&[record(None, None)], today).len(),
             1
         );
     }
@@ -343,7 +341,10 @@ mod tests {
 
     #[test]
     fn birth_dates_show_as_given() {
-        assert_eq!(BirthDate::Day(date!(2010 - 10 - 22)).display(), "22 October 2010");
+        assert_eq!(
+            BirthDate::Day(date!(2010 - 10 - 22)).display(),
+            "22 October 2010"
+        );
         let month = BirthDate::Month {
             year: 2010,
             month: Month::October,
