@@ -191,34 +191,12 @@ fn check_self_links(links: &[BundleLink], asked: &NhsNumber) -> Result<(), FhirE
     Ok(())
 }
 
-/// URL query decoding: `%XX` escapes and `+` as a space. Invalid escapes are kept as written;
-/// invalid UTF-8 becomes U+FFFD.
+/// URL query decoding: `%XX` escapes undone and `+` read as a space (invalid UTF-8 becomes
+/// U+FFFD).
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        let escaped = (byte == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (byte, escaped) {
-            (_, Some(value)) => {
-                decoded.push(value);
-                index += 3;
-            }
-            (b'+', None) => {
-                decoded.push(b' ');
-                index += 1;
-            }
-            (other, None) => {
-                decoded.push(other);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn decode_raw<T: DeserializeOwned>(raw: &RawValue, expected: &'static str) -> Result<T, FhirError> {
