@@ -30,6 +30,19 @@ pub enum CouldNotCheckReason {
 }
 
 impl CouldNotCheckReason {
+    /// Every reason.
+    pub const ALL: [CouldNotCheckReason; 9] = [
+        CouldNotCheckReason::Timeout,
+        CouldNotCheckReason::ServiceUnreachable,
+        CouldNotCheckReason::ServiceError,
+        CouldNotCheckReason::AccessDenied,
+        CouldNotCheckReason::InvalidResponse,
+        CouldNotCheckReason::ResponseForAnotherPatient,
+        CouldNotCheckReason::DemographicsUnavailable,
+        CouldNotCheckReason::SignInRequired,
+        CouldNotCheckReason::RoleNotPermitted,
+    ];
+
     /// A stable machine-readable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -177,17 +190,7 @@ mod tests {
 
     #[test]
     fn could_not_check_messages_never_say_no_plan() {
-        let all = [
-            CouldNotCheckReason::Timeout,
-            CouldNotCheckReason::ServiceUnreachable,
-            CouldNotCheckReason::ServiceError,
-            CouldNotCheckReason::AccessDenied,
-            CouldNotCheckReason::InvalidResponse,
-            CouldNotCheckReason::ResponseForAnotherPatient,
-            CouldNotCheckReason::DemographicsUnavailable,
-            CouldNotCheckReason::SignInRequired,
-            CouldNotCheckReason::RoleNotPermitted,
-        ];
+        let all = CouldNotCheckReason::ALL;
         for reason in all {
             let message = reason.plain_message().to_lowercase();
             assert!(
