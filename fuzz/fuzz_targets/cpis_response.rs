@@ -95,7 +95,11 @@ fn care_team(status: u16, content_type: Option<&str>, body: &[u8], asked: &NhsNu
         Ok(CareTeamSearch::Plans(plans)) => {
             assert!(!plans.is_empty());
             for plan in &plans {
-                assert!(plan.start.zip(plan.end).is_none_or(|(start, end)| end >= start));
+                assert!(
+                    plan.start
+                        .zip(plan.end)
+                        .is_none_or(|(start, end)| end >= start)
+                );
                 let authority = &plan.local_authority;
                 assert!(!authority.name.trim().is_empty());
                 for optional in [
