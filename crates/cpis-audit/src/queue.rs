@@ -24,6 +24,28 @@ pub struct AuditQueue {
     path: PathBuf,
 }
 
+/// How long a statement waits for another connection's lock (the app's and `cpis`'s).
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Run `statement` again while SQLite answers "busy" without waiting (it does when waiting
+/// could deadlock), for up to [`BUSY_TIMEOUT`].
+pub(crate) fn retry_while_busy<T>(
+    mut statement: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match statement() {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// The file name of the queue inside its folder.
 pub const QUEUE_FILE_NAME: &str = "audit-queue.sqlite3";
 
@@ -34,9 +56,13 @@ impl AuditQueue {
         let path = folder.join(QUEUE_FILE_NAME);
         create_private_file(&path)?;
         let mut connection = Connection::open(&path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        let journal_mode: String =
-            connection.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        // Two openers of a new file (the app and `cpis`) both hold a read lock when they ask
+        // for WAL; SQLite answers one of them "busy" at once rather than wait (waiting could
+        // deadlock), so that one asks again.
+        let journal_mode: String = retry_while_busy(|| {
+            connection.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+        })?;
         if !journal_mode.eq_ignore_ascii_case("wal") {
             return Err(AuditError::Pragma {
                 pragma: "journal_mode",

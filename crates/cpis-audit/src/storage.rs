@@ -186,12 +186,20 @@ pub(crate) fn insert_record(
     Ok(())
 }
 
+/// Bring the file to [`SCHEMA_VERSION`]. The version is read inside the same write
+/// transaction (`BEGIN IMMEDIATE`) that applies the migrations, so when the app and `cpis`
+/// create a new queue at the same moment the second one waits, then finds the schema made
+/// and applies nothing (reading it before the transaction, both saw version 0 and the
+/// second failed re-creating the tables).
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), AuditError> {
-    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(AuditError::NewerSchema { found: version });
     }
-    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
     for (index, migration) in MIGRATIONS.iter().enumerate() {
         let target = i64::try_from(index).unwrap_or(i64::MAX) + 1;
         if target > version {

@@ -304,6 +304,108 @@ fn debug_output_has_no_patient_data() {
     }
 }
 
+/// The app and `cpis` creating the same new queue at the same moment: every opener succeeds,
+/// on the same schema and the same device id (issue 16: the schema version was read outside
+/// the write transaction, so the slower one re-ran the first migration and failed).
+#[test]
+fn threads_creating_one_new_queue_at_once_all_open_it() {
+    for _round in 0..40 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let openers = 4;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(openers));
+        let handles: Vec<_> = (0..openers)
+            .map(|_| {
+                let barrier = std::sync::Arc::clone(&barrier);
+                let folder = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    AuditQueue::open(&folder).map(|queue| queue.device_id())
+                })
+            })
+            .collect();
+        let devices: BTreeSet<Uuid> = handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .expect("thread")
+                    .unwrap_or_else(|error| panic!("an opener failed: {error}: {error:?}"))
+            })
+            .collect();
+        assert_eq!(devices.len(), 1, "one device id: {devices:?}");
+        let queue = AuditQueue::open(dir.path()).expect("reopen");
+        queue
+            .append(&entry("9990000018", "no_plan"))
+            .expect("append");
+        assert_eq!(queue.integrity_check().expect("integrity"), "ok");
+    }
+}
+
+/// Child mode for the two-process test: wait for the start file, open the queue, print the
+/// device id (or the error).
+fn open_when_told(dir: &str) -> ! {
+    let folder = std::path::Path::new(dir);
+    let start = folder.with_extension("start");
+    while !start.exists() {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    match AuditQueue::open(folder) {
+        Ok(queue) => println!("device {}", queue.device_id()),
+        Err(error) => println!("error {error}"),
+    }
+    std::process::exit(0)
+}
+
+#[test]
+fn two_processes_creating_one_new_queue_at_once_both_open_it() {
+    if let Ok(dir) = std::env::var("CPIS_AUDIT_OPEN_CHILD_DIR") {
+        open_when_told(&dir);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let parent = tempfile::tempdir().expect("tempdir");
+    for round in 0..15 {
+        let folder = parent.path().join(format!("data-{round}"));
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "two_processes_creating_one_new_queue_at_once_both_open_it",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env("CPIS_AUDIT_OPEN_CHILD_DIR", &folder)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn child")
+            })
+            .collect();
+        // Both are waiting for the start file by now or soon: start them together.
+        std::thread::sleep(Duration::from_millis(30));
+        std::fs::write(folder.with_extension("start"), b"go").expect("start");
+        let answers: Vec<String> = children
+            .into_iter()
+            .map(|child| {
+                let output = child.wait_with_output().expect("child");
+                // The test harness prints "test ... " on the same line first.
+                let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+                ["device ", "error "]
+                    .into_iter()
+                    .find_map(|mark| stdout.find(mark).map(|at| &stdout[at..]))
+                    .and_then(|answer| answer.lines().next())
+                    .unwrap_or("no answer")
+                    .to_owned()
+            })
+            .collect();
+        assert!(
+            answers.iter().all(|answer| answer.starts_with("device ")),
+            "round {round}: {answers:?}"
+        );
+        assert_eq!(answers[0], answers[1], "one device id");
+    }
+}
+
 /// Child mode for the kill test: append forever, printing each acknowledged sequence.
 fn append_until_killed(dir: &str) -> ! {
     let queue = AuditQueue::open(std::path::Path::new(dir)).expect("child open");
