@@ -164,8 +164,8 @@ fn init_logging() {
 
 /// Start the app.
 pub fn run() {
-    // Read the local offset before any thread starts (the time crate refuses afterwards).
-    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    // No offset is read here: UK dates and times come from the tz rules at each instant
+    // (cpis_domain::uk_time), so they stay right when the clocks change in a running app.
     init_logging();
     // The machine-wide file, the user's own (CPIS_CONFIG or the platform config folder) and,
     // in a debug build only, the local demo's defaults. A problem does not stop the window:
@@ -186,7 +186,7 @@ pub fn run() {
                 _ => cpis_client::KeyringTokenStore::default(),
             };
             let started = App::start(loaded, &locations, version.clone(), |config| {
-                AppCore::new(config, store, offset, version)
+                AppCore::new(config, store, version)
             });
             if let App::Ready(core) = &started {
                 tauri::async_runtime::spawn(Arc::clone(core).run_audit_sync());

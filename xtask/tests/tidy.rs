@@ -115,48 +115,36 @@ fn cargo_metadata() -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("cargo metadata JSON")
 }
 
-/// The names of every crate `package` depends on for its normal (non-dev, non-build) code,
-/// directly or through others, for the host platform's resolve.
-fn normal_dependencies(metadata: &serde_json::Value, package: &str) -> BTreeSet<String> {
-    let packages = metadata["packages"].as_array().expect("packages");
-    let name_of: BTreeMap<&str, &str> = packages
-        .iter()
-        .filter_map(|p| Some((p["id"].as_str()?, p["name"].as_str()?)))
-        .collect();
-    let nodes = metadata["resolve"]["nodes"].as_array().expect("resolve");
-    let edges: BTreeMap<&str, Vec<&str>> = nodes
-        .iter()
-        .filter_map(|node| {
-            let id = node["id"].as_str()?;
-            let deps = node["deps"]
-                .as_array()?
-                .iter()
-                .filter(|dep| {
-                    dep["dep_kinds"]
-                        .as_array()
-                        .is_some_and(|kinds| kinds.iter().any(|kind| kind["kind"].is_null()))
-                })
-                .filter_map(|dep| dep["pkg"].as_str())
-                .collect();
-            Some((id, deps))
-        })
-        .collect();
-    let start = packages
-        .iter()
-        .find(|p| p["name"] == package && p["source"].is_null())
-        .and_then(|p| p["id"].as_str())
-        .unwrap_or_else(|| panic!("no workspace package {package}"));
-    let mut seen = BTreeSet::new();
-    let mut pending = vec![start];
-    while let Some(id) = pending.pop() {
-        for dep in edges.get(id).into_iter().flatten() {
-            if seen.insert(*dep) {
-                pending.push(dep);
-            }
-        }
-    }
-    seen.iter()
-        .filter_map(|id| name_of.get(id).map(|name| name.to_string()))
+/// The names of every crate `package` is built with for its normal (non-dev, non-build) code,
+/// directly or through others, for the host platform, as `cargo tree` resolves it. (The resolve
+/// in `cargo metadata` unifies features across the whole workspace and every target, so it
+/// lists optional dependencies no build of `package` compiles, such as jiff's `log`.)
+fn normal_dependencies(package: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = Command::new(cargo)
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p}", "-p", package])
+        .current_dir(workspace_root())
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != package)
+        .map(str::to_string)
         .collect()
 }
 
@@ -198,8 +186,7 @@ const IO_CRATES: &[&str] = &[
 
 #[test]
 fn the_domain_crate_depends_on_no_io_crate() {
-    let metadata = cargo_metadata();
-    let dependencies = normal_dependencies(&metadata, "cpis-domain");
+    let dependencies = normal_dependencies("cpis-domain");
     let io: Vec<_> = dependencies
         .iter()
         .filter(|name| IO_CRATES.contains(&name.as_str()))

@@ -3,9 +3,10 @@
 //! its stored form (the audit record's `detail`) is written and read.
 
 use cpis_audit::{AuditAction, NewAuditEntry};
+use cpis_domain::uk_time::{UkLocalTime, uk_local, uk_local_time};
 use cpis_ipc::{ContactMethod, IpcError, IpcErrorCode, LaContactRequest, display_date_time};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::AppCore;
 
@@ -48,16 +49,16 @@ impl LaContactDetail {
         })
     }
 
-    /// In words, with the time in `offset`: "Phoned the emergency duty team, 25 November 2026
-    /// at 2.30pm".
-    pub fn describe(&self, offset: UtcOffset) -> String {
+    /// In words, with the time on the UK clock: "Phoned the emergency duty team, 25 November
+    /// 2026 at 2.30pm".
+    pub fn describe(&self) -> String {
         let method = match self.method {
             ContactMethod::PhoneOfficeHours => "Phoned the office-hours number",
             ContactMethod::PhoneEmergencyDutyTeam => "Phoned the emergency duty team",
             ContactMethod::PhoneSocialWorker => "Phoned the social worker",
             ContactMethod::SecureEmail => "Secure email",
         };
-        format!("{method}, {}", display_date_time(self.contacted_at, offset))
+        format!("{method}, {}", display_date_time(self.contacted_at))
     }
 }
 
@@ -74,7 +75,7 @@ impl AppCore {
         let now = OffsetDateTime::now_utc();
         let contacted_at = match request.contacted_at.as_deref() {
             None | Some("") => now,
-            Some(text) => parse_today_time(text, now, self.offset)
+            Some(text) => parse_today_time(text, now)
                 .ok_or_else(|| IpcError::new(IpcErrorCode::InvalidTime))?,
         };
         let mut entry = NewAuditEntry::new(
@@ -97,37 +98,116 @@ impl AppCore {
     }
 }
 
-/// Parse `HH:MM` as a time today in `offset`, not after `now`.
-fn parse_today_time(text: &str, now: OffsetDateTime, offset: UtcOffset) -> Option<OffsetDateTime> {
+/// Parse `HH:MM` as a time on the UK clock today (the UK date at `now`), not after `now`. The
+/// UK clock is read from the tz rules at `now`, so a time typed after the clocks change is read
+/// in the new offset. On the two days the clocks change:
+/// - spring: 01:00 to 01:59 never happened on the UK clock, so such a time is refused;
+/// - autumn: 01:00 to 01:59 happened twice (BST, then GMT). The later of the two that is not
+///   after `now` is taken: the contact has just happened, and a time in the future is refused.
+fn parse_today_time(text: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
     let (hours, minutes) = text.trim().split_once(':')?;
     if hours.is_empty() || hours.len() > 2 || minutes.len() != 2 {
         return None;
     }
     let hour: u8 = hours.parse().ok()?;
     let minute: u8 = minutes.parse().ok()?;
-    let local_now = now.to_offset(offset);
-    let at = local_now
-        .replace_time(time::Time::from_hms(hour, minute, 0).ok()?)
-        .to_offset(UtcOffset::UTC);
+    let clock = time::Time::from_hms(hour, minute, 0).ok()?;
+    let at = match uk_local_time(uk_local(now).date(), clock) {
+        UkLocalTime::Single(at) => at,
+        UkLocalTime::Repeated { first, second } => {
+            if second <= now {
+                second
+            } else {
+                first
+            }
+        }
+        UkLocalTime::Skipped => return None,
+    };
+    let at = at.to_offset(time::UtcOffset::UTC);
     (at <= now).then_some(at)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{datetime, offset};
+    use time::macros::datetime;
 
     #[test]
     fn contact_times_are_today_and_not_in_the_future() {
         let now = datetime!(2026-11-25 15:00 UTC);
         assert_eq!(
-            parse_today_time("14:30", now, offset!(UTC)),
+            parse_today_time("14:30", now),
             Some(datetime!(2026-11-25 14:30 UTC))
         );
-        assert_eq!(parse_today_time("15:01", now, offset!(UTC)), None);
-        assert_eq!(parse_today_time("25:00", now, offset!(UTC)), None);
-        assert_eq!(parse_today_time("1430", now, offset!(UTC)), None);
-        assert_eq!(parse_today_time("ab:cd", now, offset!(UTC)), None);
+        assert_eq!(parse_today_time("15:01", now), None);
+        assert_eq!(parse_today_time("25:00", now), None);
+        assert_eq!(parse_today_time("1430", now), None);
+        assert_eq!(parse_today_time("ab:cd", now), None);
+    }
+
+    #[test]
+    fn contact_times_after_the_clocks_change_are_read_on_the_uk_clock() {
+        // Summer (BST): at 10.00am UK time (09:00 UTC) a contact at 9.45am was 15 minutes ago,
+        // not "in the future" as it was when the offset was read at start-up in winter.
+        let now = datetime!(2026-07-01 09:00 UTC);
+        assert_eq!(
+            parse_today_time("09:45", now),
+            Some(datetime!(2026-07-01 08:45 UTC))
+        );
+        assert_eq!(parse_today_time("10:01", now), None);
+        // The day the clocks go forward, after the change: 02:15 BST is 01:15 UTC.
+        let now = datetime!(2026-03-29 01:20 UTC);
+        assert_eq!(
+            parse_today_time("02:15", now),
+            Some(datetime!(2026-03-29 01:15 UTC))
+        );
+        assert_eq!(
+            parse_today_time("00:30", now),
+            Some(datetime!(2026-03-29 00:30 UTC))
+        );
+        // ... and 01:30 never happened that day on the UK clock: refused, never guessed.
+        assert_eq!(parse_today_time("01:30", now), None);
+        // Just after UK midnight in summer (00:10 BST = 23:10 UTC the day before): "today" is
+        // the UK date, so 00:05 is five minutes ago.
+        let now = datetime!(2026-06-30 23:10 UTC);
+        assert_eq!(
+            parse_today_time("00:05", now),
+            Some(datetime!(2026-06-30 23:05 UTC))
+        );
+        // Back in winter (GMT) the UK clock is UTC.
+        let now = datetime!(2026-12-01 09:00 UTC);
+        assert_eq!(
+            parse_today_time("08:45", now),
+            Some(datetime!(2026-12-01 08:45 UTC))
+        );
+    }
+
+    #[test]
+    fn a_contact_time_in_the_repeated_autumn_hour_is_the_latest_not_in_the_future() {
+        // 25 October 2026: 01:00 to 01:59 happen twice, in BST (00:xx UTC) then GMT (01:xx UTC).
+        // In the first pass (01:40 BST), 01:30 can only be the BST one.
+        let first_pass = datetime!(2026-10-25 00:40 UTC);
+        assert_eq!(
+            parse_today_time("01:30", first_pass),
+            Some(datetime!(2026-10-25 00:30 UTC))
+        );
+        assert_eq!(parse_today_time("01:50", first_pass), None);
+        // In the second pass (01:40 GMT), 01:30 is ten minutes ago, not 70.
+        let second_pass = datetime!(2026-10-25 01:40 UTC);
+        assert_eq!(
+            parse_today_time("01:30", second_pass),
+            Some(datetime!(2026-10-25 01:30 UTC))
+        );
+        // 01:50 in the second pass has not happened yet; the BST 01:50 (00:50 UTC) has.
+        assert_eq!(
+            parse_today_time("01:50", second_pass),
+            Some(datetime!(2026-10-25 00:50 UTC))
+        );
+        // After the change, 02:30 is GMT.
+        assert_eq!(
+            parse_today_time("02:30", datetime!(2026-10-25 03:00 UTC)),
+            Some(datetime!(2026-10-25 02:30 UTC))
+        );
     }
 
     #[test]
@@ -161,8 +241,13 @@ mod tests {
         )
         .expect("a stored detail");
         assert_eq!(
-            detail.describe(offset!(UTC)),
+            detail.describe(),
             "Phoned the emergency duty team, 25 November 2026 at 2.30pm"
         );
+        // In summer the time is on the UK clock (BST), as the clinician typed it.
+        let summer =
+            LaContactDetail::parse("method=secure_email;contacted_at=2026-07-25T14:30:00Z")
+                .expect("a stored detail");
+        assert_eq!(summer.describe(), "Secure email, 25 July 2026 at 3.30pm");
     }
 }

@@ -36,7 +36,6 @@ use cpis_audit::sync::SyncTrigger;
 use cpis_client::{
     AlertClient, AuditLogClient, Broker, Config, KeyringTokenStore, LookupSequencer, QueueSink,
 };
-use time::UtcOffset;
 
 use crate::credentials::Sessions;
 use crate::lookup::LookupContext;
@@ -44,7 +43,6 @@ use crate::lookup::LookupContext;
 /// The app's state.
 pub struct AppCore {
     config: Config,
-    offset: UtcOffset,
     version: String,
     sink: Arc<QueueSink>,
     sync_trigger: SyncTrigger,
@@ -87,7 +85,6 @@ impl AppCore {
     pub fn new(
         config: Config,
         store: KeyringTokenStore,
-        offset: UtcOffset,
         version: String,
     ) -> Result<AppCore, StartError> {
         let sync_trigger = SyncTrigger::new();
@@ -111,7 +108,6 @@ impl AppCore {
             .map_err(|_| StartError("the sign-in client could not be set up".to_owned()))?;
         let core = AppCore {
             config,
-            offset,
             version,
             sink,
             sync_trigger,

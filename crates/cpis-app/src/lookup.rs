@@ -54,7 +54,6 @@ impl AppCore {
                         attempted_at: OffsetDateTime::now_utc(),
                     },
                     None,
-                    self.offset,
                     Some(&nhs_number),
                 )
             },
@@ -108,7 +107,6 @@ impl AppCore {
             view: LookupView::from_outcome(
                 &report.outcome,
                 report.access_history_unavailable,
-                self.offset,
                 Some(&nhs_number),
             )
             .with_support_reference(trace_id.as_deref(), report.detail.as_deref()),

@@ -8,7 +8,7 @@ use cpis_audit::{AuditAction, QueuedRecord};
 use cpis_client::AuditLogError;
 use cpis_domain::{ACTIVITY_SAFEGUARDING_REVIEW, NhsNumber};
 use cpis_ipc::{IpcError, IpcErrorCode, ReviewPeriod, ReviewRow, ReviewView, display_date_time};
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::AppCore;
@@ -45,8 +45,8 @@ impl AppCore {
         Ok(ReviewView {
             period,
             organisation_ods: role.org_code.clone(),
-            rows: review_rows(&records, self.offset),
-            generated_at: display_date_time(now, self.offset),
+            rows: review_rows(&records),
+            generated_at: display_date_time(now),
         })
     }
 
@@ -59,8 +59,7 @@ impl AppCore {
         folder: &std::path::Path,
     ) -> Result<String, IpcError> {
         let review = self.review(period).await?;
-        let stamp = OffsetDateTime::now_utc()
-            .to_offset(self.offset)
+        let stamp = cpis_domain::uk_time::uk_local(OffsetDateTime::now_utc())
             .format(time::macros::format_description!(
                 "[year]-[month]-[day]-[hour][minute]"
             ))
@@ -85,7 +84,7 @@ impl AppCore {
 
 /// The review's rows: each view that found plans, newest first, with the LA contact recorded
 /// after it (matched by TraceID).
-fn review_rows(records: &[QueuedRecord], offset: UtcOffset) -> Vec<ReviewRow> {
+fn review_rows(records: &[QueuedRecord]) -> Vec<ReviewRow> {
     let contacts: HashMap<Uuid, &QueuedRecord> = records
         .iter()
         .filter(|record| record.action == AuditAction::LocalAuthorityContacted)
@@ -101,7 +100,7 @@ fn review_rows(records: &[QueuedRecord], offset: UtcOffset) -> Vec<ReviewRow> {
         .map(|view| {
             let contact = contacts.get(&view.trace_id);
             ReviewRow {
-                viewed_at: display_date_time(view.occurred_at, offset),
+                viewed_at: display_date_time(view.occurred_at),
                 viewed_at_iso: view
                     .occurred_at
                     .format(&time::format_description::well_known::Rfc3339)
@@ -115,7 +114,7 @@ fn review_rows(records: &[QueuedRecord], offset: UtcOffset) -> Vec<ReviewRow> {
                 la_contacted: contact.is_some(),
                 la_contact: contact.map(|contact| {
                     LaContactDetail::parse(&contact.detail)
-                        .map_or_else(|| "Contacted".to_owned(), |detail| detail.describe(offset))
+                        .map_or_else(|| "Contacted".to_owned(), |detail| detail.describe())
                 }),
             }
         })

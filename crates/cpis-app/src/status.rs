@@ -56,9 +56,7 @@ impl AppCore {
                     waiting: u32::try_from(status.waiting).unwrap_or(u32::MAX),
                     oldest_waiting_minutes: oldest_age
                         .map(|age| u32::try_from(age.whole_minutes().max(0)).unwrap_or(u32::MAX)),
-                    last_success: status
-                        .last_success_at
-                        .map(|at| display_date_time(at, self.offset)),
+                    last_success: status.last_success_at.map(display_date_time),
                     quarantined: u32::try_from(status.quarantined).unwrap_or(u32::MAX),
                     warning: status.waiting >= BACKLOG_WARNING_COUNT
                         || oldest_age.is_some_and(|age| age >= BACKLOG_WARNING_AGE)

@@ -47,11 +47,5 @@ pub fn same_store(store: &KeyringTokenStore) -> KeyringTokenStore {
 
 /// Start the core with `store`.
 pub fn start(data_dir: &Path, store: KeyringTokenStore) -> AppCore {
-    AppCore::new(
-        config(data_dir),
-        store,
-        time::UtcOffset::UTC,
-        "test".to_string(),
-    )
-    .expect("the core starts")
+    AppCore::new(config(data_dir), store, "test".to_string()).expect("the core starts")
 }

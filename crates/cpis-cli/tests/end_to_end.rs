@@ -20,7 +20,8 @@ async fn start_stack() -> SignInStack {
     SignInStack::start_seeded(SeedOptions {
         children: 2000,
         seed: 7,
-        today: time::OffsetDateTime::now_utc().date(),
+        // The service's day is the UK date (not the UTC date, an hour behind in summer).
+        today: cpis_domain::uk_time::uk_today(),
         examples_per_scenario: 2,
     })
     .await
@@ -175,6 +176,29 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
                     .is_some_and(|plans| plans.iter().any(|plan| plan["plan_type"] == "UCPP")),
                 "unborn: {json}"
             );
+        }
+        if scenario == "unborn_ended_within_window" {
+            // Due 0 to 28 days ago: "Due date passed N days ago", as the app shows it, never
+            // "Ended".
+            let plan = &json["plans"][0];
+            let due = time::Date::parse(
+                plan["end"].as_str().expect("a due date"),
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .expect("a date");
+            let checked_at = time::OffsetDateTime::parse(
+                json["checked_at"].as_str().expect("checked_at"),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .expect("a time");
+            let days = (cpis_domain::uk_time::uk_date(checked_at) - due).whole_days();
+            let expected = match days {
+                0 => ("due_today", "Due date is today".to_owned()),
+                1 => ("due_passed", "Due date passed 1 day ago".to_owned()),
+                days => ("due_passed", format!("Due date passed {days} days ago")),
+            };
+            assert_eq!(plan["status"]["code"], expected.0, "{json}");
+            assert_eq!(plan["status"]["text"], expected.1, "{json}");
         }
         if scenario == "multiple" {
             assert!(

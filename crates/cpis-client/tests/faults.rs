@@ -156,7 +156,7 @@ async fn plans_come_with_the_access_history() {
             patient,
             ..
         } => {
-            assert_eq!(plans, &vec![PlanRecord::from(plan())]);
+            assert_eq!(plans, &vec![PlanRecord::from_plan_on(plan(), today())]);
             assert_eq!(access_history, &vec![access()]);
             assert_eq!(patient.family_name.as_deref(), Some("Testchild"));
         }
@@ -205,7 +205,7 @@ async fn an_unknown_plan_code_is_a_found_record_of_unknown_type_not_could_not_ch
         LookupOutcome::PlansFound { plans, .. } => {
             let expected = PlanRecord {
                 plan_type: None,
-                ..PlanRecord::from(plan())
+                ..PlanRecord::from_plan_on(plan(), today())
             };
             assert_eq!(plans, &vec![expected]);
         }

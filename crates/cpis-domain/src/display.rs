@@ -1,6 +1,6 @@
 //! Dates and times as the NHS content style writes them: "6 August 2018", "5.30pm".
 
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -26,9 +26,38 @@ pub fn display_date(date: Date) -> String {
     format!("{} {month} {}", date.day(), date.year())
 }
 
-/// `5.30pm`, `9am`, `12pm` (midday), `12am` (midnight), in the given offset.
-pub fn display_time(time: OffsetDateTime, offset: UtcOffset) -> String {
-    let local = time.to_offset(offset);
+/// `5.30pm`, `9am`, `12pm` (midday), `12am` (midnight): the UK clock at `moment`.
+pub fn display_time(moment: OffsetDateTime) -> String {
+    clock_time(crate::uk_time::uk_local(moment))
+}
+
+/// `25 November 2026 at 5.30pm`: the UK date and clock at `moment`.
+pub fn display_date_time(moment: OffsetDateTime) -> String {
+    let local = crate::uk_time::uk_local(moment);
+    format!("{} at {}", display_date(local.date()), clock_time(local))
+}
+
+/// `5.30pm GMT`, `9am BST`: the UK clock at `moment`, marked with the UK's time then, for text
+/// read away from the app (the CLI).
+pub fn display_time_with_zone(moment: OffsetDateTime) -> String {
+    format!(
+        "{} {}",
+        display_time(moment),
+        crate::uk_time::uk_zone_name(moment)
+    )
+}
+
+/// `25 November 2026 at 5.30pm GMT`.
+pub fn display_date_time_with_zone(moment: OffsetDateTime) -> String {
+    format!(
+        "{} {}",
+        display_date_time(moment),
+        crate::uk_time::uk_zone_name(moment)
+    )
+}
+
+/// The clock time of `local` as it stands (no conversion).
+fn clock_time(local: OffsetDateTime) -> String {
     let hour = local.hour();
     let minute = local.minute();
     let suffix = if hour < 12 { "am" } else { "pm" };
@@ -43,20 +72,10 @@ pub fn display_time(time: OffsetDateTime, offset: UtcOffset) -> String {
     }
 }
 
-/// `25 November 2026 at 5.30pm`.
-pub fn display_date_time(time: OffsetDateTime, offset: UtcOffset) -> String {
-    let local = time.to_offset(offset);
-    format!(
-        "{} at {}",
-        display_date(local.date()),
-        display_time(local, offset)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{date, datetime, offset};
+    use time::macros::{date, datetime};
 
     #[test]
     fn dates_follow_the_nhs_style() {
@@ -65,18 +84,42 @@ mod tests {
     }
 
     #[test]
-    fn times_follow_the_nhs_style() {
-        let utc = offset!(UTC);
-        assert_eq!(display_time(datetime!(2026-11-25 17:30 UTC), utc), "5.30pm");
-        assert_eq!(display_time(datetime!(2026-11-25 09:00 UTC), utc), "9am");
-        assert_eq!(display_time(datetime!(2026-11-25 12:00 UTC), utc), "12pm");
+    fn times_follow_the_nhs_style_on_the_uk_clock() {
+        // GMT in November.
+        assert_eq!(display_time(datetime!(2026-11-25 17:30 UTC)), "5.30pm");
+        assert_eq!(display_time(datetime!(2026-11-25 09:00 UTC)), "9am");
+        assert_eq!(display_time(datetime!(2026-11-25 12:00 UTC)), "12pm");
+        assert_eq!(display_time(datetime!(2026-11-25 00:05 UTC)), "12.05am");
+        // BST in June: 23:30 UTC is 12.30am the next day in the UK.
         assert_eq!(
-            display_time(datetime!(2026-11-25 00:05 UTC), utc),
-            "12.05am"
+            display_date_time(datetime!(2026-06-01 23:30 UTC)),
+            "2 June 2026 at 12.30am"
+        );
+        // The offset an instant is written in makes no difference.
+        assert_eq!(
+            display_date_time(datetime!(2026-06-02 01:30 +02:00)),
+            "2 June 2026 at 12.30am"
+        );
+    }
+
+    #[test]
+    fn times_for_the_cli_are_marked_gmt_or_bst() {
+        assert_eq!(
+            display_date_time_with_zone(datetime!(2026-11-25 06:01 UTC)),
+            "25 November 2026 at 6.01am GMT"
         );
         assert_eq!(
-            display_date_time(datetime!(2026-06-01 23:30 UTC), offset!(+1)),
-            "2 June 2026 at 12.30am"
+            display_date_time_with_zone(datetime!(2026-07-25 06:01 UTC)),
+            "25 July 2026 at 7.01am BST"
+        );
+        // Either side of the autumn change: the same clock time, an hour apart.
+        assert_eq!(
+            display_time_with_zone(datetime!(2026-10-25 00:30 UTC)),
+            "1.30am BST"
+        );
+        assert_eq!(
+            display_time_with_zone(datetime!(2026-10-25 01:30 UTC)),
+            "1.30am GMT"
         );
     }
 }

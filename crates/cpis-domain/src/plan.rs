@@ -133,11 +133,6 @@ pub struct ProtectionPlan {
 }
 
 impl ProtectionPlan {
-    /// Whether the plan is still open on `today`.
-    pub fn is_active_on(&self, today: Date) -> bool {
-        self.start <= today && self.end.is_none_or(|end| today <= end)
-    }
-
     /// Whether the plan is within its visibility window on `today`: open, or ended no longer
     /// ago than the window for its type (365 days for CPP and LAC, 28 for an unborn plan).
     /// This rule alone does not apply the age limit; see [`visible_plans`].
@@ -269,6 +264,11 @@ mod tests {
         assert!(open.is_visible_on(date!(2030 - 01 - 01)));
         assert!(open.is_active_on(date!(2026 - 01 - 01)));
         assert!(!open.is_active_on(date!(2023 - 01 - 01)));
+        // An unborn plan past its due date is still open; another ended plan is not.
+        let end = Some(date!(2026 - 11 - 20));
+        let unborn = plan(PlanType::UnbornChildProtectionPlan, end);
+        assert!(unborn.is_active_on(date!(2026 - 11 - 27)));
+        assert!(!plan(PlanType::ChildProtectionPlan, end).is_active_on(date!(2026 - 11 - 27)));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::fmt;
 use time::{Date, Duration, Month};
 
 use crate::{
-    ADULT_AGE_YEARS, Gender, NhsNumber, PatientDemographics, PlanType, ProtectionPlan, REDACTED,
-    SocialWorker, age_in_whole_years, display_date,
+    ADULT_AGE_YEARS, CareTeamStatus, Gender, NhsNumber, PatientDemographics, PlanType,
+    ProtectionPlan, REDACTED, SocialWorker, age_in_whole_years, display_date,
 };
 
 /// A date of birth as the demographics service records it: usually a day, but "due to data
@@ -214,6 +214,8 @@ pub struct PlanRecord {
     pub start: Option<Date>,
     /// The day it ended (for an unborn plan, the due date), if given.
     pub end: Option<Date>,
+    /// `CareTeam.status`, if given. The dates decide first ([`PlanRecord::status_on`]).
+    pub care_team_status: Option<CareTeamStatus>,
     /// Who is responsible.
     pub local_authority: LaContact,
     /// The allocated social worker, where the authority shares it.
@@ -221,11 +223,6 @@ pub struct PlanRecord {
 }
 
 impl PlanRecord {
-    /// Whether the record is open on `today`: started (or no start given) and not ended.
-    pub fn is_active_on(&self, today: Date) -> bool {
-        self.start.is_none_or(|start| start <= today) && self.end.is_none_or(|end| today <= end)
-    }
-
     /// Whether the record is within its visibility window on `today`. With no end it always
     /// is; with an unknown type the longest window (365 days) applies.
     pub fn is_visible_on(&self, today: Date) -> bool {
@@ -243,6 +240,7 @@ impl From<ProtectionPlan> for PlanRecord {
             plan_type: Some(plan.plan_type),
             start: Some(plan.start),
             end: plan.end,
+            care_team_status: None,
             local_authority: LaContact {
                 name: plan.local_authority.name,
                 ods_code: Some(plan.local_authority.ods_code),
@@ -275,6 +273,7 @@ mod tests {
             plan_type,
             start: None,
             end,
+            care_team_status: None,
             local_authority: LaContact {
                 name: "Testshire County Council".into(),
                 ods_code: None,

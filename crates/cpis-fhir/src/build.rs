@@ -127,7 +127,8 @@ fn phone(value: &str, contact_use: &str) -> ContactPoint {
 }
 
 /// One CareTeam for one plan, as the LA upload sends it (claiming the England-CareTeam-Flag
-/// profile). `status` is `active` while the plan is open on `today`, else `inactive`. `id`
+/// profile). `status` is `active` while the plan is open on the UK date `today` (an unborn plan
+/// past its due date included), else `inactive` ([`ProtectionPlan::care_team_status_on`]). `id`
 /// must not contain patient data.
 pub fn care_team(subject: &NhsNumber, plan: &ProtectionPlan, id: &str, today: Date) -> CareTeam {
     let mut care_team = care_team_resource(subject, plan, id, today);
@@ -174,14 +175,7 @@ fn care_team_resource(
         id: Some(id.into()),
         meta: None,
         extension,
-        status: Some(
-            if plan.is_active_on(today) {
-                "active"
-            } else {
-                "inactive"
-            }
-            .into(),
-        ),
+        status: Some(plan.care_team_status_on(today).code().into()),
         category: vec![CodeableConcept {
             coding: vec![Coding {
                 system: Some(SNOMED_SYSTEM.into()),

@@ -1,42 +1,18 @@
 //! The date in the UK, where the rules are applied: visibility windows and the 18th birthday
-//! turn over at midnight UK time, which is 23:00 UTC during British Summer Time.
+//! turn over at midnight UK time, which is 23:00 UTC during British Summer Time. The service uses
+//! the one UK clock the app and the CLI use ([`cpis_domain::uk_time`]: the IANA rules for
+//! `Europe/London`, bundled), so the service, the app and the CLI agree on the date.
 
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
-
-/// The last Sunday of `month` in `year`, at 01:00 UTC (when BST starts and ends).
-fn last_sunday_0100_utc(year: i32, month: Month) -> Option<OffsetDateTime> {
-    let next_month_first = match month {
-        Month::December => Date::from_calendar_date(year + 1, Month::January, 1),
-        _ => Date::from_calendar_date(year, month.next(), 1),
-    }
-    .ok()?;
-    let mut day = next_month_first - Duration::days(1);
-    while day.weekday() != Weekday::Sunday {
-        day -= Duration::days(1);
-    }
-    Some(PrimitiveDateTime::new(day, Time::from_hms(1, 0, 0).ok()?).assume_utc())
-}
+use time::{Date, OffsetDateTime};
 
 /// Whether British Summer Time is in force at `moment`.
 pub fn is_british_summer_time(moment: OffsetDateTime) -> bool {
-    let utc = moment.to_offset(UtcOffset::UTC);
-    match (
-        last_sunday_0100_utc(utc.year(), Month::March),
-        last_sunday_0100_utc(utc.year(), Month::October),
-    ) {
-        (Some(start), Some(end)) => start <= utc && utc < end,
-        _ => false,
-    }
+    cpis_domain::uk_time::uk_offset(moment).whole_hours() == 1
 }
 
 /// The calendar date in the UK at `moment`.
 pub fn uk_date(moment: OffsetDateTime) -> Date {
-    let utc = moment.to_offset(UtcOffset::UTC);
-    if is_british_summer_time(utc) {
-        (utc + Duration::hours(1)).date()
-    } else {
-        utc.date()
-    }
+    cpis_domain::uk_time::uk_date(moment)
 }
 
 #[cfg(test)]
@@ -52,6 +28,9 @@ mod tests {
         assert!(is_british_summer_time(datetime!(2026-10-25 00:59:59 UTC)));
         assert!(!is_british_summer_time(datetime!(2026-10-25 01:00 UTC)));
         assert!(!is_british_summer_time(datetime!(2026-12-31 23:00 UTC)));
+        // 2027: 28 March and 31 October.
+        assert!(is_british_summer_time(datetime!(2027-03-28 01:00 UTC)));
+        assert!(!is_british_summer_time(datetime!(2027-10-31 01:00 UTC)));
     }
 
     #[test]

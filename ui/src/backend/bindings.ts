@@ -122,7 +122,17 @@ phone: string, };
 
 export type PlanTypeCode = "child_protection_plan" | "looked_after_child" | "unborn_child_protection_plan";
 
-export type PlanStatus = "active" | "ended";
+export type PlanStatusCode = "active" | "starts" | "due_today" | "due_passed" | "ended" | "inactive" | "suspended" | "proposed";
+
+export type PlanStatusView = { 
+/**
+ * Which status.
+ */
+code: PlanStatusCode, 
+/**
+ * The words for the tag.
+ */
+text: string, };
 
 export type PlanView = { 
 /**
@@ -142,9 +152,9 @@ start: string | null,
  */
 end: string | null, 
 /**
- * Open or ended.
+ * Its status on the UK date it was checked, in words that fit its type.
  */
-status: PlanStatus, 
+status: PlanStatusView, 
 /**
  * Who is responsible.
  */

@@ -186,6 +186,16 @@ describe('isLookupResponse', () => {
       },
       { ...COULD_NOT_CHECK, view: { ...COULD_NOT_CHECK.view, support_reference: 42 } },
       { ...found, view: { ...found.view, plans: [{ ...UNBORN, local_authority: null }] } },
+      // The status is Rust's code and words; the old bare string, or an unknown code, is refused.
+      { ...found, view: { ...found.view, plans: [{ ...UNBORN, status: 'active' }] } },
+      {
+        ...found,
+        view: { ...found.view, plans: [{ ...UNBORN, status: { code: 'maybe', text: 'Maybe' } }] },
+      },
+      {
+        ...found,
+        view: { ...found.view, plans: [{ ...UNBORN, status: { code: 'active', text: '' } }] },
+      },
       { ...found, view: { ...found.view, access_history: undefined } },
       { ...NO_PLAN, view: { outcome: 'no_plan', checked_at: 'now' } },
       { ...COULD_NOT_CHECK, view: { outcome: 'could_not_check', reason_code: 'timeout' } },

@@ -8,6 +8,7 @@ import type {
   IpcErrorCode,
   LaContactRequest,
   LookupResponse,
+  PlanStatusCode,
   SessionView,
   SetupProblemView,
   StatusView,
@@ -30,7 +31,8 @@ export type {
   LookupView,
   NhsNumberErrorCode,
   PatientView,
-  PlanStatus,
+  PlanStatusCode,
+  PlanStatusView,
   PlanTypeCode,
   PlanView,
   SessionView,
@@ -126,6 +128,28 @@ function isPatient(value: unknown): boolean {
   );
 }
 
+/** Every plan status code Rust sends (`PlanStatusCode`). */
+const PLAN_STATUS_CODES: readonly PlanStatusCode[] = [
+  'active',
+  'starts',
+  'due_today',
+  'due_passed',
+  'ended',
+  'inactive',
+  'suspended',
+  'proposed',
+];
+
+/** A plan's status as Rust decided it: a known code and the words for the tag. */
+function isPlanStatus(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    typeof value.text === 'string' &&
+    value.text.trim() !== '' &&
+    (PLAN_STATUS_CODES as readonly unknown[]).includes(value.code)
+  );
+}
+
 /**
  * A plan as Rust sends it. A record whose type, start date, ODS code or phones CP-IS did not give
  * carries null there and is still a found record: it must be shown, never turned into an error.
@@ -133,7 +157,8 @@ function isPatient(value: unknown): boolean {
 function isPlan(value: unknown): boolean {
   return (
     isObject(value) &&
-    strings(value, ['plan_name', 'status']) &&
+    strings(value, ['plan_name']) &&
+    isPlanStatus(value.status) &&
     nullableStrings(value, ['plan_type', 'start', 'end']) &&
     isObject(value.local_authority) &&
     strings(value.local_authority, ['name']) &&

@@ -21,11 +21,22 @@ describe('normaliseTime', () => {
 
 describe('isLaterToday', () => {
   it('compares a time today with the clock', () => {
-    const now = new Date(2026, 10, 25, 14, 30);
+    // 25 November 2026, 14:30 GMT.
+    const now = new Date(Date.UTC(2026, 10, 25, 14, 30));
     expect(isLaterToday('14:30', now)).toBe(false);
     expect(isLaterToday('09:05', now)).toBe(false);
     expect(isLaterToday('14:31', now)).toBe(true);
     expect(isLaterToday('23:59', now)).toBe(true);
+  });
+
+  it('reads the UK clock in summer time, whatever the computer is set to', () => {
+    // 1 July 2026, 09:00 UTC is 10:00 BST: a contact at 09:45 was 15 minutes ago.
+    const now = new Date(Date.UTC(2026, 6, 1, 9, 0));
+    expect(isLaterToday('09:45', now)).toBe(false);
+    expect(isLaterToday('10:00', now)).toBe(false);
+    expect(isLaterToday('10:01', now)).toBe(true);
+    // The day the clocks go forward: 01:20 UTC is 02:20 BST.
+    expect(isLaterToday('02:15', new Date(Date.UTC(2026, 2, 29, 1, 20)))).toBe(false);
   });
 });
 

@@ -28,10 +28,29 @@ export function normaliseTime(input: string): string | null {
   return `${hours.padStart(2, '0')}:${minutes}`;
 }
 
-/** Whether `HH:MM` today is later than `now` (the contact cannot have happened yet). */
+/** The UK clock (GMT or BST from the tz rules), whatever time zone the computer is set to. */
+const UK_CLOCK = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** Minutes since midnight on the UK clock at `now`. */
+function ukMinutesOfDay(now: Date): number {
+  const parts = UK_CLOCK.formatToParts(now);
+  const part = (type: 'hour' | 'minute') =>
+    Number(parts.find((found) => found.type === type)?.value ?? '0');
+  return part('hour') * 60 + part('minute');
+}
+
+/**
+ * Whether `HH:MM` on the UK clock today is later than `now` (the contact cannot have happened
+ * yet). Rust decides again, on the same clock, with the days the clocks change handled.
+ */
 export function isLaterToday(hhmm: string, now: Date): boolean {
   const [hours = 0, minutes = 0] = hhmm.split(':').map(Number);
-  return hours * 60 + minutes > now.getHours() * 60 + now.getMinutes();
+  return hours * 60 + minutes > ukMinutesOfDay(now);
 }
 
 type SendState =

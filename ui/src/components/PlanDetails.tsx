@@ -2,7 +2,7 @@
 // CP-IS did not give is said plainly ("Start date not given", "Not given by CP-IS"), never a blank
 // or an empty link.
 import { SummaryList, Tag } from 'nhsuk-react-components';
-import type { PlanView } from '../backend';
+import type { PlanStatusCode, PlanView } from '../backend';
 import { PhoneNumber } from './PhoneNumber';
 
 interface Props {
@@ -10,11 +10,20 @@ interface Props {
   index: number;
 }
 
+/** Status codes the clinician must act on: the tag takes the alert colour. */
+const ALERT_STATUSES: ReadonlySet<PlanStatusCode> = new Set<PlanStatusCode>([
+  'active',
+  'starts',
+  'due_today',
+  'due_passed',
+]);
+
+/** The plan's status in words decided in Rust ("Due date passed 7 days ago"); colour only adds. */
 export function PlanStatusTag({ plan }: { plan: PlanView }) {
-  return plan.status === 'active' ? (
-    <Tag modifier="red">Active</Tag>
-  ) : (
-    <Tag modifier="grey">Ended</Tag>
+  return (
+    <Tag modifier={ALERT_STATUSES.has(plan.status.code) ? 'red' : 'grey'} data-testid="plan-status">
+      {plan.status.text}
+    </Tag>
   );
 }
 
@@ -68,9 +77,15 @@ export function PlanDetails({ plan, index }: Props) {
           CP-IS did not say which kind of plan this is. Phone the local authority to find out.
         </p>
       )}
-      {plan.status === 'ended' && (
+      {plan.status.code === 'ended' && (
         <p className="nhsuk-body">
           This plan has ended. CP-IS still shows it for a time after it ends.
+        </p>
+      )}
+      {plan.status.code === 'due_passed' && (
+        <p className="nhsuk-body" data-testid="due-date-passed-note">
+          The due date has passed. The baby may not have been born yet: CP-IS shows this plan
+          for 28 days after the due date.
         </p>
       )}
       <SummaryList>

@@ -11,6 +11,7 @@ import {
   CPP,
   DECEASED,
   ENDED_LAC,
+  FUTURE_CPP,
   INVALID_NUMBER,
   MOTHER,
   NO_PLAN,
@@ -25,6 +26,7 @@ import {
   TRUST_CONTACTS,
   TYPE_NOT_READ,
   UNBORN,
+  UNBORN_DUE_PASSED,
   planFound,
 } from '../test/fixtures';
 import { callsTo, deferred, mockBackend, type Handler, ipcRejection } from '../test/ipc';
@@ -198,7 +200,47 @@ describe('LookupPage', () => {
     expect(callout).toHaveTextContent('Ended');
     expect(callout).toHaveTextContent('Started 1 February 2024. Ended 3 March 2026.');
     expect(screen.getByTestId('result-plan-found')).toHaveTextContent('This plan has ended.');
+    for (const tag of screen.getAllByTestId('plan-status')) {
+      expect(tag).toHaveTextContent('Ended 3 March 2026');
+      expect(tag).toHaveClass('nhsuk-tag--grey');
+    }
     expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it("shows an unborn plan past its due date with Rust's words, never Ended", async () => {
+    mockLookups(() => planFound({ patient: MOTHER, plans: [UNBORN_DUE_PASSED] }));
+    const { container } = render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-plan-found');
+    const tags = within(result).getAllByTestId('plan-status');
+    expect(tags.length).toBeGreaterThan(0);
+    for (const tag of tags) {
+      expect(tag).toHaveTextContent('Due date passed 7 days ago');
+      expect(tag).toHaveClass('nhsuk-tag--red');
+    }
+    expect(within(result).getByTestId('plan-callout')).toHaveTextContent('Due date 20 November 2026.');
+    expect(within(result).getByTestId('due-date-passed-note')).toHaveTextContent(
+      'The baby may not have been born yet',
+    );
+    expect(result).not.toHaveTextContent('Ended');
+    expect(result).not.toHaveTextContent('This plan has ended.');
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('shows a plan yet to start as starting, never Ended', async () => {
+    mockLookups(() => planFound({ plans: [FUTURE_CPP] }));
+    render(<LookupPage />);
+    await lookUp('9990000018');
+    const result = await screen.findByTestId('result-plan-found');
+    for (const tag of within(result).getAllByTestId('plan-status')) {
+      expect(tag).toHaveTextContent('Starts 3 December 2026');
+      expect(tag).toHaveClass('nhsuk-tag--red');
+    }
+    expect(within(result).getByTestId('plan-callout')).toHaveTextContent(
+      'Starts 3 December 2026. No end date.',
+    );
+    expect(result).not.toHaveTextContent('Ended');
+    expect(result).not.toHaveTextContent('Started 3 December 2026');
   });
 
   it('shows no plan calmly, with what it does and does not mean', async () => {

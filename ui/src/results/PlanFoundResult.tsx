@@ -12,9 +12,10 @@ export function planDates(plan: PlanView): string {
   if (plan.plan_type === 'unborn_child_protection_plan') {
     return `Due date ${plan.end ?? 'not known'}.`;
   }
-  const started = plan.start === null ? 'Start date not given.' : `Started ${plan.start}.`;
+  const starts = plan.status.code === 'starts' ? 'Starts' : 'Started';
+  const started = plan.start === null ? 'Start date not given.' : `${starts} ${plan.start}.`;
   if (plan.end === null) return `${started} No end date.`;
-  return `${started} ${plan.status === 'ended' ? 'Ended' : 'Ends'} ${plan.end}.`;
+  return `${started} ${plan.status.code === 'ended' ? 'Ended' : 'Ends'} ${plan.end}.`;
 }
 
 type PlanFound = Extract<LookupView, { outcome: 'plan_found' }>;

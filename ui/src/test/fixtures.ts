@@ -96,7 +96,7 @@ export const CPP: PlanView = {
   plan_name: 'Child protection plan',
   start: '5 January 2026',
   end: null,
-  status: 'active',
+  status: { code: 'active', text: 'Active' },
   local_authority: {
     name: 'Northshire County Council',
     ods_code: 'Z9N01',
@@ -111,7 +111,7 @@ export const ENDED_LAC: PlanView = {
   plan_name: 'Looked after child',
   start: '1 February 2024',
   end: '3 March 2026',
-  status: 'ended',
+  status: { code: 'ended', text: 'Ended 3 March 2026' },
   local_authority: {
     name: 'Southvale Borough Council',
     ods_code: 'Z9S02',
@@ -126,7 +126,7 @@ export const UNBORN: PlanView = {
   plan_name: 'Unborn child protection plan',
   start: '1 September 2026',
   end: '14 February 2027',
-  status: 'active',
+  status: { code: 'active', text: 'Active' },
   local_authority: {
     name: 'Northshire County Council',
     ods_code: 'Z9N01',
@@ -136,13 +136,28 @@ export const UNBORN: PlanView = {
   social_worker: null,
 };
 
+/** The seeded mother's unborn plan a week after its due date: never "Ended". */
+export const UNBORN_DUE_PASSED: PlanView = {
+  ...UNBORN,
+  start: '1 May 2026',
+  end: '20 November 2026',
+  status: { code: 'due_passed', text: 'Due date passed 7 days ago' },
+};
+
+/** A plan whose start date is still to come. */
+export const FUTURE_CPP: PlanView = {
+  ...CPP,
+  start: '3 December 2026',
+  status: { code: 'starts', text: 'Starts 3 December 2026' },
+};
+
 /** A record CP-IS holds whose type, start date, ODS code and out-of-hours number it did not give. */
 export const TYPE_NOT_READ: PlanView = {
   plan_type: null,
   plan_name: 'CP-IS holds a record; its type could not be read',
   start: null,
   end: null,
-  status: 'active',
+  status: { code: 'active', text: 'Active' },
   local_authority: {
     name: 'SFD1 - TESTSHIRE CITY COUNCIL',
     ods_code: null,

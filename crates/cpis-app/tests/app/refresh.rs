@@ -50,7 +50,6 @@ fn start_with_deadline(
     AppCore::new(
         config(data_dir, broker, deadline),
         store,
-        time::UtcOffset::UTC,
         "test".to_string(),
     )
     .expect("the core starts")

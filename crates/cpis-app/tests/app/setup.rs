@@ -115,7 +115,7 @@ fn a_configured_app_shows_its_files_and_the_trusts_words() {
     let loaded = Config::load_from(&locations, Defaults::LocalDemo);
     let store = store("configured");
     let app = App::start(loaded, &locations, "9.9.9".into(), |config| {
-        AppCore::new(config, store, time::UtcOffset::UTC, "9.9.9".into())
+        AppCore::new(config, store, "9.9.9".into())
     });
     assert_eq!(app.setup_problem(), None);
     let core = app.core().expect("a core");

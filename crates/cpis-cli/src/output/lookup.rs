@@ -1,9 +1,10 @@
 //! `cpis lookup`: the stable JSON object and the plain text of one lookup.
 
 use cpis_client::LookupReport;
+use cpis_domain::uk_time::uk_date;
 use cpis_domain::{AccessRecord, LookupOutcome, NhsNumberError, PlanRecord, TracedPatient};
 use cpis_ipc::{
-    NOT_GIVEN_BY_CPIS, RESTRICTED_NOTICE, START_DATE_NOT_GIVEN, TYPE_NOT_READ,
+    NOT_GIVEN_BY_CPIS, PlanStatusView, RESTRICTED_NOTICE, START_DATE_NOT_GIVEN, TYPE_NOT_READ,
     not_recorded_warning, partial_birth_date_note, safe_detail_code,
 };
 use serde::Serialize;
@@ -73,7 +74,8 @@ pub struct PatientJson {
 }
 
 /// One record with its local authority contacts. A record whose type could not be read has
-/// `plan_type`, `plan_type_name` and `snomed_code` `null`.
+/// `plan_type`, `plan_type_name` and `snomed_code` `null`. `status` is the app's: its `code`
+/// and `text` on the UK date of `checked_at`.
 #[derive(Debug, Serialize)]
 pub struct PlanJson {
     plan_type: Option<&'static str>,
@@ -81,6 +83,7 @@ pub struct PlanJson {
     snomed_code: Option<&'static str>,
     start: Option<String>,
     end: Option<String>,
+    status: PlanStatusView,
     local_authority: LocalAuthorityJson,
     social_worker: Option<SocialWorkerJson>,
 }
@@ -157,8 +160,10 @@ fn patient_json(patient: &TracedPatient) -> PatientJson {
     }
 }
 
-fn plan_json(plan: &PlanRecord) -> PlanJson {
+/// A record as JSON, its status judged on the UK date `today`.
+fn plan_json(plan: &PlanRecord, today: time::Date) -> PlanJson {
     PlanJson {
+        status: PlanStatusView::of(plan, today),
         plan_type: plan.plan_type.map(|plan_type| plan_type.short_code()),
         plan_type_name: plan.plan_type.map(|plan_type| plan_type.display_name()),
         snomed_code: plan.plan_type.map(|plan_type| plan_type.snomed_code()),
@@ -253,7 +258,8 @@ impl LookupJson {
                 checked_at,
             } => {
                 json.patient = Some(patient_json(patient));
-                json.plans = plans.iter().map(plan_json).collect();
+                let today = uk_date(*checked_at);
+                json.plans = plans.iter().map(|plan| plan_json(plan, today)).collect();
                 json.access_history = access_history.iter().map(access_json).collect();
                 json.access_history_available = report.access_history_unavailable.is_none();
                 json.checked_at = Some(rfc3339(*checked_at));
@@ -329,9 +335,9 @@ fn patient_banner_text(patient: &TracedPatient) -> String {
     out
 }
 
-/// One record in plain text: its kind, dates and whom to phone. What CP-IS did not give is
-/// said plainly, never left blank.
-fn plan_text(plan: &PlanRecord) -> String {
+/// One record in plain text: its kind, dates, status on the UK date `today` (as the app's tag
+/// says it) and whom to phone. What CP-IS did not give is said plainly, never left blank.
+fn plan_text(plan: &PlanRecord, today: time::Date) -> String {
     let name = plan
         .plan_type
         .map_or(TYPE_NOT_READ, |plan_type| plan_type.display_name());
@@ -362,7 +368,8 @@ fn plan_text(plan: &PlanRecord) -> String {
             .unwrap_or_else(|| NOT_GIVEN_BY_CPIS.to_owned())
     };
     format!(
-        "{name}: {started}, {ended}\n  Local authority: {}{ods}\n  Office hours: {}\n  Out of hours (emergency duty team): {}\n",
+        "{name}: {started}, {ended}\n  Status: {}\n  Local authority: {}{ods}\n  Office hours: {}\n  Out of hours (emergency duty team): {}\n",
+        PlanStatusView::of(plan, today).text,
         authority.name,
         phone(&authority.office_hours_phone),
         phone(&authority.emergency_duty_phone),
@@ -384,7 +391,7 @@ pub fn lookup_text(report: &LookupReport) -> String {
             out.push_str(&banner(patient));
             out.push('\n');
             for plan in plans {
-                out.push_str(&plan_text(plan));
+                out.push_str(&plan_text(plan, uk_date(*checked_at)));
                 if let Some(worker) = &plan.social_worker {
                     out.push_str(&format!(
                         "  Social worker (shared by the local authority): {}, {}\n",
@@ -522,6 +529,7 @@ mod tests {
             plan_type: None,
             start: None,
             end: None,
+            care_team_status: None,
             local_authority: LaContact {
                 name: "Testshire County Council".into(),
                 ods_code: None,
@@ -739,5 +747,73 @@ mod tests {
             "{}",
             lookup_text(&report)
         );
+    }
+
+    #[test]
+    fn each_plans_status_is_the_apps_in_json_and_text() {
+        // Checked at 00:30 UTC on 21 November 2026 (GMT): the UK date is 21 November.
+        let checked_at = datetime!(2026-11-21 00:30 UTC);
+        let with = |plan_type, start, end| PlanRecord {
+            plan_type: Some(plan_type),
+            start: Some(start),
+            end,
+            ..unknown_type_record()
+        };
+        let plans = vec![
+            // The seeded mother: due 20 November, so 1 day past.
+            with(
+                PlanType::UnbornChildProtectionPlan,
+                date!(2026 - 05 - 01),
+                Some(date!(2026 - 11 - 20)),
+            ),
+            with(PlanType::ChildProtectionPlan, date!(2026 - 12 - 03), None),
+            with(
+                PlanType::LookedAfterChild,
+                date!(2025 - 01 - 01),
+                Some(date!(2026 - 10 - 11)),
+            ),
+            with(PlanType::ChildProtectionPlan, date!(2026 - 11 - 21), None),
+        ];
+        let outcome = LookupOutcome::PlansFound {
+            patient: patient(),
+            plans,
+            access_history: Vec::new(),
+            checked_at,
+        };
+        let report = report(outcome.clone());
+        let json = serde_json::to_value(LookupJson::from_report(&patient().nhs_number, &report))
+            .expect("json");
+        let cpis_ipc::LookupView::PlanFound { plans: shown, .. } =
+            cpis_ipc::LookupView::from_outcome(&outcome, None, None)
+        else {
+            panic!("expected plans");
+        };
+        let expected = [
+            ("due_passed", "Due date passed 1 day ago"),
+            ("starts", "Starts 3 December 2026"),
+            ("ended", "Ended 11 October 2026"),
+            ("active", "Active"),
+        ];
+        for (index, (code, text)) in expected.into_iter().enumerate() {
+            assert_eq!(
+                json["plans"][index]["status"],
+                serde_json::json!({"code": code, "text": text})
+            );
+            assert_eq!(
+                json["plans"][index]["status"],
+                serde_json::to_value(&shown[index].status).expect("json"),
+                "the app's status"
+            );
+        }
+        let text = lookup_text(&report);
+        for line in [
+            "Unborn child protection plan: started 1 May 2026, due 20 November 2026\n  Status: Due date passed 1 day ago\n",
+            "  Status: Starts 3 December 2026\n",
+            "  Status: Ended 11 October 2026\n",
+            "  Status: Active\n",
+            "Checked 21 November 2026 at 12.30am GMT\n",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
     }
 }

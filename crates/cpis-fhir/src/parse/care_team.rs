@@ -4,7 +4,8 @@
 //! may be missing).
 
 use cpis_domain::{
-    LaContact, LocalAuthority, NhsNumber, PlanRecord, PlanType, ProtectionPlan, SocialWorker,
+    CareTeamStatus, LaContact, LocalAuthority, NhsNumber, PlanRecord, PlanType, ProtectionPlan,
+    SocialWorker,
 };
 
 use super::{
@@ -251,6 +252,7 @@ pub fn care_team_to_record(team: &CareTeam, asked: &NhsNumber) -> Result<PlanRec
         plan_type: lenient_plan_type(team),
         start,
         end,
+        care_team_status: team.status.as_deref().and_then(CareTeamStatus::from_code),
         local_authority: LaContact {
             name: name.to_owned(),
             ods_code: ods_code.map(str::to_owned),

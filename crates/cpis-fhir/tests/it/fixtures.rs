@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use cpis_domain::{LaContact, LocalAuthority, PlanRecord, PlanType, ProtectionPlan};
+use cpis_domain::{
+    CareTeamStatus, LaContact, LocalAuthority, PlanRecord, PlanType, ProtectionPlan,
+};
 use cpis_fhir::wire::{AuditEvent, CareTeam};
 use cpis_fhir::{CareTeamSearch, FhirError, care_team, parse_care_team_search};
 use serde_json::Value;
@@ -117,6 +119,7 @@ fn the_published_example_as_the_one_match_is_a_found_record_of_unknown_type() {
         plan_type: None,
         start: None,
         end: None,
+        care_team_status: Some(CareTeamStatus::Active),
         local_authority: LaContact {
             name: "SHEFFIELD CITY COUNCIL".into(),
             ods_code: None,

@@ -246,8 +246,29 @@ proptest! {
     #[test]
     fn plans_round_trip(plans in prop::collection::vec(plan_strategy(), 1..5)) {
         let body = to_bytes(&care_team_search_bundle(&asked(), &plans, today()));
-        let records = plans.into_iter().map(PlanRecord::from).collect();
+        let records = plans
+            .into_iter()
+            .map(|plan| PlanRecord::from_plan_on(plan, today()))
+            .collect();
         prop_assert_eq!(parse_care_team_search(&body, &asked()), Ok(CareTeamSearch::Plans(records)));
+    }
+
+    /// The reference service's `CareTeam.status`, read back by the client, never changes the
+    /// status the plan has on the day it was sent.
+    #[test]
+    fn a_plan_read_back_has_the_status_the_service_gives_it(
+        plan in plan_strategy(),
+        day in -800i64..800,
+    ) {
+        let on = today() + Duration::days(day);
+        let body = to_bytes(&care_team_search_bundle(&asked(), std::slice::from_ref(&plan), on));
+        match parse_care_team_search(&body, &asked()) {
+            Ok(CareTeamSearch::Plans(records)) => {
+                prop_assert_eq!(records.len(), 1);
+                prop_assert_eq!(records[0].status_on(on), plan.status_on(on));
+            }
+            other => prop_assert!(false, "not read back: {:?}", other),
+        }
     }
 
     #[test]

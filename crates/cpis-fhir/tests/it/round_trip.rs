@@ -29,7 +29,10 @@ fn several_plans_round_trip_with_and_without_social_worker() {
     assert_eq!(
         parse_care_team_search(&body, &asked()),
         Ok(CareTeamSearch::Plans(
-            plans.into_iter().map(PlanRecord::from).collect()
+            plans
+                .into_iter()
+                .map(|plan| PlanRecord::from_plan_on(plan, today()))
+                .collect()
         ))
     );
 }

@@ -2,11 +2,10 @@
 //! display-ready. The views that hold patient data write a redacting `Debug`.
 
 use cpis_domain::{
-    AccessRecord, BirthDate, CouldNotCheckReason, LookupOutcome, PlanRecord, PlanType,
+    AccessRecord, BirthDate, CouldNotCheckReason, LookupOutcome, PlanRecord, PlanStatus, PlanType,
     TracedPatient,
 };
 use serde::{Deserialize, Serialize};
-use time::UtcOffset;
 use ts_rs::TS;
 
 use crate::{CouldNotCheckCode, NhsNumberErrorCode, display_date, display_date_time};
@@ -145,14 +144,63 @@ pub enum PlanTypeCode {
     UnbornChildProtectionPlan,
 }
 
-/// Whether a plan is open.
+/// Which status a plan has on the UK date it was checked ([`PlanStatus`]); the UI colours the
+/// tag by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-pub enum PlanStatus {
-    /// Open today.
+pub enum PlanStatusCode {
+    /// Open.
     Active,
+    /// Its start date is still to come.
+    Starts,
+    /// An unborn plan whose due date is today.
+    DueToday,
+    /// An unborn plan whose due date has passed (shown for 28 days after it).
+    DuePassed,
     /// Ended, still inside its visibility window.
     Ended,
+    /// CP-IS marks the record inactive.
+    Inactive,
+    /// CP-IS marks the record suspended.
+    Suspended,
+    /// CP-IS marks the record proposed.
+    Proposed,
+}
+
+/// A plan's status as the app and `cpis lookup --json` show it: the code and the words for the
+/// tag (`Due date passed 7 days ago`, `Starts 3 December 2026`, `Ended 11 October 2026`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PlanStatusView {
+    /// Which status.
+    pub code: PlanStatusCode,
+    /// The words for the tag.
+    pub text: String,
+}
+
+impl PlanStatusView {
+    /// The view of a record's status on the UK date `today` ([`PlanRecord::status_on`]).
+    pub fn of(plan: &PlanRecord, today: time::Date) -> PlanStatusView {
+        PlanStatusView::from(plan.status_on(today))
+    }
+}
+
+impl From<PlanStatus> for PlanStatusView {
+    fn from(status: PlanStatus) -> PlanStatusView {
+        let code = match status {
+            PlanStatus::Active => PlanStatusCode::Active,
+            PlanStatus::Starts { .. } => PlanStatusCode::Starts,
+            PlanStatus::DueToday => PlanStatusCode::DueToday,
+            PlanStatus::DuePassed { .. } => PlanStatusCode::DuePassed,
+            PlanStatus::Ended { .. } => PlanStatusCode::Ended,
+            PlanStatus::Inactive => PlanStatusCode::Inactive,
+            PlanStatus::Suspended => PlanStatusCode::Suspended,
+            PlanStatus::Proposed => PlanStatusCode::Proposed,
+        };
+        PlanStatusView {
+            code,
+            text: status.text(),
+        }
+    }
 }
 
 /// One plan. Its `Debug` shows only the kind and status, no plan details.
@@ -166,8 +214,8 @@ pub struct PlanView {
     pub start: Option<String>,
     /// End (for an unborn plan, the due date), if any.
     pub end: Option<String>,
-    /// Open or ended.
-    pub status: PlanStatus,
+    /// Its status on the UK date it was checked, in words that fit its type.
+    pub status: PlanStatusView,
     /// Who is responsible.
     pub local_authority: LocalAuthorityView,
     /// Social worker, where shared.
@@ -179,13 +227,13 @@ impl std::fmt::Debug for PlanView {
         formatter
             .debug_struct("PlanView")
             .field("plan_type", &self.plan_type)
-            .field("status", &self.status)
+            .field("status", &self.status.code)
             .finish_non_exhaustive()
     }
 }
 
 impl PlanView {
-    /// The view of a plan record, judged on `today`.
+    /// The view of a plan record, judged on the UK date `today`.
     pub fn from_plan(plan: &PlanRecord, today: time::Date) -> PlanView {
         PlanView {
             plan_type: plan.plan_type.map(|plan_type| match plan_type {
@@ -199,11 +247,7 @@ impl PlanView {
             ),
             start: plan.start.map(display_date),
             end: plan.end.map(display_date),
-            status: if plan.is_active_on(today) {
-                PlanStatus::Active
-            } else {
-                PlanStatus::Ended
-            },
+            status: PlanStatusView::of(plan, today),
             local_authority: LocalAuthorityView {
                 name: plan.local_authority.name.clone(),
                 ods_code: plan.local_authority.ods_code.clone(),
@@ -236,10 +280,10 @@ pub struct AccessView {
 }
 
 impl AccessView {
-    /// The view of one access.
-    pub fn from_record(record: &AccessRecord, offset: UtcOffset) -> AccessView {
+    /// The view of one access, its time on the UK clock.
+    pub fn from_record(record: &AccessRecord) -> AccessView {
         AccessView {
-            accessed_at: display_date_time(record.accessed_at, offset),
+            accessed_at: display_date_time(record.accessed_at),
             accessed_at_iso: record
                 .accessed_at
                 .format(&time::format_description::well_known::Rfc3339)
@@ -337,11 +381,11 @@ impl std::fmt::Debug for LookupView {
 }
 
 impl LookupView {
-    /// The view of an outcome, with times shown in `offset`.
+    /// The view of an outcome, with times on the UK clock and plans judged on the UK date of
+    /// the answer (both from the tz rules at that instant, never an offset read at start-up).
     pub fn from_outcome(
         outcome: &LookupOutcome,
         access_history_unavailable: Option<CouldNotCheckReason>,
-        offset: UtcOffset,
         nhs_number_asked: Option<&cpis_domain::NhsNumber>,
     ) -> LookupView {
         match outcome {
@@ -351,20 +395,17 @@ impl LookupView {
                 access_history,
                 checked_at,
             } => {
-                let today = checked_at.to_offset(offset).date();
+                let today = cpis_domain::uk_time::uk_date(*checked_at);
                 LookupView::PlanFound {
                     patient: PatientView::from_demographics(patient),
                     plans: plans
                         .iter()
                         .map(|plan| PlanView::from_plan(plan, today))
                         .collect(),
-                    access_history: access_history
-                        .iter()
-                        .map(|record| AccessView::from_record(record, offset))
-                        .collect(),
+                    access_history: access_history.iter().map(AccessView::from_record).collect(),
                     access_history_unavailable: access_history_unavailable
                         .map(|reason| reason.plain_message().to_string()),
-                    checked_at: display_date_time(*checked_at, offset),
+                    checked_at: display_date_time(*checked_at),
                 }
             }
             LookupOutcome::NoPlan {
@@ -372,7 +413,7 @@ impl LookupView {
                 checked_at,
             } => LookupView::NoPlan {
                 patient: PatientView::from_demographics(patient),
-                checked_at: display_date_time(*checked_at, offset),
+                checked_at: display_date_time(*checked_at),
             },
             LookupOutcome::CouldNotCheck {
                 reason,
@@ -380,14 +421,14 @@ impl LookupView {
             } => LookupView::CouldNotCheck {
                 reason_code: CouldNotCheckCode::from(*reason),
                 reason: reason.plain_message().to_string(),
-                attempted_at: display_date_time(*attempted_at, offset),
+                attempted_at: display_date_time(*attempted_at),
                 support_reference: None,
             },
             LookupOutcome::PatientNotFound { checked_at } => LookupView::PatientNotFound {
                 nhs_number: nhs_number_asked
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                checked_at: display_date_time(*checked_at, offset),
+                checked_at: display_date_time(*checked_at),
             },
             LookupOutcome::InvalidInput(error) => {
                 let (code, message) = check_nhs_number_error(*error);
@@ -519,7 +560,7 @@ mod tests {
     use cpis_domain::{Gender, LaContact, NhsNumber, SocialWorker};
     use time::{
         Month,
-        macros::{date, datetime, offset},
+        macros::{date, datetime},
     };
 
     fn patient() -> TracedPatient {
@@ -552,6 +593,7 @@ mod tests {
                 plan_type: Some(PlanType::ChildProtectionPlan),
                 start: Some(date!(2026 - 01 - 05)),
                 end: None,
+                care_team_status: None,
                 local_authority: LaContact {
                     name: "Northshire County Council".into(),
                     ods_code: Some("Z9N01".into()),
@@ -568,10 +610,66 @@ mod tests {
         }
     }
 
+    /// Between 23:00 and 00:00 UTC in summer the UK date is the next day: a plan starting that
+    /// day is active and an unborn plan due the day before is one day past its due date, with
+    /// times on the UK clock. The date is never the UTC one, nor one from an offset read at
+    /// start-up in winter.
+    #[test]
+    fn plans_are_judged_on_the_uk_date_of_the_answer() {
+        let LookupOutcome::PlansFound { patient, plans, .. } = plan_found() else {
+            panic!("plans");
+        };
+        let mut starting = plans[0].clone();
+        starting.start = Some(date!(2026 - 07 - 01));
+        let due = PlanRecord {
+            plan_type: Some(PlanType::UnbornChildProtectionPlan),
+            start: Some(date!(2026 - 01 - 05)),
+            end: Some(date!(2026 - 06 - 30)),
+            ..plans[0].clone()
+        };
+        let outcome = LookupOutcome::PlansFound {
+            patient,
+            plans: vec![starting, due],
+            access_history: vec![AccessRecord {
+                accessed_at: datetime!(2026-06-30 22:15 UTC),
+                viewer_name: "Pat Testviewer".into(),
+                viewer_role: "Nurse Access Role".into(),
+                organisation_name: "Northshire General Hospital".into(),
+                organisation_ods: None,
+            }],
+            checked_at: datetime!(2026-06-30 23:30 UTC),
+        };
+        let LookupView::PlanFound {
+            plans,
+            access_history,
+            checked_at,
+            ..
+        } = LookupView::from_outcome(&outcome, None, None)
+        else {
+            panic!("expected plans");
+        };
+        assert_eq!(checked_at, "1 July 2026 at 12.30am");
+        assert_eq!(access_history[0].accessed_at, "30 June 2026 at 11.15pm");
+        assert_eq!(
+            plans[0].status,
+            PlanStatusView {
+                code: PlanStatusCode::Active,
+                text: "Active".into()
+            }
+        );
+        assert_eq!(
+            plans[1].status,
+            PlanStatusView {
+                code: PlanStatusCode::DuePassed,
+                text: "Due date passed 1 day ago".into()
+            }
+        );
+    }
+
     #[test]
     fn plan_found_view_is_display_ready() {
         let outcome = plan_found();
-        let view = LookupView::from_outcome(&outcome, None, offset!(UTC), None);
+        let view = LookupView::from_outcome(&outcome, None, None);
         let LookupView::PlanFound {
             patient,
             plans,
@@ -585,7 +683,8 @@ mod tests {
         assert_eq!(patient.date_of_birth, "6 August 2018");
         assert_eq!(patient.nhs_number, "999 000 0018");
         assert_eq!(checked_at, "25 November 2026 at 5.30pm");
-        assert_eq!(plans[0].status, PlanStatus::Active);
+        assert_eq!(plans[0].status.code, PlanStatusCode::Active);
+        assert_eq!(plans[0].status.text, "Active");
         assert_eq!(plans[0].start.as_deref(), Some("5 January 2026"));
         assert_eq!(plans[0].plan_name, "Child protection plan");
     }
@@ -729,6 +828,7 @@ mod tests {
             plan_type: None,
             start: None,
             end: None,
+            care_team_status: None,
             local_authority: LaContact {
                 name: "SFD1 - SHEFFIELD CITY COUNCIL".into(),
                 ods_code: Some("SFD1".into()),
@@ -744,7 +844,7 @@ mod tests {
             "CP-IS holds a record; its type could not be read"
         );
         assert_eq!(view.start, None);
-        assert_eq!(view.status, PlanStatus::Active);
+        assert_eq!(view.status.code, PlanStatusCode::Active);
         assert_eq!(view.local_authority.name, "SFD1 - SHEFFIELD CITY COUNCIL");
         assert_eq!(view.local_authority.ods_code.as_deref(), Some("SFD1"));
         assert_eq!(
@@ -771,7 +871,6 @@ mod tests {
                 attempted_at: datetime!(2026-11-25 09:00 UTC),
             },
             None,
-            offset!(UTC),
             Some(&patient().nhs_number),
         )
         .with_support_reference(
@@ -824,7 +923,7 @@ mod tests {
             None
         );
         // Only a could-not-check has one.
-        let found = LookupView::from_outcome(&plan_found(), None, offset!(UTC), None);
+        let found = LookupView::from_outcome(&plan_found(), None, None);
         assert_eq!(
             found
                 .clone()
@@ -841,7 +940,6 @@ mod tests {
                 attempted_at: datetime!(2026-11-25 09:00 UTC),
             },
             None,
-            offset!(UTC),
             None,
         );
         let json = serde_json::to_value(&view).expect("json");
@@ -876,7 +974,7 @@ mod tests {
 
     #[test]
     fn lookup_view_debug_shows_no_patient_data() {
-        let found = LookupView::from_outcome(&plan_found(), None, offset!(UTC), None);
+        let found = LookupView::from_outcome(&plan_found(), None, None);
         let debug = format!("{found:?}");
         assert_redacted(&debug);
         assert!(debug.contains("PlanFound"), "{debug}");
@@ -885,7 +983,6 @@ mod tests {
                 checked_at: datetime!(2026-11-25 17:30 UTC),
             },
             None,
-            offset!(UTC),
             Some(&patient().nhs_number),
         );
         assert_redacted(&format!("{not_found:?}"));

@@ -10,7 +10,10 @@ use cpis_service::store::StoreError;
 use super::support::*;
 use crate::on_both_backends;
 
-on_both_backends!(seeded_scenarios_answer_as_named);
+on_both_backends!(
+    seeded_scenarios_answer_as_named,
+    the_seeded_mother_past_her_due_date_reads_due_date_passed_never_ended
+);
 
 fn options(app: &TestApp) -> SeedOptions {
     SeedOptions {
@@ -121,4 +124,61 @@ async fn the_same_seed_gives_the_same_data_and_another_seed_does_not() {
     let c = seed(&third.store, options).await.expect("seed");
     assert_eq!(a, b);
     assert_ne!(a.scenarios, c.scenarios);
+}
+
+/// The seeded `unborn_ended_within_window` mothers (due 0 to 28 days before the seed's day) read
+/// "Due date passed N days ago" (or "Due date is today"), never "Ended": the status the app and
+/// the CLI show, from the record the service answers, on the UK date. Looked up at 23:30 UTC on
+/// 30 June 2026, which is already 1 July in the UK (BST), and at midday.
+async fn the_seeded_mother_past_her_due_date_reads_due_date_passed_never_ended(app: TestApp) {
+    use time::macros::{date, datetime};
+    app.set_now(datetime!(2026-06-30 23:30 UTC));
+    let today = app.today();
+    assert_eq!(today, date!(2026 - 07 - 01));
+    let manifest = seed(
+        &app.store,
+        SeedOptions {
+            children: 400,
+            seed: 42,
+            today,
+            examples_per_scenario: 8,
+        },
+    )
+    .await
+    .expect("seed");
+    let mothers = &manifest.scenarios["unborn_ended_within_window"];
+    assert!(!mothers.is_empty());
+    let token = app.scheduled_user().await;
+    for now in [
+        datetime!(2026-06-30 23:30 UTC),
+        datetime!(2026-07-01 12:00 UTC),
+    ] {
+        app.set_now(now);
+        let mut past_due = 0;
+        for number in mothers {
+            let nhs_number = nhs(number);
+            let (status, body) = app.care_team(&nhs_number, &token, &[]).await;
+            assert_eq!(status, StatusCode::OK);
+            let Ok(CareTeamSearch::Plans(plans)) = parse_care_team_search(&body, &nhs_number)
+            else {
+                panic!("the mother's plan was not found");
+            };
+            assert_eq!(plans.len(), 1);
+            let due = plans[0].end.expect("a due date");
+            let days = (today - due).whole_days();
+            assert!((0..=28).contains(&days), "{days}");
+            let text = plans[0]
+                .status_on(cpis_domain::uk_time::uk_date(now))
+                .text();
+            let expected = match days {
+                0 => "Due date is today".to_owned(),
+                1 => "Due date passed 1 day ago".to_owned(),
+                days => format!("Due date passed {days} days ago"),
+            };
+            assert_eq!(text, expected, "at {now}");
+            assert!(!text.contains("Ended"), "{text}");
+            past_due += usize::from(days > 0);
+        }
+        assert!(past_due > 0, "no mother past her due date in the seed");
+    }
 }

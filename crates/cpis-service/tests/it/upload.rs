@@ -93,7 +93,9 @@ async fn fhir_upload_validates_each_record(app: TestApp) {
         .care_team(&known, &app.scheduled_user().await, &[])
         .await;
     match parse_care_team_search(&answer, &known).expect("answer") {
-        CareTeamSearch::Plans(plans) => assert_eq!(plans, vec![PlanRecord::from(good.clone())]),
+        CareTeamSearch::Plans(plans) => {
+            assert_eq!(plans, vec![PlanRecord::from_plan_on(good.clone(), today)])
+        }
         CareTeamSearch::NoPlans => panic!("the accepted plan was not stored"),
     }
     let (_, answer) = app
@@ -124,7 +126,9 @@ async fn fhir_upload_validates_each_record(app: TestApp) {
         .await;
     assert_eq!(
         parse_care_team_search(&answer, &known),
-        Ok(CareTeamSearch::Plans(vec![PlanRecord::from(ended)]))
+        Ok(CareTeamSearch::Plans(vec![PlanRecord::from_plan_on(
+            ended, today
+        )]))
     );
 }
 
