@@ -17,6 +17,15 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::{EXIT_DEFINITIVE, EXIT_NOT_CHECKED, EXIT_SIGN_IN, credentials, print_json};
 
+/// When the central audit log last confirmed records, for a person: UK local time marked GMT or
+/// BST, as every time `cpis` prints (`--json` keeps RFC 3339 in UTC).
+fn last_confirmed_text(at: Option<OffsetDateTime>) -> String {
+    format!(
+        "Last confirmed by the central audit log: {}",
+        at.map_or_else(|| "never".into(), crate::output::nhs_date_time)
+    )
+}
+
 /// `verify` found a gap or a break.
 const EXIT_CHAIN_BROKEN: u8 = 1;
 
@@ -72,10 +81,7 @@ pub fn status(config: &Config, json: bool) -> u8 {
         if let Some(age) = age {
             println!("Oldest waiting: {} minutes", age / 60);
         }
-        println!(
-            "Last confirmed by the central audit log: {}",
-            text(status.last_success_at).unwrap_or_else(|| "never".into())
-        );
+        println!("{}", last_confirmed_text(status.last_success_at));
         println!("Sent: {}", status.sent);
         println!(
             "Quarantined (rejected by the central log): {}",
@@ -158,5 +164,27 @@ pub fn verify(config: &Config) -> u8 {
     } else {
         println!("The local audit chain is NOT whole: report this to your IT service desk.");
         EXIT_CHAIN_BROKEN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_last_confirmed_sync_is_shown_in_uk_time_never_utc() {
+        assert_eq!(
+            last_confirmed_text(Some(datetime!(2026-07-25 06:01 UTC))),
+            "Last confirmed by the central audit log: 25 July 2026 at 7.01am BST"
+        );
+        assert_eq!(
+            last_confirmed_text(Some(datetime!(2026-11-25 06:01 UTC))),
+            "Last confirmed by the central audit log: 25 November 2026 at 6.01am GMT"
+        );
+        assert_eq!(
+            last_confirmed_text(None),
+            "Last confirmed by the central audit log: never"
+        );
     }
 }
