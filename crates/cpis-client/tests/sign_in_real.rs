@@ -53,7 +53,7 @@ async fn sign_in_look_up_refresh_and_sign_out_through_the_broker() {
     let stack = SignInStack::start_seeded(cpis_service::seed::SeedOptions {
         children: 200,
         seed: 11,
-        today: time::OffsetDateTime::now_utc().date(),
+        today: cpis_domain::uk_time::uk_today(),
         examples_per_scenario: 1,
     })
     .await;

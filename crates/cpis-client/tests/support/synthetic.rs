@@ -77,8 +77,9 @@ pub fn user_with(activity_codes: &[&str]) -> SignedInUser {
     }
 }
 
+/// The UK date: the day the reference service judges plans on (not the UTC date).
 pub fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
+    cpis_domain::uk_time::uk_today()
 }
 
 /// JSON bytes of a FHIR resource.
