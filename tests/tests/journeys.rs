@@ -187,6 +187,8 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
         .filter_map(|(name, numbers)| Some((name.clone(), numbers[0].as_str()?.to_string())))
         .collect();
     assert!(scenarios.len() >= 9, "the manifest names every scenario");
+    // Each found plan's status tag as the window shows it, to hold `cpis lookup` to.
+    let mut tags: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (scenario, nhs_number) in &scenarios {
         let expected = match scenario.as_str() {
             "no_plan" | "ended_outside_window" | "aged_18" | "unborn_ended_outside_window" => {
@@ -204,6 +206,26 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
             assert!(banner.contains(&spaced(nhs_number)), "{scenario}: {banner}");
         }
         drop(shown);
+        if expected == "result-plan-found" {
+            let mut shown = Vec::new();
+            for tag in client
+                .find_all(Locator::Css(
+                    "[data-testid='plan-callout'] [data-testid='plan-status']",
+                ))
+                .await?
+            {
+                shown.push(tag.text().await?.trim().to_string());
+            }
+            assert!(!shown.is_empty(), "{scenario}: no status tag");
+            if scenario == "unborn_ended_within_window" {
+                // Due 0 to 28 days ago: she may be in labour. Never "Ended".
+                assert!(
+                    shown[0] == "Due date is today" || shown[0].starts_with("Due date passed "),
+                    "{scenario}: {shown:?}"
+                );
+            }
+            tags.insert(scenario.clone(), shown);
+        }
         screenshot(client, &format!("scenario-{scenario}")).await?;
     }
     let looked_up = 4 + scenarios.len();
@@ -226,6 +248,19 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
             answer["outcome"], expected,
             "cpis lookup, scenario {scenario}"
         );
+        // Each plan's status in the same words as the window's tag.
+        if let Some(shown) = tags.get(scenario) {
+            let mut said: Vec<String> = answer["plans"]
+                .as_array()
+                .context("plans")?
+                .iter()
+                .filter_map(|plan| plan["status"]["text"].as_str().map(str::to_string))
+                .collect();
+            let mut shown = shown.clone();
+            said.sort();
+            shown.sort();
+            assert_eq!(said, shown, "cpis lookup status, scenario {scenario}");
+        }
     }
     let synced = stack.cli(&["audit", "sync"], &token)?;
     assert!(synced.status.success(), "cpis audit sync failed");
