@@ -1,19 +1,21 @@
 //! Fuzz target: any bytes as a `batch` Bundle of AuditEvents arriving at the central audit log
 //! (`cpis_audit::wire::parse_batch`, which `cpis-audit-log`'s ingest decodes with), and as the
-//! `batch-response` the app reads back (`parse_batch_response`).
+//! `batch-response` the app reads back (`parse_batch_response`), and as a page of the central
+//! log's search that the named nurse review reads (`read_search_page`).
 //!
 //! Properties: no panic; every record read has a non-zero sequence, a valid NHS number in its
 //! wire form and lower-case SHA-256 hex hashes; the log stores a record as
 //! `to_audit_event(record)` and reads it back with `from_audit_event`, so that must give the same
 //! record, and so must a whole batch re-encoded with `to_batch_bundle`. A batch response read
 //! for `n` sent entries has exactly `n` results, and the response the log builds from those
-//! results reads back the same.
+//! results reads back the same. A search page's records each read back the same from their
+//! stored form, and a page never holds more records than entries.
 
 #![no_main]
 
 use cpis_audit::wire::{
-    EntryResult, from_audit_event, parse_batch, parse_batch_response, to_audit_event,
-    to_batch_bundle, to_batch_response,
+    EntryResult, from_audit_event, parse_batch, parse_batch_response, read_search_page,
+    to_audit_event, to_batch_bundle, to_batch_response,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -47,6 +49,15 @@ fuzz_target!(|body: &[u8]| {
             .collect::<Result<_, _>>()
             .expect("every entry we built reads back");
         assert!(reread == records, "a re-encoded batch reads back the same");
+    }
+
+    if let Ok(page) = read_search_page(body) {
+        for record in &page.records {
+            assert!(
+                from_audit_event(&to_audit_event(record)).as_ref() == Ok(record),
+                "a searched record reads back the same"
+            );
+        }
     }
 
     for sent in 0..=3 {

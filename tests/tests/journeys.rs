@@ -352,9 +352,19 @@ async fn named_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
     wait_for(client, "[data-testid='review-page']").await?;
     let summary = text_of(client, "[data-testid='review-summary']").await?;
     assert!(summary.contains("1 view"), "{summary}");
+    // The organisation by its name, and (issue 16) a complete list says so by saying nothing.
+    assert!(
+        summary.contains("Northshire General Hospital (synthetic) (ZZ1ED)"),
+        "{summary}"
+    );
     let page = text_of(client, "[data-testid='review-page']").await?;
+    assert!(!page.contains("may not show every view"), "{page}");
     assert!(page.contains(&spaced(&cpp)), "{page}");
     assert!(page.contains("Recorded"), "{page}");
+    // Whom to chase, recorded with the view; the role by its own name, not CIS2's hierarchy.
+    assert!(page.contains("Child protection plan: "), "{page}");
+    assert!(page.contains("Safeguarding Named Nurse Role"), "{page}");
+    assert!(!page.contains("Clinical Provision"), "{page}");
     screenshot(client, "12-named-nurse-review").await?;
     Ok(())
 }

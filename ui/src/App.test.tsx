@@ -339,7 +339,9 @@ describe('named nurse review', () => {
   const REVIEW: ReviewView = {
     period: 'last24_hours',
     organisation_ods: 'RXX01',
+    organisation_name: 'Testshire General Hospital',
     generated_at: '25 November 2026 at 10am',
+    incomplete: null,
     rows: [
       {
         viewed_at: '25 November 2026 at 9.30am',
@@ -350,6 +352,7 @@ describe('named nurse review', () => {
         unscheduled: true,
         la_contacted: false,
         la_contact: null,
+        plans: null,
       },
     ],
   };

@@ -7,7 +7,11 @@
 //!   are checked as events arrive; a gap, a break, a re-used sequence number or a record whose
 //!   hash does not match its fields is stored as a finding, and the event is still kept (audit
 //!   data is never dropped). `verify` re-checks everything from the stored events.
-//! - **Search** for the named nurse review: the views at one organisation in a time window.
+//! - **Search** for the named nurse review: the views at one organisation in a time window,
+//!   newest first, in pages of at most [`MAX_SEARCH_PAGE`] ([`AuditLog::search`]). Each page
+//!   counts every match of the whole search (`total`) in the same read transaction as it reads
+//!   its events, and ends with a [`SearchCursor`] after its last event: the next page starts
+//!   strictly after it, so events arriving meanwhile never shift a page or repeat an event.
 //! - **Export** as NDJSON.
 //!
 //! Storage is an `AnyPool` shared with the reference service (SQLite or PostgreSQL). The
@@ -18,7 +22,6 @@ use std::io::Write;
 use cpis_audit::QueuedRecord;
 use cpis_audit::chain::GENESIS_HASH;
 use cpis_audit::wire::{from_audit_event_json, parse_batch, to_audit_event, to_batch_response};
-use cpis_fhir::audit_event::{searchset_bundle, to_sorted_value};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use sqlx::{AnyPool, Row};
@@ -27,6 +30,62 @@ use time::format_description::well_known::Rfc3339;
 
 /// The most events one batch may hold.
 pub const MAX_BATCH_ENTRIES: usize = 5_000;
+
+/// The most events one page of the review search holds.
+pub const MAX_SEARCH_PAGE: u32 = 2_000;
+
+/// Where the next page of a review search starts: strictly after the event recorded at
+/// `occurred_at_micros` with `event_id` (the search runs newest first, then by event id).
+/// Written into the `next` link as `{micros}.{event id}`; opaque to clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchCursor {
+    occurred_at_micros: i64,
+    event_id: uuid::Uuid,
+}
+
+impl SearchCursor {
+    /// The cursor as text, for a `next` link.
+    pub fn to_text(&self) -> String {
+        format!("{}.{}", self.occurred_at_micros, self.event_id)
+    }
+
+    /// A cursor read back from [`SearchCursor::to_text`]; `None` for anything else.
+    pub fn parse(text: &str) -> Option<SearchCursor> {
+        let (micros, event_id) = text.split_once('.')?;
+        let cursor = SearchCursor {
+            occurred_at_micros: micros.parse().ok()?,
+            event_id: uuid::Uuid::parse_str(event_id).ok()?,
+        };
+        (cursor.to_text() == text).then_some(cursor)
+    }
+}
+
+/// One review search: the events at `organisation_ods` recorded between `since` and `until`
+/// (both included), newest first, at most `count` a page, starting after `after`.
+#[derive(Debug, Clone)]
+pub struct SearchQuery<'a> {
+    /// The caller's organisation.
+    pub organisation_ods: &'a str,
+    /// From (included).
+    pub since: OffsetDateTime,
+    /// To (included). A paged search keeps the first page's `until`.
+    pub until: OffsetDateTime,
+    /// Events a page, at most [`MAX_SEARCH_PAGE`] (larger asks get that many).
+    pub count: u32,
+    /// The previous page's cursor; `None` for the first page.
+    pub after: Option<SearchCursor>,
+}
+
+/// One page of a review search.
+#[derive(Debug)]
+pub struct SearchPage {
+    /// The events, as stored, newest first.
+    pub resources: Vec<Box<RawValue>>,
+    /// How many events match the whole search (every page), counted with this page.
+    pub total: u64,
+    /// Where the next page starts, when there is one.
+    pub next: Option<SearchCursor>,
+}
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_log_events (
@@ -277,32 +336,84 @@ impl AuditLog {
         Ok(findings)
     }
 
-    /// The views at `organisation_ods` between `from` and `to`, newest first, as a searchset
-    /// Bundle (for the safeguarding lead's review).
-    pub async fn search(
-        &self,
-        organisation_ods: &str,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-        limit: i64,
-    ) -> Result<Value, AuditLogError> {
-        let rows = sqlx::query(
-            "SELECT resource FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 ORDER BY occurred_at_micros DESC LIMIT $4",
+    /// One page of the events at an organisation in a time window, newest first (for the
+    /// safeguarding lead's review): at most `query.count` events after `query.after`, and the
+    /// number of events the whole search matches, read in one transaction (a snapshot: on
+    /// PostgreSQL `REPEATABLE READ`, on SQLite a WAL read transaction), so `total` and the
+    /// page agree.
+    pub async fn search(&self, query: &SearchQuery<'_>) -> Result<SearchPage, AuditLogError> {
+        let limit = query.count.clamp(1, MAX_SEARCH_PAGE);
+        let since = micros(query.since);
+        let until = micros(query.until);
+        let mut transaction = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3",
         )
-        .bind(organisation_ods)
-        .bind(micros(from))
-        .bind(micros(to))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut resources = Vec::with_capacity(rows.len());
-        for row in rows {
-            let text: String = row.try_get(0)?;
+        .bind(query.organisation_ods)
+        .bind(since)
+        .bind(until)
+        .fetch_one(&mut *transaction)
+        .await?
+        .try_get(0)?;
+        // One more than a page, to know whether another page follows.
+        let fetch = i64::from(limit) + 1;
+        let rows = match &query.after {
+            None => {
+                sqlx::query(
+                    "SELECT event_id, occurred_at_micros, resource FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 ORDER BY occurred_at_micros DESC, event_id DESC LIMIT $4",
+                )
+                .bind(query.organisation_ods)
+                .bind(since)
+                .bind(until)
+                .bind(fetch)
+                .fetch_all(&mut *transaction)
+                .await?
+            }
+            Some(after) => {
+                sqlx::query(
+                    "SELECT event_id, occurred_at_micros, resource FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 AND (occurred_at_micros < $4 OR (occurred_at_micros = $4 AND event_id < $5)) ORDER BY occurred_at_micros DESC, event_id DESC LIMIT $6",
+                )
+                .bind(query.organisation_ods)
+                .bind(since)
+                .bind(until)
+                .bind(after.occurred_at_micros)
+                .bind(after.event_id.to_string())
+                .bind(fetch)
+                .fetch_all(&mut *transaction)
+                .await?
+            }
+        };
+        transaction.commit().await?;
+        let more = rows.len() > limit as usize;
+        let mut resources = Vec::with_capacity(rows.len().min(limit as usize));
+        let mut last = None;
+        for row in rows.into_iter().take(limit as usize) {
+            let event_id: String = row.try_get(0)?;
+            let occurred_at_micros: i64 = row.try_get(1)?;
+            let text: String = row.try_get(2)?;
+            // Stored by `ingest` from a typed AuditEvent, so always JSON; an event that is not
+            // is left out, and the page then holds fewer than `total` says, which the reader
+            // reports as incomplete.
             if let Ok(resource) = RawValue::from_string(text) {
                 resources.push(resource);
             }
+            last = uuid::Uuid::parse_str(&event_id)
+                .ok()
+                .map(|event_id| SearchCursor {
+                    occurred_at_micros,
+                    event_id,
+                });
         }
-        Ok(to_sorted_value(&searchset_bundle(resources)))
+        Ok(SearchPage {
+            resources,
+            total: u64::try_from(total).unwrap_or(0),
+            next: if more { last } else { None },
+        })
     }
 
     /// The findings recorded at ingest.

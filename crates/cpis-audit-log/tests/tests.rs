@@ -13,9 +13,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
+use cpis_audit::QueuedRecord;
 use cpis_audit::sync::{HttpAuditTransport, SyncError, sync_until_empty};
 use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
-use cpis_audit_log::{AuditLog, Dialect};
+use cpis_audit_log::{AuditLog, Dialect, SearchCursor, SearchPage, SearchQuery};
 use cpis_domain::{Actor, NhsNumber, RoleRef};
 use sqlx::any::AnyPoolOptions;
 use time::OffsetDateTime;
@@ -43,6 +44,7 @@ fn entry() -> NewAuditEntry {
         trace_id: Uuid::new_v4(),
         unscheduled: true,
         detail: String::new(),
+        plans: None,
     }
 }
 
@@ -339,6 +341,21 @@ async fn a_poison_record_is_quarantined_and_the_rest_arrive() {
     server.task.abort();
 }
 
+fn search_query(
+    organisation_ods: &str,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+    after: Option<SearchCursor>,
+) -> SearchQuery<'_> {
+    SearchQuery {
+        organisation_ods,
+        since,
+        until,
+        count: cpis_audit_log::MAX_SEARCH_PAGE,
+        after,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_review_search_returns_views_at_one_organisation() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -353,17 +370,19 @@ async fn the_review_search_returns_views_at_one_organisation() {
         .await
         .expect("sync");
     let now = OffsetDateTime::now_utc();
-    let bundle = log
-        .search("Z9T01", now - time::Duration::days(1), now, 100)
+    let page = log
+        .search(&search_query(
+            "Z9T01",
+            now - time::Duration::days(1),
+            now,
+            None,
+        ))
         .await
         .expect("search");
-    assert_eq!(bundle["total"], 1);
-    assert_eq!(
-        bundle["entry"][0]["resource"]["agent"][0]["who"]["identifier"]["value"],
-        "Z9T01"
-    );
-    // The answer's bytes, as before the typed wire types (issue 13): the stored event as it was
-    // sent, in a searchset Bundle with the keys in order.
+    assert_eq!((page.total, page.resources.len(), page.next), (1, 1, None));
+    let event: serde_json::Value = serde_json::from_str(page.resources[0].get()).expect("event");
+    assert_eq!(event["agent"][0]["who"]["identifier"]["value"], "Z9T01");
+    // The event served is the stored one, byte for byte.
     let mut exported = Vec::new();
     log.export_ndjson(&mut exported).await.expect("export");
     let stored = String::from_utf8(exported).expect("utf-8");
@@ -371,23 +390,156 @@ async fn the_review_search_returns_views_at_one_organisation() {
         .lines()
         .find(|line| line.contains("\"Z9T01\""))
         .expect("stored event");
-    assert_eq!(
-        bundle.to_string(),
-        format!(
-            "{{\"entry\":[{{\"resource\":{stored},\"search\":{{\"mode\":\"match\"}}}}],\"resourceType\":\"Bundle\",\"total\":1,\"type\":\"searchset\"}}"
-        )
-    );
+    assert_eq!(page.resources[0].get(), stored);
     let old = log
-        .search(
+        .search(&search_query(
             "Z9T01",
             now - time::Duration::days(30),
             now - time::Duration::days(2),
-            100,
-        )
+            None,
+        ))
         .await
         .expect("search");
-    assert_eq!(old["total"], 0);
+    assert_eq!((old.total, old.resources.len()), (0, 0));
     server.task.abort();
+}
+
+/// `count` records of one new device at `organisation`, chained, recorded from `newest` back,
+/// three at each second (ties, which the paging must still order).
+fn chained_records(organisation: &str, count: usize, newest: OffsetDateTime) -> Vec<QueuedRecord> {
+    let device_id = Uuid::new_v4();
+    let mut previous_hash = cpis_audit::GENESIS_HASH.to_string();
+    (0..count)
+        .map(|index| {
+            let mut template = entry();
+            template.actor.role.organisation_ods = organisation.into();
+            let mut record = QueuedRecord {
+                event_id: Uuid::new_v4(),
+                device_id,
+                sequence: index as u64 + 1,
+                occurred_at: newest - time::Duration::seconds((count - index) as i64 / 3),
+                action: AuditAction::View,
+                actor: template.actor,
+                patient_nhs_number: "9990000018".into(),
+                outcome: "plan_found".into(),
+                trace_id: Uuid::new_v4(),
+                unscheduled: true,
+                detail: String::new(),
+                plans: None,
+                previous_hash: previous_hash.clone(),
+                record_hash: String::new(),
+            };
+            record.record_hash = record.recompute_hash();
+            previous_hash = record.record_hash.clone();
+            record
+        })
+        .collect()
+}
+
+async fn ingest_all(log: &AuditLog, records: &[QueuedRecord]) {
+    for batch in records.chunks(2_000) {
+        let body = serde_json::to_vec(&cpis_audit::wire::to_batch_bundle(batch)).expect("json");
+        log.ingest(&body).await.expect("ingest");
+    }
+}
+
+fn event_ids(page: &SearchPage) -> Vec<(String, String)> {
+    page.resources
+        .iter()
+        .map(|resource| {
+            let event: serde_json::Value = serde_json::from_str(resource.get()).expect("event");
+            (
+                event["recorded"].as_str().expect("recorded").to_owned(),
+                event["id"].as_str().expect("id").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 16: the review was cut at 2,000 events and looked complete. The log serves every
+/// event in pages of 2,000, `total` counting them all, each page after the last one's cursor;
+/// an event arriving between pages never repeats or shifts one, and shows in `total`.
+async fn the_review_search_pages_through_every_event(log: AuditLog) {
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("whole second");
+    let since = now - time::Duration::days(7);
+    let ours = chained_records("Z9T01", 4_500, now - time::Duration::minutes(5));
+    ingest_all(&log, &ours).await;
+    ingest_all(&log, &chained_records("Z9T02", 50, now)).await;
+
+    let first = log
+        .search(&search_query("Z9T01", since, now, None))
+        .await
+        .expect("page 1");
+    assert_eq!((first.total, first.resources.len()), (4_500, 2_000));
+    let cursor = first.next.clone().expect("a next page");
+    assert_eq!(SearchCursor::parse(&cursor.to_text()), Some(cursor.clone()));
+    let mut seen = event_ids(&first);
+
+    // Two events arrive late: one among the newest (already read), one among the oldest.
+    let mut late = chained_records("Z9T01", 2, now - time::Duration::minutes(2));
+    late[1].occurred_at = since + time::Duration::hours(1);
+    late[1].record_hash = late[1].recompute_hash();
+    ingest_all(&log, &late).await;
+
+    let mut after = Some(cursor);
+    let mut totals = Vec::new();
+    let mut pages = 1;
+    while let Some(cursor) = after {
+        let page = log
+            .search(&search_query("Z9T01", since, now, Some(cursor)))
+            .await
+            .expect("page");
+        assert!(page.resources.len() <= 2_000);
+        totals.push(page.total);
+        seen.extend(event_ids(&page));
+        after = page.next;
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(totals, vec![4_502, 4_502]);
+    // Newest first, each event once: every one of ours, and the late one not yet passed.
+    let times: Vec<&String> = seen.iter().map(|(recorded, _)| recorded).collect();
+    assert!(
+        times.windows(2).all(|pair| pair[0] >= pair[1]),
+        "newest first"
+    );
+    let ids: BTreeSet<&String> = seen.iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), seen.len(), "no event twice");
+    assert_eq!(
+        seen.len(),
+        4_501,
+        "one fewer than the last total: the reader says so"
+    );
+    for record in &ours {
+        assert!(
+            ids.contains(&record.event_id.to_string()),
+            "every event of ours"
+        );
+    }
+    assert!(ids.contains(&late[1].event_id.to_string()));
+    assert!(!ids.contains(&late[0].event_id.to_string()));
+    // A cursor that is not ours is refused.
+    for bad in [
+        "",
+        "1.2",
+        "12.not-a-uuid",
+        "+12.8d0b6a3e-5f7c-4a51-9d0e-2b9a3c1f0a11",
+    ] {
+        assert_eq!(SearchCursor::parse(bad), None, "{bad}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_search_pages_through_every_event_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    the_review_search_pages_through_every_event(sqlite_log(dir.path()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_search_pages_through_every_event_postgres() {
+    the_review_search_pages_through_every_event(postgres_log().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,11 +5,17 @@
 use cpis_domain::{Actor, RoleRef};
 use sha2::{Digest, Sha256};
 
+use crate::plan::RecordedPlan;
+
 /// The `previous_hash` of a device's first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Tag that starts every canonical encoding; bump it if the encoding ever changes.
+/// Tag that starts the canonical encoding of a record without recorded plans (every record
+/// written before plans were recorded, and follow-ups): its bytes never change.
 const ENCODING_VERSION: &str = "cpis-audit-record-v1";
+/// Tag that starts the canonical encoding of a record with its plans recorded: the v1 fields,
+/// then the plans.
+const ENCODING_VERSION_WITH_PLANS: &str = "cpis-audit-record-v2";
 
 /// The fields of a record that the chain covers, in their stored text forms.
 #[derive(Clone, Copy)]
@@ -36,6 +42,8 @@ pub struct CanonicalRecord<'a> {
     pub unscheduled: bool,
     /// Action detail (for `la_contacted`: how and when), or empty.
     pub detail: &'a str,
+    /// The plans a view found, when recorded.
+    pub plans: Option<&'a [RecordedPlan]>,
 }
 
 impl std::fmt::Debug for CanonicalRecord<'_> {
@@ -52,11 +60,19 @@ impl std::fmt::Debug for CanonicalRecord<'_> {
 impl CanonicalRecord<'_> {
     /// The canonical encoding: a version tag, then each field as a 4-byte big-endian length
     /// followed by its UTF-8 bytes, in a fixed order. Unambiguous whatever the field values.
+    /// Without recorded plans this is the v1 encoding, byte for byte, so every record written
+    /// before plans were recorded keeps its hash; with them, the v2 tag and, after the v1
+    /// fields, the number of plans and each plan's type code (empty when not known), local
+    /// authority and ODS code (empty when not given).
     pub fn encode(&self) -> Vec<u8> {
         let sequence = self.sequence.to_string();
         let unscheduled = if self.unscheduled { "true" } else { "false" };
+        let version = match self.plans {
+            None => ENCODING_VERSION,
+            Some(_) => ENCODING_VERSION_WITH_PLANS,
+        };
         let head = [
-            ENCODING_VERSION,
+            version,
             self.event_id,
             self.device_id,
             &sequence,
@@ -70,9 +86,23 @@ impl CanonicalRecord<'_> {
             unscheduled,
             self.detail,
         ];
-        let fields = || head.into_iter().chain(actor_texts(self.actor)).chain(tail);
-        let mut out = Vec::with_capacity(fields().map(|field| field.len() + 4).sum());
-        for field in fields() {
+        let plan_count = self.plans.map(|plans| plans.len().to_string());
+        let plans = plan_count.as_deref().into_iter().chain(
+            self.plans.unwrap_or_default().iter().flat_map(|plan| {
+                [
+                    plan.plan_type_code(),
+                    plan.local_authority.as_str(),
+                    plan.local_authority_ods.as_deref().unwrap_or_default(),
+                ]
+            }),
+        );
+        let fields = head
+            .into_iter()
+            .chain(actor_texts(self.actor))
+            .chain(tail)
+            .chain(plans);
+        let mut out = Vec::new();
+        for field in fields {
             let length = u32::try_from(field.len()).unwrap_or(u32::MAX);
             out.extend_from_slice(&length.to_be_bytes());
             out.extend_from_slice(field.as_bytes());
@@ -173,6 +203,7 @@ mod tests {
             trace_id: "3c2f1e0d-4b5a-4c6d-8e7f-9a0b1c2d3e4f",
             unscheduled: true,
             detail: "",
+            plans: None,
         }
     }
 
@@ -231,6 +262,70 @@ mod tests {
         let mut elsewhere = nurse.clone();
         elsewhere.role.organisation_name = "Elsewhere Hospital".into();
         assert_ne!(sample(&elsewhere).encode(), encoded);
+    }
+
+    #[test]
+    fn recorded_plans_change_the_tag_and_follow_the_v1_fields() {
+        let nurse = nurse();
+        let without = sample(&nurse).encode();
+        let plans = [
+            RecordedPlan::new(
+                Some(cpis_domain::PlanType::ChildProtectionPlan),
+                "Testshire County Council",
+                Some("Z9L01"),
+            ),
+            RecordedPlan::new(None, "Elsewhere Council", None),
+        ];
+        let with = CanonicalRecord {
+            plans: Some(&plans),
+            ..sample(&nurse)
+        }
+        .encode();
+        let v1_tag = 4 + "cpis-audit-record-v1".len();
+        let mut expected = Vec::new();
+        expected.extend_from_slice(&20u32.to_be_bytes());
+        expected.extend_from_slice(b"cpis-audit-record-v2");
+        expected.extend_from_slice(&without[v1_tag..]);
+        for field in [
+            "2",
+            "342191000000101",
+            "Testshire County Council",
+            "Z9L01",
+            "",
+            "Elsewhere Council",
+            "",
+        ] {
+            expected.extend_from_slice(&u32::try_from(field.len()).expect("short").to_be_bytes());
+            expected.extend_from_slice(field.as_bytes());
+        }
+        assert_eq!(with, expected);
+        let none_found = CanonicalRecord {
+            plans: Some(&[]),
+            ..sample(&nurse)
+        };
+        assert_ne!(
+            none_found.encode(),
+            without,
+            "no plans found is not 'not recorded'"
+        );
+        let mut other = plans.clone();
+        other[0].local_authority = "Testshire Council".into();
+        assert_ne!(
+            record_hash(
+                GENESIS_HASH,
+                &CanonicalRecord {
+                    plans: Some(&other),
+                    ..sample(&nurse)
+                }
+            ),
+            record_hash(
+                GENESIS_HASH,
+                &CanonicalRecord {
+                    plans: Some(&plans),
+                    ..sample(&nurse)
+                }
+            )
+        );
     }
 
     #[test]

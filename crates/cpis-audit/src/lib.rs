@@ -16,6 +16,7 @@
 
 pub mod chain;
 mod error;
+mod plan;
 mod queue;
 mod record;
 mod schema;
@@ -25,6 +26,7 @@ pub mod wire;
 
 pub use chain::{CanonicalRecord, GENESIS_HASH, record_hash};
 pub use error::AuditError;
+pub use plan::RecordedPlan;
 pub use queue::AuditQueue;
 pub use record::{
     AuditAction, ChainFinding, ChainReport, NewAuditEntry, QueueStatus, QueuedRecord,

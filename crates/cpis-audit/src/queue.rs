@@ -124,6 +124,7 @@ impl AuditQueue {
             trace_id: entry.trace_id,
             unscheduled: entry.unscheduled,
             detail: entry.detail.clone(),
+            plans: entry.plans.clone(),
             previous_hash,
             record_hash: String::new(),
         };
@@ -208,7 +209,7 @@ impl AuditQueue {
             "SELECT {columns}, q.reason FROM records r JOIN quarantine q ON q.event_id = r.event_id ORDER BY r.sequence"
         ))?;
         let rows = statement
-            .query_map([], |row| Ok((read_raw(row)?, row.get::<_, String>(19)?)))?
+            .query_map([], |row| Ok((read_raw(row)?, row.get::<_, String>(20)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(raw, reason)| Ok((into_record(raw)?, reason)))

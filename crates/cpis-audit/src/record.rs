@@ -8,6 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::chain::{CanonicalRecord, record_hash};
+use crate::plan::RecordedPlan;
 
 /// What a record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,11 +56,14 @@ pub struct NewAuditEntry {
     pub unscheduled: bool,
     /// Structured detail for the action (for `la_contacted`: how and when); no free text.
     pub detail: String,
+    /// For a view: the plans it found (empty when none). `None` when not recorded: a
+    /// follow-up, or a record written before plans were recorded.
+    pub plans: Option<Vec<RecordedPlan>>,
 }
 
 impl NewAuditEntry {
-    /// An entry by `actor` about `patient_nhs_number`, with no outcome, detail or unscheduled
-    /// flag yet (set those fields next).
+    /// An entry by `actor` about `patient_nhs_number`, with no outcome, detail, unscheduled
+    /// flag or plans yet (set those fields next).
     pub fn new(
         occurred_at: OffsetDateTime,
         action: AuditAction,
@@ -76,6 +80,7 @@ impl NewAuditEntry {
             trace_id,
             unscheduled: false,
             detail: String::new(),
+            plans: None,
         }
     }
 }
@@ -116,6 +121,8 @@ pub struct QueuedRecord {
     pub unscheduled: bool,
     /// Action detail.
     pub detail: String,
+    /// The plans a view found; `None` when not recorded (see [`NewAuditEntry::plans`]).
+    pub plans: Option<Vec<RecordedPlan>>,
     /// Hash of the previous record ([`crate::GENESIS_HASH`] for the first).
     pub previous_hash: String,
     /// This record's hash.
@@ -154,6 +161,7 @@ impl QueuedRecord {
             trace_id,
             unscheduled: self.unscheduled,
             detail: &self.detail,
+            plans: self.plans.as_deref(),
         };
         record_hash(&self.previous_hash, &canonical)
     }

@@ -1,8 +1,9 @@
 //! The queue's versioned schema: what each version adds, applied in order by
-//! `storage::migrate`.
+//! `storage::migrate`. Forward only: a migration, once released, never changes; a file of a
+//! newer version is refused.
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: the records, a meta table (device id, last sync) and the quarantine.
@@ -39,4 +40,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL,
         quarantined_at TEXT NOT NULL
     ) STRICT;",
+    // 2: the plans a view found (JSON, see `storage::plans_text`); NULL when not recorded,
+    // as in every record written before.
+    "ALTER TABLE records ADD COLUMN plans TEXT;",
 ];

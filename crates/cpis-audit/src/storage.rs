@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::chain::{actor_from_texts, actor_texts};
 use crate::error::AuditError;
+use crate::plan::RecordedPlan;
 use crate::record::{AuditAction, QueuedRecord};
 use crate::schema::{MIGRATIONS, SCHEMA_VERSION};
 
@@ -67,7 +68,59 @@ pub(crate) fn parse_uuid(text: &str, what: &'static str) -> Result<Uuid, AuditEr
     Uuid::parse_str(text).map_err(|_| AuditError::Corrupt { what })
 }
 
-pub(crate) const RECORD_COLUMNS: &str = "event_id, device_id, sequence, occurred_at, action, user_id, user_name, role_profile_id, role_code, role_name, organisation_ods, organisation_name, patient_nhs_number, outcome, trace_id, unscheduled, detail, previous_hash, record_hash";
+pub(crate) const RECORD_COLUMNS: &str = "event_id, device_id, sequence, occurred_at, action, user_id, user_name, role_profile_id, role_code, role_name, organisation_ods, organisation_name, patient_nhs_number, outcome, trace_id, unscheduled, detail, previous_hash, record_hash, plans";
+
+/// One recorded plan as the queue stores it, in the `plans` column's JSON array.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredPlan {
+    /// The SNOMED CT code, empty when not known.
+    #[serde(rename = "type")]
+    plan_type: String,
+    /// The local authority's name.
+    local_authority: String,
+    /// Its ODS code, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    local_authority_ods: Option<String>,
+}
+
+/// The `plans` column's text for recorded plans (`None`: not recorded, stored as NULL).
+pub(crate) fn plans_text(plans: Option<&[RecordedPlan]>) -> Option<String> {
+    let stored: Vec<StoredPlan> = plans?
+        .iter()
+        .map(|plan| StoredPlan {
+            plan_type: plan.plan_type_code().to_owned(),
+            local_authority: plan.local_authority.clone(),
+            local_authority_ods: plan.local_authority_ods.clone(),
+        })
+        .collect();
+    // Serialising plain strings cannot fail.
+    serde_json::to_string(&stored).ok()
+}
+
+/// The recorded plans in a `plans` column's text.
+pub(crate) fn plans_from_text(text: Option<&str>) -> Result<Option<Vec<RecordedPlan>>, AuditError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let corrupt = || AuditError::Corrupt { what: "plans" };
+    let stored: Vec<StoredPlan> = serde_json::from_str(text).map_err(|_| corrupt())?;
+    stored
+        .into_iter()
+        .map(|plan| {
+            let plan_type = match plan.plan_type.as_str() {
+                "" => None,
+                code => Some(cpis_domain::PlanType::from_snomed_code(code).ok_or_else(corrupt)?),
+            };
+            Ok(RecordedPlan::new(
+                plan_type,
+                &plan.local_authority,
+                plan.local_authority_ods.as_deref(),
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
 
 pub(crate) type RawRecord = (
     String,
@@ -83,6 +136,7 @@ pub(crate) type RawRecord = (
     String,
     String,
     String,
+    Option<String>,
 );
 
 pub(crate) fn read_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
@@ -108,6 +162,7 @@ pub(crate) fn read_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         row.get(16)?,
         row.get(17)?,
         row.get(18)?,
+        row.get(19)?,
     ))
 }
 
@@ -126,6 +181,7 @@ pub(crate) fn into_record(raw: RawRecord) -> Result<QueuedRecord, AuditError> {
         detail,
         previous_hash,
         record_hash,
+        plans,
     ) = raw;
     Ok(QueuedRecord {
         event_id: parse_uuid(&event_id, "event id")?,
@@ -139,6 +195,7 @@ pub(crate) fn into_record(raw: RawRecord) -> Result<QueuedRecord, AuditError> {
         trace_id: parse_uuid(&trace_id, "trace id")?,
         unscheduled: unscheduled != 0,
         detail,
+        plans: plans_from_text(plans.as_deref())?,
         previous_hash,
         record_hash,
     })
@@ -157,6 +214,7 @@ pub(crate) fn insert_record(
     let trace_id = record.trace_id.to_string();
     let unscheduled = i64::from(record.unscheduled);
     let actor = actor_texts(&record.actor);
+    let plans = plans_text(record.plans.as_deref());
     let head: [&dyn ToSql; 5] = [
         &event_id,
         &device_id,
@@ -164,7 +222,7 @@ pub(crate) fn insert_record(
         &occurred_at,
         &record.action.code(),
     ];
-    let tail: [&dyn ToSql; 7] = [
+    let tail: [&dyn ToSql; 8] = [
         &record.patient_nhs_number,
         &record.outcome,
         &trace_id,
@@ -172,6 +230,7 @@ pub(crate) fn insert_record(
         &record.detail,
         &record.previous_hash,
         &record.record_hash,
+        &plans,
     ];
     let values = head
         .into_iter()
@@ -179,7 +238,7 @@ pub(crate) fn insert_record(
         .chain(tail);
     connection.execute(
         &format!(
-            "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+            "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
         ),
         params_from_iter(values),
     )?;

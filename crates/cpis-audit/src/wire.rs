@@ -4,16 +4,20 @@
 //! number; the TraceID as the transaction id), batched in a FHIR `batch` Bundle.
 //!
 //! The chain fields (device, sequence, previous and own hash) travel in one entity whose
-//! `detail` carries them, so the central log can re-check every device's chain. Shared by the
+//! `detail` carries them, so the central log can re-check every device's chain. The plans a
+//! view found, when recorded, travel as one entity each (type [`system::PLAN`]: `what` names
+//! the local authority, by ODS code when given; `detail` `planType` the SNOMED CT code when
+//! known), and the chain entity's `plans` detail says how many; a record without plans
+//! recorded has neither, byte for byte as before. Shared by the
 //! client (to send) and the central log (to receive). The FHIR shapes are the typed
 //! [`cpis_fhir::wire`] structs and [`cpis_fhir::audit_event`]; this module maps a
 //! [`QueuedRecord`] onto them and back.
 
-use cpis_domain::{Actor, RoleRef};
+use cpis_domain::{Actor, PlanType, RoleRef};
 use cpis_fhir::audit_event::{
-    self as pars, CHAIN_CODE, DEVICE, ORGANIZATION, PRACTITIONER, RawBundleError, RawResourceEntry,
-    RawResponseEntry, agent, coding, coding_with_display, detail, identified, is_object,
-    read_raw_bundle,
+    self as pars, CHAIN_CODE, DEVICE, ORGANIZATION, PLAN_CODE, PRACTITIONER, RawBundleError,
+    RawResourceEntry, RawResponseEntry, agent, coding, coding_with_display, detail, identified,
+    is_object, read_raw_bundle,
 };
 use cpis_fhir::wire::{AuditEvent, AuditEventEntity, AuditEventSource, CodeableConcept};
 use serde::Deserialize;
@@ -23,6 +27,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use crate::plan::RecordedPlan;
 use crate::record::{AuditAction, QueuedRecord};
 
 pub use cpis_fhir::audit_event::{PRODUCT, system};
@@ -56,6 +61,21 @@ pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
         user_name,
         role,
     } = &record.actor;
+    let mut chain_details = vec![
+        detail("sequence", &record.sequence.to_string()),
+        detail("previousHash", &record.previous_hash),
+        detail("recordHash", &record.record_hash),
+        detail("action", record.action.code()),
+        detail(
+            "unscheduled",
+            if record.unscheduled { "true" } else { "false" },
+        ),
+        detail("detail", &record.detail),
+    ];
+    if let Some(plans) = &record.plans {
+        chain_details.push(detail("plans", &plans.len().to_string()));
+    }
+    let plan_entities = record.plans.iter().flatten().map(plan_entity);
     AuditEvent {
         resource_type: "AuditEvent".into(),
         id: Some(record.event_id.to_string()),
@@ -123,22 +143,89 @@ pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
             AuditEventEntity {
                 what: Some(device()),
                 entity_type: Some(coding(system::CHAIN, CHAIN_CODE)),
-                detail: vec![
-                    detail("sequence", &record.sequence.to_string()),
-                    detail("previousHash", &record.previous_hash),
-                    detail("recordHash", &record.record_hash),
-                    detail("action", record.action.code()),
-                    detail(
-                        "unscheduled",
-                        if record.unscheduled { "true" } else { "false" },
-                    ),
-                    detail("detail", &record.detail),
-                ],
+                detail: chain_details,
                 ..AuditEventEntity::default()
             },
-        ],
+        ]
+        .into_iter()
+        .chain(plan_entities)
+        .collect(),
         ..AuditEvent::default()
     }
+}
+
+/// The entity of one plan a view found: the local authority in `what` (identified by its ODS
+/// code when given), the plan type's SNOMED CT code in the `planType` detail when known.
+fn plan_entity(plan: &RecordedPlan) -> AuditEventEntity {
+    let authority = match &plan.local_authority_ods {
+        Some(ods) => identified(system::ODS, ods),
+        None => cpis_fhir::wire::Reference::default(),
+    };
+    AuditEventEntity {
+        what: Some(cpis_fhir::wire::Reference {
+            display: Some(plan.local_authority.clone()),
+            ..authority
+        }),
+        entity_type: Some(coding(system::PLAN, PLAN_CODE)),
+        detail: plan
+            .plan_type
+            .map(|plan_type| vec![detail("planType", plan_type.snomed_code())])
+            .unwrap_or_default(),
+        ..AuditEventEntity::default()
+    }
+}
+
+/// The plans recorded in `event`: `None` when its chain entity has no `plans` detail (and it
+/// then holds no plan entity); else exactly that many plan entities, each readable.
+fn plans_from(
+    event: &AuditEvent,
+    chain: &AuditEventEntity,
+) -> Result<Option<Vec<RecordedPlan>>, WireError> {
+    let entities: Vec<&AuditEventEntity> =
+        event.entities_of_type(system::PLAN, PLAN_CODE).collect();
+    let Some(count) = chain.detail_value("plans") else {
+        return if entities.is_empty() {
+            Ok(None)
+        } else {
+            Err(WireError::Field("plans"))
+        };
+    };
+    let count: usize = count
+        .parse()
+        .ok()
+        .filter(|parsed: &usize| parsed.to_string() == count)
+        .ok_or(WireError::Field("plans"))?;
+    if entities.len() != count {
+        return Err(WireError::Field("plans"));
+    }
+    entities
+        .into_iter()
+        .map(|entity| {
+            let what = entity.what.as_ref().ok_or(WireError::Field("plan"))?;
+            let local_authority = what
+                .display
+                .as_deref()
+                .filter(|name| !name.is_empty())
+                .ok_or(WireError::Field("plan"))?;
+            let ods = match &what.identifier {
+                None => None,
+                Some(_) if what.identifier_system() == Some(system::ODS) => Some(
+                    what.identifier_value()
+                        .filter(|ods| !ods.is_empty())
+                        .ok_or(WireError::Field("plan"))?,
+                ),
+                Some(_) => return Err(WireError::Field("plan")),
+            };
+            let plan_type = match entity.detail_value("planType") {
+                None => None,
+                Some(code) => {
+                    Some(PlanType::from_snomed_code(code).ok_or(WireError::Field("planType"))?)
+                }
+            };
+            Ok(RecordedPlan::new(plan_type, local_authority, ods))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// The AuditEvent for one queued record as JSON, in the form it is sent and stored (every
@@ -285,6 +372,7 @@ pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
         trace_id,
         unscheduled,
         detail: chain_detail("detail")?,
+        plans: plans_from(event, chain)?,
         previous_hash: hash("previousHash")?,
         record_hash: hash("recordHash")?,
     })
@@ -312,7 +400,10 @@ pub enum EntryResult {
 fn raw_entries(body: &[u8], bundle_type: &str) -> Result<Option<Vec<Box<RawValue>>>, WireError> {
     let bundle = read_raw_bundle(body).map_err(|error| match error {
         RawBundleError::NotJson => WireError::NotJson,
-        RawBundleError::NotAnObject | RawBundleError::EntryNotAnArray => WireError::Field("type"),
+        RawBundleError::NotAnObject
+        | RawBundleError::EntryNotAnArray
+        | RawBundleError::BadTotal
+        | RawBundleError::BadLink => WireError::Field("type"),
     })?;
     if !bundle.is(bundle_type) {
         return Err(WireError::Field("type"));
@@ -370,24 +461,77 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<Result<QueuedRecord, WireError>>, 
         .collect())
 }
 
-/// The audit records in a `searchset` Bundle from the central log's search (the named nurse's
-/// review). Lenient as a reader of a search should be: an entry that does not read as an audit
-/// record is left out, and a body without an array of entries has none. An error only when
-/// the body is not JSON.
-pub fn records_in_searchset(body: &[u8]) -> Result<Vec<QueuedRecord>, WireError> {
-    let bundle = match read_raw_bundle(body) {
-        Ok(bundle) => bundle,
-        Err(RawBundleError::NotJson) => return Err(WireError::NotJson),
-        Err(_) => return Ok(Vec::new()),
-    };
-    let entries = bundle.entries().ok().flatten().unwrap_or_default();
-    Ok(entries
-        .iter()
-        .filter_map(|entry| {
-            let entry = is_object(entry)
-                .then(|| serde_json::from_str::<RawResourceEntry>(entry.get()).ok())
-                .flatten()?;
-            from_audit_event_json(&entry.resource?).ok()
-        })
-        .collect())
+/// One page of the central log's search (the named nurse's review), read strictly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    /// The audit records of this page's matches, in the order served.
+    pub records: Vec<QueuedRecord>,
+    /// `Bundle.total`: how many events match the whole search (every page), when given.
+    pub total: Option<u64>,
+    /// The `next` link's URL, when there are more pages.
+    pub next: Option<String>,
+}
+
+/// Why a page of the central log's search could not be read. Says where, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchPageError {
+    /// The body is not JSON.
+    #[error("not JSON")]
+    NotJson,
+    /// Not a `searchset` Bundle, or its `entry`, `total` or `link` has the wrong shape.
+    #[error("not a searchset Bundle: {0}")]
+    NotASearchset(&'static str),
+    /// An entry that should be a match could not be read as an audit record.
+    #[error("entry {index} could not be read: {error}")]
+    UnreadableEntry {
+        /// Its position in the page, from 0.
+        index: usize,
+        /// Which field.
+        error: WireError,
+    },
+}
+
+/// Read one page of the central log's search: a `searchset` Bundle of AuditEvents. Strict,
+/// because a list that silently leaves events out looks complete to the named nurse: every
+/// entry must read as an audit record, except an `include` or `outcome` entry (which `total`
+/// does not count); `total` and `link`, when present, must have their FHIR shapes. A page
+/// with no `entry` has no records (the caller compares the records with `total`).
+pub fn read_search_page(body: &[u8]) -> Result<SearchPage, SearchPageError> {
+    let bundle = read_raw_bundle(body).map_err(|error| match error {
+        RawBundleError::NotJson => SearchPageError::NotJson,
+        _ => SearchPageError::NotASearchset("resourceType"),
+    })?;
+    if !bundle.is("searchset") {
+        return Err(SearchPageError::NotASearchset("type"));
+    }
+    let total = bundle
+        .total()
+        .map_err(|_| SearchPageError::NotASearchset("total"))?;
+    let next = bundle
+        .link("next")
+        .map_err(|_| SearchPageError::NotASearchset("link"))?;
+    let entries = bundle
+        .entries()
+        .map_err(|_| SearchPageError::NotASearchset("entry"))?
+        .unwrap_or_default();
+    let mut records = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let unreadable = |error| SearchPageError::UnreadableEntry { index, error };
+        let entry = is_object(entry)
+            .then(|| serde_json::from_str::<pars::RawSearchEntry>(entry.get()).ok())
+            .flatten()
+            .ok_or(unreadable(WireError::Field("entry")))?;
+        if entry.is_not_a_match() {
+            continue;
+        }
+        let resource = entry
+            .resource
+            .ok_or(unreadable(WireError::Field("resource")))?;
+        records.push(from_audit_event_json(&resource).map_err(unreadable)?);
+    }
+    Ok(SearchPage {
+        records,
+        total,
+        next,
+    })
 }

@@ -6,8 +6,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use cpis_audit::{AuditAction, AuditQueue, ChainFinding, NewAuditEntry, QueuedRecord};
-use cpis_domain::{Actor, NhsNumber, RoleRef};
+use cpis_audit::{
+    AuditAction, AuditQueue, ChainFinding, NewAuditEntry, QueuedRecord, RecordedPlan,
+};
+use cpis_domain::{Actor, NhsNumber, PlanType, RoleRef};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -31,7 +33,20 @@ fn entry(nhs: &str, outcome: &str) -> NewAuditEntry {
         trace_id: Uuid::new_v4(),
         unscheduled: true,
         detail: String::new(),
+        plans: None,
     }
+}
+
+/// Two plans found, one of an unknown type under an authority without an ODS code.
+fn plans_found() -> Vec<RecordedPlan> {
+    vec![
+        RecordedPlan::new(
+            Some(PlanType::ChildProtectionPlan),
+            "Testshire County Council",
+            Some("Z9L01"),
+        ),
+        RecordedPlan::new(None, "Elsewhere Borough Council", None),
+    ]
 }
 
 #[test]
@@ -292,6 +307,134 @@ fn a_newer_schema_is_refused() {
     ));
 }
 
+/// Version 1 of the queue's schema as released, frozen here: a file written before plans were
+/// recorded.
+const SCHEMA_V1: &str = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+    CREATE TABLE records (
+        sequence INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, device_id TEXT NOT NULL,
+        occurred_at TEXT NOT NULL, action TEXT NOT NULL, user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL, role_profile_id TEXT NOT NULL, role_code TEXT NOT NULL,
+        role_name TEXT NOT NULL, organisation_ods TEXT NOT NULL, organisation_name TEXT NOT NULL,
+        patient_nhs_number TEXT NOT NULL, outcome TEXT NOT NULL, trace_id TEXT NOT NULL,
+        unscheduled INTEGER NOT NULL, detail TEXT NOT NULL, previous_hash TEXT NOT NULL,
+        record_hash TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'sent', 'quarantined')),
+        sent_at TEXT
+    ) STRICT;
+    CREATE INDEX records_waiting ON records (state, sequence);
+    CREATE TABLE quarantine (
+        event_id TEXT PRIMARY KEY REFERENCES records (event_id),
+        reason TEXT NOT NULL, quarantined_at TEXT NOT NULL
+    ) STRICT;
+    PRAGMA user_version = 1;";
+
+#[test]
+fn a_queue_written_before_plans_were_recorded_migrates_and_its_records_still_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit-queue.sqlite3");
+    // A version 1 file with one record waiting, as the released app wrote it.
+    let old = {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let queue = AuditQueue::open(scratch.path()).expect("open");
+        queue
+            .append(&entry("9990000018", "plan_found"))
+            .expect("append")
+    };
+    assert_eq!(old.plans, None);
+    {
+        let connection = rusqlite::Connection::open(&path).expect("create v1");
+        connection.execute_batch(SCHEMA_V1).expect("v1 schema");
+        let actor = &old.actor;
+        connection
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('device_id', ?1)",
+                [old.device_id.to_string()],
+            )
+            .expect("device");
+        connection
+            .execute(
+                "INSERT INTO records (event_id, device_id, sequence, occurred_at, action, user_id, user_name, role_profile_id, role_code, role_name, organisation_ods, organisation_name, patient_nhs_number, outcome, trace_id, unscheduled, detail, previous_hash, record_hash) VALUES (?1, ?2, 1, ?3, 'view', ?4, ?5, ?6, ?7, ?8, ?9, ?10, '9990000018', 'plan_found', ?11, 1, '', ?12, ?13)",
+                rusqlite::params![
+                    old.event_id.to_string(),
+                    old.device_id.to_string(),
+                    old.occurred_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .expect("time"),
+                    actor.user_id,
+                    actor.user_name,
+                    actor.role.role_profile_id,
+                    actor.role.role_code,
+                    actor.role.role_name,
+                    actor.role.organisation_ods,
+                    actor.role.organisation_name,
+                    old.trace_id.to_string(),
+                    old.previous_hash,
+                    old.record_hash,
+                ],
+            )
+            .expect("v1 record");
+    }
+    let queue = AuditQueue::open(dir.path()).expect("migrates");
+    let version: i64 = open_raw(&queue)
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, cpis_audit::SCHEMA_VERSION);
+    assert_eq!(version, 2);
+    // The old record reads back whole, plans "not recorded", its hash unchanged and its
+    // wire form exactly as before.
+    let waiting = queue.next_batch(10).expect("batch");
+    assert_eq!(waiting, vec![old.clone()]);
+    assert!(queue.verify_chain().expect("verify").findings.is_empty());
+    assert_eq!(
+        cpis_audit::wire::to_audit_event(&waiting[0]),
+        cpis_audit::wire::to_audit_event(&old)
+    );
+    // New records carry their plans, and the chain goes on from the old one.
+    let mut view = entry("9990000026", "plan_found");
+    view.plans = Some(plans_found());
+    let new = queue.append(&view).expect("append");
+    assert_eq!(new.sequence, 2);
+    assert_eq!(new.previous_hash, old.record_hash);
+    assert_eq!(new.plans, Some(plans_found()));
+    assert_eq!(queue.next_batch(10).expect("batch"), vec![old, new]);
+    assert!(queue.verify_chain().expect("verify").findings.is_empty());
+    // Opening again applies nothing more.
+    drop(queue);
+    AuditQueue::open(dir.path()).expect("reopen");
+}
+
+#[test]
+fn recorded_plans_are_stored_and_covered_by_the_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = AuditQueue::open(dir.path()).expect("open");
+    let mut view = entry("9990000018", "plan_found");
+    view.plans = Some(plans_found());
+    let mut nothing = entry("9990000026", "no_plan");
+    nothing.plans = Some(Vec::new());
+    let stored = [
+        queue.append(&view).expect("append"),
+        queue.append(&nothing).expect("append"),
+    ];
+    assert_eq!(queue.next_batch(10).expect("batch"), stored);
+    assert_eq!(
+        stored[1].plans,
+        Some(Vec::new()),
+        "none found is not 'not recorded'"
+    );
+    assert!(queue.verify_chain().expect("verify").findings.is_empty());
+    // Editing the recorded local authority breaks the chain.
+    open_raw(&queue)
+        .execute(
+            "UPDATE records SET plans = replace(plans, 'Testshire', 'Otherwhere') WHERE sequence = 1",
+            [],
+        )
+        .expect("edit");
+    assert_eq!(
+        queue.verify_chain().expect("verify").findings,
+        vec![ChainFinding::Break { sequence: 1 }]
+    );
+}
+
 #[test]
 fn debug_output_has_no_patient_data() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -504,11 +647,17 @@ mod wire_format {
         contacted.action = AuditAction::LocalAuthorityContacted;
         contacted.detail = "method=phone;at=2026-11-25T10:05:00Z".into();
         contacted.unscheduled = false;
+        let mut with_plans = entry("9990000018", "plan_found");
+        with_plans.plans = Some(plans_found());
+        let mut none_found = entry("9990000026", "no_plan");
+        none_found.plans = Some(Vec::new());
         let records = vec![
             queue
                 .append(&entry("9990000018", "no_plan"))
                 .expect("append"),
             queue.append(&contacted).expect("append"),
+            queue.append(&with_plans).expect("append"),
+            queue.append(&none_found).expect("append"),
         ];
         for record in &records {
             let event = to_audit_event(record);
@@ -593,29 +742,134 @@ mod wire_format {
     }
 
     #[test]
-    fn the_review_reads_the_records_of_a_searchset_and_leaves_out_the_rest() {
-        use cpis_audit::wire::records_in_searchset;
+    fn a_plan_entity_names_the_local_authority_and_the_plan_type() {
         let dir = tempfile::tempdir().expect("tempdir");
         let queue = AuditQueue::open(dir.path()).expect("open");
-        let record = queue
-            .append(&entry("9990000018", "no_plan"))
-            .expect("append");
-        let body = format!(
-            r#"{{"resourceType":"Bundle","type":"searchset","total":3,"entry":[{{"resource":{}}},{{"resource":{{"resourceType":"Patient"}}}},5]}}"#,
-            to_audit_event(&record)
-        );
+        let mut view = entry("9990000018", "plan_found");
+        view.plans = Some(plans_found());
+        let record = queue.append(&view).expect("append");
+        let event = to_audit_event(&record);
+        assert_eq!(event["entity"][2]["detail"][6]["type"], "plans");
+        assert_eq!(event["entity"][2]["detail"][6]["valueString"], "2");
+        let first = &event["entity"][3];
         assert_eq!(
-            records_in_searchset(body.as_bytes()).expect("json"),
-            vec![record]
+            first["type"]["system"],
+            "https://cpis-viewer.dev/CodeSystem/audit-plan"
         );
-        for empty in [
-            &br#"{"resourceType":"Bundle"}"#[..],
-            br#"{"entry":{"resource":{}}}"#,
-            b"[]",
-        ] {
-            assert_eq!(records_in_searchset(empty), Ok(Vec::new()));
+        assert_eq!(first["type"]["code"], "plan");
+        assert_eq!(first["what"]["display"], "Testshire County Council");
+        assert_eq!(first["what"]["identifier"]["value"], "Z9L01");
+        assert_eq!(first["detail"][0]["type"], "planType");
+        assert_eq!(first["detail"][0]["valueString"], "342191000000101");
+        let second = &event["entity"][4];
+        assert_eq!(second["what"]["display"], "Elsewhere Borough Council");
+        assert!(second["what"].get("identifier").is_none());
+        assert!(second.get("detail").is_none());
+        // A count that does not match, an unknown plan type, a plan without its authority
+        // or plans without the count are refused.
+        let mut fewer = event.clone();
+        fewer["entity"][2]["detail"][6]["valueString"] = "1".into();
+        assert!(from_audit_event(&fewer).is_err());
+        let mut unknown = event.clone();
+        unknown["entity"][3]["detail"][0]["valueString"] = "123".into();
+        assert!(from_audit_event(&unknown).is_err());
+        let mut nameless = event.clone();
+        nameless["entity"][4]["what"]["display"] = "".into();
+        assert!(from_audit_event(&nameless).is_err());
+        let mut uncounted = event.clone();
+        uncounted["entity"][2]["detail"]
+            .as_array_mut()
+            .expect("details")
+            .pop();
+        assert!(from_audit_event(&uncounted).is_err());
+        assert_eq!(from_audit_event(&event), Ok(record));
+    }
+
+    mod search_pages {
+        use super::*;
+        use cpis_audit::wire::{SearchPageError, read_search_page};
+
+        fn page(entries: &str, extra: &str) -> Vec<u8> {
+            format!(r#"{{"resourceType":"Bundle","type":"searchset"{extra},"entry":[{entries}]}}"#)
+                .into_bytes()
         }
-        assert!(records_in_searchset(b"<html>").is_err());
+
+        fn one_record() -> QueuedRecord {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let queue = AuditQueue::open(dir.path()).expect("open");
+            queue
+                .append(&entry("9990000018", "plan_found"))
+                .expect("append")
+        }
+
+        #[test]
+        fn a_page_gives_its_records_total_and_next_link() {
+            let record = one_record();
+            let entries = format!(
+                r#"{{"resource":{},"search":{{"mode":"match"}}}},{{"resource":{{"resourceType":"OperationOutcome"}},"search":{{"mode":"outcome"}}}}"#,
+                to_audit_event(&record)
+            );
+            let read = read_search_page(&page(
+                &entries,
+                r#","total":4500,"link":[{"relation":"self","url":"https://log.example/a"},{"relation":"next","url":"https://log.example/b"}]"#,
+            ))
+            .expect("page");
+            assert_eq!(read.records, vec![record]);
+            assert_eq!(read.total, Some(4500));
+            assert_eq!(read.next.as_deref(), Some("https://log.example/b"));
+            let empty =
+                read_search_page(br#"{"resourceType":"Bundle","type":"searchset","total":0}"#)
+                    .expect("empty");
+            assert_eq!(
+                (empty.records.len(), empty.total, empty.next),
+                (0, Some(0), None)
+            );
+        }
+
+        /// Issue 16: an entry that cannot be read was left out and the list looked complete.
+        #[test]
+        fn an_unreadable_entry_fails_the_page() {
+            let record = one_record();
+            let good = format!(r#"{{"resource":{}}}"#, to_audit_event(&record));
+            for (bad, index) in [
+                (
+                    format!(r#"{good},{{"resource":{{"resourceType":"Patient"}}}}"#),
+                    1,
+                ),
+                (format!("{good},5"), 1),
+                (format!(r#"{{"search":{{"mode":"match"}}}},{good}"#), 0),
+            ] {
+                assert!(
+                    matches!(
+                        read_search_page(&page(&bad, r#","total":2"#)),
+                        Err(SearchPageError::UnreadableEntry { index: found, .. }) if found == index
+                    ),
+                    "{bad}"
+                );
+            }
+        }
+
+        #[test]
+        fn anything_but_a_searchset_is_refused() {
+            for body in [
+                &br#"{"resourceType":"Bundle"}"#[..],
+                br#"{"resourceType":"Bundle","type":"batch","entry":[]}"#,
+                br#"{"resourceType":"Bundle","type":"searchset","entry":{}}"#,
+                br#"{"resourceType":"Bundle","type":"searchset","total":"3"}"#,
+                br#"{"resourceType":"Bundle","type":"searchset","total":-1}"#,
+                br#"{"resourceType":"Bundle","type":"searchset","link":{"relation":"next"}}"#,
+                br#"{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"a"},{"relation":"next","url":"b"}]}"#,
+                b"[]",
+                b"<html>",
+            ] {
+                assert!(
+                    read_search_page(body).is_err(),
+                    "{}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+            assert_eq!(read_search_page(b"<html>"), Err(SearchPageError::NotJson));
+        }
     }
 
     #[test]
@@ -837,6 +1091,7 @@ mod golden_wire_bytes {
             } else {
                 "method=phone;contacted_at=2026-11-25 10:05:00.0 +00:00:00".into()
             },
+            plans: None,
             previous_hash: cpis_audit::GENESIS_HASH.into(),
             record_hash: String::new(),
         };

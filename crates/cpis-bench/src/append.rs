@@ -47,6 +47,7 @@ pub fn entry(index: u64) -> anyhow::Result<NewAuditEntry> {
         trace_id: uuid::Uuid::new_v4(),
         unscheduled: true,
         detail: String::new(),
+        plans: None,
     })
 }
 

@@ -81,6 +81,7 @@ fn fill(queue: &AuditQueue, count: u64) -> anyhow::Result<()> {
                 trace_id: entry.trace_id,
                 unscheduled: entry.unscheduled,
                 detail: entry.detail,
+                plans: None,
                 previous_hash: previous_hash.clone(),
                 record_hash: String::new(),
             };

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use cpis_audit::RecordedPlan;
 use cpis_domain::{Actor, CouldNotCheckReason, LookupOutcome, NhsNumber};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -32,6 +33,9 @@ pub struct AuditRecord {
     /// The `TraceID` sent with the CP-IS request (or the demographics request when the lookup
     /// stopped there): the audit transaction id.
     pub trace_id: Uuid,
+    /// The plans found (type and responsible local authority), for the named nurse's
+    /// follow-up: empty for "no plan", `None` when nothing was checked.
+    pub plans: Option<Vec<RecordedPlan>>,
 }
 
 impl AuditRecord {
@@ -45,16 +49,35 @@ impl AuditRecord {
         device: String,
         trace_id: Uuid,
     ) -> AuditRecord {
-        let (outcome, could_not_check_reason) = AuditRecord::outcome_fields(outcome);
+        let (code, could_not_check_reason) = AuditRecord::outcome_fields(outcome);
+        let plans = match outcome {
+            LookupOutcome::PlansFound { plans, .. } => Some(
+                plans
+                    .iter()
+                    .map(|plan| {
+                        RecordedPlan::new(
+                            plan.plan_type,
+                            &plan.local_authority.name,
+                            plan.local_authority.ods_code.as_deref(),
+                        )
+                    })
+                    .collect(),
+            ),
+            LookupOutcome::NoPlan { .. } => Some(Vec::new()),
+            LookupOutcome::CouldNotCheck { .. }
+            | LookupOutcome::PatientNotFound { .. }
+            | LookupOutcome::InvalidInput(_) => None,
+        };
         AuditRecord {
             actor,
             nhs_number,
             recorded_at,
-            outcome,
+            outcome: code,
             could_not_check_reason,
             unscheduled,
             device,
             trace_id,
+            plans,
         }
     }
 
@@ -79,6 +102,7 @@ impl fmt::Debug for AuditRecord {
             .field("could_not_check_reason", &self.could_not_check_reason)
             .field("unscheduled", &self.unscheduled)
             .field("trace_id", &self.trace_id)
+            .field("plans", &self.plans.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -154,5 +178,86 @@ mod tests {
         let debug = format!("{no_role:?}");
         assert!(!debug.contains("Tess"), "{debug}");
         assert!(debug.contains("900000000001"), "{debug}");
+    }
+
+    /// Issue 16: the named nurse saw only the NHS number of a view; now each view records the
+    /// type of every plan found and whom to chase (the responsible local authority).
+    #[test]
+    fn a_view_records_the_plans_found_and_their_local_authorities() {
+        let at = time::macros::datetime!(2026-11-25 10:00 UTC);
+        let nhs_number = NhsNumber::parse("9990000018").expect("valid");
+        let patient = cpis_domain::TracedPatient::from(cpis_domain::PatientDemographics {
+            nhs_number: nhs_number.clone(),
+            family_name: "Quenthorne".into(),
+            given_names: vec!["Wren".into()],
+            date_of_birth: time::macros::date!(2020 - 01 - 01),
+            gender: cpis_domain::Gender::Female,
+        });
+        let mut unknown_type = cpis_domain::PlanRecord::from(plan(
+            cpis_domain::PlanType::LookedAfterChild,
+            "Elsewhere Borough Council",
+        ));
+        unknown_type.plan_type = None;
+        unknown_type.local_authority.ods_code = None;
+        let found = LookupOutcome::PlansFound {
+            patient: patient.clone(),
+            plans: vec![
+                cpis_domain::PlanRecord::from(plan(
+                    cpis_domain::PlanType::ChildProtectionPlan,
+                    "Testshire County Council",
+                )),
+                unknown_type,
+            ],
+            access_history: Vec::new(),
+            checked_at: at,
+        };
+        let record = |outcome: &LookupOutcome| {
+            AuditRecord::new(
+                Actor::default(),
+                nhs_number.clone(),
+                at,
+                outcome,
+                true,
+                String::new(),
+                Uuid::nil(),
+            )
+            .plans
+        };
+        assert_eq!(
+            record(&found),
+            Some(vec![
+                RecordedPlan::new(
+                    Some(cpis_domain::PlanType::ChildProtectionPlan),
+                    "Testshire County Council",
+                    Some("Z9L01"),
+                ),
+                RecordedPlan::new(None, "Elsewhere Borough Council", None),
+            ])
+        );
+        let none = LookupOutcome::NoPlan {
+            patient,
+            checked_at: at,
+        };
+        assert_eq!(record(&none), Some(Vec::new()));
+        let unchecked = LookupOutcome::CouldNotCheck {
+            reason: CouldNotCheckReason::Timeout,
+            attempted_at: at,
+        };
+        assert_eq!(record(&unchecked), None);
+    }
+
+    fn plan(plan_type: cpis_domain::PlanType, authority: &str) -> cpis_domain::ProtectionPlan {
+        cpis_domain::ProtectionPlan {
+            plan_type,
+            start: time::macros::date!(2026 - 01 - 10),
+            end: None,
+            local_authority: cpis_domain::LocalAuthority {
+                name: authority.into(),
+                ods_code: "Z9L01".into(),
+                office_hours_phone: "01632 960001".into(),
+                emergency_duty_phone: "01632 960999".into(),
+            },
+            social_worker: None,
+        }
     }
 }

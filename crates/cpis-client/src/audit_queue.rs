@@ -97,6 +97,7 @@ impl QueueSink {
             .could_not_check_reason
             .map(|reason| format!("reason={}", reason.code()))
             .unwrap_or_default();
+        entry.plans = record.plans.clone();
         entry
     }
 }

@@ -110,7 +110,9 @@ impl SignedInUser {
     }
 
     /// The selected role as the audit trail names it, with its organisation's name when the
-    /// claims give it (else empty); [`RoleRef::default`] when no role is selected.
+    /// claims give it (else empty); [`RoleRef::default`] when no role is selected. The role's
+    /// name is its own name ([`Role::display_name`]), never CIS2's hierarchy, so every record,
+    /// review and export shows what people call the role.
     pub fn selected_role_ref(&self) -> RoleRef {
         let Some(role) = self.selected_role() else {
             return RoleRef::default();
@@ -118,7 +120,7 @@ impl SignedInUser {
         RoleRef {
             role_profile_id: role.person_roleid.clone(),
             role_code: role.role_code.clone(),
-            role_name: role.role_name.clone(),
+            role_name: role.display_name().to_owned(),
             organisation_ods: role.org_code.clone(),
             organisation_name: self
                 .selected_organisation_name()
@@ -284,6 +286,17 @@ mod tests {
         assert_eq!(nurse.display_name(), "Nurse Access Role");
         nurse.role_name = "Plain Role".into();
         assert_eq!(nurse.display_name(), "Plain Role");
+    }
+
+    /// Issue 16: the CIS2 hierarchy (`"Clinical":"Clinical Provision":"Nurse Access Role"`)
+    /// was recorded as the role's name, and shown so in the review and its CSV.
+    #[test]
+    fn the_actor_records_the_role_by_its_own_name() {
+        let mut nurse = role("1", &["B0107"]);
+        nurse.role_name = "\"Clinical\":\"Clinical Provision\":\"Nurse Access Role\"".into();
+        let actor = user(Some("1"), vec![nurse]).actor();
+        assert_eq!(actor.role.role_name, "Nurse Access Role");
+        assert_eq!(actor.role.role_code, "R8001");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub mod token_store;
 
 pub use alert::{AlertClient, AlertClientError, LookupReport, ServiceReachability};
 pub use audit::{AuditRecord, AuditSink, AuditSinkError};
-pub use audit_log::{AuditLogClient, AuditLogError};
+pub use audit_log::{AuditLogClient, AuditLogError, AuditSearch, Completeness};
 pub use audit_queue::QueueSink;
 pub use config::{Config, ConfigError, ConfigLocations, Defaults};
 pub use cpis_domain::LookupOutcome;

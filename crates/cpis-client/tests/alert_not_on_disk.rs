@@ -1,7 +1,9 @@
 //! Alert content is never written to disk (hazard log H3, control C3.3): after a lookup that
-//! finds a plan, no file in the data folder holds the plan's local authority, its phone numbers
-//! or the patient's name and date of birth. The audit queue holds who looked, which NHS number
-//! and the outcome; the scan is shown to work by finding that NHS number.
+//! finds a plan, no file in the data folder holds the local authority's phone numbers or the
+//! patient's name and date of birth. The audit queue holds who looked, which NHS number, the
+//! outcome, and (for the named nurse's follow-up, issue 16) the type of each plan found and
+//! its responsible local authority; the scan is shown to work by finding that NHS number and
+//! that local authority.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -76,10 +78,14 @@ async fn a_lookup_with_plans_leaves_no_plan_details_on_disk() {
         "the audit queue must be on disk with the NHS number viewed (else this scan proves nothing)"
     );
     let plan = plan();
+    assert!(
+        files
+            .iter()
+            .any(|(_, bytes)| contains(bytes, &plan.local_authority.name)),
+        "the view is recorded with whom to chase: the plan's local authority"
+    );
     let patient = patient(&asked());
     let mut alert_content = vec![
-        plan.local_authority.name.clone(),
-        plan.local_authority.ods_code.clone(),
         plan.local_authority.office_hours_phone.clone(),
         plan.local_authority.emergency_duty_phone.clone(),
         plan.local_authority.office_hours_phone.replace(' ', ""),

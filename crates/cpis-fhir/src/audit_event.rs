@@ -37,6 +37,8 @@ pub mod system {
     pub const DEVICE: &str = "https://cpis-viewer.dev/Id/device";
     /// The chain entity's type.
     pub const CHAIN: &str = "https://cpis-viewer.dev/CodeSystem/audit-chain";
+    /// The type of an entity for a plan a view found (recorded with the view).
+    pub const PLAN: &str = "https://cpis-viewer.dev/CodeSystem/audit-plan";
     /// Outcome codes of a lookup (`plan_found`, `no_plan`, ...).
     pub const OUTCOME: &str = "https://cpis-viewer.dev/CodeSystem/lookup-outcome";
     /// `AuditEvent.type`.
@@ -61,6 +63,8 @@ pub const PRODUCT: &str = "CP-IS Viewer";
 pub const SITE: &str = "cpis-viewer";
 /// The chain entity's type code.
 pub const CHAIN_CODE: &str = "chain";
+/// The type code of a plan entity (in [`system::PLAN`]).
+pub const PLAN_CODE: &str = "plan";
 /// `agent.who.type` of the organisation.
 pub const ORGANIZATION: &str = "Organization";
 /// `agent.who.type` of the user.
@@ -168,6 +172,19 @@ impl AuditEvent {
                 })
         })
     }
+
+    /// Every entity whose `type` is `code` in `system`, in order.
+    pub fn entities_of_type<'a>(
+        &'a self,
+        system: &'a str,
+        code: &'a str,
+    ) -> impl Iterator<Item = &'a AuditEventEntity> + 'a {
+        self.entity.iter().filter(move |entity| {
+            entity.entity_type.as_ref().is_some_and(|coding| {
+                coding.system.as_deref() == Some(system) && coding.code.as_deref() == Some(code)
+            })
+        })
+    }
 }
 
 impl AuditEventAgent {
@@ -243,12 +260,27 @@ pub fn batch_response_bundle(statuses: &[String]) -> Bundle {
     }
 }
 
-/// A `searchset` Bundle of the given resources, each a `match`, `total` their count.
-pub fn searchset_bundle(resources: Vec<Box<RawValue>>) -> Bundle {
+/// One page of a `searchset` Bundle: the given resources, each a `match`; `total` the number
+/// of matches of the whole search (every page); `link` `self` (this page) and, when there are
+/// more pages, `next`.
+pub fn searchset_page(
+    resources: Vec<Box<RawValue>>,
+    total: u64,
+    self_url: String,
+    next_url: Option<String>,
+) -> Bundle {
+    let link = std::iter::once(("self", self_url))
+        .chain(next_url.map(|url| ("next", url)))
+        .map(|(relation, url)| crate::wire::BundleLink {
+            relation: relation.into(),
+            url,
+        })
+        .collect();
     Bundle {
         resource_type: "Bundle".into(),
         bundle_type: "searchset".into(),
-        total: Some(resources.len() as u64),
+        total: Some(total),
+        link,
         entry: Some(
             resources
                 .into_iter()
@@ -280,6 +312,12 @@ pub struct RawEntriesBundle {
     /// The entries, unread (`null` is present, and not an array).
     #[serde(default, deserialize_with = "raw_present")]
     pub entry: Option<Box<RawValue>>,
+    /// For a searchset: `total`, unread.
+    #[serde(default, deserialize_with = "raw_present")]
+    pub total: Option<Box<RawValue>>,
+    /// `link`, unread.
+    #[serde(default, deserialize_with = "raw_present")]
+    pub link: Option<Box<RawValue>>,
 }
 
 impl RawEntriesBundle {
@@ -287,6 +325,29 @@ impl RawEntriesBundle {
     pub fn is(&self, bundle_type: &str) -> bool {
         self.resource_type.as_deref() == Some("Bundle")
             && self.bundle_type.as_deref() == Some(bundle_type)
+    }
+
+    /// `total`: `Ok(None)` when absent, an error when it is not a non-negative integer.
+    pub fn total(&self) -> Result<Option<u64>, RawBundleError> {
+        self.total
+            .as_ref()
+            .map(|total| serde_json::from_str(total.get()).map_err(|_| RawBundleError::BadTotal))
+            .transpose()
+    }
+
+    /// The URL of the one `link` whose relation is `relation`; `Ok(None)` when there is none,
+    /// an error when `link` is not an array of links or names the relation twice.
+    pub fn link(&self, relation: &str) -> Result<Option<String>, RawBundleError> {
+        let Some(link) = &self.link else {
+            return Ok(None);
+        };
+        let links: Vec<crate::wire::BundleLink> =
+            serde_json::from_str(link.get()).map_err(|_| RawBundleError::BadLink)?;
+        let mut named = links.into_iter().filter(|link| link.relation == relation);
+        match (named.next(), named.next()) {
+            (first, None) => Ok(first.map(|link| link.url)),
+            (_, Some(_)) => Err(RawBundleError::BadLink),
+        }
     }
 
     /// The entries, each still raw; `None` when there is no `entry`.
@@ -309,6 +370,10 @@ pub enum RawBundleError {
     NotAnObject,
     /// `entry` is there but not an array.
     EntryNotAnArray,
+    /// `total` is there but not a non-negative integer.
+    BadTotal,
+    /// `link` is there but not an array of links, or names a relation twice.
+    BadLink,
 }
 
 /// Read a body as a [`RawEntriesBundle`]: an object, whatever its type.
@@ -337,6 +402,38 @@ pub struct RawResourceEntry {
     /// The resource, unread.
     #[serde(default, deserialize_with = "raw_present")]
     pub resource: Option<Box<RawValue>>,
+}
+
+/// One raw `searchset` entry, read for its resource (left raw) and its `search.mode`.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawSearchEntry {
+    /// The resource, unread.
+    #[serde(default, deserialize_with = "raw_present")]
+    pub resource: Option<Box<RawValue>>,
+    /// `search`, read only for its mode.
+    #[serde(default)]
+    pub search: Option<RawEntrySearch>,
+}
+
+impl RawSearchEntry {
+    /// Whether the entry is not a match of the search: an `include` or an `outcome` (which
+    /// `total` does not count).
+    pub fn is_not_a_match(&self) -> bool {
+        matches!(
+            self.search
+                .as_ref()
+                .and_then(|search| search.mode.as_deref()),
+            Some("include" | "outcome")
+        )
+    }
+}
+
+/// `Bundle.entry.search`, read only for its mode.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawEntrySearch {
+    /// `match`, `include` or `outcome`, when it is text.
+    #[serde(default, deserialize_with = "text_or_none")]
+    pub mode: Option<String>,
 }
 
 /// One raw `batch-response` entry, read only for its response's status.

@@ -38,6 +38,9 @@ pub enum IpcErrorCode {
     AuditFailed,
     /// The central audit log did not answer the review's search.
     AuditLogUnavailable,
+    /// The central audit log's answer held a record that could not be read: the review would
+    /// be incomplete, so none is shown.
+    AuditLogUnreadable,
     /// The review's CSV could not be written.
     ExportFailed,
     /// The local audit queue could not be opened (status bar).
@@ -52,7 +55,7 @@ pub enum IpcErrorCode {
 
 impl IpcErrorCode {
     /// Every code, for tests that check each one.
-    pub const ALL: [IpcErrorCode; 19] = [
+    pub const ALL: [IpcErrorCode; 20] = [
         IpcErrorCode::Unexpected,
         IpcErrorCode::NotSetUp,
         IpcErrorCode::IdentityProviderUnreachable,
@@ -67,6 +70,7 @@ impl IpcErrorCode {
         IpcErrorCode::InvalidTime,
         IpcErrorCode::AuditFailed,
         IpcErrorCode::AuditLogUnavailable,
+        IpcErrorCode::AuditLogUnreadable,
         IpcErrorCode::ExportFailed,
         IpcErrorCode::AuditQueueUnavailable,
         IpcErrorCode::AuditQueueWriteFailed,
@@ -92,6 +96,7 @@ impl IpcErrorCode {
             IpcErrorCode::InvalidTime => "invalid_time",
             IpcErrorCode::AuditFailed => "audit_failed",
             IpcErrorCode::AuditLogUnavailable => "audit_log_unavailable",
+            IpcErrorCode::AuditLogUnreadable => "audit_log_unreadable",
             IpcErrorCode::ExportFailed => "export_failed",
             IpcErrorCode::AuditQueueUnavailable => "audit_queue_unavailable",
             IpcErrorCode::AuditQueueWriteFailed => "audit_queue_write_failed",
@@ -136,6 +141,9 @@ impl IpcErrorCode {
             }
             IpcErrorCode::AuditLogUnavailable => {
                 "The central audit log could not be reached. Try again in a few minutes."
+            }
+            IpcErrorCode::AuditLogUnreadable => {
+                "The central audit log sent a record that could not be read, so the review is not shown: it could leave views out. Try again. If this keeps happening, tell your IT service desk."
             }
             IpcErrorCode::ExportFailed => "The review could not be saved to your downloads folder.",
             IpcErrorCode::AuditQueueUnavailable => {

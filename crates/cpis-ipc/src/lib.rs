@@ -69,6 +69,7 @@ pub fn render_typescript_bindings() -> String {
         TrustContactsView::decl(&config),
         SetupProblemView::decl(&config),
         ReviewPeriod::decl(&config),
+        ReviewPlanView::decl(&config),
         ReviewRow::decl(&config),
         ReviewView::decl(&config),
     ];

@@ -137,6 +137,7 @@ fn audit_records() -> Vec<QueuedRecord> {
                 } else {
                     String::new()
                 },
+                plans: None,
                 previous_hash: previous_hash.clone(),
                 record_hash: String::new(),
             };

@@ -2,7 +2,7 @@
 
 export type NhsNumberErrorCode = "empty" | "invalid_characters" | "wrong_length" | "check_digit" | "too_long";
 
-export type IpcErrorCode = "unexpected" | "not_set_up" | "identity_provider_unreachable" | "sign_in_cancelled" | "browser_unavailable" | "sign_in_not_finished" | "sign_in_refused" | "keyring_unavailable" | "sign_in_required" | "role_not_permitted" | "unknown_lookup" | "invalid_time" | "audit_failed" | "audit_log_unavailable" | "export_failed" | "audit_queue_unavailable" | "audit_queue_write_failed" | "audit_queue_unreadable" | "invalid_response";
+export type IpcErrorCode = "unexpected" | "not_set_up" | "identity_provider_unreachable" | "sign_in_cancelled" | "browser_unavailable" | "sign_in_not_finished" | "sign_in_refused" | "keyring_unavailable" | "sign_in_required" | "role_not_permitted" | "unknown_lookup" | "invalid_time" | "audit_failed" | "audit_log_unavailable" | "audit_log_unreadable" | "export_failed" | "audit_queue_unavailable" | "audit_queue_write_failed" | "audit_queue_unreadable" | "invalid_response";
 
 export type IpcError = { 
 /**
@@ -392,6 +392,20 @@ user_file: string | null, };
 
 export type ReviewPeriod = "last24_hours" | "last7_days";
 
+export type ReviewPlanView = { 
+/**
+ * `Child protection plan`, or `Plan type not given`.
+ */
+plan_type: string, 
+/**
+ * The responsible local authority's name.
+ */
+local_authority: string, 
+/**
+ * Its ODS code, when recorded.
+ */
+local_authority_ods: string | null, };
+
 export type ReviewRow = { 
 /**
  * `25 November 2026 at 5.30pm`.
@@ -424,7 +438,12 @@ la_contacted: boolean,
 /**
  * How and when, in words, when recorded.
  */
-la_contact: string | null, };
+la_contact: string | null, 
+/**
+ * The plans the view found, as recorded with it: whom to chase. `None` when the record
+ * was written before plans were recorded with views (the UI says they were not recorded).
+ */
+plans: Array<ReviewPlanView> | null, };
 
 export type ReviewView = { 
 /**
@@ -436,13 +455,22 @@ period: ReviewPeriod,
  */
 organisation_ods: string, 
 /**
+ * The organisation's name; empty when neither the sign-in nor the log gives it.
+ */
+organisation_name: string, 
+/**
  * Newest first.
  */
 rows: Array<ReviewRow>, 
 /**
  * When the central audit log answered.
  */
-generated_at: string, };
+generated_at: string, 
+/**
+ * Why the list may not hold every view, in plain words; `None` when the central audit
+ * log confirmed that it sent every record for the period.
+ */
+incomplete: string | null, };
 
 /** Every command the shell registers; `ui/src/backend` calls only these. */
 export const COMMANDS = [
@@ -479,6 +507,7 @@ export const IPC_ERROR_CODES: readonly IpcErrorCode[] = [
   "invalid_time",
   "audit_failed",
   "audit_log_unavailable",
+  "audit_log_unreadable",
   "export_failed",
   "audit_queue_unavailable",
   "audit_queue_write_failed",

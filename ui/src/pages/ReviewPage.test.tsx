@@ -1,4 +1,6 @@
-// The named nurse review: rows from the central audit log, LA contact shown, filter, export.
+// The named nurse review: rows from the central audit log with the plans each view found and
+// their local authorities, LA contact shown, a warning when the list is incomplete, filter,
+// export.
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -11,7 +13,9 @@ function view(period: ReviewView['period']): ReviewView {
   return {
     period,
     organisation_ods: 'ZZ1ED',
+    organisation_name: 'Northshire General Hospital',
     generated_at: '25 November 2026 at 10am',
+    incomplete: null,
     rows: [
       {
         viewed_at: '25 November 2026 at 9.30am',
@@ -22,6 +26,18 @@ function view(period: ReviewView['period']): ReviewView {
         unscheduled: true,
         la_contacted: true,
         la_contact: 'Phoned the emergency duty team, 25 November 2026 at 9.40am',
+        plans: [
+          {
+            plan_type: 'Child protection plan',
+            local_authority: 'Testshire County Council',
+            local_authority_ods: 'Z9L01',
+          },
+          {
+            plan_type: 'Looked after child',
+            local_authority: 'Elsewhere Borough Council',
+            local_authority_ods: null,
+          },
+        ],
       },
       {
         viewed_at: '25 November 2026 at 8am',
@@ -32,6 +48,7 @@ function view(period: ReviewView['period']): ReviewView {
         unscheduled: true,
         la_contacted: false,
         la_contact: null,
+        plans: null,
       },
     ],
   };
@@ -54,12 +71,47 @@ describe('ReviewPage', () => {
     expect(within(table).getByText('Recorded')).toBeInTheDocument();
     expect(within(table).getByText('Not recorded')).toBeInTheDocument();
     expect(screen.getByTestId('review-summary')).toHaveTextContent(
-      '2 views with a plan found at ZZ1ED. 1 without local authority contact recorded.',
+      '2 views with a plan found at Northshire General Hospital (ZZ1ED). 1 without local authority contact recorded.',
     );
+    expect(screen.queryByTestId('review-incomplete')).not.toBeInTheDocument();
     expect(await axeViolations(container)).toEqual([]);
     await userEvent.click(screen.getByLabelText('Last 7 days'));
     await screen.findByRole('table');
     expect(periods).toEqual(['last24_hours', 'last7_days']);
+  });
+
+  it('shows the plans each view found and whom to chase, or that they were not recorded', async () => {
+    mockIPC((command) => (command === 'review' ? view('last24_hours') : null));
+    render(<ReviewPage />);
+    const table = await screen.findByRole('table');
+    expect(
+      within(table).getByRole('columnheader', { name: 'Plans found and local authority' }),
+    ).toBeInTheDocument();
+    const [, first, second] = within(table).getAllByRole('row');
+    expect(first).toHaveTextContent('Child protection plan: Testshire County Council (Z9L01)');
+    expect(first).toHaveTextContent('Looked after child: Elsewhere Borough Council');
+    expect(second).toHaveTextContent('Plans not recorded');
+  });
+
+  it('warns plainly when the list may not show every view', async () => {
+    const cut: ReviewView = {
+      ...view('last7_days'),
+      organisation_name: '',
+      incomplete:
+        'This list is cut short. It is built from the newest 50000 audit records of the 61000 for this period.',
+      rows: view('last7_days').rows.slice(0, 1),
+    };
+    mockIPC((command) => (command === 'review' ? cut : null));
+    const { container } = render(<ReviewPage />);
+    const warning = await screen.findByTestId('review-incomplete');
+    expect(
+      within(warning).getByRole('heading', { name: /This list may not show every view/ }),
+    ).toBeInTheDocument();
+    expect(warning).toHaveTextContent('This list is cut short.');
+    const summary = screen.getByTestId('review-summary');
+    expect(summary).toHaveTextContent('1 view with a plan found at ZZ1ED in this list.');
+    expect(summary).not.toHaveTextContent('recorded for all of them');
+    expect(await axeViolations(container)).toEqual([]);
   });
 
   it('filters by NHS number or viewer', async () => {

@@ -1,10 +1,17 @@
 // The safeguarding named nurse's review: views with plans found at their organisation in the
-// last 24 hours or 7 days (from the central audit log), whether LA contact was recorded, a
-// filter, and a CSV export for safeguarding meetings.
+// last 24 hours or 7 days (from the central audit log), the plans each view found and their
+// local authorities (whom to chase), whether LA contact was recorded, a warning when the list
+// may not hold every view, a filter, and a CSV export for safeguarding meetings.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Button, Radios, Table, Tag, TextInput } from 'nhsuk-react-components';
+import { Button, Radios, Table, Tag, TextInput, WarningCallout } from 'nhsuk-react-components';
 import { ipcErrorMessage } from '../backend';
-import { review, saveReviewCsv, type ReviewPeriod, type ReviewView } from '../backend/review';
+import {
+  review,
+  saveReviewCsv,
+  type ReviewPeriod,
+  type ReviewRow,
+  type ReviewView,
+} from '../backend/review';
 
 type State =
   | { kind: 'loading' }
@@ -15,6 +22,33 @@ const PERIODS: { value: ReviewPeriod; label: string }[] = [
   { value: 'last24_hours', label: 'Last 24 hours' },
   { value: 'last7_days', label: 'Last 7 days' },
 ];
+
+/** The organisation as the summary names it: "Northshire General Hospital (ZZ1ED)". */
+function organisation(view: ReviewView): string {
+  return view.organisation_name === ''
+    ? view.organisation_ods
+    : `${view.organisation_name} (${view.organisation_ods})`;
+}
+
+/** The plans a view found and their local authorities, as recorded with the view. */
+function PlansFound({ row }: { row: ReviewRow }) {
+  if (row.plans === null) {
+    return <span className="nhsuk-body-s">Plans not recorded</span>;
+  }
+  if (row.plans.length === 0) {
+    return <span className="nhsuk-body-s">None recorded</span>;
+  }
+  return (
+    <ul className="nhsuk-list nhsuk-u-margin-bottom-0">
+      {row.plans.map((plan, index) => (
+        <li key={`${String(index)}-${plan.plan_type}-${plan.local_authority}`}>
+          {plan.plan_type}: {plan.local_authority}
+          {plan.local_authority_ods === null ? '' : ` (${plan.local_authority_ods})`}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 export function ReviewPage() {
   const [period, setPeriod] = useState<ReviewPeriod>('last24_hours');
@@ -117,11 +151,22 @@ export function ReviewPage() {
       )}
       {state.kind === 'loaded' && (
         <>
+          {state.view.incomplete !== null && (
+            <WarningCallout data-testid="review-incomplete">
+              <WarningCallout.Heading headingLevel="h2">
+                This list may not show every view
+              </WarningCallout.Heading>
+              <p>{state.view.incomplete}</p>
+            </WarningCallout>
+          )}
           <p className="nhsuk-body" data-testid="review-summary">
             {rows.length === 1 ? '1 view' : `${String(rows.length)} views`} with a plan found at{' '}
-            {state.view.organisation_ods}.{' '}
+            {organisation(state.view)}
+            {state.view.incomplete === null ? '' : ' in this list'}.{' '}
             {withoutContact === 0
-              ? 'Local authority contact was recorded for all of them.'
+              ? state.view.incomplete === null
+                ? 'Local authority contact was recorded for all of them.'
+                : 'Local authority contact was recorded for all of these.'
               : `${String(withoutContact)} without local authority contact recorded.`}{' '}
             Checked {state.view.generated_at}.
           </p>
@@ -132,6 +177,7 @@ export function ReviewPage() {
                   <Table.Cell>Seen</Table.Cell>
                   <Table.Cell>NHS number</Table.Cell>
                   <Table.Cell>Seen by</Table.Cell>
+                  <Table.Cell>Plans found and local authority</Table.Cell>
                   <Table.Cell>Local authority contact</Table.Cell>
                 </Table.Row>
               </Table.Head>
@@ -142,6 +188,9 @@ export function ReviewPage() {
                     <Table.Cell>{row.nhs_number}</Table.Cell>
                     <Table.Cell>
                       {row.viewer_name}, {row.viewer_role}
+                    </Table.Cell>
+                    <Table.Cell>
+                      <PlansFound row={row} />
                     </Table.Cell>
                     <Table.Cell>
                       {row.la_contacted ? (

@@ -8,7 +8,9 @@
 //! PractitionerRole, from which come the name (`practitioner.display`), the role
 //! (`code.coding.display`) and the organisation (`organization.display`, its ODS code from
 //! `organization.identifier` or a trailing `(CODE)`). Without an included PractitionerRole the
-//! inline shape is read: the viewer's `who.display` and `role`, and an Organization agent.
+//! inline shape is read: the viewer's `who.display` and `role`, and an Organization agent. A
+//! role that comes as CIS2's hierarchy (`"Clinical":"Clinical Provision":"Nurse Access
+//! Role"`) is read as the role's own name (`Nurse Access Role`).
 
 use std::collections::HashMap;
 
@@ -167,7 +169,7 @@ fn viewer_from_role(
         .or_else(|| ods_code_in_brackets(organisation_name));
     Ok((
         name.to_owned(),
-        role_name.to_owned(),
+        cpis_domain::role_display_name(role_name).to_owned(),
         organisation_name.to_owned(),
         ods.map(str::to_owned),
     ))
@@ -233,7 +235,7 @@ fn viewer_inline(
     let ods = ods_identifier(organisation).or_else(|| ods_code_in_brackets(organisation_name));
     Ok((
         viewer_name.to_owned(),
-        viewer_role.to_owned(),
+        cpis_domain::role_display_name(viewer_role).to_owned(),
         organisation_name.to_owned(),
         ods.map(str::to_owned),
     ))
@@ -336,6 +338,43 @@ mod tests {
         assert_eq!(practitioner_role_id("Organization/abc"), None);
         assert_eq!(practitioner_role_id("PractitionerRole/"), None);
         assert_eq!(practitioner_role_id("abc"), None);
+    }
+
+    /// Issue 16: `cpis lookup` and the app listed the viewer's role as CIS2's hierarchy
+    /// (`"Clinical":"Clinical Provision":"Nurse Access Role"`), as the service stored it.
+    #[test]
+    fn a_viewer_role_in_cis2_form_is_read_as_the_roles_own_name() {
+        let asked = NhsNumber::parse("9990000018").expect("valid");
+        let access = AccessRecord {
+            accessed_at: time::macros::datetime!(2026-11-24 21:15 UTC),
+            viewer_name: "Tess Triage-Test".into(),
+            viewer_role: "\"Clinical\":\"Clinical Provision\":\"Nurse Access Role\"".into(),
+            organisation_name: "Northshire General Hospital".into(),
+            organisation_ods: Some("ZZ1ED".into()),
+        };
+        let body = serde_json::to_vec(&crate::build::access_history_bundle(&asked, &[access]))
+            .expect("json");
+        let read = parse_access_history(&body, &asked).expect("history");
+        assert_eq!(read[0].viewer_role, "Nurse Access Role");
+        let raw = AccessRecord {
+            viewer_role: "\"Clinical\":\"Clinical Provision\":\"Nurse Access Role\"".into(),
+            ..read[0].clone()
+        };
+        let answer = serde_json::to_vec(&crate::build::access_history_answer(
+            "https://cpis.example",
+            &asked,
+            &[crate::build::ServedAccess {
+                id: "access-1",
+                nhs_number: &asked,
+                access: &raw,
+                role_profile_id: Some("555021935107"),
+                trace_id: None,
+            }],
+            Some("AuditEvent:agent"),
+        ))
+        .expect("json");
+        let included = parse_access_history(&answer, &asked).expect("history");
+        assert_eq!(included[0].viewer_role, "Nurse Access Role");
     }
 
     #[test]

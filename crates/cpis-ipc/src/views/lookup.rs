@@ -289,7 +289,7 @@ impl AccessView {
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
             viewer_name: record.viewer_name.clone(),
-            viewer_role: record.viewer_role.clone(),
+            viewer_role: super::session::display_role_name(&record.viewer_role),
             organisation_name: record.organisation_name.clone(),
             organisation_ods: record.organisation_ods.clone(),
         }

@@ -44,6 +44,20 @@ pub struct ReviewRow {
     pub la_contacted: bool,
     /// How and when, in words, when recorded.
     pub la_contact: Option<String>,
+    /// The plans the view found, as recorded with it: whom to chase. `None` when the record
+    /// was written before plans were recorded with views (the UI says they were not recorded).
+    pub plans: Option<Vec<ReviewPlanView>>,
+}
+
+/// One plan a view found, as recorded with the view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReviewPlanView {
+    /// `Child protection plan`, or `Plan type not given`.
+    pub plan_type: String,
+    /// The responsible local authority's name.
+    pub local_authority: String,
+    /// Its ODS code, when recorded.
+    pub local_authority_ods: Option<String>,
 }
 
 impl std::fmt::Debug for ReviewRow {
@@ -63,10 +77,15 @@ pub struct ReviewView {
     pub period: ReviewPeriod,
     /// The organisation's ODS code.
     pub organisation_ods: String,
+    /// The organisation's name; empty when neither the sign-in nor the log gives it.
+    pub organisation_name: String,
     /// Newest first.
     pub rows: Vec<ReviewRow>,
     /// When the central audit log answered.
     pub generated_at: String,
+    /// Why the list may not hold every view, in plain words; `None` when the central audit
+    /// log confirmed that it sent every record for the period.
+    pub incomplete: Option<String>,
 }
 
 #[cfg(test)]
@@ -84,11 +103,32 @@ mod tests {
             unscheduled: true,
             la_contacted: true,
             la_contact: Some("Phoned the social worker Sam Testworker".into()),
+            plans: Some(vec![ReviewPlanView {
+                plan_type: "Child protection plan".into(),
+                local_authority: "Testshire County Council".into(),
+                local_authority_ods: None,
+            }]),
         };
         let debug = format!("{row:?}");
         for secret in ["999 000 0018", "Testworker"] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
         assert!(!debug.contains("Tess"), "{debug}");
+    }
+
+    /// Issue 16: the access history and the review showed CIS2's hierarchy as the role.
+    #[test]
+    fn a_role_stored_in_cis2_form_is_shown_by_its_own_name() {
+        let access = cpis_domain::AccessRecord {
+            accessed_at: time::macros::datetime!(2026-11-24 21:15 UTC),
+            viewer_name: "Tess Triage-Test".into(),
+            viewer_role: r#""Clinical":"Clinical Provision":"Nurse Access Role""#.into(),
+            organisation_name: "Northshire General Hospital".into(),
+            organisation_ods: Some("ZZ1ED".into()),
+        };
+        assert_eq!(
+            crate::AccessView::from_record(&access).viewer_role,
+            "Nurse Access Role"
+        );
     }
 }

@@ -4,8 +4,11 @@
 //!   signed-in user whose selected role may look up CP-IS may send (a shared workstation's
 //!   queue can hold records of earlier users, so the agents need not be the sender). The
 //!   answer is a `batch-response`, sent only after the batch is committed.
-//! - `GET /audit/FHIR/R4/AuditEvent?since=...&until=...`: the views at the caller's own
-//!   organisation, newest first, for the safeguarding lead (activity `B1234`) only.
+//! - `GET /audit/FHIR/R4/AuditEvent?since=...&until=...&_count=...`: the views at the caller's
+//!   own organisation, newest first, for the safeguarding lead (activity `B1234`) only, in pages
+//!   of at most 2,000: `total` counts the matches of the whole search, `link` `self` is the
+//!   page served (with `until` made explicit, so every page searches the same window) and
+//!   `next`, when there are more, the same search with a `cursor` after this page's last event.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,7 +17,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use cpis_audit_log::AuditLogError;
+use cpis_audit_log::{AuditLogError, MAX_SEARCH_PAGE, SearchCursor, SearchQuery};
 use cpis_domain::ACTIVITY_SAFEGUARDING_REVIEW;
 use cpis_fhir::SpineErrorCode;
 use time::OffsetDateTime;
@@ -24,8 +27,8 @@ use crate::error::{ApiError, fhir_response};
 use crate::extract::Caller;
 use crate::state::AppState;
 
-/// The most events one review search returns.
-pub const REVIEW_PAGE_LIMIT: i64 = 2_000;
+/// The most events one page of the review search returns (`_count` may ask for fewer).
+pub const REVIEW_PAGE_LIMIT: u32 = MAX_SEARCH_PAGE;
 
 /// The routes, merged by the router in `api/mod.rs`.
 pub fn routes() -> Router<AppState> {
@@ -85,18 +88,35 @@ async fn review_search(
     let organisation = principal.actor.role.organisation_ods.clone();
     let Query(parameters) =
         query.map_err(|_| ApiError::invalid_value("The query string is not valid"))?;
-    let now = OffsetDateTime::now_utc();
+    let now = state.now();
     let mut since = now - time::Duration::hours(24);
     let mut until = now;
+    let mut count = REVIEW_PAGE_LIMIT;
+    let mut after = None;
+    let instant = |value: &str| {
+        OffsetDateTime::parse(value, &Rfc3339)
+            .map_err(|_| ApiError::invalid_value("since and until must be RFC 3339 instants"))
+    };
     for (name, value) in &parameters {
-        let parsed = OffsetDateTime::parse(value, &Rfc3339)
-            .map_err(|_| ApiError::invalid_value("since and until must be RFC 3339 instants"))?;
         match name.as_str() {
-            "since" => since = parsed,
-            "until" => until = parsed,
+            "since" => since = instant(value)?,
+            "until" => until = instant(value)?,
+            "_count" => {
+                count = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|count| *count > 0)
+                    .ok_or_else(|| ApiError::invalid_value("_count must be a positive number"))?
+                    .min(REVIEW_PAGE_LIMIT);
+            }
+            "cursor" => {
+                after = Some(SearchCursor::parse(value).ok_or_else(|| {
+                    ApiError::invalid_value("cursor must be one this service gave in a next link")
+                })?);
+            }
             _ => {
                 return Err(ApiError::invalid_value(
-                    "Only since and until are supported",
+                    "Only since, until, _count and cursor are supported",
                 ));
             }
         }
@@ -104,9 +124,15 @@ async fn review_search(
     if since > until {
         return Err(ApiError::invalid_value("since must not be after until"));
     }
-    let bundle = state
+    let page = state
         .audit_log
-        .search(&organisation, since, until, REVIEW_PAGE_LIMIT)
+        .search(&SearchQuery {
+            organisation_ods: &organisation,
+            since,
+            until,
+            count,
+            after: after.clone(),
+        })
         .await
         .map_err(|error| {
             tracing::error!(%error, "central audit log search failed");
@@ -116,5 +142,35 @@ async fn review_search(
                 "The audit log is unavailable",
             )
         })?;
-    Ok(fhir_response(StatusCode::OK, &bundle))
+    // Every character of these values is safe in a query string: RFC 3339 in UTC (digits,
+    // `-`, `:`, `.`, `T`, `Z`) and the cursor (digits, `.`, `-`, hex).
+    let utc = |moment: OffsetDateTime| {
+        moment
+            .to_offset(time::UtcOffset::UTC)
+            .format(&Rfc3339)
+            .unwrap_or_default()
+    };
+    let search_url = |cursor: Option<&SearchCursor>| {
+        let mut url = format!(
+            "{}/audit/FHIR/R4/AuditEvent?since={}&until={}&_count={count}",
+            state.public_url(),
+            utc(since),
+            utc(until)
+        );
+        if let Some(cursor) = cursor {
+            url.push_str("&cursor=");
+            url.push_str(&cursor.to_text());
+        }
+        url
+    };
+    let bundle = cpis_fhir::audit_event::searchset_page(
+        page.resources,
+        page.total,
+        search_url(after.as_ref()),
+        page.next.as_ref().map(|next| search_url(Some(next))),
+    );
+    Ok(fhir_response(
+        StatusCode::OK,
+        &cpis_fhir::audit_event::to_sorted_value(&bundle),
+    ))
 }

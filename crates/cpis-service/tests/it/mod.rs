@@ -1,6 +1,7 @@
 //! Test modules.
 
 mod answers;
+mod audit_log;
 mod auth;
 mod cli;
 mod layers;
