@@ -136,7 +136,8 @@ fn access_history(body: &[u8], asked: &NhsNumber) {
         ] {
             assert!(record.accessed_at.checked_to_offset(offset).is_some());
         }
-        cpis_domain::display_date_time(record.accessed_at, offset!(+1));
+        cpis_domain::display_date_time(record.accessed_at);
+        cpis_domain::display_date_time_with_zone(record.accessed_at);
     }
     // What was read is read back the same from the Bundle we would build of it. Instants are
     // compared as instants (the builder writes them in UTC).
