@@ -55,17 +55,27 @@ async fn lock(core: State<'_, Core>) -> Result<SessionView, IpcError> {
     Ok(core.0.lock().await)
 }
 
+/// Input in the window (the UI's inactivity timer, rate-limited): refused as locked past the
+/// inactivity limit.
+#[tauri::command]
+fn report_activity(core: State<'_, Core>) -> Result<(), IpcError> {
+    core.0.report_activity()
+}
+
+// Every command that gives or records patient data takes the core through `active_core`,
+// which refuses as locked a session idle past the inactivity limit (a test holds them to it).
+
 /// Look a patient up.
 #[tauri::command]
 async fn lookup(input: String, core: State<'_, Core>) -> Result<LookupResponse, IpcError> {
-    let core = core.0.core()?;
+    let core = core.0.active_core()?;
     Ok(core.lookup(&input).await)
 }
 
 /// Record that the local authority was contacted.
 #[tauri::command]
 fn record_la_contact(request: LaContactRequest, core: State<'_, Core>) -> Result<(), IpcError> {
-    core.0.core()?.record_la_contact(&request)
+    core.0.active_core()?.record_la_contact(&request)
 }
 
 /// What the status bar shows.
@@ -77,7 +87,7 @@ fn status(core: State<'_, Core>) -> StatusView {
 /// The named nurse review of views with plans found at the user's organisation.
 #[tauri::command]
 async fn review(period: ReviewPeriod, core: State<'_, Core>) -> Result<ReviewView, IpcError> {
-    let core = core.0.core()?;
+    let core = core.0.active_core()?;
     core.review(period).await
 }
 
@@ -92,7 +102,7 @@ async fn save_review_csv(
         .path()
         .download_dir()
         .map_err(|_| IpcError::unexpected())?;
-    let core = core.0.core()?;
+    let core = core.0.active_core()?;
     core.save_review_csv(period, &folder).await
 }
 
@@ -124,6 +134,7 @@ commands![
     cancel_sign_in,
     sign_out,
     lock,
+    report_activity,
     lookup,
     record_la_contact,
     status,
@@ -190,6 +201,9 @@ pub fn run() {
             });
             if let App::Ready(core) = &started {
                 tauri::async_runtime::spawn(Arc::clone(core).run_audit_sync());
+                tauri::async_runtime::spawn(
+                    Arc::clone(core).run_idle_lock(cpis_app::IDLE_CHECK_EVERY),
+                );
             }
             app.manage(Core(started));
             let handle = app.handle().clone();
@@ -247,6 +261,46 @@ mod tests {
     #[test]
     fn the_handler_registers_exactly_the_shared_commands() {
         assert_eq!(REGISTERED, cpis_ipc::COMMANDS.as_slice());
+    }
+
+    /// The commands that may take the core without the inactivity lock's guard
+    /// (`App::active_core`): signing in (the lock screen's way out) and nothing else.
+    const UNGUARDED: &[&str] = &["sign_in"];
+
+    #[test]
+    fn every_command_that_uses_the_core_passes_the_inactivity_lock() {
+        let source = include_str!("lib.rs");
+        // Written in two pieces so that this line is not taken for a command.
+        let commands = source
+            .split(concat!("#[tauri", "::command]"))
+            .skip(1)
+            .map(|rest| {
+                let name = rest
+                    .split("fn ")
+                    .nth(1)
+                    .and_then(|after| after.split('(').next())
+                    .expect("a command's name");
+                let body = rest.split("\n}\n").next().expect("a command's body");
+                (name, body)
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(commands.len(), REGISTERED.len(), "every command is read");
+        for (name, body) in commands {
+            let unguarded = body.contains(".core()");
+            assert_eq!(
+                unguarded,
+                UNGUARDED.contains(&name),
+                "`{name}` must take the core through `active_core`"
+            );
+        }
+        for guarded in ["lookup", "record_la_contact", "review", "save_review_csv"] {
+            let body = source
+                .split(&format!("fn {guarded}("))
+                .nth(1)
+                .and_then(|rest| rest.split("\n}\n").next())
+                .expect("the command");
+            assert!(body.contains(".active_core()?"), "{guarded}");
+        }
     }
 
     #[test]

@@ -506,6 +506,49 @@ describe('inactivity lock', () => {
     }
   });
 
+  it('reports input to Rust while signed in, at most every 30 seconds', async () => {
+    const { calls, user } = await signedInWithPlan(Promise.resolve(LOCKED));
+    const reported = callsTo(calls, 'report_activity').length;
+    expect(reported).toBeGreaterThan(0);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(31_000);
+    });
+    await user.keyboard('{Shift}');
+    await user.keyboard('{Shift}');
+    expect(callsTo(calls, 'report_activity').length).toBe(reported + 1);
+  });
+
+  it('shows the lock screen, dropping the patient, when Rust refuses a command as locked', async () => {
+    const { user } = await signedInWithPlan(Promise.resolve(LOCKED));
+    // Rust's own lock: the session was idle past the limit (the UI timer missed it).
+    mockBackend({
+      ui_settings: () => uiSettingsView({ lock_minutes: 2 }),
+      lookup: () => ipcRejection('locked', 'CP-IS Viewer locked because nobody used it for a while.'),
+      session_state: () => LOCKED,
+    });
+    const field = screen.getByRole('textbox', { name: /NHS number/ });
+    await user.clear(field);
+    await user.type(field, '9990000018{Enter}');
+    expect(await screen.findByTestId('lock-screen')).toBeInTheDocument();
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('patient-banner')).not.toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent('TESTCHILD');
+  });
+
+  it('shows the lock screen when Rust refuses the activity report as locked', async () => {
+    const { user } = await signedInWithPlan(Promise.resolve(LOCKED));
+    mockBackend({
+      report_activity: () => ipcRejection('locked', 'CP-IS Viewer locked because nobody used it for a while.'),
+      session_state: () => LOCKED,
+    });
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(31_000);
+    });
+    await user.keyboard('{Shift}');
+    expect(await screen.findByTestId('lock-screen')).toBeInTheDocument();
+    expect(screen.queryByTestId('result-plan-found')).not.toBeInTheDocument();
+  });
+
   it('signs in again from the lock screen to an empty lookup page', async () => {
     const { user } = await signedInWithPlan(Promise.resolve(LOCKED));
     mockBackend({ sign_in: () => SIGNED_IN, session_state: () => LOCKED });

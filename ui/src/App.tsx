@@ -8,6 +8,8 @@ import {
   assertNever,
   ipcErrorMessage,
   lock,
+  onLocked,
+  reportActivity,
   sessionState,
   setupProblem,
   signOut,
@@ -133,6 +135,23 @@ export function App() {
     changeSession({ state: 'locked' }, lock, null);
   }, [changeSession]);
 
+  // Rust's own inactivity lock (which a restart, a crash or a reload cannot bypass) refuses any
+  // command as `locked` once the session was idle too long: show the lock screen, whichever
+  // screen asked, dropping all patient data.
+  useEffect(
+    () =>
+      onLocked(() => {
+        changeSession({ state: 'locked' }, null, null);
+      }),
+    [changeSession],
+  );
+
+  /** Input in the window keeps Rust's lock from locking a session in use. */
+  const onActivity = useCallback(() => {
+    // A `locked` refusal reaches the listener above; anything else changes nothing.
+    reportActivity().catch(() => undefined);
+  }, []);
+
   const onSignOut = useCallback(() => {
     setNotice(null);
     changeSession(
@@ -166,7 +185,7 @@ export function App() {
     setStatusKey((key) => key + 1);
   }, []);
 
-  useInactivityLock(signedIn, lockMinutes, onLock);
+  useInactivityLock(signedIn, lockMinutes, onLock, onActivity);
 
   const user: UserView | null = session?.state === 'signed_in' ? session.user : null;
 

@@ -9,6 +9,9 @@
 //! - a result is returned for display only if no newer lookup has started since;
 //! - locking or signing out forgets the session, the tokens and every lookup's context, and
 //!   ends the session at the token broker (best effort, never waited for);
+//! - the inactivity lock is enforced here as well as in the UI (`session.rs`): a session idle
+//!   for `lock_minutes` is never restored, and every command that needs a signed-in clinician
+//!   is refused as locked, whatever the UI did (closed, crashed, reloaded);
 //! - a token refresh that finishes after sign-out, lock or another sign-in is thrown away
 //!   (`credentials.rs`), and a lookup's deadline covers getting credentials;
 //! - without a usable configuration there is no core at all ([`App::SetupNeeded`]): nothing
@@ -24,12 +27,12 @@ mod status;
 
 pub use la_contact::LaContactDetail;
 pub use lookup::AUDIT_INCIDENT_MESSAGE;
-pub use session::{LOGIN_HINT_ENV, SIGN_IN_WAIT};
+pub use session::{Clock, IDLE_CHECK_EVERY, LOGIN_HINT_ENV, SIGN_IN_WAIT, SystemClock};
 pub use setup::{App, not_set_up_error, setup_problem_view};
 pub use status::{BACKLOG_WARNING_AGE, BACKLOG_WARNING_COUNT};
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 
 use cpis_audit::sync::SyncTrigger;
@@ -48,7 +51,7 @@ pub struct AppCore {
     sync_trigger: SyncTrigger,
     alert: AlertClient,
     sessions: Sessions,
-    locked: AtomicBool,
+    clock: Arc<dyn Clock>,
     sign_in_attempt: std::sync::atomic::AtomicU64,
     sign_in_cancel: tokio::sync::Notify,
     audit_log: AuditLogClient,
@@ -87,6 +90,17 @@ impl AppCore {
         store: KeyringTokenStore,
         version: String,
     ) -> Result<AppCore, StartError> {
+        AppCore::with_clock(config, store, version, Arc::new(SystemClock))
+    }
+
+    /// [`AppCore::new`] with the wall clock the inactivity lock and the session's 12 hours
+    /// are read from (tests move it).
+    pub fn with_clock(
+        config: Config,
+        store: KeyringTokenStore,
+        version: String,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppCore, StartError> {
         let sync_trigger = SyncTrigger::new();
         let trigger = sync_trigger.clone();
         let sink = Arc::new(
@@ -113,7 +127,7 @@ impl AppCore {
             sync_trigger,
             alert,
             sessions: Sessions::new(store, broker),
-            locked: AtomicBool::new(false),
+            clock,
             sign_in_attempt: std::sync::atomic::AtomicU64::new(0),
             sign_in_cancel: tokio::sync::Notify::new(),
             audit_log,

@@ -1,8 +1,11 @@
 //! Integration tests of the app's core without a window: the session against the real OS
 //! keyring and a controllable fake token broker (refresh, sign-out, lock, user switch, the
-//! lookup deadline), the local data folder, and the app without (or with) a configuration.
+//! lookup deadline, the inactivity lock across restarts, crashes and reloads), the local data
+//! folder, and the app without (or with) a configuration.
 
 // Modules live under app/ so that cargo does not build each as a test binary of its own.
+#[path = "app/idle_lock.rs"]
+mod idle_lock;
 #[path = "app/refresh.rs"]
 mod refresh;
 #[path = "app/session.rs"]

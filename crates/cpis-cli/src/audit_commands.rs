@@ -97,7 +97,8 @@ pub async fn sync(config: &Config, store: &KeyringTokenStore) -> u8 {
         Ok(queue) => Arc::new(queue),
         Err(code) => return code,
     };
-    let (token, _) = match credentials(config, store).await {
+    // Sending the audit queue is not the clinician's activity: it never keeps a session open.
+    let (token, _) = match credentials(config, store, cpis_client::Activity::DoesNotCount).await {
         Ok(credentials) => credentials,
         Err(message) => {
             eprintln!("cpis: {message}");

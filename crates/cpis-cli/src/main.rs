@@ -3,8 +3,15 @@
 //!
 //! Exit status: 0 a definitive answer (plans found, or no plan); 2 invalid input or usage, or
 //! a missing or invalid configuration; 3 the plans were not checked (could not check, or
-//! person not found); 4 sign-in needed (not signed in, session ended, or the selected role
-//! cannot look up).
+//! person not found); 4 sign-in needed (not signed in, session ended, session locked after
+//! `lock_minutes` without activity, or the selected role cannot look up).
+//!
+//! The inactivity lock is the app's, on the session they share in the keyring: a session idle
+//! for `lock_minutes` is refused and removed (exit 4), never refreshed or used. A lookup is
+//! activity (the same clinician at the same workstation) and is recorded in the keyring;
+//! `whoami` and `audit sync` are not (a script or a timer may run them), so they never keep a
+//! walked-away clinician's session open. Once the app has locked, the keyring holds no session
+//! and `cpis` cannot bring one back: only signing in again can.
 
 mod audit_commands;
 mod output;
@@ -16,8 +23,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use cpis_client::sign_in::DEFAULT_SIGN_IN_WAIT;
 use cpis_client::{
-    AlertClient, Broker, Config, ConfigError, ConfigLocations, Defaults, KeyringTokenStore,
-    LookupPermission, LoopbackRedirect, Secret, SignInError, SignedInUser,
+    Activity, AlertClient, Broker, Config, ConfigError, ConfigLocations, Defaults,
+    KeyringTokenStore, LookupPermission, LoopbackRedirect, Secret, SessionError, SessionLimits,
+    SignInError, SignedInUser,
 };
 use cpis_domain::{CouldNotCheckReason, LookupOutcome, NhsNumber};
 use time::OffsetDateTime;
@@ -402,12 +410,16 @@ async fn whoami(config: &Config, store: &KeyringTokenStore, json: bool) -> u8 {
             .await
             .map(|user| Some((user, "environment", None)))
     } else {
-        match store.load() {
-            Ok(Some(session)) if !session.is_past_max_age(OffsetDateTime::now_utc()) => {
+        // Reading who is signed in is not activity: a script may run it on its own.
+        match cpis_client::checked_session(limits(config), store, OffsetDateTime::now_utc()).await {
+            Ok(session) => {
                 let ends = session.must_sign_in_again_at();
                 Ok(Some((session.user, "keyring", Some(ends))))
             }
-            Ok(_) => Ok(None),
+            Err(SessionError::NotSignedIn | SessionError::Ended) => Ok(None),
+            Err(error @ SessionError::Locked { .. }) => {
+                Err(format!("{error}. Sign in with: cpis login"))
+            }
             Err(error) => Err(error.to_string()),
         }
     };
@@ -438,29 +450,37 @@ async fn whoami(config: &Config, store: &KeyringTokenStore, json: bool) -> u8 {
     }
 }
 
-/// The access token and user for a lookup: from `CPIS_ACCESS_TOKEN` (the user from the
-/// broker), else the keyring session (refreshed at the broker when its access token is about
-/// to expire). `Err` is a message for exit 4.
+/// The rules the keyring session is held to: the broker, and the app's inactivity limit.
+fn limits(config: &Config) -> SessionLimits<'_> {
+    SessionLimits {
+        sign_in: &config.sign_in,
+        tls: &config.tls,
+        lock_after: config.lock_after,
+    }
+}
+
+/// The access token and user for a command: from `CPIS_ACCESS_TOKEN` (the user from the
+/// broker), else the keyring session (refused and removed when it has been idle for
+/// `lock_minutes`, as the app locks; refreshed at the broker when its access token is about to
+/// expire). `activity` says whether the command keeps the session from locking: a lookup does
+/// (the same clinician at the same workstation), the audit sync does not. A token from the
+/// environment is the caller's own and has no inactivity lock. `Err` is a message for exit 4.
 async fn credentials(
     config: &Config,
     store: &KeyringTokenStore,
+    activity: Activity,
 ) -> Result<(Secret, SignedInUser), String> {
     if let Some(token) = access_token_from_env() {
         let user = user_of_token(config, &token).await?;
         return Ok((token, user));
     }
-    cpis_client::usable_session(
-        &config.sign_in,
-        &config.tls,
-        store,
-        OffsetDateTime::now_utc(),
-    )
-    .await
-    .map(|session| (session.tokens.access_token.clone(), session.user))
-    .map_err(|error| match error {
-        cpis_client::SessionError::Keyring(error) => error.to_string(),
-        other => format!("{other}. Sign in with: cpis login"),
-    })
+    cpis_client::usable_session(limits(config), store, OffsetDateTime::now_utc(), activity)
+        .await
+        .map(|session| (session.tokens.access_token.clone(), session.user))
+        .map_err(|error| match error {
+            SessionError::Keyring(error) => error.to_string(),
+            other => format!("{other}. Sign in with: cpis login"),
+        })
 }
 
 fn device_name() -> String {
@@ -484,7 +504,7 @@ async fn lookup(
     json: bool,
     scheduled: bool,
 ) -> u8 {
-    let (access_token, user) = match credentials(config, store).await {
+    let (access_token, user) = match credentials(config, store, Activity::Counts).await {
         Ok(credentials) => credentials,
         Err(message) => {
             eprintln!("cpis: {message}");

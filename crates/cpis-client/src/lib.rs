@@ -18,6 +18,7 @@ pub mod config;
 pub mod http;
 mod http_body;
 pub mod identity;
+pub mod idle_lock;
 pub mod redact;
 pub mod sequencing;
 pub mod session_guard;
@@ -33,7 +34,7 @@ pub use cpis_domain::LookupOutcome;
 pub use identity::{LookupPermission, Organisation, Role, Session, SignedInUser, Tokens};
 pub use redact::Secret;
 pub use sequencing::{LookupSequencer, LookupTicket};
-pub use session_guard::{SessionError, usable_session};
+pub use session_guard::{Activity, SessionError, SessionLimits, checked_session, usable_session};
 pub use sign_in::{Broker, CallbackParams, LoopbackRedirect, PendingSignIn, SignInError};
 pub use token_store::{KeyringTokenStore, TokenStoreError};
 

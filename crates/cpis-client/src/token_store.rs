@@ -15,8 +15,17 @@
 //! `<account>#pending` entry names the chunks a save is writing, so a save that dies part-way
 //! leaves nothing that `clear` cannot find.
 //!
+//! The clinician's last activity (the inactivity lock's clock: `idle_lock.rs`) is a small entry
+//! of its own, `<account>#activity`, beside the session rather than inside it: a token refresh
+//! rewrites the session's chunks and is not activity, and writing the activity must not rewrite
+//! the chunks. It names the session it belongs to by a digest of the broker session handle (the
+//! same across refreshes), so a record left by an earlier session is never taken for this one's;
+//! [`KeyringTokenStore::clear`] removes it with the session.
+//!
 //! The calls block (D-Bus round trips on Linux): from async code, call them inside
 //! `tokio::task::spawn_blocking` where a stalled keyring must not hold up other work.
+
+use time::OffsetDateTime;
 
 use crate::identity::Session;
 
@@ -32,6 +41,8 @@ const MANIFEST_PREFIX: &str = "cpis-session-chunks:v2:";
 const OLD_MANIFEST_PREFIX: &str = "cpis-session-chunks:v1:";
 /// How many times a reader follows a manifest that changed under it before giving up.
 const READ_ATTEMPTS: usize = 5;
+/// The last activity entry: `cpis-activity:v1:<unix seconds>:<session digest>`.
+const ACTIVITY_PREFIX: &str = "cpis-activity:v1:";
 
 /// Why the keyring could not be used. Messages never contain token text.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +138,10 @@ impl KeyringTokenStore {
 
     fn pending_name(&self) -> String {
         format!("{}#pending", self.account)
+    }
+
+    fn activity_name(&self) -> String {
+        format!("{}#activity", self.account)
     }
 
     fn chunk_names(&self, set: &ChunkSet) -> Vec<String> {
@@ -231,12 +246,49 @@ impl KeyringTokenStore {
         })
     }
 
-    /// Remove the session and every chunk (sign-out, lock, another user signing in): the
-    /// manifest's, a half-finished save's, and those of the first format.
+    /// Record that the clinician was active in `session` at `at` (one small entry; the session
+    /// itself is not rewritten). Replaces any earlier record, another session's included.
+    pub fn record_activity(
+        &self,
+        session: &Session,
+        at: OffsetDateTime,
+    ) -> Result<(), TokenStoreError> {
+        let text = format!(
+            "{ACTIVITY_PREFIX}{}:{}",
+            at.unix_timestamp(),
+            session_digest(session)
+        );
+        self.entry(&self.activity_name())?
+            .set_password(&text)
+            .map_err(unavailable)
+    }
+
+    /// The last activity recorded for `session`, to the second. `None` when there is no
+    /// record, it is unreadable, or it belongs to another session: the caller then counts from
+    /// the sign-in ([`crate::idle_lock::last_activity`]).
+    pub fn recorded_activity(
+        &self,
+        session: &Session,
+    ) -> Result<Option<OffsetDateTime>, TokenStoreError> {
+        let Some(text) = self.get(&self.activity_name())? else {
+            return Ok(None);
+        };
+        let parsed = text
+            .strip_prefix(ACTIVITY_PREFIX)
+            .and_then(|rest| rest.split_once(':'))
+            .filter(|(_, digest)| *digest == session_digest(session))
+            .and_then(|(seconds, _)| seconds.parse::<i64>().ok())
+            .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok());
+        Ok(parsed)
+    }
+
+    /// Remove the session, its last activity and every chunk (sign-out, lock, another user
+    /// signing in): the manifest's, a half-finished save's, and those of the first format.
     pub fn clear(&self) -> Result<(), TokenStoreError> {
         let manifest = self.get(&self.account)?;
         let pending = self.get(&self.pending_name())?;
         delete_if_present(&self.entry(&self.account)?)?;
+        delete_if_present(&self.entry(&self.activity_name())?)?;
         for text in [manifest, pending].into_iter().flatten() {
             self.delete_chunks_of(&text, None)?;
         }
@@ -273,6 +325,14 @@ fn delete_if_present(entry: &keyring::Entry) -> Result<bool, TokenStoreError> {
         Err(keyring::Error::NoEntry) => Ok(false),
         Err(error) => Err(unavailable(error)),
     }
+}
+
+/// Which session an activity record belongs to: the first 32 hex digits of the SHA-256 of its
+/// broker session handle, which a refresh keeps.
+fn session_digest(session: &Session) -> String {
+    let mut digest = digest(session.tokens.session_handle.expose());
+    digest.truncate(32);
+    digest
 }
 
 fn digest(text: &str) -> String {

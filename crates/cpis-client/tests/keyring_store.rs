@@ -144,3 +144,40 @@ fn a_reader_during_saves_always_gets_a_whole_session() {
     }
     assert_eq!(store.load().expect("load"), None);
 }
+
+/// The inactivity lock's last activity is its own small entry beside the session: saving the
+/// session again (every token refresh) neither rewrites nor loses it, a record names the session
+/// it belongs to (another session's is never taken for this one's), and clearing removes it.
+#[test]
+fn the_last_activity_sits_beside_the_session_and_goes_with_it() {
+    require_secret_service();
+    let store = store("activity");
+    let first = session("900000000001", 10);
+    store.save(&first).expect("save");
+    assert_eq!(store.recorded_activity(&first).expect("read"), None);
+    let at = datetime!(2026-11-25 10:07:31 UTC);
+    store.record_activity(&first, at).expect("write");
+    assert_eq!(store.recorded_activity(&first).expect("read"), Some(at));
+
+    // A refresh: a new access token, the same broker session; the activity stays as it was.
+    let mut refreshed = first.clone();
+    refreshed.tokens.access_token = Secret::new("eyJrefreshed");
+    store.save(&refreshed).expect("save");
+    assert_eq!(store.recorded_activity(&refreshed).expect("read"), Some(at));
+
+    // Another sign-in (another broker session): the old record is not this session's.
+    let mut other = session("900000000002", 10);
+    other.tokens.session_handle = Secret::new("another-handle");
+    store.save(&other).expect("save");
+    assert_eq!(store.recorded_activity(&other).expect("read"), None);
+
+    store.record_activity(&other, at).expect("write");
+    store.clear().expect("clear");
+    assert_eq!(store.recorded_activity(&other).expect("read"), None);
+    assert!(matches!(
+        keyring::Entry::new(SERVICE, &format!("{}#activity", store.account()))
+            .expect("entry")
+            .get_password(),
+        Err(keyring::Error::NoEntry)
+    ));
+}

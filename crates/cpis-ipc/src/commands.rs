@@ -5,13 +5,14 @@
 // only this constant and plain comments (an inner doc comment cannot be `include!`d).
 
 /// Every command the desktop shell registers and the UI may call.
-pub const COMMANDS: [&str; 12] = [
+pub const COMMANDS: [&str; 13] = [
     "setup_problem",
     "session_state",
     "sign_in",
     "cancel_sign_in",
     "sign_out",
     "lock",
+    "report_activity",
     "lookup",
     "record_la_contact",
     "status",

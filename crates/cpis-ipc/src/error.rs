@@ -28,6 +28,9 @@ pub enum IpcErrorCode {
     KeyringUnavailable,
     /// Nobody is signed in (or the session ended).
     SignInRequired,
+    /// Nobody used the app for the inactivity limit: the session is locked (and forgotten),
+    /// and nothing is given until someone signs in again.
+    Locked,
     /// The selected role does not include what was asked for.
     RoleNotPermitted,
     /// A follow-up named a lookup the app no longer remembers.
@@ -55,7 +58,7 @@ pub enum IpcErrorCode {
 
 impl IpcErrorCode {
     /// Every code, for tests that check each one.
-    pub const ALL: [IpcErrorCode; 20] = [
+    pub const ALL: [IpcErrorCode; 21] = [
         IpcErrorCode::Unexpected,
         IpcErrorCode::NotSetUp,
         IpcErrorCode::IdentityProviderUnreachable,
@@ -65,6 +68,7 @@ impl IpcErrorCode {
         IpcErrorCode::SignInRefused,
         IpcErrorCode::KeyringUnavailable,
         IpcErrorCode::SignInRequired,
+        IpcErrorCode::Locked,
         IpcErrorCode::RoleNotPermitted,
         IpcErrorCode::UnknownLookup,
         IpcErrorCode::InvalidTime,
@@ -91,6 +95,7 @@ impl IpcErrorCode {
             IpcErrorCode::SignInRefused => "sign_in_refused",
             IpcErrorCode::KeyringUnavailable => "keyring_unavailable",
             IpcErrorCode::SignInRequired => "sign_in_required",
+            IpcErrorCode::Locked => "locked",
             IpcErrorCode::RoleNotPermitted => "role_not_permitted",
             IpcErrorCode::UnknownLookup => "unknown_lookup",
             IpcErrorCode::InvalidTime => "invalid_time",
@@ -127,6 +132,9 @@ impl IpcErrorCode {
                 "Your sign-in could not be stored securely in the system keyring. Contact your IT service desk."
             }
             IpcErrorCode::SignInRequired => "Sign in to see the review.",
+            IpcErrorCode::Locked => {
+                "CP-IS Viewer locked because nobody used it for a while. Sign in again to continue."
+            }
             IpcErrorCode::RoleNotPermitted => {
                 "Your selected role does not include the safeguarding review."
             }

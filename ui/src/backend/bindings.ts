@@ -2,7 +2,7 @@
 
 export type NhsNumberErrorCode = "empty" | "invalid_characters" | "wrong_length" | "check_digit" | "too_long";
 
-export type IpcErrorCode = "unexpected" | "not_set_up" | "identity_provider_unreachable" | "sign_in_cancelled" | "browser_unavailable" | "sign_in_not_finished" | "sign_in_refused" | "keyring_unavailable" | "sign_in_required" | "role_not_permitted" | "unknown_lookup" | "invalid_time" | "audit_failed" | "audit_log_unavailable" | "audit_log_unreadable" | "export_failed" | "audit_queue_unavailable" | "audit_queue_write_failed" | "audit_queue_unreadable" | "invalid_response";
+export type IpcErrorCode = "unexpected" | "not_set_up" | "identity_provider_unreachable" | "sign_in_cancelled" | "browser_unavailable" | "sign_in_not_finished" | "sign_in_refused" | "keyring_unavailable" | "sign_in_required" | "locked" | "role_not_permitted" | "unknown_lookup" | "invalid_time" | "audit_failed" | "audit_log_unavailable" | "audit_log_unreadable" | "export_failed" | "audit_queue_unavailable" | "audit_queue_write_failed" | "audit_queue_unreadable" | "invalid_response";
 
 export type IpcError = { 
 /**
@@ -480,6 +480,7 @@ export const COMMANDS = [
   "cancel_sign_in",
   "sign_out",
   "lock",
+  "report_activity",
   "lookup",
   "record_la_contact",
   "status",
@@ -502,6 +503,7 @@ export const IPC_ERROR_CODES: readonly IpcErrorCode[] = [
   "sign_in_refused",
   "keyring_unavailable",
   "sign_in_required",
+  "locked",
   "role_not_permitted",
   "unknown_lookup",
   "invalid_time",

@@ -1,5 +1,5 @@
 // The backend module calls each Tauri command by its exact name with the exact argument keys.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callsTo, ipcRejection, mockBackend } from '../test/ipc';
 import {
   CHILD,
@@ -35,7 +35,9 @@ import {
   isUiSettings,
   lock,
   lookup,
+  onLocked,
   recordLaContact,
+  reportActivity,
   sessionState,
   setupProblem,
   signIn,
@@ -50,6 +52,7 @@ describe('backend', () => {
       sign_in: () => SIGNED_OUT,
       sign_out: () => SIGNED_OUT,
       lock: () => ({ state: 'locked' }),
+      report_activity: () => null,
       lookup: () => NO_PLAN,
       record_la_contact: () => null,
       cancel_sign_in: () => null,
@@ -61,6 +64,7 @@ describe('backend', () => {
     await signIn();
     await signOut();
     await lock();
+    expect(await reportActivity()).toBeNull();
     expect(await lookup('999 000 0018')).toEqual(NO_PLAN);
     expect(
       await recordLaContact({ lookup_id: 3, method: 'secure_email', contacted_at: null }),
@@ -76,6 +80,7 @@ describe('backend', () => {
       { command: 'sign_in', args: {} },
       { command: 'sign_out', args: {} },
       { command: 'lock', args: {} },
+      { command: 'report_activity', args: {} },
       { command: 'lookup', args: { input: '999 000 0018' } },
       {
         command: 'record_la_contact',
@@ -90,6 +95,22 @@ describe('backend', () => {
     expect(callsTo(calls, 'lookup')).toHaveLength(1);
     // Every registered command is called by one of the functions above.
     expect([...new Set(calls.map((made) => made.command))].sort()).toEqual([...COMMANDS].sort());
+  });
+
+  it('announces a command refused as locked, whichever it was, and passes the error on', async () => {
+    const heard = vi.fn();
+    const stop = onLocked(heard);
+    mockBackend({
+      lookup: () => ipcRejection('locked', 'CP-IS Viewer locked because nobody used it for a while.'),
+      sign_in: () => ipcRejection('sign_in_not_finished', 'Sign-in did not finish.'),
+    });
+    await expect(lookup('9990000018')).rejects.toMatchObject({ code: 'locked' });
+    expect(heard).toHaveBeenCalledTimes(1);
+    await expect(signIn()).rejects.toMatchObject({ code: 'sign_in_not_finished' });
+    expect(heard).toHaveBeenCalledTimes(1);
+    stop();
+    await expect(lookup('9990000018')).rejects.toMatchObject({ code: 'locked' });
+    expect(heard).toHaveBeenCalledTimes(1);
   });
 
   it('passes on the IpcError a command rejects with', async () => {

@@ -15,7 +15,7 @@ import type {
   UiSettings,
 } from './bindings';
 
-export { assertNever } from './call';
+export { assertNever, onLocked } from './call';
 
 export type {
   AccessView,
@@ -101,6 +101,14 @@ export function signOut(): Promise<SessionView> {
 /** Lock after inactivity; Rust clears the tokens. */
 export function lock(): Promise<SessionView> {
   return call<SessionView>('lock');
+}
+
+/**
+ * Tell Rust the user is active in the window (keys, mouse, touch), so its own inactivity lock
+ * does not lock a session in use. Rejects with `locked` once Rust has locked it.
+ */
+export function reportActivity(): Promise<null> {
+  return call<null>('report_activity');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

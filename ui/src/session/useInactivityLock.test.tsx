@@ -2,10 +2,20 @@
 // settings that would break a naive timer.
 import { act, render } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { useInactivityLock } from './useInactivityLock';
+import { ACTIVITY_REPORT_MS, useInactivityLock } from './useInactivityLock';
 
-function Probe({ active, minutes, onLock }: { active: boolean; minutes: number; onLock: () => void }) {
-  useInactivityLock(active, minutes, onLock);
+function Probe({
+  active,
+  minutes,
+  onLock,
+  onActivity,
+}: {
+  active: boolean;
+  minutes: number;
+  onLock: () => void;
+  onActivity?: () => void;
+}) {
+  useInactivityLock(active, minutes, onLock, onActivity);
   return null;
 }
 
@@ -60,5 +70,48 @@ describe('useInactivityLock', () => {
     await advance(60 * 60_000);
     expect(onLock).not.toHaveBeenCalled();
     expect(vi.getTimerCount()).toBe(1);
+  });
+
+  it('reports activity to Rust at once, then at most every 30 seconds, the last one always', async () => {
+    const onActivity = vi.fn();
+    render(<Probe active minutes={15} onLock={vi.fn()} onActivity={onActivity} />);
+    await advance(5_000);
+    expect(onActivity).not.toHaveBeenCalled();
+    window.dispatchEvent(new Event('keydown'));
+    expect(onActivity).toHaveBeenCalledTimes(1);
+    // A burst of input inside the interval is one more report, at its end.
+    for (let second = 1; second <= 10; second += 1) {
+      await advance(1_000);
+      window.dispatchEvent(new Event('mousemove'));
+    }
+    expect(onActivity).toHaveBeenCalledTimes(1);
+    await advance(ACTIVITY_REPORT_MS - 10_000 - 1);
+    expect(onActivity).toHaveBeenCalledTimes(1);
+    await advance(1);
+    expect(onActivity).toHaveBeenCalledTimes(2);
+    // Quiet: nothing more, however long.
+    await advance(10 * 60_000);
+    expect(onActivity).toHaveBeenCalledTimes(2);
+  });
+
+  it('reports nothing for the timer itself, nor once the app is locked or signed out', async () => {
+    const onActivity = vi.fn();
+    const onLock = vi.fn();
+    const { rerender } = render(
+      <Probe active minutes={1} onLock={onLock} onActivity={onActivity} />,
+    );
+    await advance(60_000);
+    expect(onLock).toHaveBeenCalledTimes(1);
+    expect(onActivity).not.toHaveBeenCalled();
+    // Input, then more within the interval: one report now, one pending...
+    window.dispatchEvent(new Event('keydown'));
+    window.dispatchEvent(new Event('keydown'));
+    expect(onActivity).toHaveBeenCalledTimes(1);
+    // ...which is dropped when the app stops being signed in (locked or signed out).
+    rerender(<Probe active={false} minutes={1} onLock={onLock} onActivity={onActivity} />);
+    await advance(ACTIVITY_REPORT_MS);
+    window.dispatchEvent(new Event('keydown'));
+    await advance(ACTIVITY_REPORT_MS);
+    expect(onActivity).toHaveBeenCalledTimes(1);
   });
 });

@@ -15,6 +15,7 @@ const DEFAULTS: Partial<Record<CommandName, Handler>> = {
   session_state: () => SIGNED_IN,
   ui_settings: () => uiSettingsView(),
   status: () => STATUS_OK,
+  report_activity: () => null,
 };
 
 /** Install the fake backend; unknown commands reject like a missing Tauri command would. */
