@@ -428,6 +428,59 @@ async fn the_app_locks_after_inactivity_and_shows_no_patient_data() -> Result<()
     .await
 }
 
+/// The inactivity lock survives closing the app (issue 16): the app is closed a few seconds after
+/// the nurse's last input, with a plan on screen, and opened again after the limit (a minute
+/// here). Before issue 16 it took the nurse's session up again with no idle check; now Rust
+/// refuses to restore it and the window shows the lock screen, with nothing of the patient.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_closed_and_reopened_after_the_limit_shows_the_lock_screen() -> Result<()> {
+    let mut stack = Stack::start()?;
+    stack.set_lock_minutes(1)?;
+    let env = stack.app_env("ed-nurse");
+    let cpp = stack.nhs_number("cpp")?;
+    let driver = Driver::start_with_env(&env)?;
+    let client = driver.open_app().await?;
+    let first = async {
+        sign_in(&client).await?;
+        look_up(&client, &cpp).await?;
+        wait_for(&client, "[data-testid='result-plan-found']").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if first.is_err() {
+        save_artifacts(&client, "reopen-first").await;
+    }
+    // Closed: the window's session ends and the driver stops the app with everything under it.
+    let _ = client.close().await;
+    drop(driver);
+    first?;
+    tokio::time::sleep(std::time::Duration::from_secs(65)).await;
+
+    let driver = Driver::start_with_env(&env)?;
+    let client = driver.open_app().await?;
+    let result = async {
+        wait_for(&client, "[data-testid='lock-screen']")
+            .await
+            .context("the reopened app did not show the lock screen")?;
+        let page = client.source().await?;
+        assert!(!page.contains(&cpp), "patient data after reopening");
+        assert!(
+            !page.contains(&spaced(&cpp)),
+            "patient data after reopening"
+        );
+        screenshot(&client, "14b-locked-after-reopening").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if result.is_err() {
+        save_artifacts(&client, "reopen-second").await;
+    }
+    let closed = client.close().await;
+    result?;
+    closed?;
+    Ok(())
+}
+
 /// The whole pattern of the national platform in the real window: sign-in at CIS2 (dev-idp)
 /// through the trust's broker, the token exchange at the platform, lookups with the platform's
 /// opaque token, a refresh through the broker when it is about to expire, and sign-out ending
