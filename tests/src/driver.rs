@@ -97,6 +97,9 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": app }),
         );
+        // rustls is built with both of its crypto providers in this workspace (one feature set
+        // for every crate), so it cannot pick one itself: name the one the rest of the tree uses.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let client = ClientBuilder::rustls()
             .context("building the WebDriver client")?
             .capabilities(capabilities)

@@ -21,7 +21,10 @@ mod stack;
 pub use cpis_supervisor::Supervised;
 pub use driver::Driver;
 pub use logs::{log_dir, log_file, log_stdio};
-pub use page::{axe_violations, save_artifacts, screenshot, scroll_to, text_of, wait_for};
+pub use page::{
+    FIRST_SCREEN, ZOOMED_200, assert_on_first_screen, axe_violations, check_screen, save_artifacts,
+    screenshot, scroll_to, set_viewport, text_of, wait_for,
+};
 pub use stack::{
     Stack, TRUST_DOWNTIME_PROCEDURE, TRUST_IN_HOURS_PHONE, TRUST_IN_HOURS_TIMES,
     TRUST_ORGANISATION_NAME, TRUST_OUT_OF_HOURS_PHONE,

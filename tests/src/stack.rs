@@ -213,6 +213,30 @@ impl Stack {
         Ok(())
     }
 
+    /// Write the local authority numbers of `nhs_number`'s plans into the reference service's
+    /// database as an authority might have written them (the seed's are Ofcom drama numbers,
+    /// which are not in use, so no link dials them). Returns how many authorities changed.
+    pub fn set_local_authority_phones(
+        &self,
+        nhs_number: &str,
+        office_hours: &str,
+        emergency_duty: &str,
+    ) -> Result<usize> {
+        let connection = rusqlite::Connection::open(self.dir.path().join("cpis.sqlite3"))
+            .context("opening the seeded database")?;
+        connection
+            .busy_timeout(WAIT)
+            .context("waiting for the service's writes")?;
+        let changed = connection
+            .execute(
+                "UPDATE local_authorities SET office_hours_phone = ?1, emergency_duty_phone = ?2 \
+                 WHERE ods_code IN (SELECT la_ods_code FROM plans WHERE nhs_number = ?3)",
+                rusqlite::params![office_hours, emergency_duty, nhs_number],
+            )
+            .context("changing the local authority's numbers")?;
+        Ok(changed)
+    }
+
     /// The first NHS number of a seed scenario.
     pub fn nhs_number(&self, scenario: &str) -> Result<String> {
         self.manifest["scenarios"][scenario][0]

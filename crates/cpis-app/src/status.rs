@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use cpis_audit::sync::{HttpAuditTransport, run_background_sync};
 use cpis_ipc::{
-    AuditStatusView, IpcError, IpcErrorCode, StatusView, TrustContactsView, TrustPhoneView,
-    UiSettings, display_date_time,
+    AuditStatusView, IpcError, IpcErrorCode, PhoneView, StatusView, TrustContactsView, UiSettings,
+    display_date_time,
 };
 use time::OffsetDateTime;
 
@@ -23,11 +23,12 @@ impl AppCore {
     pub fn ui_settings(&self) -> UiSettings {
         let minutes = (self.config.lock_after.as_secs() / 60).max(1);
         let trust = &self.config.trust;
+        // Checked as a UK number when the configuration was read; read again here as every
+        // view's phone is, for the same display, link and extension rules.
         let phone = |phone: &Option<cpis_client::config::PhoneNumber>| {
-            phone.as_ref().map(|phone| TrustPhoneView {
-                display: phone.display().to_owned(),
-                tel: phone.tel().to_owned(),
-            })
+            phone
+                .as_ref()
+                .and_then(|phone| PhoneView::given(phone.display()))
         };
         UiSettings {
             lock_minutes: u32::try_from(minutes).unwrap_or(u32::MAX),

@@ -157,8 +157,12 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
             let plans = json["plans"].as_array().expect("plans");
             assert!(!plans.is_empty(), "{scenario}");
             for plan in plans {
-                assert!(plan["local_authority"]["office_hours_phone"].is_string());
-                assert!(plan["local_authority"]["emergency_duty_phone"].is_string());
+                for phone in ["office_hours_phone", "emergency_duty_phone"] {
+                    assert!(
+                        plan["local_authority"][phone]["display"].is_string(),
+                        "{scenario}: {phone}"
+                    );
+                }
             }
             assert!(
                 json["access_history"]

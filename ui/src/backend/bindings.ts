@@ -92,6 +92,20 @@ restricted_notice: string | null,
  */
 date_of_death: string | null, };
 
+export type PhoneView = { 
+/**
+ * As shown and copied: `020 7946 0000`, or the number as given when it could not be read.
+ */
+display: string, 
+/**
+ * `tel:+442079460000`, for a link; none when the number could not be read as a valid one.
+ */
+tel: string | null, 
+/**
+ * The extension's digits (`201`), shown as text beside the number, if any.
+ */
+extension: string | null, };
+
 export type LocalAuthorityView = { 
 /**
  * Name.
@@ -104,11 +118,11 @@ ods_code: string | null,
 /**
  * Office hours phone, if given.
  */
-office_hours_phone: string | null, 
+office_hours_phone: PhoneView | null, 
 /**
  * Emergency duty team (out of hours) phone, if given.
  */
-emergency_duty_phone: string | null, };
+emergency_duty_phone: PhoneView | null, };
 
 export type SocialWorkerView = { 
 /**
@@ -116,9 +130,9 @@ export type SocialWorkerView = {
  */
 name: string, 
 /**
- * Phone.
+ * Phone, if given.
  */
-phone: string, };
+phone: PhoneView | null, };
 
 export type PlanTypeCode = "child_protection_plan" | "looked_after_child" | "unborn_child_protection_plan";
 
@@ -346,16 +360,6 @@ organisation_display_name: string | null,
  */
 trust: TrustContactsView, };
 
-export type TrustPhoneView = { 
-/**
- * As shown and copied: `0114 496 0000`.
- */
-display: string, 
-/**
- * For a `tel:` link: digits with an optional leading `+`, such as `+441144960000`.
- */
-tel: string, };
-
 export type TrustContactsView = { 
 /**
  * The trust's downtime procedure, one short paragraph per entry.
@@ -364,7 +368,7 @@ downtime_procedure: Array<string>,
 /**
  * The safeguarding team's number in office hours.
  */
-safeguarding_in_hours: TrustPhoneView | null, 
+safeguarding_in_hours: PhoneView | null, 
 /**
  * When the office-hours number is answered, in the trust's words ("Monday to Friday,
  * 9am to 5pm").
@@ -373,7 +377,7 @@ safeguarding_in_hours_times: string | null,
 /**
  * The safeguarding team's (or the on-call) number out of hours.
  */
-safeguarding_out_of_hours: TrustPhoneView | null, };
+safeguarding_out_of_hours: PhoneView | null, };
 
 export type SetupProblemView = { 
 /**

@@ -235,7 +235,13 @@ describe('isUiSettings', () => {
       TRUST_SETTINGS,
       uiSettingsView({ trust: { ...TRUST_CONTACTS, safeguarding_in_hours_times: null } }),
       uiSettingsView({
-        trust: { ...TRUST_CONTACTS, safeguarding_in_hours: { display: '+44 114 496 0123', tel: '+441144960123' } },
+        trust: {
+          ...TRUST_CONTACTS,
+          safeguarding_in_hours: { display: '0114 496 0123', tel: 'tel:+441144960123', extension: '12' },
+        },
+      }),
+      uiSettingsView({
+        trust: { ...TRUST_CONTACTS, safeguarding_in_hours: { display: 'ask the desk', tel: null, extension: null } },
       }),
     ]) {
       expect(isUiSettings(settings)).toBe(true);
@@ -259,7 +265,26 @@ describe('isUiSettings', () => {
         trust: { ...trust, safeguarding_out_of_hours: { display: '0114', tel: 'javascript:alert(1)' } },
       },
       { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_out_of_hours: { display: '0114', tel: '0114 496' } } },
-      { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_out_of_hours: { display: ' ', tel: '0114' } } },
+      // The old shape: digits without the tel: scheme.
+      {
+        ...TRUST_SETTINGS,
+        trust: { ...trust, safeguarding_out_of_hours: { display: '0114', tel: '+441144960999', extension: null } },
+      },
+      {
+        ...TRUST_SETTINGS,
+        trust: { ...trust, safeguarding_out_of_hours: { display: ' ', tel: 'tel:+441144960999', extension: null } },
+      },
+      {
+        ...TRUST_SETTINGS,
+        trust: {
+          ...trust,
+          safeguarding_out_of_hours: { display: '0114', tel: 'tel:+441144960999;ext=2', extension: null },
+        },
+      },
+      {
+        ...TRUST_SETTINGS,
+        trust: { ...trust, safeguarding_out_of_hours: { display: '0114', tel: null, extension: 'x2' } },
+      },
       { ...TRUST_SETTINGS, trust: { ...trust, safeguarding_in_hours_times: false } },
     ]) {
       expect(isUiSettings(settings)).toBe(false);

@@ -31,6 +31,7 @@ export type {
   LookupView,
   NhsNumberErrorCode,
   PatientView,
+  PhoneView,
   PlanStatusCode,
   PlanStatusView,
   PlanTypeCode,
@@ -40,7 +41,6 @@ export type {
   SocialWorkerView,
   StatusView,
   TrustContactsView,
-  TrustPhoneView,
   UiSettings,
   UserView,
 } from './bindings';
@@ -136,6 +136,22 @@ function isPatient(value: unknown): boolean {
   );
 }
 
+/**
+ * A phone as Rust read it: words to show, and a link only as `tel:` with `+` and digits, so
+ * nothing else can reach a link's address; an extension is digits. `null` is a phone not given.
+ */
+export function isPhoneOrNull(value: unknown): boolean {
+  return (
+    value === null ||
+    (isObject(value) &&
+      typeof value.display === 'string' &&
+      value.display.trim() !== '' &&
+      (value.tel === null || (typeof value.tel === 'string' && /^tel:\+[0-9]+$/.test(value.tel))) &&
+      (value.extension === null ||
+        (typeof value.extension === 'string' && /^[0-9]+$/.test(value.extension))))
+  );
+}
+
 /** Every plan status code Rust sends (`PlanStatusCode`). */
 const PLAN_STATUS_CODES: readonly PlanStatusCode[] = [
   'active',
@@ -170,7 +186,13 @@ function isPlan(value: unknown): boolean {
     nullableStrings(value, ['plan_type', 'start', 'end']) &&
     isObject(value.local_authority) &&
     strings(value.local_authority, ['name']) &&
-    nullableStrings(value.local_authority, ['ods_code', 'office_hours_phone', 'emergency_duty_phone'])
+    nullableStrings(value.local_authority, ['ods_code']) &&
+    isPhoneOrNull(value.local_authority.office_hours_phone) &&
+    isPhoneOrNull(value.local_authority.emergency_duty_phone) &&
+    (value.social_worker === null ||
+      (isObject(value.social_worker) &&
+        typeof value.social_worker.name === 'string' &&
+        isPhoneOrNull(value.social_worker.phone)))
   );
 }
 
@@ -267,28 +289,13 @@ export async function status(): Promise<StatusView> {
   return answer;
 }
 
-/**
- * A trust's phone number: shown as `display`, dialled as `tel:` + `tel`. Only digits with an
- * optional leading `+` make a tel: link, so nothing else can reach the link's address.
- */
-function isTrustPhone(value: unknown): boolean {
-  return (
-    value === null ||
-    (isObject(value) &&
-      typeof value.display === 'string' &&
-      value.display.trim() !== '' &&
-      typeof value.tel === 'string' &&
-      /^\+?[0-9]+$/.test(value.tel))
-  );
-}
-
 function isTrustContacts(value: unknown): boolean {
   return (
     isObject(value) &&
     isStringArray(value.downtime_procedure) &&
-    isTrustPhone(value.safeguarding_in_hours) &&
+    isPhoneOrNull(value.safeguarding_in_hours) &&
     isStringOrNull(value.safeguarding_in_hours_times) &&
-    isTrustPhone(value.safeguarding_out_of_hours)
+    isPhoneOrNull(value.safeguarding_out_of_hours)
   );
 }
 

@@ -1,8 +1,9 @@
-// One plan: its dates and status, whom to phone and when, and the social worker when shared. What
-// CP-IS did not give is said plainly ("Start date not given", "Not given by CP-IS"), never a blank
-// or an empty link.
+// One plan: its dates and status, its local authority, and the social worker when shared; and the
+// local authority's two numbers, which the plan-found callout shows for each plan so that they are
+// on the first screen. What CP-IS did not give is said plainly ("Start date not given", "Not given
+// by CP-IS"), never a blank or an empty link.
 import { SummaryList, Tag } from 'nhsuk-react-components';
-import type { PlanStatusCode, PlanView } from '../backend';
+import type { PhoneView, PlanStatusCode, PlanView } from '../backend';
 import { PhoneNumber } from './PhoneNumber';
 
 interface Props {
@@ -32,23 +33,38 @@ export const NOT_GIVEN_BY_CPIS = 'Not given by CP-IS';
 export const START_DATE_NOT_GIVEN = 'Start date not given';
 
 /** A local authority's number, or words saying CP-IS did not give it. */
-function LaPhone({ number, what }: { number: string | null; what: string }) {
-  if (number === null || number.trim() === '') {
+function LaPhone({ phone, what }: { phone: PhoneView | null; what: string }) {
+  if (phone === null) {
     return <span data-testid="phone-not-given">{NOT_GIVEN_BY_CPIS}</span>;
   }
-  return (
-    <>
-      <PhoneNumber number={number} what={what} />
-      <Source />
-    </>
-  );
+  return <PhoneNumber phone={phone} what={what} />;
 }
 
-function Source() {
+/**
+ * Whom to phone for one plan: the local authority, and its office-hours and emergency duty team
+ * numbers from its CP-IS record, each to call or copy; side by side where there is room.
+ */
+export function LaPhones({ plan }: { plan: PlanView }) {
+  const la = plan.local_authority;
   return (
-    <p className="nhsuk-body-s app-secondary-text nhsuk-u-margin-top-1 nhsuk-u-margin-bottom-0">
-      From the local authority&apos;s CP-IS record
-    </p>
+    <dl className="app-la-phones" data-testid="la-phones">
+      <div>
+        <dt className="nhsuk-u-visually-hidden">Local authority</dt>
+        <dd className="app-la-phones__authority">{la.name}</dd>
+      </div>
+      <div>
+        <dt>Monday to Friday office hours</dt>
+        <dd>
+          <LaPhone phone={la.office_hours_phone} what={`${la.name} office hours number`} />
+        </dd>
+      </div>
+      <div>
+        <dt>Out of hours: emergency duty team</dt>
+        <dd>
+          <LaPhone phone={la.emergency_duty_phone} what={`${la.name} emergency duty team number`} />
+        </dd>
+      </div>
+    </dl>
   );
 }
 
@@ -107,27 +123,12 @@ export function PlanDetails({ plan, index }: Props) {
             <SummaryList.Value>{la.ods_code}</SummaryList.Value>
           </SummaryList.Row>
         )}
-        <SummaryList.Row>
-          <SummaryList.Key>Monday to Friday office hours</SummaryList.Key>
-          <SummaryList.Value>
-            <LaPhone number={la.office_hours_phone} what={`${la.name} office hours number`} />
-          </SummaryList.Value>
-        </SummaryList.Row>
-        <SummaryList.Row>
-          <SummaryList.Key>Out of hours: emergency duty team</SummaryList.Key>
-          <SummaryList.Value>
-            <LaPhone
-              number={la.emergency_duty_phone}
-              what={`${la.name} emergency duty team number`}
-            />
-          </SummaryList.Value>
-        </SummaryList.Row>
         {plan.social_worker !== null && (
           <SummaryList.Row>
             <SummaryList.Key>Social worker</SummaryList.Key>
             <SummaryList.Value>
               <p className="nhsuk-body nhsuk-u-margin-bottom-1">{plan.social_worker.name}</p>
-              <PhoneNumber number={plan.social_worker.phone} what="social worker's number" />
+              <LaPhone phone={plan.social_worker.phone} what="social worker's number" />
               <p className="nhsuk-body-s app-secondary-text nhsuk-u-margin-top-1 nhsuk-u-margin-bottom-0">
                 Shared by the local authority
               </p>

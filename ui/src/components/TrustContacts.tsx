@@ -54,11 +54,7 @@ export function SafeguardingNumbers({ trust }: { trust: TrustContactsView }) {
         <SummaryList.Row>
           <SummaryList.Key>In hours</SummaryList.Key>
           <SummaryList.Value>
-            <PhoneNumber
-              number={inHours.display}
-              tel={inHours.tel}
-              what="safeguarding team in-hours number"
-            />
+            <PhoneNumber phone={inHours} what="safeguarding team in-hours number" />
             {trust.safeguarding_in_hours_times !== null &&
               trust.safeguarding_in_hours_times.trim() !== '' && (
                 <p className="nhsuk-body-s nhsuk-u-margin-top-1 nhsuk-u-margin-bottom-0">
@@ -72,11 +68,7 @@ export function SafeguardingNumbers({ trust }: { trust: TrustContactsView }) {
         <SummaryList.Row>
           <SummaryList.Key>Out of hours</SummaryList.Key>
           <SummaryList.Value>
-            <PhoneNumber
-              number={outOfHours.display}
-              tel={outOfHours.tel}
-              what="safeguarding team out-of-hours number"
-            />
+            <PhoneNumber phone={outOfHours} what="safeguarding team out-of-hours number" />
           </SummaryList.Value>
         </SummaryList.Row>
       )}

@@ -102,21 +102,23 @@ describe('LookupPage', () => {
     expect(callout).toHaveTextContent('Started 5 January 2026. No end date.');
     expect(callout).toHaveTextContent('Northshire County Council');
 
-    expect(within(result).getByText('Monday to Friday office hours')).toBeInTheDocument();
-    expect(within(result).getByText('Out of hours: emergency duty team')).toBeInTheDocument();
-    expect(within(result).getByRole('link', { name: '01632 960001' })).toHaveAttribute(
+    // The local authority's numbers are in the callout, on the first screen.
+    expect(within(callout).getByText('Monday to Friday office hours')).toBeInTheDocument();
+    expect(within(callout).getByText('Out of hours: emergency duty team')).toBeInTheDocument();
+    expect(within(callout).getByRole('link', { name: '01632 960001' })).toHaveAttribute(
       'href',
-      'tel:01632960001',
+      'tel:+441632960001',
     );
-    expect(within(result).getByRole('link', { name: '01632 960999' })).toHaveAttribute(
+    expect(within(callout).getByRole('link', { name: '01632 960999' })).toHaveAttribute(
       'href',
-      'tel:01632960999',
+      'tel:+441632960999',
     );
-    expect(within(result).getAllByText("From the local authority's CP-IS record")).toHaveLength(2);
+    expect(within(callout).getByTestId('la-phones')).toHaveTextContent('Northshire County Council');
+    expect(callout).toHaveTextContent("The numbers are from the local authority's CP-IS record.");
     expect(within(result).getByText('Sam Testworker')).toBeInTheDocument();
     expect(within(result).getByRole('link', { name: '07700 900123' })).toHaveAttribute(
       'href',
-      'tel:07700900123',
+      'tel:+447700900123',
     );
     expect(within(result).getByText('Shared by the local authority')).toBeInTheDocument();
     expect(result).not.toHaveTextContent(NO_PLAN_WORDING);
@@ -658,24 +660,24 @@ describe('a record CP-IS holds without every detail', () => {
     expect(
       within(callout).getByRole('heading', { name: /Child protection information found/ }),
     ).toBeInTheDocument();
-    expect(callout).toHaveTextContent('CP-IS has a record for this NHS number');
+    expect(within(callout).getByRole('list', { name: 'CP-IS has a record for this NHS number' })).toBeInTheDocument();
     expect(callout).toHaveTextContent('CP-IS holds a record; its type could not be read');
     expect(callout).toHaveTextContent('Start date not given. No end date.');
-    expect(callout).toHaveTextContent('Local authority: SFD1 - TESTSHIRE CITY COUNCIL.');
+    expect(within(callout).getByTestId('la-phones')).toHaveTextContent('SFD1 - TESTSHIRE CITY COUNCIL');
     const plan = within(result).getByTestId('plan');
     expect(within(plan).getByTestId('type-not-read-note')).toHaveTextContent(
       'CP-IS did not say which kind of plan this is.',
     );
     expect(plan).toHaveTextContent('Start date not given');
-    expect(within(plan).getByRole('link', { name: '01632 960201' })).toHaveAttribute(
+    expect(within(callout).getByRole('link', { name: '01632 960201' })).toHaveAttribute(
       'href',
-      'tel:01632960201',
+      'tel:+441632960201',
     );
     // The number CP-IS did not give is said to be missing: no empty link, no copy button.
-    expect(within(plan).getByTestId('phone-not-given')).toHaveTextContent('Not given by CP-IS');
-    expect(within(plan).getAllByRole('link')).toHaveLength(1);
+    expect(within(callout).getByTestId('phone-not-given')).toHaveTextContent('Not given by CP-IS');
+    expect(within(callout).getAllByRole('link')).toHaveLength(1);
     expect(
-      within(plan).queryByRole('button', { name: /emergency duty team number/ }),
+      within(result).queryByRole('button', { name: /emergency duty team number/ }),
     ).not.toBeInTheDocument();
     // No ODS code was given, so there is no row for one.
     expect(plan).not.toHaveTextContent('ODS code');
@@ -692,10 +694,9 @@ describe('a record CP-IS holds without every detail', () => {
     mockLookups(() => planFound({ plans: [neither] }));
     const { container } = render(<LookupPage />);
     await lookUp('9990000018');
-    const plan = await screen.findByTestId('plan');
-    expect(within(plan).getAllByTestId('phone-not-given')).toHaveLength(2);
+    const callout = await screen.findByTestId('plan-callout');
+    expect(within(callout).getAllByTestId('phone-not-given')).toHaveLength(2);
     expect(container.querySelectorAll('a[href^="tel:"]')).toHaveLength(0);
-    expect(within(plan).queryByText("From the local authority's CP-IS record")).not.toBeInTheDocument();
   });
 
   it("shows the local authority's ODS code when CP-IS gave one", async () => {
@@ -927,7 +928,7 @@ describe("the trust's own words on the results", () => {
       <LookupPage
         trust={{
           ...TRUST_CONTACTS,
-          safeguarding_in_hours: { display: '+44 (0)114 496 0123', tel: '+441144960123' },
+          safeguarding_in_hours: { display: '+44 (0)114 496 0123', tel: 'tel:+441144960123', extension: null },
         }}
       />,
     );

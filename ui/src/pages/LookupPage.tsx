@@ -232,19 +232,23 @@ export function LookupPage({
           }}
           inputWrapperProps={{ className: 'app-lookup-row' }}
           formGroupProps={{
+            // The note beside the button says what pressing it does, on the same line where
+            // there is room, so that the result starts high on the first screen.
             afterInput: (
-              <Button type="submit" disabled={state.kind === 'checking'}>
-                Check
-              </Button>
+              <>
+                <Button type="submit" disabled={state.kind === 'checking'}>
+                  Check
+                </Button>
+                <p className="nhsuk-body-s app-secondary-text app-lookup-note" data-testid="notify-note">
+                  {unscheduled
+                    ? 'When you check, CP-IS tells the local authority that this person attended.'
+                    : 'Your role checks without telling the local authority.'}
+                </p>
+              </>
             ),
           }}
         />
       </form>
-      <p className="nhsuk-body-s app-secondary-text" data-testid="notify-note">
-        {unscheduled
-          ? 'When you check, CP-IS tells the local authority that this person attended.'
-          : 'Your role checks without telling the local authority.'}
-      </p>
       <div role="status" className="app-lookup-status" data-testid="lookup-status">
         {state.kind === 'checking' ? (
           <CheckingMessage />

@@ -1,11 +1,12 @@
-// A plan was found: the warning callout naming each plan, whom to phone, the access history and
-// the follow-up form. Text says what was found; colour only adds to it.
+// A plan was found: the warning callout naming each plan with its local authority's numbers (on
+// the first screen, without scrolling), then each plan's details, the access history and the
+// follow-up form. Text says what was found; colour only adds to it.
 import { WarningCallout } from 'nhsuk-react-components';
 import type { LookupView, PlanView } from '../backend';
 import { AccessHistory } from '../components/AccessHistory';
 import { LaContactForm } from '../components/LaContactForm';
 import { PatientBanner } from '../components/PatientBanner';
-import { PlanDetails, PlanStatusTag } from '../components/PlanDetails';
+import { LaPhones, PlanDetails, PlanStatusTag } from '../components/PlanDetails';
 
 /** "Started 5 January 2026. No end date." in words that fit the kind of plan. */
 export function planDates(plan: PlanView): string {
@@ -38,15 +39,16 @@ export function PlanFoundResult({ view, lookupId }: Props) {
       <PatientBanner patient={view.patient} checkedAt={view.checked_at} />
       <WarningCallout className="app-plan-callout" data-testid="plan-callout">
         <WarningCallout.Heading headingLevel="h2">{heading}</WarningCallout.Heading>
-        <p>
-          CP-IS has {count === 1 ? 'a record' : `${String(count)} records`} for this NHS number:
-        </p>
-        <ul className="app-plan-callout__list">
+        <ul
+          className="app-plan-callout__list"
+          aria-label={`CP-IS has ${count === 1 ? 'a record' : `${String(count)} records`} for this NHS number`}
+        >
           {view.plans.map((plan, index) => (
             <li key={`${plan.plan_type ?? 'unknown'}-${String(index)}`}>
-              <strong>{plan.plan_name}</strong> <PlanStatusTag plan={plan} />
-              <br />
-              {planDates(plan)} Local authority: {plan.local_authority.name}.
+              <p className="app-plan-callout__plan">
+                <strong>{plan.plan_name}</strong> <PlanStatusTag plan={plan} /> {planDates(plan)}
+              </p>
+              <LaPhones plan={plan} />
             </li>
           ))}
         </ul>
@@ -56,7 +58,9 @@ export function PlanFoundResult({ view, lookupId }: Props) {
             mother&apos;s NHS number.
           </p>
         )}
-        <p>Phone the local authority. Their numbers are below.</p>
+        <p className="nhsuk-body-s app-plan-callout__source">
+          The numbers are from the local authority&apos;s CP-IS record.
+        </p>
       </WarningCallout>
       {view.plans.map((plan, index) => (
         <PlanDetails key={`${plan.plan_type ?? 'unknown'}-${String(index)}`} plan={plan} index={index} />

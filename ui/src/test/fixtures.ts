@@ -10,8 +10,17 @@ import type {
   TrustContactsView,
   UiSettings,
   UserView,
+  PhoneView,
 } from '../backend';
 import { NO_TRUST_CONTACTS } from '../components/TrustContacts';
+
+/**
+ * A phone as Rust sends it: the words shown, the `tel:` link (E.164) and the extension. These
+ * fixtures stand for what Rust read; which numbers it links is tested in Rust (cpis-ipc).
+ */
+export function phone(display: string, tel: string | null, extension: string | null = null): PhoneView {
+  return { display, tel, extension };
+}
 
 export const NURSE: UserView = {
   name: 'Alex Testnurse',
@@ -100,10 +109,10 @@ export const CPP: PlanView = {
   local_authority: {
     name: 'Northshire County Council',
     ods_code: 'Z9N01',
-    office_hours_phone: '01632 960001',
-    emergency_duty_phone: '01632 960999',
+    office_hours_phone: phone('01632 960001', 'tel:+441632960001'),
+    emergency_duty_phone: phone('01632 960999', 'tel:+441632960999'),
   },
-  social_worker: { name: 'Sam Testworker', phone: '07700 900123' },
+  social_worker: { name: 'Sam Testworker', phone: phone('07700 900123', 'tel:+447700900123') },
 };
 
 export const ENDED_LAC: PlanView = {
@@ -115,8 +124,8 @@ export const ENDED_LAC: PlanView = {
   local_authority: {
     name: 'Southvale Borough Council',
     ods_code: 'Z9S02',
-    office_hours_phone: '01632 960101',
-    emergency_duty_phone: '01632 960199',
+    office_hours_phone: phone('01632 960101', 'tel:+441632960101'),
+    emergency_duty_phone: phone('01632 960199', 'tel:+441632960199'),
   },
   social_worker: null,
 };
@@ -130,8 +139,8 @@ export const UNBORN: PlanView = {
   local_authority: {
     name: 'Northshire County Council',
     ods_code: 'Z9N01',
-    office_hours_phone: '01632 960001',
-    emergency_duty_phone: '01632 960999',
+    office_hours_phone: phone('01632 960001', 'tel:+441632960001'),
+    emergency_duty_phone: phone('01632 960999', 'tel:+441632960999'),
   },
   social_worker: null,
 };
@@ -161,7 +170,7 @@ export const TYPE_NOT_READ: PlanView = {
   local_authority: {
     name: 'SFD1 - TESTSHIRE CITY COUNCIL',
     ods_code: null,
-    office_hours_phone: '01632 960201',
+    office_hours_phone: phone('01632 960201', 'tel:+441632960201'),
     emergency_duty_phone: null,
   },
   social_worker: null,
@@ -290,9 +299,9 @@ export const TRUST_CONTACTS: TrustContactsView = {
     'Use the paper safeguarding checklist kept at the nurses\' station.',
     'Ask the nurse in charge to record the check on the patient\'s notes when CP-IS is back.',
   ],
-  safeguarding_in_hours: { display: '0114 496 0123', tel: '+441144960123' },
+  safeguarding_in_hours: phone('0114 496 0123', 'tel:+441144960123'),
   safeguarding_in_hours_times: 'Monday to Friday, 9am to 5pm',
-  safeguarding_out_of_hours: { display: '0114 496 0999', tel: '+441144960999' },
+  safeguarding_out_of_hours: phone('0114 496 0999', 'tel:+441144960999'),
 };
 
 /** Settings as Rust sends them when the trust configured nothing of its own. */

@@ -141,7 +141,8 @@ fn a_configured_app_shows_its_files_and_the_trusts_words() {
     );
     let in_hours = settings.trust.safeguarding_in_hours.expect("in hours");
     assert_eq!(in_hours.display, "0114 496 0000");
-    assert_eq!(in_hours.tel, "+441144960000");
+    assert_eq!(in_hours.tel.as_deref(), Some("tel:+441144960000"));
+    assert_eq!(in_hours.extension, None);
     assert_eq!(
         settings.trust.safeguarding_in_hours_times.as_deref(),
         Some("Monday to Friday, 9am to 5pm")
@@ -150,7 +151,7 @@ fn a_configured_app_shows_its_files_and_the_trusts_words() {
         settings
             .trust
             .safeguarding_out_of_hours
-            .map(|phone| phone.tel),
-        Some("+441614960999".to_owned())
+            .and_then(|phone| phone.tel),
+        Some("tel:+441614960999".to_owned())
     );
 }

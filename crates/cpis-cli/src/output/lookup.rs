@@ -4,8 +4,8 @@ use cpis_client::LookupReport;
 use cpis_domain::uk_time::uk_date;
 use cpis_domain::{AccessRecord, LookupOutcome, NhsNumberError, PlanRecord, TracedPatient};
 use cpis_ipc::{
-    NOT_GIVEN_BY_CPIS, PlanStatusView, RESTRICTED_NOTICE, START_DATE_NOT_GIVEN, TYPE_NOT_READ,
-    not_recorded_warning, partial_birth_date_note, safe_detail_code,
+    NOT_GIVEN_BY_CPIS, PhoneView, PlanStatusView, RESTRICTED_NOTICE, START_DATE_NOT_GIVEN,
+    TYPE_NOT_READ, not_recorded_warning, partial_birth_date_note, safe_detail_code,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -88,20 +88,22 @@ pub struct PlanJson {
     social_worker: Option<SocialWorkerJson>,
 }
 
-/// The responsible local authority; what CP-IS did not give is `null`.
+/// The responsible local authority; what CP-IS did not give is `null`. Each phone is the app's
+/// view of it: `display`, `tel` (a `tel:` URI in E.164, `null` when the number could not be
+/// read) and `extension`.
 #[derive(Debug, Serialize)]
 pub struct LocalAuthorityJson {
     name: String,
     ods_code: Option<String>,
-    office_hours_phone: Option<String>,
-    emergency_duty_phone: Option<String>,
+    office_hours_phone: Option<PhoneView>,
+    emergency_duty_phone: Option<PhoneView>,
 }
 
 /// The social worker the local authority shares, if any.
 #[derive(Debug, Serialize)]
 pub struct SocialWorkerJson {
     name: String,
-    phone: String,
+    phone: Option<PhoneView>,
 }
 
 /// One access.
@@ -172,12 +174,16 @@ fn plan_json(plan: &PlanRecord, today: time::Date) -> PlanJson {
         local_authority: LocalAuthorityJson {
             name: plan.local_authority.name.clone(),
             ods_code: plan.local_authority.ods_code.clone(),
-            office_hours_phone: plan.local_authority.office_hours_phone.clone(),
-            emergency_duty_phone: plan.local_authority.emergency_duty_phone.clone(),
+            office_hours_phone: PhoneView::given_optional(
+                plan.local_authority.office_hours_phone.as_deref(),
+            ),
+            emergency_duty_phone: PhoneView::given_optional(
+                plan.local_authority.emergency_duty_phone.as_deref(),
+            ),
         },
         social_worker: plan.social_worker.as_ref().map(|worker| SocialWorkerJson {
             name: worker.name.clone(),
-            phone: worker.phone.clone(),
+            phone: PhoneView::given(&worker.phone),
         }),
     }
 }
@@ -335,6 +341,20 @@ fn patient_banner_text(patient: &TracedPatient) -> String {
     out
 }
 
+/// A phone as the app shows it (`020 7946 0000, extension 201`; a number that could not be read
+/// as given), or words saying CP-IS did not give it.
+fn phone_text(written: Option<&str>) -> String {
+    match PhoneView::given_optional(written) {
+        Some(PhoneView {
+            display,
+            extension: Some(extension),
+            ..
+        }) => format!("{display}, extension {extension}"),
+        Some(phone) => phone.display,
+        None => NOT_GIVEN_BY_CPIS.to_owned(),
+    }
+}
+
 /// One record in plain text: its kind, dates, status on the UK date `today` (as the app's tag
 /// says it) and whom to phone. What CP-IS did not give is said plainly, never left blank.
 fn plan_text(plan: &PlanRecord, today: time::Date) -> String {
@@ -362,11 +382,7 @@ fn plan_text(plan: &PlanRecord, today: time::Date) -> String {
         .as_ref()
         .map(|ods| format!(" ({ods})"))
         .unwrap_or_default();
-    let phone = |phone: &Option<String>| {
-        phone
-            .clone()
-            .unwrap_or_else(|| NOT_GIVEN_BY_CPIS.to_owned())
-    };
+    let phone = |phone: &Option<String>| phone_text(phone.as_deref());
     format!(
         "{name}: {started}, {ended}\n  Status: {}\n  Local authority: {}{ods}\n  Office hours: {}\n  Out of hours (emergency duty team): {}\n",
         PlanStatusView::of(plan, today).text,
@@ -395,7 +411,8 @@ pub fn lookup_text(report: &LookupReport) -> String {
                 if let Some(worker) = &plan.social_worker {
                     out.push_str(&format!(
                         "  Social worker (shared by the local authority): {}, {}\n",
-                        worker.name, worker.phone
+                        worker.name,
+                        phone_text(Some(&worker.phone))
                     ));
                 }
             }
@@ -663,7 +680,7 @@ mod tests {
         assert_eq!(plan["local_authority"]["ods_code"], serde_json::Value::Null);
         assert_eq!(
             plan["local_authority"]["office_hours_phone"],
-            "01632 960001"
+            serde_json::json!({ "display": "01632 960001", "tel": null, "extension": null })
         );
         assert_eq!(
             plan["local_authority"]["emergency_duty_phone"],
@@ -700,6 +717,43 @@ mod tests {
         }
         for absent in ["not recorded", "Not given", "restricted", "Died"] {
             assert!(!text.contains(absent), "{absent} in {text}");
+        }
+    }
+
+    /// The phones as the app shows them: `--json` carries the app's phone view (the link dials
+    /// the number shown, the extension apart), and the text says the extension in words.
+    #[test]
+    fn phones_are_read_as_the_app_reads_them_in_json_and_text() {
+        let mut record = unknown_type_record();
+        record.local_authority.office_hours_phone = Some("+44 (0)20 7946 0000".into());
+        record.local_authority.emergency_duty_phone = Some("020 7946 0000 ext 201".into());
+        record.social_worker = Some(cpis_domain::SocialWorker {
+            name: "Sam Testworker".into(),
+            phone: "ring the duty desk".into(),
+        });
+        let report = found(patient(), vec![record]);
+        let json = serde_json::to_value(LookupJson::from_report(&patient().nhs_number, &report))
+            .expect("json");
+        let authority = &json["plans"][0]["local_authority"];
+        assert_eq!(
+            authority["office_hours_phone"],
+            serde_json::json!({ "display": "020 7946 0000", "tel": "tel:+442079460000", "extension": null })
+        );
+        assert_eq!(
+            authority["emergency_duty_phone"],
+            serde_json::json!({ "display": "020 7946 0000", "tel": "tel:+442079460000", "extension": "201" })
+        );
+        assert_eq!(
+            json["plans"][0]["social_worker"]["phone"],
+            serde_json::json!({ "display": "ring the duty desk", "tel": null, "extension": null })
+        );
+        let text = lookup_text(&report);
+        for line in [
+            "  Office hours: 020 7946 0000\n",
+            "  Out of hours (emergency duty team): 020 7946 0000, extension 201\n",
+            "  Social worker (shared by the local authority): Sam Testworker, ring the duty desk\n",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
         }
     }
 

@@ -8,7 +8,7 @@ use cpis_domain::{
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{CouldNotCheckCode, NhsNumberErrorCode, display_date, display_date_time};
+use crate::{CouldNotCheckCode, NhsNumberErrorCode, PhoneView, display_date, display_date_time};
 
 /// What the banner shows for a name the demographics service did not record.
 pub const NAME_NOT_RECORDED: &str = "Name not recorded";
@@ -118,9 +118,9 @@ pub struct LocalAuthorityView {
     /// ODS code, where the answer carried one.
     pub ods_code: Option<String>,
     /// Office hours phone, if given.
-    pub office_hours_phone: Option<String>,
+    pub office_hours_phone: Option<PhoneView>,
     /// Emergency duty team (out of hours) phone, if given.
-    pub emergency_duty_phone: Option<String>,
+    pub emergency_duty_phone: Option<PhoneView>,
 }
 
 /// The allocated social worker, where the local authority shares one.
@@ -128,8 +128,8 @@ pub struct LocalAuthorityView {
 pub struct SocialWorkerView {
     /// Name.
     pub name: String,
-    /// Phone.
-    pub phone: String,
+    /// Phone, if given.
+    pub phone: Option<PhoneView>,
 }
 
 /// Which kind of plan.
@@ -251,12 +251,16 @@ impl PlanView {
             local_authority: LocalAuthorityView {
                 name: plan.local_authority.name.clone(),
                 ods_code: plan.local_authority.ods_code.clone(),
-                office_hours_phone: plan.local_authority.office_hours_phone.clone(),
-                emergency_duty_phone: plan.local_authority.emergency_duty_phone.clone(),
+                office_hours_phone: PhoneView::given_optional(
+                    plan.local_authority.office_hours_phone.as_deref(),
+                ),
+                emergency_duty_phone: PhoneView::given_optional(
+                    plan.local_authority.emergency_duty_phone.as_deref(),
+                ),
             },
             social_worker: plan.social_worker.as_ref().map(|worker| SocialWorkerView {
                 name: worker.name.clone(),
-                phone: worker.phone.clone(),
+                phone: PhoneView::given(&worker.phone),
             }),
         }
     }
@@ -848,7 +852,10 @@ mod tests {
         assert_eq!(view.local_authority.name, "SFD1 - SHEFFIELD CITY COUNCIL");
         assert_eq!(view.local_authority.ods_code.as_deref(), Some("SFD1"));
         assert_eq!(
-            view.local_authority.office_hours_phone.as_deref(),
+            view.local_authority
+                .office_hours_phone
+                .as_ref()
+                .map(|phone| phone.display.as_str()),
             Some("0114 496 0001")
         );
         assert_eq!(view.local_authority.emergency_duty_phone, None);
@@ -859,6 +866,75 @@ mod tests {
             json["local_authority"]["emergency_duty_phone"],
             serde_json::Value::Null
         );
+    }
+
+    /// Each phone of a plan (the local authority's two, the social worker's) is read once, in
+    /// Rust: the link dials the number shown, and an extension is said, never dialled.
+    #[test]
+    fn a_plans_phones_link_to_the_number_shown_and_say_the_extension() {
+        let record = plan_record_with_phones(
+            "+44 (0)20 7946 0000",
+            "020 7946 0000 ext 201",
+            "0113 397 3581 x 12",
+        );
+        let view = PlanView::from_plan(&record, date!(2026 - 11 - 27));
+        let json = serde_json::to_value(&view).expect("json");
+        assert_eq!(
+            json["local_authority"]["office_hours_phone"],
+            serde_json::json!({
+                "display": "020 7946 0000",
+                "tel": "tel:+442079460000",
+                "extension": null,
+            })
+        );
+        assert_eq!(
+            json["local_authority"]["emergency_duty_phone"],
+            serde_json::json!({
+                "display": "020 7946 0000",
+                "tel": "tel:+442079460000",
+                "extension": "201",
+            })
+        );
+        assert_eq!(
+            json["social_worker"]["phone"],
+            serde_json::json!({
+                "display": "0113 397 3581",
+                "tel": "tel:+441133973581",
+                "extension": "12",
+            })
+        );
+        // Not a number: shown as given, no link; a blank one is not given.
+        let record = plan_record_with_phones("garbage", " ", "");
+        let view = PlanView::from_plan(&record, date!(2026 - 11 - 27));
+        assert_eq!(
+            view.local_authority.office_hours_phone,
+            Some(PhoneView {
+                display: "garbage".into(),
+                tel: None,
+                extension: None,
+            })
+        );
+        assert_eq!(view.local_authority.emergency_duty_phone, None);
+        assert_eq!(view.social_worker.and_then(|worker| worker.phone), None);
+    }
+
+    fn plan_record_with_phones(office: &str, emergency: &str, social_worker: &str) -> PlanRecord {
+        PlanRecord {
+            plan_type: Some(PlanType::ChildProtectionPlan),
+            start: Some(date!(2026 - 01 - 05)),
+            end: None,
+            care_team_status: None,
+            local_authority: LaContact {
+                name: "Northshire County Council".into(),
+                ods_code: Some("Z9N01".into()),
+                office_hours_phone: Some(office.into()),
+                emergency_duty_phone: Some(emergency.into()),
+            },
+            social_worker: Some(SocialWorker {
+                name: "Sam Testworker".into(),
+                phone: social_worker.into(),
+            }),
+        }
     }
 
     const TRACE_ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";

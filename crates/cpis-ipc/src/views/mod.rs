@@ -4,6 +4,7 @@
 
 mod la_contact;
 mod lookup;
+mod phone;
 mod review;
 mod session;
 mod settings;
@@ -11,6 +12,7 @@ mod status;
 
 pub use la_contact::*;
 pub use lookup::*;
+pub use phone::*;
 pub use review::*;
 pub use session::*;
 pub use settings::*;

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::PhoneView;
+
 /// Settings the UI needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct UiSettings {
@@ -16,15 +18,6 @@ pub struct UiSettings {
     pub trust: TrustContactsView,
 }
 
-/// A telephone number the trust configured, ready to show and to dial.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct TrustPhoneView {
-    /// As shown and copied: `0114 496 0000`.
-    pub display: String,
-    /// For a `tel:` link: digits with an optional leading `+`, such as `+441144960000`.
-    pub tel: String,
-}
-
 /// What the trust wants a clinician to see when the check could not be done, and under "if you
 /// have concerns" when no plan was found. Every field is optional; the UI shows what is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -32,12 +25,12 @@ pub struct TrustContactsView {
     /// The trust's downtime procedure, one short paragraph per entry.
     pub downtime_procedure: Vec<String>,
     /// The safeguarding team's number in office hours.
-    pub safeguarding_in_hours: Option<TrustPhoneView>,
+    pub safeguarding_in_hours: Option<PhoneView>,
     /// When the office-hours number is answered, in the trust's words ("Monday to Friday,
     /// 9am to 5pm").
     pub safeguarding_in_hours_times: Option<String>,
     /// The safeguarding team's (or the on-call) number out of hours.
-    pub safeguarding_out_of_hours: Option<TrustPhoneView>,
+    pub safeguarding_out_of_hours: Option<PhoneView>,
 }
 
 /// Why the app cannot start its normal screens: the configuration is missing or invalid.
