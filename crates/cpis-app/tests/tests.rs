@@ -35,6 +35,23 @@ pub fn config(data_dir: &Path) -> Config {
     config
 }
 
+/// [`config`] with the broker at `broker` and every service at a port where nothing listens
+/// (for tests about sign-in, credentials and the lock, not lookups).
+pub(crate) fn config_with_broker(data_dir: &Path, broker: &fake_broker::FakeBroker) -> Config {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!("http://{}", dead.local_addr().expect("address"));
+    let mut config = config(data_dir);
+    config.sign_in.broker_url = broker.url.parse().expect("broker url");
+    for url in [
+        &mut config.services.cpis_url,
+        &mut config.services.demographics_url,
+        &mut config.services.audit_url,
+    ] {
+        *url = format!("{dead}/fhir").parse().expect("url");
+    }
+    config
+}
+
 /// A keyring entry of the tests' own, unique to one test.
 pub fn store(test: &str) -> KeyringTokenStore {
     KeyringTokenStore::new(

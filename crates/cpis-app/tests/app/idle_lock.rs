@@ -55,17 +55,7 @@ impl Clock for TestClock {
 /// Start the app (its core, as the shell holds it) on `store`, with the broker at `broker` and
 /// every service at a port where nothing listens.
 fn start(data_dir: &Path, broker: &FakeBroker, store: KeyringTokenStore, clock: &TestClock) -> App {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let dead = format!("http://{}", dead.local_addr().expect("address"));
-    let mut config = crate::config(data_dir);
-    config.sign_in.broker_url = broker.url.parse().expect("broker url");
-    for url in [
-        &mut config.services.cpis_url,
-        &mut config.services.demographics_url,
-        &mut config.services.audit_url,
-    ] {
-        *url = format!("{dead}/fhir").parse().expect("url");
-    }
+    let mut config = crate::config_with_broker(data_dir, broker);
     config.lock_after = std::time::Duration::from_secs(15 * 60);
     let core = AppCore::with_clock(config, store, "test".into(), Arc::new(clock.clone()))
         .expect("the core starts");

@@ -22,17 +22,7 @@ const NHS_NUMBER: &str = "9990000018";
 /// The local demo's configuration with the broker at `broker` and every service at a port
 /// where nothing listens (the lookups here are about getting credentials).
 fn config(data_dir: &Path, broker: &FakeBroker, deadline: Duration) -> Config {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let dead = format!("http://{}", dead.local_addr().expect("address"));
-    let mut config = crate::config(data_dir);
-    config.sign_in.broker_url = broker.url.parse().expect("broker url");
-    for url in [
-        &mut config.services.cpis_url,
-        &mut config.services.demographics_url,
-        &mut config.services.audit_url,
-    ] {
-        *url = format!("{dead}/fhir").parse().expect("url");
-    }
+    let mut config = crate::config_with_broker(data_dir, broker);
     config.lookup_deadline = deadline;
     config
 }
