@@ -28,6 +28,8 @@ use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub mod schema;
+
 /// The most events one batch may hold.
 pub const MAX_BATCH_ENTRIES: usize = 5_000;
 
@@ -86,38 +88,6 @@ pub struct SearchPage {
     /// Where the next page starts, when there is one.
     pub next: Option<SearchCursor>,
 }
-
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS audit_log_events (
-        event_id TEXT PRIMARY KEY,
-        device_id TEXT NOT NULL,
-        sequence BIGINT NOT NULL,
-        occurred_at TEXT NOT NULL,
-        occurred_at_micros BIGINT NOT NULL,
-        received_at TEXT NOT NULL,
-        organisation_ods TEXT NOT NULL,
-        action TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        previous_hash TEXT NOT NULL,
-        record_hash TEXT NOT NULL,
-        resource TEXT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS audit_log_events_org_time ON audit_log_events (organisation_ods, occurred_at_micros)",
-    "CREATE INDEX IF NOT EXISTS audit_log_events_device ON audit_log_events (device_id, sequence)",
-    "CREATE TABLE IF NOT EXISTS audit_log_devices (
-        device_id TEXT PRIMARY KEY,
-        last_sequence BIGINT NOT NULL,
-        last_hash TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS audit_log_findings (
-        finding_id TEXT PRIMARY KEY,
-        device_id TEXT NOT NULL,
-        sequence BIGINT NOT NULL,
-        kind TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        found_at TEXT NOT NULL
-    )",
-];
 
 /// Which SQL dialect the pool speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,16 +170,13 @@ fn to_i64(value: u64) -> i64 {
 impl AuditLog {
     /// Create the audit log's tables in `pool` if they are not there (idempotent; safe for
     /// several replicas to run at once on PostgreSQL).
-    pub async fn install_schema(pool: &AnyPool) -> Result<(), AuditLogError> {
-        for statement in SCHEMA {
-            sqlx::query(*statement).execute(pool).await?;
-        }
-        Ok(())
+    pub async fn install_schema(pool: &AnyPool, dialect: Dialect) -> Result<(), AuditLogError> {
+        schema::install(pool, dialect).await
     }
 
     /// Use `pool`, creating the audit log's tables if they are not there.
     pub async fn new(pool: AnyPool, dialect: Dialect) -> Result<AuditLog, AuditLogError> {
-        AuditLog::install_schema(&pool).await?;
+        AuditLog::install_schema(&pool, dialect).await?;
         Ok(AuditLog { pool, dialect })
     }
 
@@ -238,7 +205,7 @@ impl AuditLog {
                 }
             };
             let event_id = record.event_id.to_string();
-            let seen = sqlx::query("SELECT 1 FROM audit_log_events WHERE event_id = $1")
+            let seen = sqlx::query("SELECT 1 FROM audit_log_event_ids WHERE event_id = $1")
                 .bind(&event_id)
                 .fetch_optional(&mut *transaction)
                 .await?;
@@ -246,11 +213,18 @@ impl AuditLog {
                 statuses.push("200 OK".to_string());
                 continue;
             }
+            sqlx::query(
+                "INSERT INTO audit_log_event_ids (event_id, occurred_at_micros) VALUES ($1, $2)",
+            )
+            .bind(&event_id)
+            .bind(micros(record.occurred_at))
+            .execute(&mut *transaction)
+            .await?;
             let findings = self.check_chain(&mut transaction, &record).await?;
             let resource = to_audit_event(&record).to_string();
             sqlx::query(
-                "INSERT INTO audit_log_events (event_id, device_id, sequence, occurred_at, occurred_at_micros, received_at, organisation_ods, action, outcome, previous_hash, record_hash, resource)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "INSERT INTO audit_log_events (event_id, device_id, sequence, occurred_at, occurred_at_micros, received_at, organisation_ods, action, outcome, previous_hash, record_hash, sender_user_id, sender_role_profile_id, sender_organisation_ods, resource)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(&event_id)
             .bind(record.device_id.to_string())
@@ -263,6 +237,9 @@ impl AuditLog {
             .bind(&record.outcome)
             .bind(&record.previous_hash)
             .bind(&record.record_hash)
+            .bind(&record.actor.user_id)
+            .bind(&record.actor.role.role_profile_id)
+            .bind(&record.actor.role.organisation_ods)
             .bind(resource)
             .execute(&mut *transaction)
             .await?;
@@ -324,12 +301,13 @@ impl AuditLog {
             } else if record.previous_hash != last_hash {
                 findings.push("break");
             }
-            let upsert = "INSERT INTO audit_log_devices (device_id, last_sequence, last_hash) VALUES ($1, $2, $3)
+            let upsert = "INSERT INTO audit_log_devices (device_id, organisation_ods, last_sequence, last_hash) VALUES ($1, $4, $2, $3)
                  ON CONFLICT (device_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_hash = excluded.last_hash";
             sqlx::query(upsert)
                 .bind(&device_id)
                 .bind(sequence)
                 .bind(&record.record_hash)
+                .bind(&record.actor.role.organisation_ods)
                 .execute(&mut **transaction)
                 .await?;
         }

@@ -71,7 +71,11 @@ impl Store {
         }
         let pool = options.connect(&url).await?;
         MIGRATOR.run(&pool).await?;
-        cpis_audit_log::AuditLog::install_schema(&pool)
+        let dialect = match backend {
+            Backend::Sqlite => cpis_audit_log::Dialect::Sqlite,
+            Backend::Postgres => cpis_audit_log::Dialect::Postgres,
+        };
+        cpis_audit_log::AuditLog::install_schema(&pool, dialect)
             .await
             .map_err(|error| match error {
                 cpis_audit_log::AuditLogError::Database(error) => StoreError::Database(error),
