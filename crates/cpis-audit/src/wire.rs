@@ -1,25 +1,29 @@
-//! The wire format of the central audit log: FHIR R4 `AuditEvent` resources in the shape of
-//! the national Patient Audit Record Service (IHE Basic Audit "PatientRead": action `R`,
-//! agents for the organisation, the user with their role, and the device; the patient's NHS
-//! number; the TraceID as the transaction id), batched in a FHIR `batch` Bundle.
+//! The wire format of the central audit log: FHIR R4 `AuditEvent` resources valid against the
+//! national Patient Audit Record Service profile `England-AuditEvent-PARS` (issue 17), sent one
+//! per `POST /AuditEvent` or, where the log advertises it, batched in a FHIR `batch` Bundle.
 //!
-//! The chain fields (device, sequence, previous and own hash) travel in one entity whose
-//! `detail` carries them, so the central log can re-check every device's chain. The plans a
-//! view found, when recorded, travel as one entity each (type [`system::PLAN`]: `what` names
-//! the local authority, by ODS code when given; `detail` `planType` the SNOMED CT code when
-//! known), and the chain entity's `plans` detail says how many; a record without plans
-//! recorded has neither, byte for byte as before. Shared by the
-//! client (to send) and the central log (to receive). The FHIR shapes are the typed
-//! [`cpis_fhir::wire`] structs and [`cpis_fhir::audit_event`]; this module maps a
-//! [`QueuedRecord`] onto them and back.
+//! The profile slices agents (by `who.type`) and entities (by `type.system` + `type.code`)
+//! closed, so a client record is: agents organisation, user (`Practitioner`), userRole
+//! (`PractitionerRole`, role profile id and role) and device (`Endpoint`, the app's product
+//! id); entities patient, transaction (the TraceID) and endpoint (the interface used); the
+//! observer the app's product id. The chain fields (device id, sequence, previous and own
+//! hash) and our own fields (action, unscheduled, detail, how many plans) travel in one
+//! extension ([`pars::CHAIN_EXTENSION`]), which the profile allows, so the central log can
+//! re-check every device's chain; each plan a view found, when recorded, is one more extension
+//! ([`pars::PLAN_EXTENSION`]: the local authority, by ODS code when given; the plan type's
+//! SNOMED CT code when known). Shared by the client (to send) and the central log (to
+//! receive); the reader is strict: an event outside the profile's slices, or lacking a piece
+//! the record needs, is refused, naming the field and never its value.
 
 use cpis_domain::{Actor, PlanType, RoleRef};
 use cpis_fhir::audit_event::{
-    self as pars, CHAIN_CODE, DEVICE, ORGANIZATION, PLAN_CODE, PRACTITIONER, RawBundleError,
-    RawResourceEntry, RawResponseEntry, agent, coding, coding_with_display, detail, identified,
-    is_object, read_raw_bundle,
+    self as pars, CHAIN_EXTENSION, ENDPOINT, Endpoint, EntitySlice, ORGANIZATION, PLAN_EXTENSION,
+    PRACTITIONER, PRACTITIONER_ROLE, PRODUCT_ID, RawBundleError, RawResourceEntry,
+    RawResponseEntry, SourceType, check_pars, coding, endpoint_entity, is_object, non_empty,
+    organisation_agent, pars_meta, patient_entity, product_agent, read_raw_bundle, text_or_empty,
+    transaction_entity, user_agent, user_role_agent,
 };
-use cpis_fhir::wire::{AuditEvent, AuditEventEntity, AuditEventSource, CodeableConcept};
+use cpis_fhir::wire::{AuditEvent, Coding, Extension, Identifier, Reference};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -43,205 +47,227 @@ pub enum WireError {
     Field(&'static str),
 }
 
-fn time_text(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_default()
+/// The endpoint entity of a record's action: the CP-IS search of a view, the app's own
+/// follow-up for a local authority contacted.
+pub fn endpoint_of(action: AuditAction) -> Endpoint {
+    match action {
+        AuditAction::View => Endpoint {
+            product_id: "cp-is",
+            name: "Child Protection - Information Sharing",
+            product: "CP-IS",
+            interaction: "CP-IS - Get CareTeam",
+        },
+        AuditAction::LocalAuthorityContacted => Endpoint {
+            product_id: PRODUCT_ID,
+            name: PRODUCT,
+            product: PRODUCT,
+            interaction: "CP-IS Viewer - Local authority contacted",
+        },
+    }
 }
 
-/// The typed AuditEvent for one queued record.
-pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
-    let (subtype, action) = match record.action {
+fn subtype_and_action(action: AuditAction) -> (&'static str, &'static str) {
+    match action {
         AuditAction::View => ("search-type", "R"),
         AuditAction::LocalAuthorityContacted => ("create", "C"),
-    };
-    let definitive = matches!(record.outcome.as_str(), "plan_found" | "no_plan");
-    let device_id = record.device_id.to_string();
-    let device = || identified(system::DEVICE, &device_id);
-    let Actor {
-        user_id,
-        user_name,
-        role,
-    } = &record.actor;
-    let mut chain_details = vec![
-        detail("sequence", &record.sequence.to_string()),
-        detail("previousHash", &record.previous_hash),
-        detail("recordHash", &record.record_hash),
-        detail("action", record.action.code()),
-        detail(
-            "unscheduled",
-            if record.unscheduled { "true" } else { "false" },
-        ),
-        detail("detail", &record.detail),
-    ];
-    if let Some(plans) = &record.plans {
-        chain_details.push(detail("plans", &plans.len().to_string()));
     }
-    let plan_entities = record.plans.iter().flatten().map(plan_entity);
+}
+
+/// `outcome`: `0` success for a definitive answer, `4` minor failure (the check did not
+/// complete) otherwise.
+fn outcome_code(outcome: &str) -> &'static str {
+    if matches!(outcome, "plan_found" | "no_plan") {
+        "0"
+    } else {
+        "4"
+    }
+}
+
+fn sub(url: &str) -> Extension {
+    Extension {
+        url: url.to_owned(),
+        ..Extension::default()
+    }
+}
+
+fn string_sub(url: &str, value: &str) -> Extension {
+    Extension {
+        value_string: Some(value.to_owned()),
+        ..sub(url)
+    }
+}
+
+/// The chain extension: device, sequence, hashes and our own fields.
+fn chain_extension(record: &QueuedRecord) -> Extension {
+    let mut fields = vec![
+        Extension {
+            value_identifier: Some(Identifier {
+                system: Some(system::DEVICE.to_owned()),
+                value: Some(record.device_id.to_string()),
+                ..Identifier::default()
+            }),
+            ..sub("device")
+        },
+        string_sub("sequence", &record.sequence.to_string()),
+        string_sub("previousHash", &record.previous_hash),
+        string_sub("recordHash", &record.record_hash),
+        Extension {
+            value_code: Some(record.action.code().to_owned()),
+            ..sub("action")
+        },
+        Extension {
+            value_boolean: Some(record.unscheduled),
+            ..sub("unscheduled")
+        },
+    ];
+    if !record.detail.is_empty() {
+        fields.push(string_sub("detail", &record.detail));
+    }
+    if let Some(plans) = &record.plans {
+        fields.push(Extension {
+            value_unsigned_int: Some(u32::try_from(plans.len()).unwrap_or(u32::MAX)),
+            ..sub("plans")
+        });
+    }
+    Extension {
+        extension: fields,
+        ..sub(CHAIN_EXTENSION)
+    }
+}
+
+/// The extension of one plan a view found.
+fn plan_extension(plan: &RecordedPlan) -> Extension {
+    let mut fields = vec![Extension {
+        value_reference: Some(Reference {
+            identifier: plan
+                .local_authority_ods
+                .as_deref()
+                .and_then(|ods| pars::identifier(system::ODS, ods)),
+            display: non_empty(&plan.local_authority),
+            ..Reference::default()
+        }),
+        ..sub("localAuthority")
+    }];
+    if let Some(plan_type) = plan.plan_type {
+        fields.push(Extension {
+            value_coding: Some(Coding {
+                system: Some(system::SNOMED.to_owned()),
+                code: Some(plan_type.snomed_code().to_owned()),
+                display: Some(plan_type.display_name().to_owned()),
+                ..Coding::default()
+            }),
+            ..sub("planType")
+        });
+    }
+    Extension {
+        extension: fields,
+        ..sub(PLAN_EXTENSION)
+    }
+}
+
+/// The typed AuditEvent for one queued record, valid against `England-AuditEvent-PARS`.
+pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
+    let (subtype, action) = subtype_and_action(record.action);
     AuditEvent {
         resource_type: "AuditEvent".into(),
         id: Some(record.event_id.to_string()),
+        meta: Some(pars_meta()),
+        extension: std::iter::once(chain_extension(record))
+            .chain(record.plans.iter().flatten().map(plan_extension))
+            .collect(),
         event_type: Some(coding(system::AUDIT_EVENT_TYPE, "rest")),
         subtype: vec![coding(system::RESTFUL_INTERACTION, subtype)],
         action: Some(action.into()),
-        recorded: Some(time_text(record.occurred_at)),
-        // 0 success; 4 minor failure (the check did not complete).
-        outcome: Some(if definitive { "0" } else { "4" }.into()),
+        recorded: Some(pars::instant_text(record.occurred_at)),
+        outcome: Some(outcome_code(&record.outcome).into()),
         outcome_desc: Some(record.outcome.clone()),
         agent: vec![
-            agent(
-                ORGANIZATION,
-                identified(system::ODS, &role.organisation_ods),
-                &role.organisation_name,
-                Vec::new(),
-                true,
-            ),
-            agent(
-                PRACTITIONER,
-                identified(system::USER, user_id),
-                user_name,
-                vec![CodeableConcept {
-                    coding: vec![
-                        coding(system::ROLE_PROFILE, &role.role_profile_id),
-                        coding_with_display(system::ROLE_CODE, &role.role_code, &role.role_name),
-                    ],
-                    ..CodeableConcept::default()
-                }],
-                true,
-            ),
-            agent(DEVICE, device(), PRODUCT, Vec::new(), false),
+            organisation_agent(&record.actor.role),
+            user_agent(&record.actor),
+            user_role_agent(&record.actor.role),
+            product_agent(PRODUCT_ID, PRODUCT),
         ],
-        source: Some(AuditEventSource {
-            site: Some(pars::SITE.into()),
-            observer: Some(cpis_fhir::wire::Reference {
-                display: Some(PRODUCT.into()),
-                ..device()
-            }),
-            source_type: vec![coding_with_display(
-                system::SECURITY_SOURCE_TYPE,
-                "1",
-                "User Device",
-            )],
-        }),
+        source: Some(pars::source(
+            pars::SITE,
+            PRODUCT_ID,
+            PRODUCT,
+            SourceType::UserDevice,
+        )),
         entity: vec![
-            AuditEventEntity {
-                what: Some(identified(system::NHS_NUMBER, &record.patient_nhs_number)),
-                entity_type: Some(coding_with_display(
-                    system::AUDIT_ENTITY_TYPE,
-                    "1",
-                    "Person",
-                )),
-                role: Some(coding_with_display(system::OBJECT_ROLE, "1", "Patient")),
-                ..AuditEventEntity::default()
-            },
-            AuditEventEntity {
-                what: Some(identified(
-                    system::TRANSACTION,
-                    &record.trace_id.to_string(),
-                )),
-                entity_type: Some(coding(system::BASIC_AUDIT_ENTITY_TYPE, "XrequestId")),
-                ..AuditEventEntity::default()
-            },
-            AuditEventEntity {
-                what: Some(device()),
-                entity_type: Some(coding(system::CHAIN, CHAIN_CODE)),
-                detail: chain_details,
-                ..AuditEventEntity::default()
-            },
-        ]
-        .into_iter()
-        .chain(plan_entities)
-        .collect(),
+            patient_entity(&record.patient_nhs_number),
+            transaction_entity(&record.trace_id.to_string()),
+            endpoint_entity(&endpoint_of(record.action)),
+        ],
         ..AuditEvent::default()
     }
 }
 
-/// The entity of one plan a view found: the local authority in `what` (identified by its ODS
-/// code when given), the plan type's SNOMED CT code in the `planType` detail when known.
-fn plan_entity(plan: &RecordedPlan) -> AuditEventEntity {
-    let authority = match &plan.local_authority_ods {
-        Some(ods) => identified(system::ODS, ods),
-        None => cpis_fhir::wire::Reference::default(),
-    };
-    AuditEventEntity {
-        what: Some(cpis_fhir::wire::Reference {
-            display: Some(plan.local_authority.clone()),
-            ..authority
-        }),
-        entity_type: Some(coding(system::PLAN, PLAN_CODE)),
-        detail: plan
-            .plan_type
-            .map(|plan_type| vec![detail("planType", plan_type.snomed_code())])
-            .unwrap_or_default(),
-        ..AuditEventEntity::default()
-    }
-}
-
-/// The plans recorded in `event`: `None` when its chain entity has no `plans` detail (and it
-/// then holds no plan entity); else exactly that many plan entities, each readable.
-fn plans_from(
-    event: &AuditEvent,
-    chain: &AuditEventEntity,
-) -> Result<Option<Vec<RecordedPlan>>, WireError> {
-    let entities: Vec<&AuditEventEntity> =
-        event.entities_of_type(system::PLAN, PLAN_CODE).collect();
-    let Some(count) = chain.detail_value("plans") else {
-        return if entities.is_empty() {
-            Ok(None)
-        } else {
-            Err(WireError::Field("plans"))
-        };
-    };
-    let count: usize = count
-        .parse()
-        .ok()
-        .filter(|parsed: &usize| parsed.to_string() == count)
-        .ok_or(WireError::Field("plans"))?;
-    if entities.len() != count {
-        return Err(WireError::Field("plans"));
-    }
-    entities
-        .into_iter()
-        .map(|entity| {
-            let what = entity.what.as_ref().ok_or(WireError::Field("plan"))?;
-            let local_authority = what
-                .display
-                .as_deref()
-                .filter(|name| !name.is_empty())
-                .ok_or(WireError::Field("plan"))?;
-            let ods = match &what.identifier {
-                None => None,
-                Some(_) if what.identifier_system() == Some(system::ODS) => Some(
-                    what.identifier_value()
-                        .filter(|ods| !ods.is_empty())
-                        .ok_or(WireError::Field("plan"))?,
-                ),
-                Some(_) => return Err(WireError::Field("plan")),
-            };
-            let plan_type = match entity.detail_value("planType") {
-                None => None,
-                Some(code) => {
-                    Some(PlanType::from_snomed_code(code).ok_or(WireError::Field("planType"))?)
-                }
-            };
-            Ok(RecordedPlan::new(plan_type, local_authority, ods))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-/// The AuditEvent for one queued record as JSON, in the form it is sent and stored (every
-/// object's keys sorted, as it has always been).
+/// The AuditEvent for one queued record as JSON, in the form the central log stores it
+/// (every object's keys sorted, as it has always been).
 pub fn to_audit_event(record: &QueuedRecord) -> Value {
     pars::to_sorted_value(&audit_event(record))
 }
 
+/// The AuditEvent for one queued record as JSON bytes, serialised straight from the typed
+/// struct (no `Value` in between): the body of one `POST /AuditEvent`.
+pub fn audit_event_json(record: &QueuedRecord) -> Vec<u8> {
+    // Serialising these plain structs (string keys, derived `Serialize`) cannot fail.
+    serde_json::to_vec(&audit_event(record)).unwrap_or_default()
+}
+
 /// A `batch` Bundle of AuditEvents, one POST entry each, keyed by event id.
 pub fn to_batch_bundle(records: &[QueuedRecord]) -> Value {
-    pars::to_sorted_value(&pars::batch_bundle(records.iter().map(|record| {
+    pars::to_sorted_value(&batch(records))
+}
+
+fn batch(records: &[QueuedRecord]) -> cpis_fhir::wire::Bundle {
+    pars::batch_bundle(records.iter().map(|record| {
         (
             format!("urn:uuid:{}", record.event_id),
             pars::raw_resource(&audit_event(record)),
         )
-    })))
+    }))
+}
+
+/// [`to_batch_bundle`] as JSON bytes, serialised straight from the typed structs: the body
+/// the sync client posts when the log advertises batches.
+pub fn batch_bundle_json(records: &[QueuedRecord]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Entry<'a> {
+        #[serde(rename = "fullUrl")]
+        full_url: String,
+        resource: AuditEvent,
+        request: Request<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct Request<'a> {
+        method: &'a str,
+        url: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Batch<'a> {
+        #[serde(rename = "resourceType")]
+        resource_type: &'a str,
+        #[serde(rename = "type")]
+        bundle_type: &'a str,
+        entry: Vec<Entry<'a>>,
+    }
+    let bundle = Batch {
+        resource_type: "Bundle",
+        bundle_type: "batch",
+        entry: records
+            .iter()
+            .map(|record| Entry {
+                full_url: format!("urn:uuid:{}", record.event_id),
+                resource: audit_event(record),
+                request: Request {
+                    method: "POST",
+                    url: "AuditEvent",
+                },
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&bundle).unwrap_or_default()
 }
 
 /// Read an AuditEvent back into a record (the central log's side). Checks shape and types,
@@ -264,14 +290,203 @@ pub fn from_audit_event_json(event: &RawValue) -> Result<QueuedRecord, WireError
     record_from(&event)
 }
 
-/// Read a typed AuditEvent into a record.
+/// Read the body of one `POST /AuditEvent` (one AuditEvent, not a Bundle) into a record.
+pub fn parse_single(body: &[u8]) -> Result<QueuedRecord, WireError> {
+    let starts_an_object = body
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|byte| *byte == b'{');
+    if !starts_an_object {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => Err(WireError::Field("resourceType")),
+            Err(_) => Err(WireError::NotJson),
+        };
+    }
+    let event = serde_json::from_slice::<AuditEvent>(body).map_err(|error| {
+        if error.is_syntax() || error.is_eof() {
+            WireError::NotJson
+        } else {
+            WireError::Field("AuditEvent")
+        }
+    })?;
+    record_from(&event)
+}
+
+/// The sub-extensions of one of our complex extensions, by name: each known name at most once,
+/// no other name, no value on the outer extension.
+fn fields<'a>(
+    extension: &'a Extension,
+    known: &[&'static str],
+    what: &'static str,
+) -> Result<Vec<Option<&'a Extension>>, WireError> {
+    let mut found = vec![None; known.len()];
+    let bare = Extension {
+        extension: extension.extension.clone(),
+        ..sub(&extension.url)
+    };
+    if extension != &bare {
+        return Err(WireError::Field(what));
+    }
+    for field in &extension.extension {
+        let index = known
+            .iter()
+            .position(|name| *name == field.url)
+            .ok_or(WireError::Field(what))?;
+        if found[index].replace(field).is_some() || !field.extension.is_empty() {
+            return Err(WireError::Field(what));
+        }
+    }
+    Ok(found)
+}
+
+/// The one value of a sub-extension: every other value absent.
+fn only_value<'a, T>(
+    field: Option<&'a Extension>,
+    value: impl Fn(&'a Extension) -> Option<&'a T>,
+    name: &'static str,
+) -> Result<&'a T, WireError>
+where
+    T: ?Sized,
+{
+    let field = field.ok_or(WireError::Field(name))?;
+    let set = [
+        field.value_string.is_some(),
+        field.value_integer.is_some(),
+        field.value_codeable_concept.is_some(),
+        field.value_contact_point.is_some(),
+        field.value_code.is_some(),
+        field.value_boolean.is_some(),
+        field.value_unsigned_int.is_some(),
+        field.value_identifier.is_some(),
+        field.value_reference.is_some(),
+        field.value_coding.is_some(),
+    ]
+    .into_iter()
+    .filter(|set| *set)
+    .count();
+    if set != 1 {
+        return Err(WireError::Field(name));
+    }
+    value(field).ok_or(WireError::Field(name))
+}
+
+/// The plans recorded in `event`: `None` when its chain has no `plans` (and it then holds no
+/// plan extension); else exactly that many plan extensions, each readable.
+fn plans_from(
+    event: &AuditEvent,
+    count: Option<u32>,
+) -> Result<Option<Vec<RecordedPlan>>, WireError> {
+    let extensions: Vec<&Extension> = event
+        .extension
+        .iter()
+        .filter(|extension| extension.url == PLAN_EXTENSION)
+        .collect();
+    let Some(count) = count else {
+        return if extensions.is_empty() {
+            Ok(None)
+        } else {
+            Err(WireError::Field("plans"))
+        };
+    };
+    if usize::try_from(count).ok() != Some(extensions.len()) {
+        return Err(WireError::Field("plans"));
+    }
+    extensions
+        .into_iter()
+        .map(|extension| {
+            let [authority, plan_type] =
+                fields(extension, &["localAuthority", "planType"], "plan")?[..]
+            else {
+                return Err(WireError::Field("plan"));
+            };
+            let authority = only_value(authority, |field| field.value_reference.as_ref(), "plan")?;
+            if authority.reference.is_some() || authority.reference_type.is_some() {
+                return Err(WireError::Field("plan"));
+            }
+            let local_authority = authority
+                .display
+                .as_deref()
+                .filter(|name| !name.is_empty())
+                .ok_or(WireError::Field("plan"))?;
+            let ods = match &authority.identifier {
+                None => None,
+                Some(_) if authority.identifier_system() == Some(system::ODS) => Some(
+                    authority
+                        .identifier_value()
+                        .filter(|ods| !ods.is_empty())
+                        .ok_or(WireError::Field("plan"))?,
+                ),
+                Some(_) => return Err(WireError::Field("plan")),
+            };
+            let plan_type = match plan_type {
+                None => None,
+                Some(_) => {
+                    let coding =
+                        only_value(plan_type, |field| field.value_coding.as_ref(), "planType")?;
+                    if coding.system.as_deref() != Some(system::SNOMED) {
+                        return Err(WireError::Field("planType"));
+                    }
+                    Some(
+                        coding
+                            .code
+                            .as_deref()
+                            .and_then(PlanType::from_snomed_code)
+                            .ok_or(WireError::Field("planType"))?,
+                    )
+                }
+            };
+            Ok(RecordedPlan::new(plan_type, local_authority, ods))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The one agent of `who_type` (the slice check has refused a second), or an error naming it.
+fn agent_who<'a>(
+    event: &'a AuditEvent,
+    who_type: &str,
+    name: &'static str,
+) -> Result<&'a cpis_fhir::wire::AuditEventAgent, WireError> {
+    event.agent_of_type(who_type).ok_or(WireError::Field(name))
+}
+
+/// The value of an identifier in `system`; absent reads as empty text (see
+/// [`pars::text_or_empty`]); another system, or a present empty value, is refused.
+fn identifier_text(
+    identifier: Option<&Identifier>,
+    system: &str,
+    name: &'static str,
+) -> Result<String, WireError> {
+    match identifier {
+        None => Ok(String::new()),
+        Some(identifier) if identifier.system.as_deref() == Some(system) => {
+            text_or_empty(identifier.value.as_deref())
+                .filter(|value| !value.is_empty())
+                .ok_or(WireError::Field(name))
+        }
+        Some(_) => Err(WireError::Field(name)),
+    }
+}
+
+fn optional_text(text: Option<&str>, name: &'static str) -> Result<String, WireError> {
+    text_or_empty(text).ok_or(WireError::Field(name))
+}
+
+/// Read a typed AuditEvent into a record. Strict: the event must be within the PARS profile's
+/// slices ([`check_pars`]), claim the profile, and carry every piece a record needs, in the
+/// shape [`audit_event`] writes (the device agent, the observer and the endpoint of the
+/// record's action included).
 pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
     if event.resource_type != "AuditEvent" {
         return Err(WireError::Field("resourceType"));
     }
-    let text = |value: Option<&str>, name: &'static str| -> Result<String, WireError> {
-        value.map(str::to_string).ok_or(WireError::Field(name))
-    };
+    check_pars(event).map_err(WireError::Field)?;
+    if event.meta.as_ref() != Some(&pars_meta()) {
+        return Err(WireError::Field("meta.profile"));
+    }
+    if event.event_type.as_ref() != Some(&coding(system::AUDIT_EVENT_TYPE, "rest")) {
+        return Err(WireError::Field("type"));
+    }
     let event_id = Uuid::parse_str(event.id.as_deref().ok_or(WireError::Field("id"))?)
         .map_err(|_| WireError::Field("id"))?;
     let occurred_at = OffsetDateTime::parse(
@@ -282,74 +497,200 @@ pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
         &Rfc3339,
     )
     .map_err(|_| WireError::Field("recorded"))?;
-    let organisation = event
-        .agent_of_type(ORGANIZATION)
-        .and_then(|agent| agent.who.as_ref())
-        .ok_or(WireError::Field("agent"))?;
-    let practitioner = event
-        .agent_of_type(PRACTITIONER)
-        .ok_or(WireError::Field("agent"))?;
-    let practitioner_who = practitioner.who.as_ref().ok_or(WireError::Field("agent"))?;
-    let chain = event
-        .entity_identified_in(system::DEVICE, Some(CHAIN_CODE))
-        .ok_or(WireError::Field("entity"))?;
-    let what = |entity: &AuditEventEntity, name: &'static str| {
-        text(
-            entity
-                .what
-                .as_ref()
-                .and_then(cpis_fhir::wire::Reference::identifier_value),
-            name,
-        )
-    };
-    let chain_detail = |name: &'static str| text(chain.detail_value(name), name);
-    let device_id =
-        Uuid::parse_str(&what(chain, "device")?).map_err(|_| WireError::Field("device"))?;
-    let sequence: u64 = chain_detail("sequence")?
-        .parse()
-        .map_err(|_| WireError::Field("sequence"))?;
-    if sequence == 0 {
-        return Err(WireError::Field("sequence"));
+
+    // The chain and our own fields.
+    let mut chains = event
+        .extension
+        .iter()
+        .filter(|extension| extension.url == CHAIN_EXTENSION);
+    let chain = chains.next().ok_or(WireError::Field("extension:chain"))?;
+    if chains.next().is_some() {
+        return Err(WireError::Field("extension:chain"));
     }
-    let action = match chain_detail("action")?.as_str() {
+    let [
+        device,
+        sequence,
+        previous_hash,
+        record_hash,
+        action,
+        unscheduled,
+        detail,
+        plans,
+    ] = fields(
+        chain,
+        &[
+            "device",
+            "sequence",
+            "previousHash",
+            "recordHash",
+            "action",
+            "unscheduled",
+            "detail",
+            "plans",
+        ],
+        "extension:chain",
+    )?[..]
+    else {
+        return Err(WireError::Field("extension:chain"));
+    };
+    let device = only_value(device, |field| field.value_identifier.as_ref(), "device")?;
+    if device.system.as_deref() != Some(system::DEVICE) {
+        return Err(WireError::Field("device"));
+    }
+    let device_id = Uuid::parse_str(device.value.as_deref().ok_or(WireError::Field("device"))?)
+        .map_err(|_| WireError::Field("device"))?;
+    let sequence_text = only_value(sequence, |field| field.value_string.as_deref(), "sequence")?;
+    let sequence: u64 = sequence_text
+        .parse()
+        .ok()
+        .filter(|parsed: &u64| *parsed > 0 && parsed.to_string() == sequence_text)
+        .ok_or(WireError::Field("sequence"))?;
+    let action = match only_value(action, |field| field.value_code.as_deref(), "action")? {
         "view" => AuditAction::View,
         "la_contacted" => AuditAction::LocalAuthorityContacted,
         _ => return Err(WireError::Field("action")),
     };
-    let unscheduled = match chain_detail("unscheduled")?.as_str() {
-        "true" => true,
-        "false" => false,
-        _ => return Err(WireError::Field("unscheduled")),
+    let unscheduled = *only_value(
+        unscheduled,
+        |field| field.value_boolean.as_ref(),
+        "unscheduled",
+    )?;
+    // An empty detail is written as none; a present empty string is not valid FHIR.
+    let detail = match detail {
+        None => String::new(),
+        Some(_) => only_value(detail, |field| field.value_string.as_deref(), "detail")?.to_owned(),
     };
-    let hash = |name: &'static str| -> Result<String, WireError> {
-        let value = chain_detail(name)?;
+    if detail.is_empty() && chain.extension.iter().any(|field| field.url == "detail") {
+        return Err(WireError::Field("detail"));
+    }
+    let plans_count = match plans {
+        None => None,
+        Some(_) => Some(*only_value(
+            plans,
+            |field| field.value_unsigned_int.as_ref(),
+            "plans",
+        )?),
+    };
+    let hash = |field: Option<&Extension>, name: &'static str| -> Result<String, WireError> {
+        let value = only_value(field, |field| field.value_string.as_deref(), name)?;
         if value.len() == 64 && value.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             Ok(value.to_ascii_lowercase())
         } else {
             Err(WireError::Field(name))
         }
     };
+
+    // The interaction must be the one of the record's action.
+    let (subtype, action_code) = subtype_and_action(action);
+    if event.action.as_deref() != Some(action_code) {
+        return Err(WireError::Field("action"));
+    }
+    if event.subtype != [coding(system::RESTFUL_INTERACTION, subtype)] {
+        return Err(WireError::Field("subtype"));
+    }
+    let outcome = event
+        .outcome_desc
+        .as_deref()
+        .filter(|outcome| !outcome.is_empty())
+        .ok_or(WireError::Field("outcomeDesc"))?;
+    if event.outcome.as_deref() != Some(outcome_code(outcome)) {
+        return Err(WireError::Field("outcome"));
+    }
+
+    // Agents: organisation, user, userRole, and the app as the device.
+    let organisation = agent_who(event, ORGANIZATION, "agent:organisation")?;
+    let user = agent_who(event, PRACTITIONER, "agent:user")?;
+    let user_role = agent_who(event, PRACTITIONER_ROLE, "agent:userRole")?;
+    if event
+        .agent
+        .iter()
+        .filter(|agent| {
+            agent
+                .who
+                .as_ref()
+                .and_then(|who| who.reference_type.as_deref())
+                == Some(ORGANIZATION)
+        })
+        .count()
+        != 1
+    {
+        return Err(WireError::Field("agent:organisation"));
+    }
+    if event.agent_of_type(ENDPOINT) != Some(&product_agent(PRODUCT_ID, PRODUCT)) {
+        return Err(WireError::Field("agent:device"));
+    }
+    let organisation_who = organisation
+        .who
+        .as_ref()
+        .ok_or(WireError::Field("agent:organisation"))?;
+    let user_who = user.who.as_ref().ok_or(WireError::Field("agent:user"))?;
+    let role_who = user_role
+        .who
+        .as_ref()
+        .ok_or(WireError::Field("agent:userRole"))?;
+    let (role_code, role_name) = match &user_role.role[..] {
+        [] => (String::new(), String::new()),
+        [role] => match &role.coding[..] {
+            [coding]
+                if coding.system.as_deref() == Some(system::ROLE_CODE)
+                    && coding.version.is_none()
+                    && role.text.is_none() =>
+            {
+                (
+                    optional_text(coding.code.as_deref(), "agent:userRole.role")?,
+                    optional_text(coding.display.as_deref(), "agent:userRole.role")?,
+                )
+            }
+            _ => return Err(WireError::Field("agent:userRole.role")),
+        },
+        _ => return Err(WireError::Field("agent:userRole.role")),
+    };
+
+    // Source and entities.
+    if event.source
+        != Some(pars::source(
+            pars::SITE,
+            PRODUCT_ID,
+            PRODUCT,
+            SourceType::UserDevice,
+        ))
+    {
+        return Err(WireError::Field("source"));
+    }
+    if event.entity.len() != 3 {
+        return Err(WireError::Field("entity"));
+    }
     let patient = event
-        .entity_identified_in(system::NHS_NUMBER, None)
-        .ok_or(WireError::Field("entity"))?;
-    let patient_nhs_number = what(patient, "patient")?;
+        .entity_in_slice(EntitySlice::Patient)
+        .ok_or(WireError::Field("entity:patient"))?;
+    let patient_nhs_number = patient
+        .what
+        .as_ref()
+        .filter(|what| what.identifier_system() == Some(system::NHS_NUMBER))
+        .and_then(Reference::identifier_value)
+        .ok_or(WireError::Field("entity:patient"))?
+        .to_owned();
     if cpis_domain::NhsNumber::parse(&patient_nhs_number)
         .map(|nhs| nhs.as_str() != patient_nhs_number)
         .unwrap_or(true)
     {
-        return Err(WireError::Field("patient"));
+        return Err(WireError::Field("entity:patient"));
     }
     let transaction = event
-        .entity_identified_in(system::TRANSACTION, None)
-        .ok_or(WireError::Field("entity"))?;
-    let trace_id = Uuid::parse_str(&what(transaction, "transaction")?)
-        .map_err(|_| WireError::Field("transaction"))?;
-    let role_profile = practitioner
-        .role_coding(system::ROLE_PROFILE)
-        .ok_or(WireError::Field("role"))?;
-    let role = practitioner
-        .role_coding(system::ROLE_CODE)
-        .ok_or(WireError::Field("role"))?;
+        .entity_in_slice(EntitySlice::Transaction)
+        .ok_or(WireError::Field("entity:transaction"))?;
+    let trace_id = transaction
+        .what
+        .as_ref()
+        .filter(|what| what.identifier_system() == Some(system::TRANSACTION))
+        .and_then(Reference::identifier_value)
+        .and_then(|value| Uuid::parse_str(value).ok())
+        .ok_or(WireError::Field("entity:transaction"))?;
+    if event.entity_in_slice(EntitySlice::Endpoint) != Some(&endpoint_entity(&endpoint_of(action)))
+    {
+        return Err(WireError::Field("entity:endpoint"));
+    }
+
     Ok(QueuedRecord {
         event_id,
         device_id,
@@ -357,24 +698,35 @@ pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
         occurred_at,
         action,
         actor: Actor {
-            user_id: text(practitioner_who.identifier_value(), "user")?,
-            user_name: text(practitioner_who.display.as_deref(), "user name")?,
+            user_id: identifier_text(user_who.identifier.as_ref(), system::USER, "agent:user")?,
+            user_name: optional_text(user_who.display.as_deref(), "agent:user.display")?,
             role: RoleRef {
-                role_profile_id: text(role_profile.code.as_deref(), "role profile")?,
-                role_code: text(role.code.as_deref(), "role code")?,
-                role_name: text(role.display.as_deref(), "role name")?,
-                organisation_ods: text(organisation.identifier_value(), "organisation")?,
-                organisation_name: text(organisation.display.as_deref(), "organisation name")?,
+                role_profile_id: identifier_text(
+                    role_who.identifier.as_ref(),
+                    system::ROLE_PROFILE,
+                    "agent:userRole",
+                )?,
+                role_code,
+                role_name,
+                organisation_ods: identifier_text(
+                    organisation_who.identifier.as_ref(),
+                    system::ODS,
+                    "agent:organisation",
+                )?,
+                organisation_name: optional_text(
+                    organisation_who.display.as_deref(),
+                    "agent:organisation.display",
+                )?,
             },
         },
         patient_nhs_number,
-        outcome: text(event.outcome_desc.as_deref(), "outcomeDesc")?,
+        outcome: outcome.to_owned(),
         trace_id,
         unscheduled,
-        detail: chain_detail("detail")?,
-        plans: plans_from(event, chain)?,
-        previous_hash: hash("previousHash")?,
-        record_hash: hash("recordHash")?,
+        detail,
+        plans: plans_from(event, plans_count)?,
+        previous_hash: hash(previous_hash, "previousHash")?,
+        record_hash: hash(record_hash, "recordHash")?,
     })
 }
 

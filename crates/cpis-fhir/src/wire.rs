@@ -64,6 +64,24 @@ pub struct Extension {
     /// `valueContactPoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_contact_point: Option<ContactPoint>,
+    /// `valueCode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_code: Option<String>,
+    /// `valueBoolean`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_boolean: Option<bool>,
+    /// `valueUnsignedInt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_unsigned_int: Option<u32>,
+    /// `valueIdentifier`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_identifier: Option<Identifier>,
+    /// `valueReference`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_reference: Option<Reference>,
+    /// `valueCoding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_coding: Option<Coding>,
 }
 
 /// `Identifier`.
