@@ -1,8 +1,15 @@
 //! The central audit log (modelled on the national Patient Audit Record Service).
 //!
-//! - **Idempotent ingest:** a `batch` Bundle of AuditEvents is stored in one transaction,
-//!   committed before the answer; an event id seen before is answered `200 OK` and stored
-//!   nothing twice, so client retries after a lost acknowledgement give exactly one copy.
+//! - **Idempotent ingest:** a `batch` Bundle of AuditEvents ([`AuditLog::ingest`]) or one
+//!   AuditEvent ([`AuditLog::ingest_event`], PARS's `POST /AuditEvent`) is committed before the
+//!   answer; an event id seen before is answered `200 OK` and stored nothing twice, so client
+//!   retries after a lost acknowledgement give exactly one copy. Concurrent requests are
+//!   stored together, set-based, in one transaction (group commit; see [`ingest`]).
+//! - **Bound senders:** every record is sent by an authenticated [`Sender`]. A record naming
+//!   another organisation than the sender's is refused; a device belongs to the organisation
+//!   that first used it, and its records from any other organisation are refused; a replay of
+//!   an event id held for another organisation is refused. Each stored event keeps its sender,
+//!   and the review search shows only events sent from the caller's own organisation.
 //! - **Never silently accepting a broken chain:** each device's sequence numbers and hash chain
 //!   are checked as events arrive; a gap, a break, a re-used sequence number or a record whose
 //!   hash does not match its fields is stored as a finding, and the event is still kept (audit
@@ -18,17 +25,22 @@
 //! tables are this crate's own (`audit_log_*`), created idempotently.
 
 use std::io::Write;
+use std::sync::{Arc, OnceLock};
 
-use cpis_audit::QueuedRecord;
 use cpis_audit::chain::GENESIS_HASH;
-use cpis_audit::wire::{from_audit_event_json, parse_batch, to_audit_event, to_batch_response};
-use serde_json::Value;
+use cpis_audit::wire::{from_audit_event_json, parse_batch};
+use cpis_fhir::wire::Bundle;
 use serde_json::value::RawValue;
 use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub mod capability;
+pub mod ingest;
+pub mod reads;
 pub mod schema;
+
+use crate::ingest::{Job, JobSender, Prepared};
 
 /// The most events one batch may hold.
 pub const MAX_BATCH_ENTRIES: usize = 5_000;
@@ -110,6 +122,10 @@ pub enum AuditLogError {
     /// The database failed; nothing was committed.
     #[error("the audit log could not be stored")]
     Database(#[from] sqlx::Error),
+    /// The writer could not store the group this request was in; nothing of it was committed.
+    /// Holds the database's message for the service's log (no patient data).
+    #[error("the audit log could not be stored")]
+    NotStored(String),
     /// Writing the export failed.
     #[error("the export could not be written")]
     Io(#[from] std::io::Error),
@@ -146,11 +162,89 @@ impl DeviceReport {
     }
 }
 
-/// The central audit log over a shared pool.
+/// Who sent records: the authenticated principal of the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    /// The user's id (`sub`).
+    pub user_id: String,
+    /// The selected role's profile id.
+    pub role_profile_id: String,
+    /// The selected role's organisation.
+    pub organisation_ods: String,
+}
+
+/// Why an event was refused (`403 Forbidden`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The record names another organisation than the sender's.
+    OtherOrganisation,
+    /// The record's device belongs to another organisation (the one that first used it).
+    DeviceOfAnotherOrganisation,
+    /// The event id is already held, stored for another organisation.
+    HeldForAnotherOrganisation,
+}
+
+impl Refusal {
+    /// A message for the sender (no patient data).
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::OtherOrganisation => {
+                "The record names another organisation than the sender's; a record may only be sent by a user of its own organisation"
+            }
+            Refusal::DeviceOfAnotherOrganisation => {
+                "The record's device belongs to another organisation (the one that first used it)"
+            }
+            Refusal::HeldForAnotherOrganisation => {
+                "An event with this id is already held for another organisation"
+            }
+        }
+    }
+}
+
+/// What became of one event sent to the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryStatus {
+    /// Stored now (`201 Created`).
+    Created,
+    /// Already held for the sender's organisation; nothing stored twice (`200 OK`).
+    AlreadyHeld,
+    /// Not a valid AuditEvent of ours; not stored (`422 Unprocessable Entity`).
+    Invalid,
+    /// The sender may not send it; not stored (`403 Forbidden`).
+    Forbidden(Refusal),
+}
+
+impl EntryStatus {
+    /// The status line of a `batch-response` entry.
+    pub fn status_line(self) -> &'static str {
+        match self {
+            EntryStatus::Created => "201 Created",
+            EntryStatus::AlreadyHeld => "200 OK",
+            EntryStatus::Invalid => "422 Unprocessable Entity",
+            EntryStatus::Forbidden(_) => "403 Forbidden",
+        }
+    }
+}
+
+/// The answer to one AuditEvent ([`AuditLog::ingest_event`]).
+#[derive(Debug)]
+pub struct EventOutcome {
+    /// What became of it.
+    pub status: EntryStatus,
+    /// Its id, when it could be read.
+    pub event_id: Option<uuid::Uuid>,
+    /// The event as the log stores it (typed JSON), when it could be read.
+    pub resource: Option<Box<RawValue>>,
+}
+
+/// The central audit log over a shared pool. Clones share one writer task, started on the
+/// first ingest (on the runtime of that call).
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     pool: AnyPool,
     dialect: Dialect,
+    writer: Arc<OnceLock<JobSender>>,
+    sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 fn now_text() -> String {
@@ -177,145 +271,118 @@ impl AuditLog {
     /// Use `pool`, creating the audit log's tables if they are not there.
     pub async fn new(pool: AnyPool, dialect: Dialect) -> Result<AuditLog, AuditLogError> {
         AuditLog::install_schema(&pool, dialect).await?;
-        Ok(AuditLog { pool, dialect })
+        Ok(AuditLog::from_pool(pool, dialect))
     }
 
     /// Use `pool`, whose schema [`AuditLog::install_schema`] has already created.
     pub fn from_pool(pool: AnyPool, dialect: Dialect) -> AuditLog {
-        AuditLog { pool, dialect }
+        AuditLog {
+            pool,
+            dialect,
+            writer: Arc::new(OnceLock::new()),
+            sqlite_writer: None,
+        }
     }
 
-    /// Store a `batch` Bundle and return the `batch-response` Bundle, one status per entry:
-    /// `201 Created`, `200 OK` (already held), or `422 Unprocessable Entity` (invalid; not
-    /// stored). Everything is committed before this returns.
-    pub async fn ingest(&self, body: &[u8]) -> Result<Value, AuditLogError> {
+    /// Take `lock` around every write transaction: the lock with which the sharing service
+    /// serialises its own SQLite writers, so the log's writer queues with them instead of
+    /// waiting in SQLite's busy handler. Call before the first ingest.
+    pub fn with_writer_lock(mut self, lock: Arc<tokio::sync::Mutex<()>>) -> AuditLog {
+        self.sqlite_writer = Some(lock);
+        self.writer = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// Store a `batch` Bundle sent by `sender` and return the `batch-response` Bundle, one
+    /// status per entry: `201 Created`, `200 OK` (already held), `422 Unprocessable Entity`
+    /// (invalid; not stored) or `403 Forbidden` (the sender may not send it; not stored).
+    /// Everything is committed before this returns.
+    pub async fn ingest(&self, sender: &Sender, body: &[u8]) -> Result<Bundle, AuditLogError> {
+        let statuses = self.ingest_batch(sender, body).await?;
+        let lines: Vec<String> = statuses
+            .iter()
+            .map(|status| status.status_line().to_string())
+            .collect();
+        Ok(cpis_fhir::audit_event::batch_response_bundle(&lines))
+    }
+
+    /// [`AuditLog::ingest`], answering the statuses themselves.
+    pub async fn ingest_batch(
+        &self,
+        sender: &Sender,
+        body: &[u8],
+    ) -> Result<Vec<EntryStatus>, AuditLogError> {
         let entries =
             parse_batch(body).map_err(|error| AuditLogError::BadBundle(error.to_string()))?;
         if entries.len() > MAX_BATCH_ENTRIES {
             return Err(AuditLogError::TooLarge);
         }
-        let mut transaction = self.pool.begin().await?;
-        let mut statuses = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let record = match entry {
-                Ok(record) => record,
-                Err(_) => {
-                    statuses.push("422 Unprocessable Entity".to_string());
-                    continue;
-                }
-            };
-            let event_id = record.event_id.to_string();
-            let seen = sqlx::query("SELECT 1 FROM audit_log_event_ids WHERE event_id = $1")
-                .bind(&event_id)
-                .fetch_optional(&mut *transaction)
-                .await?;
-            if seen.is_some() {
-                statuses.push("200 OK".to_string());
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO audit_log_event_ids (event_id, occurred_at_micros) VALUES ($1, $2)",
-            )
-            .bind(&event_id)
-            .bind(micros(record.occurred_at))
-            .execute(&mut *transaction)
-            .await?;
-            let findings = self.check_chain(&mut transaction, &record).await?;
-            let resource = to_audit_event(&record).to_string();
-            sqlx::query(
-                "INSERT INTO audit_log_events (event_id, device_id, sequence, occurred_at, occurred_at_micros, received_at, organisation_ods, action, outcome, previous_hash, record_hash, sender_user_id, sender_role_profile_id, sender_organisation_ods, resource)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(&event_id)
-            .bind(record.device_id.to_string())
-            .bind(to_i64(record.sequence))
-            .bind(record.occurred_at.format(&Rfc3339).unwrap_or_default())
-            .bind(micros(record.occurred_at))
-            .bind(now_text())
-            .bind(&record.actor.role.organisation_ods)
-            .bind(record.action.code())
-            .bind(&record.outcome)
-            .bind(&record.previous_hash)
-            .bind(&record.record_hash)
-            .bind(&record.actor.user_id)
-            .bind(&record.actor.role.role_profile_id)
-            .bind(&record.actor.role.organisation_ods)
-            .bind(resource)
-            .execute(&mut *transaction)
-            .await?;
-            for kind in findings {
-                sqlx::query(
-                    "INSERT INTO audit_log_findings (finding_id, device_id, sequence, kind, event_id, found_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(record.device_id.to_string())
-                .bind(to_i64(record.sequence))
-                .bind(kind)
-                .bind(&event_id)
-                .bind(now_text())
-                .execute(&mut *transaction)
-                .await?;
-            }
-            statuses.push("201 Created".to_string());
-        }
-        transaction.commit().await?;
-        Ok(to_batch_response(&statuses))
+        let entries = entries
+            .into_iter()
+            .map(|entry| entry.ok().map(Prepared::new))
+            .collect();
+        self.submit(sender, entries).await
     }
 
-    /// Compare an arriving event with its device's chain head, move the head on, and say
-    /// what is wrong.
-    async fn check_chain(
+    /// Store one AuditEvent (PARS's `POST /AuditEvent`) sent by `sender`; idempotent by event
+    /// id. Committed before this returns.
+    pub async fn ingest_event(
         &self,
-        transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-        record: &QueuedRecord,
-    ) -> Result<Vec<&'static str>, AuditLogError> {
-        let device_id = record.device_id.to_string();
-        // PostgreSQL: lock the head row so replicas ingesting the same device take turns.
-        // SQLite: the write transaction already serialises writers.
-        let head_query = match self.dialect {
-            Dialect::Postgres => {
-                "SELECT last_sequence, last_hash FROM audit_log_devices WHERE device_id = $1 FOR UPDATE"
-            }
-            Dialect::Sqlite => {
-                "SELECT last_sequence, last_hash FROM audit_log_devices WHERE device_id = $1"
-            }
+        sender: &Sender,
+        body: &[u8],
+    ) -> Result<EventOutcome, AuditLogError> {
+        let record = serde_json::from_slice::<Box<RawValue>>(body)
+            .ok()
+            .and_then(|event| from_audit_event_json(&event).ok());
+        let Some(record) = record else {
+            return Ok(EventOutcome {
+                status: EntryStatus::Invalid,
+                event_id: None,
+                resource: None,
+            });
         };
-        let head = sqlx::query(head_query)
-            .bind(&device_id)
-            .fetch_optional(&mut **transaction)
-            .await?;
-        let (last_sequence, last_hash) = match head {
-            Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
-            None => (0, GENESIS_HASH.to_string()),
+        let event_id = record.event_id;
+        let prepared = Prepared::new(record);
+        let resource = RawValue::from_string(prepared.resource.clone()).ok();
+        let status = self
+            .submit(sender, vec![Some(prepared)])
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(EntryStatus::Invalid);
+        Ok(EventOutcome {
+            status,
+            event_id: Some(event_id),
+            resource,
+        })
+    }
+
+    /// Hand `entries` to the writer task and wait for their group's commit.
+    async fn submit(
+        &self,
+        sender: &Sender,
+        entries: Vec<Option<Prepared>>,
+    ) -> Result<Vec<EntryStatus>, AuditLogError> {
+        let writer = self.writer.get_or_init(|| {
+            ingest::spawn_writer(self.pool.clone(), self.dialect, self.sqlite_writer.clone())
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            sender: sender.clone(),
+            entries,
+            reply,
         };
-        let sequence = to_i64(record.sequence);
-        let mut findings = Vec::new();
-        if record.recompute_hash() != record.record_hash {
-            findings.push("hash_mismatch");
-        }
-        if sequence <= last_sequence {
-            findings.push("sequence_reused");
-        } else {
-            if sequence > last_sequence + 1 {
-                findings.push("gap");
-            } else if record.previous_hash != last_hash {
-                findings.push("break");
-            }
-            let upsert = "INSERT INTO audit_log_devices (device_id, organisation_ods, last_sequence, last_hash) VALUES ($1, $4, $2, $3)
-                 ON CONFLICT (device_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_hash = excluded.last_hash";
-            sqlx::query(upsert)
-                .bind(&device_id)
-                .bind(sequence)
-                .bind(&record.record_hash)
-                .bind(&record.actor.role.organisation_ods)
-                .execute(&mut **transaction)
-                .await?;
-        }
-        Ok(findings)
+        let gone = || AuditLogError::NotStored("the audit log's writer has stopped".into());
+        writer.send(job).await.map_err(|_| gone())?;
+        answer
+            .await
+            .map_err(|_| gone())?
+            .map_err(AuditLogError::NotStored)
     }
 
     /// One page of the events at an organisation in a time window, newest first (for the
-    /// safeguarding lead's review): at most `query.count` events after `query.after`, and the
+    /// safeguarding lead's review), counting only events sent from that organisation (both
+    /// `organisation_ods` and `sender_organisation_ods` are the caller's): at most `query.count` events after `query.after`, and the
     /// number of events the whole search matches, read in one transaction (a snapshot: on
     /// PostgreSQL `REPEATABLE READ`, on SQLite a WAL read transaction), so `total` and the
     /// page agree.
@@ -330,7 +397,7 @@ impl AuditLog {
                 .await?;
         }
         let total: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3",
+            "SELECT COUNT(*) FROM audit_log_events WHERE organisation_ods = $1 AND sender_organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3",
         )
         .bind(query.organisation_ods)
         .bind(since)
@@ -343,7 +410,7 @@ impl AuditLog {
         let rows = match &query.after {
             None => {
                 sqlx::query(
-                    "SELECT event_id, occurred_at_micros, resource FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 ORDER BY occurred_at_micros DESC, event_id DESC LIMIT $4",
+                    "SELECT event_id, occurred_at_micros, resource FROM audit_log_events WHERE organisation_ods = $1 AND sender_organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 ORDER BY occurred_at_micros DESC, event_id DESC LIMIT $4",
                 )
                 .bind(query.organisation_ods)
                 .bind(since)
@@ -354,7 +421,7 @@ impl AuditLog {
             }
             Some(after) => {
                 sqlx::query(
-                    "SELECT event_id, occurred_at_micros, resource FROM audit_log_events WHERE organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 AND (occurred_at_micros < $4 OR (occurred_at_micros = $4 AND event_id < $5)) ORDER BY occurred_at_micros DESC, event_id DESC LIMIT $6",
+                    "SELECT event_id, occurred_at_micros, resource FROM audit_log_events WHERE organisation_ods = $1 AND sender_organisation_ods = $1 AND occurred_at_micros >= $2 AND occurred_at_micros <= $3 AND (occurred_at_micros < $4 OR (occurred_at_micros = $4 AND event_id < $5)) ORDER BY occurred_at_micros DESC, event_id DESC LIMIT $6",
                 )
                 .bind(query.organisation_ods)
                 .bind(since)

@@ -16,7 +16,7 @@ use axum::routing::post;
 use cpis_audit::QueuedRecord;
 use cpis_audit::sync::{HttpAuditTransport, SyncError, sync_until_empty};
 use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
-use cpis_audit_log::{AuditLog, Dialect, SearchCursor, SearchPage, SearchQuery};
+use cpis_audit_log::{AuditLog, Dialect, SearchCursor, SearchPage, SearchQuery, Sender};
 use cpis_domain::{Actor, NhsNumber, RoleRef};
 use sqlx::any::AnyPoolOptions;
 use time::OffsetDateTime;
@@ -112,11 +112,27 @@ struct Server {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The sender this test server takes every request to come from (it checks no token): a user
+/// of the organisation the test records name.
+fn sender_of(organisation: &str) -> Sender {
+    Sender {
+        user_id: "test-user-ed-nurse".into(),
+        role_profile_id: "999000000101".into(),
+        organisation_ods: organisation.into(),
+    }
+}
+
 async fn ingest(
     State((log, drop_acks)): State<(AuditLog, Arc<AtomicBool>)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], String), StatusCode> {
-    let response = log.ingest(&body).await.map_err(|error| match error {
+    // The organisation the client's token would carry (this server checks no token).
+    let organisation = headers
+        .get("x-test-organisation")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("Z9T01");
+    let response = log.ingest(&sender_of(organisation), &body).await.map_err(|error| match error {
         cpis_audit_log::AuditLogError::BadBundle(_) | cpis_audit_log::AuditLogError::TooLarge => {
             StatusCode::BAD_REQUEST
         }
@@ -127,14 +143,25 @@ async fn ingest(
     }
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
-        response.to_string(),
+        serde_json::to_string(&response).expect("json"),
     ))
+}
+
+async fn metadata() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/fhir+json")],
+        serde_json::to_string(&cpis_audit_log::capability::capability_statement(
+            "http://test.invalid/audit/FHIR/R4",
+        ))
+        .expect("json"),
+    )
 }
 
 async fn serve(log: AuditLog, address: Option<SocketAddr>) -> Server {
     let drop_acks = Arc::new(AtomicBool::new(false));
     let app = Router::new()
         .route("/audit/FHIR/R4", post(ingest))
+        .route("/audit/FHIR/R4/metadata", axum::routing::get(metadata))
         .with_state((log, Arc::clone(&drop_acks)));
     let listener = tokio::net::TcpListener::bind(address.unwrap_or(([127, 0, 0, 1], 0).into()))
         .await
@@ -439,7 +466,10 @@ fn chained_records(organisation: &str, count: usize, newest: OffsetDateTime) -> 
 async fn ingest_all(log: &AuditLog, records: &[QueuedRecord]) {
     for batch in records.chunks(2_000) {
         let body = serde_json::to_vec(&cpis_audit::wire::to_batch_bundle(batch)).expect("json");
-        log.ingest(&body).await.expect("ingest");
+        let organisation = &batch[0].actor.role.organisation_ods;
+        log.ingest(&sender_of(organisation), &body)
+            .await
+            .expect("ingest");
     }
 }
 
@@ -551,7 +581,7 @@ async fn bad_bundles_are_refused_whole() {
         br#"{"resourceType":"Bundle","type":"transaction"}"#,
     ] {
         assert!(matches!(
-            log.ingest(body).await,
+            log.ingest(&sender_of("Z9T01"), body).await,
             Err(cpis_audit_log::AuditLogError::BadBundle(_))
         ));
     }

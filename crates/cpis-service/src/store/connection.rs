@@ -111,7 +111,12 @@ impl Store {
             Backend::Sqlite => cpis_audit_log::Dialect::Sqlite,
             Backend::Postgres => cpis_audit_log::Dialect::Postgres,
         };
-        cpis_audit_log::AuditLog::from_pool(self.pool.clone(), dialect)
+        let log = cpis_audit_log::AuditLog::from_pool(self.pool.clone(), dialect);
+        match self.backend {
+            // Queue the log's writer with the service's other SQLite writers.
+            Backend::Sqlite => log.with_writer_lock(self.sqlite_writer.clone()),
+            Backend::Postgres => log,
+        }
     }
 
     /// Which database this is.
