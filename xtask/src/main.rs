@@ -359,6 +359,9 @@ fn test() -> Result<()> {
     // tools/fhir-validate/requirements.txt) and the published profiles, ValueSet, error page and
     // PDS examples in ../shared/fixtures: a validator that is not our own parser.
     run(&root, "bash", &["tools/fhir-validate/run.sh"])?;
+    // Our AuditEvents (every client record shape, every server read) against the
+    // England-AuditEvent-PARS profile read at run time (tools/fhir-validate/pars.py, same venv).
+    run(&root, "bash", &["tools/fhir-validate/pars.sh"])?;
     end_to_end(&app, &deb)?;
     // The benchmark harness builds and runs (tiny sizes; its figures mean nothing and are not
     // judged: benchmarks are never timed assertions).
