@@ -198,7 +198,6 @@ pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
             transaction_entity(&record.trace_id.to_string()),
             endpoint_entity(&endpoint_of(record.action)),
         ],
-        ..AuditEvent::default()
     }
 }
 
