@@ -9,14 +9,19 @@
 //! record, and so must a whole batch re-encoded with `to_batch_bundle`. A batch response read
 //! for `n` sent entries has exactly `n` results, and the response the log builds from those
 //! results reads back the same. A search page's records each read back the same from their
-//! stored form, and a page never holds more records than entries.
+//! stored form, and a page never holds more records than entries. The same bytes as the body
+//! of one `POST /AuditEvent` (`parse_single`, issue 17): a record read reads back the same from
+//! its typed bytes (`audit_event_json`), and every event we build from a record read passes the
+//! PARS slice check (`check_pars`), as does the typed batch (`batch_bundle_json`) read back.
 
 #![no_main]
 
 use cpis_audit::wire::{
-    EntryResult, from_audit_event, parse_batch, parse_batch_response, read_search_page,
-    to_audit_event, to_batch_bundle, to_batch_response,
+    EntryResult, audit_event, audit_event_json, batch_bundle_json, from_audit_event, parse_batch,
+    parse_batch_response, parse_single, read_search_page, to_audit_event, to_batch_bundle,
+    to_batch_response,
 };
+use cpis_fhir::audit_event::check_pars;
 use libfuzzer_sys::fuzz_target;
 
 fn is_hash(text: &str) -> bool {
@@ -36,6 +41,7 @@ fuzz_target!(|body: &[u8]| {
             let nhs = cpis_domain::NhsNumber::parse(&record.patient_nhs_number)
                 .expect("only valid NHS numbers are read");
             assert_eq!(nhs.as_str(), record.patient_nhs_number);
+            assert_eq!(check_pars(&audit_event(record)), Ok(()));
             let stored = to_audit_event(record);
             assert!(
                 from_audit_event(&stored).as_ref() == Ok(record),
@@ -49,6 +55,21 @@ fuzz_target!(|body: &[u8]| {
             .collect::<Result<_, _>>()
             .expect("every entry we built reads back");
         assert!(reread == records, "a re-encoded batch reads back the same");
+        let typed: Vec<_> = parse_batch(&batch_bundle_json(&records))
+            .expect("a typed batch we built reads back")
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("every typed entry we built reads back");
+        assert!(typed == records, "a typed batch reads back the same");
+    }
+
+    if let Ok(record) = parse_single(body) {
+        assert!(record.sequence > 0);
+        assert_eq!(check_pars(&audit_event(&record)), Ok(()));
+        assert!(
+            parse_single(&audit_event_json(&record)).as_ref() == Ok(&record),
+            "a single event reads back the same from its typed bytes"
+        );
     }
 
     if let Ok(page) = read_search_page(body) {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cpis_audit::{AuditAction, GENESIS_HASH, QueuedRecord};
+use cpis_audit::{AuditAction, GENESIS_HASH, QueuedRecord, RecordedPlan};
 use cpis_domain::{
     AccessRecord, Actor, Gender, LocalAuthority, NhsNumber, PatientDemographics, PlanType,
     ProtectionPlan, RoleRef, SocialWorker,
@@ -137,7 +137,20 @@ fn audit_records() -> Vec<QueuedRecord> {
                 } else {
                     String::new()
                 },
-                plans: None,
+                // Plans recorded: two (one of an unknown type under an authority without an
+                // ODS code), none found, and not recorded.
+                plans: match index {
+                    0 => Some(vec![
+                        RecordedPlan::new(
+                            Some(PlanType::ChildProtectionPlan),
+                            "Testshire County Council 1 (synthetic)",
+                            Some("ZL001"),
+                        ),
+                        RecordedPlan::new(None, "Testshire County Council 2 (synthetic)", None),
+                    ]),
+                    1 => Some(Vec::new()),
+                    _ => None,
+                },
                 previous_hash: previous_hash.clone(),
                 record_hash: String::new(),
             };
@@ -308,6 +321,11 @@ fn main() {
         "audit_batch",
         "batch-empty".into(),
         json(&cpis_audit::wire::to_batch_bundle(&[])),
+    ));
+    seeds.push((
+        "audit_batch",
+        "single-event".into(),
+        cpis_audit::wire::audit_event_json(&records[1]),
     ));
     seeds.push((
         "audit_batch",
