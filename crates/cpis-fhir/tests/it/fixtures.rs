@@ -204,6 +204,38 @@ fn published_audit_events_read_into_our_wire_type_and_back() {
     }
 }
 
+/// Issue 17: the Rust-side slice check agrees with the profile check in
+/// `tools/fhir-validate/pars.py` on the published examples: the two with a `Device` agent fall
+/// outside the profile's closed agent slicing, the other two conform.
+#[test]
+fn published_pars_examples_meet_the_slice_check_as_the_profile_says() {
+    for (name, expected) in [
+        (
+            "PARS-AuditEvent-patient-flag-Example.json",
+            Err("agent.who.type"),
+        ),
+        (
+            "PARS-AuditEvent-app-restricted-fhir-pds-read-Example.json",
+            Err("agent.who.type"),
+        ),
+        (
+            "PARS-AuditEvent-patient-restricted-fhir-pds-update-Example.json",
+            Ok(()),
+        ),
+        (
+            "PARS-AuditEvent-user-restricted-hl7v3-gpsummary-read-Example.json",
+            Ok(()),
+        ),
+    ] {
+        let event: AuditEvent = serde_json::from_str(&fixture(name)).expect("AuditEvent");
+        assert_eq!(
+            cpis_fhir::audit_event::check_pars(&event),
+            expected,
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn capability_statements_name_the_searches_we_serve() {
     for name in [
