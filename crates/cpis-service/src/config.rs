@@ -48,11 +48,25 @@ pub enum Command {
 /// `cpis-service audit ...`.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Print every stored AuditEvent as NDJSON, by device and sequence.
+    /// Print every stored AuditEvent as NDJSON, by device and sequence, then every read the
+    /// service recorded itself, oldest first.
     Export(AuditArgs),
     /// Report per device the count, gaps and chain breaks, and the findings recorded at
     /// ingest; exit non-zero on any.
     Verify(AuditArgs),
+    /// Who read one patient's record: every read the service recorded of it, oldest first.
+    Reads(AuditReadsArgs),
+}
+
+/// `audit reads`: the database and the patient.
+#[derive(Debug, Args)]
+pub struct AuditReadsArgs {
+    /// `sqlite://PATH` or `postgres://...`.
+    #[arg(long, env = "CPIS_DATABASE")]
+    pub database: String,
+    /// The patient's NHS number (10 digits).
+    #[arg(long)]
+    pub nhs_number: String,
 }
 
 /// The database of the central audit log.

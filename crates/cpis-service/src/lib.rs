@@ -25,7 +25,8 @@
 //!    over `store`, `auth`, `metrics`.
 //! 3. [`state`] (`AppState`, `Limits`), [`error`] (`ApiError`, the OperationOutcome answer).
 //! 4. [`extract`] (the `Caller` extractor: opaque token, scope, role from the directory; role
-//!    checks, headers, search parameters, bodies).
+//!    checks, headers, search parameters, bodies), [`reads`] (every read answered leaves a PARS
+//!    record, committed before the answer: over `state`, `error`, `store::reads`).
 //! 5. [`api`] (the router; one module per area: `cpis`, `pds`, `la`, `audit`, `oauth` (the
 //!    token endpoint), `ops`, and the request log in `observe`). Area modules use the layers below, never `api` itself or each
 //!    other.
@@ -41,6 +42,7 @@ pub mod error;
 pub mod extract;
 pub mod history;
 pub mod metrics;
+pub mod reads;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -68,12 +68,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// `audit export` and `audit verify`. Verify exits 1 on any gap, break or finding.
+/// `audit export`, `audit verify` and `audit reads`. Verify exits 1 on any gap, break or
+/// finding.
 async fn run_audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
-    let args = match &command {
-        AuditCommand::Export(args) | AuditCommand::Verify(args) => args,
+    let database = match &command {
+        AuditCommand::Export(args) | AuditCommand::Verify(args) => &args.database,
+        AuditCommand::Reads(args) => &args.database,
     };
-    let store = Store::connect(&args.database, 2)
+    let store = Store::connect(database, 2)
         .await
         .context("could not open the database given by --database")?;
     let log = store.audit_log();
@@ -81,7 +83,22 @@ async fn run_audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Export(_) => {
             let mut out = std::io::stdout().lock();
             let count = log.export_ndjson(&mut out).await.context("export failed")?;
-            eprintln!("exported {count} events");
+            // Then the reads the service recorded itself, oldest first (issue 17).
+            let reads = log
+                .export_reads_ndjson(&mut out)
+                .await
+                .context("export of the recorded reads failed")?;
+            eprintln!("exported {count} events and {reads} recorded reads");
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Reads(args) => {
+            let nhs_number = cpis_domain::NhsNumber::parse(args.nhs_number.trim())
+                .map_err(|_| anyhow::anyhow!("--nhs-number is not a valid NHS number"))?;
+            let reads = log
+                .reads_of_patient(nhs_number.as_str())
+                .await
+                .context("reading the recorded reads failed")?;
+            print_reads(&reads);
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Verify(_) => {
@@ -123,6 +140,48 @@ async fn run_audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// One line a read, under a heading: when (UTC), what, who, in which role, where, and the
+/// request's id.
+fn print_reads(reads: &[cpis_audit_log::reads::StoredRead]) {
+    println!("recorded (UTC)\tinteraction\tuser id\tuser name\trole\torganisation\trequest id");
+    for read in reads {
+        let event: serde_json::Value =
+            serde_json::from_str(&read.resource).unwrap_or(serde_json::Value::Null);
+        let agent = |who_type: &str| {
+            event["agent"]
+                .as_array()
+                .and_then(|agents| agents.iter().find(|agent| agent["who"]["type"] == who_type))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let display = |who_type: &str| {
+            agent(who_type)["who"]["display"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        };
+        let role = agent("PractitionerRole")["role"][0]["coding"][0]["display"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let recorded = read
+            .occurred_at()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        println!(
+            "{recorded}\t{}\t{}\t{}\t{}\t{} {}\t{}",
+            read.interaction,
+            read.user_id,
+            display("Practitioner"),
+            role,
+            read.organisation_ods,
+            display("Organization"),
+            read.trace_id
+        );
+    }
+    eprintln!("{} recorded reads", reads.len());
 }
 
 async fn run_seed_roles(args: SeedRolesArgs) -> anyhow::Result<()> {

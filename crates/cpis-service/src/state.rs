@@ -1,5 +1,6 @@
 //! The shared state of every handler ([`AppState`]): storage, the CIS2 ID token verifier, the
-//! registered platform app, metrics, the clocks, the HTTP limits and the central audit log.
+//! registered platform app, metrics, the clocks, the HTTP limits, the central audit log and the recorder of the
+//! service's own reads.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{CallerCache, PlatformApp, Verifier};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{ReadRecorder, Store};
 
 /// A clock, so tests can move time.
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The central audit log, on the same database.
     pub audit_log: cpis_audit_log::AuditLog,
+    /// Records the service's own reads (`crate::reads`), through one group-commit writer.
+    pub reads: ReadRecorder,
 }
 
 impl std::fmt::Debug for AppState {
@@ -66,7 +69,7 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State with the system clock.
+    /// State with the system clock. Starts the read writer: call within a Tokio runtime.
     pub fn new(
         store: Store,
         verifier: Arc<Verifier>,
@@ -75,6 +78,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             audit_log: store.audit_log(),
+            reads: ReadRecorder::start(&store),
             store,
             verifier,
             platform,

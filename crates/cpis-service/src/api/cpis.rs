@@ -3,7 +3,9 @@
 //! `GET /cpis/FHIR/R4/AuditEvent` (the access history), both searched by
 //! `patient:identifier=https://fhir.nhs.uk/Id/nhs-number|{nhs}`; the access history also takes
 //! the consumer guide's `_include` and then carries each viewer's PractitionerRole.
-//! Both answers name the search in `link` self and each entry by its `fullUrl`.
+//! Both answers name the search in `link` self and each entry by its `fullUrl`. Every search
+//! that passes its checks is a read, recorded ([`crate::reads`]) before the answer: a
+//! CareTeam search silent or not, an access-history search.
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -19,7 +21,8 @@ use crate::error::{ApiError, fhir_response};
 use crate::extract::{
     Caller, PatientSearch, patient_search, require_lookup, trace_id, unscheduled_header,
 };
-use crate::history::{access_history, record_access, unscheduled_access};
+use crate::history::{access_history, is_unscheduled, record_access, unscheduled_access};
+use crate::reads::{ReadInteraction, record_read};
 use crate::state::AppState;
 
 /// How far back the access history looks before de-duplication.
@@ -81,6 +84,18 @@ async fn care_team_search(
         None => Vec::new(),
         Some((date_of_birth, plans)) => visible_plans(&plans, date_of_birth, today),
     };
+    // The read is recorded (silent or not) before the access and its notifications, so a read
+    // that cannot be recorded answers 503 and notifies no one.
+    let silent = !is_unscheduled(header_unscheduled, &principal);
+    record_read(
+        &state,
+        &principal,
+        nhs_number.as_str(),
+        &trace_id,
+        ReadInteraction::CareTeamSearch { silent },
+        true,
+    )
+    .await?;
     if let Some(access) = unscheduled_access(
         &principal,
         header_unscheduled,
@@ -109,6 +124,7 @@ async fn access_history_search(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let LookupRequest {
+        trace_id,
         nhs_number,
         include,
         ..
@@ -117,6 +133,15 @@ async fn access_history_search(
         .store
         .recent_accesses(&nhs_number, HISTORY_SCAN_LIMIT)
         .await?;
+    record_read(
+        &state,
+        &principal,
+        nhs_number.as_str(),
+        &trace_id,
+        ReadInteraction::AccessHistorySearch,
+        true,
+    )
+    .await?;
     let history = access_history(accesses, &principal.actor.user_id);
     let ids: Vec<String> = (1..=history.len())
         .map(|index| format!("access-{index}"))

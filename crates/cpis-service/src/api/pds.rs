@@ -1,7 +1,8 @@
 //! The demographics stand-in: `GET /personal-demographics/FHIR/R4/Patient/{nhs}`, a PDS
 //! Patient read for any role that may look up CP-IS, review views or act for a local authority,
 //! with PDS's `X-Request-ID` (a UUID) required. Its errors are written as PDS writes them (the
-//! R4 Spine code system).
+//! R4 Spine code system). Every read of a valid number, found or not, is recorded
+//! ([`crate::reads`]) before the answer.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -14,6 +15,7 @@ use cpis_fhir::SpineErrorCode;
 use crate::auth::Principal;
 use crate::error::{ApiError, fhir_response};
 use crate::extract::{Caller, request_id};
+use crate::reads::{ReadInteraction, record_read};
 use crate::state::AppState;
 
 /// The demographics route, merged by the router in `api/mod.rs`.
@@ -41,7 +43,7 @@ async fn patient_answer(
     headers: &HeaderMap,
     nhs_number: &str,
 ) -> Result<Response, ApiError> {
-    request_id(headers)?;
+    let request_id = request_id(headers)?;
     let permitted = principal.may_look_up()
         || principal.has_activity(ACTIVITY_SAFEGUARDING_REVIEW)
         || principal.has_activity(ACTIVITY_LOCAL_AUTHORITY);
@@ -61,7 +63,18 @@ async fn patient_answer(
         return Err(invalid());
     }
     let nhs_number = NhsNumber::parse(nhs_number).map_err(|_| invalid())?;
-    match state.store.person(&nhs_number).await? {
+    let person = state.store.person(&nhs_number).await?;
+    // A read, found or not: recorded before the answer, or the answer is 503.
+    record_read(
+        state,
+        principal,
+        nhs_number.as_str(),
+        &request_id,
+        ReadInteraction::PdsRead,
+        person.is_some(),
+    )
+    .await?;
+    match person {
         Some(person) => Ok(fhir_response(StatusCode::OK, &cpis_fhir::patient(&person))),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,

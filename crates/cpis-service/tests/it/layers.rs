@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer; a module may import only from a lower number.
-const LAYERS: [(&str, u8); 13] = [
+const LAYERS: [(&str, u8); 14] = [
     ("config", 1),
     ("uk_time", 1),
     ("metrics", 1),
@@ -21,6 +21,7 @@ const LAYERS: [(&str, u8); 13] = [
     ("state", 3),
     ("error", 3),
     ("extract", 4),
+    ("reads", 4),
     ("api", 5),
     ("server", 6),
     // The crate root only declares modules.

@@ -7,6 +7,7 @@ mod cli;
 mod layers;
 mod lookup;
 mod ops;
+mod reads;
 mod seed;
 mod socket;
 mod support;
