@@ -1,7 +1,7 @@
 //! Writes one AuditEvent JSON file per shape our events take, for the PARS profile check
 //! (`tools/fhir-validate/pars.py`): every client action, every outcome class, no plans / no
 //! plan found / two plans (one of an unknown type under an authority without an ODS code), a
-//! record without a role, and one server read event per [`ReadInteraction`].
+//! record without a role or outcome, and one server read event per [`ReadInteraction`].
 //!
 //! `cargo run -q -p cpis-audit --example pars_events -- <out-dir>`
 
@@ -101,6 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let mut no_role = record(7, AuditAction::View, "no_plan", Some(Vec::new()));
     no_role.actor.role = RoleRef::default();
+    no_role.outcome = String::new();
     no_role.record_hash = no_role.recompute_hash();
     client.push(("view-no-role", no_role));
     for (name, record) in &client {

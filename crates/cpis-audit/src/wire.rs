@@ -180,7 +180,7 @@ pub fn audit_event(record: &QueuedRecord) -> AuditEvent {
         action: Some(action.into()),
         recorded: Some(pars::instant_text(record.occurred_at)),
         outcome: Some(outcome_code(&record.outcome).into()),
-        outcome_desc: Some(record.outcome.clone()),
+        outcome_desc: non_empty(&record.outcome),
         agent: vec![
             organisation_agent(&record.actor.role),
             user_agent(&record.actor),
@@ -587,12 +587,9 @@ pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
     if event.subtype != [coding(system::RESTFUL_INTERACTION, subtype)] {
         return Err(WireError::Field("subtype"));
     }
-    let outcome = event
-        .outcome_desc
-        .as_deref()
-        .filter(|outcome| !outcome.is_empty())
-        .ok_or(WireError::Field("outcomeDesc"))?;
-    if event.outcome.as_deref() != Some(outcome_code(outcome)) {
+    // An empty outcome (none given) is written as none.
+    let outcome = optional_text(event.outcome_desc.as_deref(), "outcomeDesc")?;
+    if event.outcome.as_deref() != Some(outcome_code(&outcome)) {
         return Err(WireError::Field("outcome"));
     }
 
@@ -719,7 +716,7 @@ pub fn record_from(event: &AuditEvent) -> Result<QueuedRecord, WireError> {
             },
         },
         patient_nhs_number,
-        outcome: outcome.to_owned(),
+        outcome,
         trace_id,
         unscheduled,
         detail,
