@@ -492,3 +492,55 @@ async fn a_sqlite_database_from_before_keeps_plain_tables_and_keeps_working() {
         .expect("ensure");
     assert_eq!(report, schema::Partitions::default());
 }
+
+/// Not a test: the set-up step of `cargo xtask bench` (part `scale`), which runs it with
+/// `--ignored`. Installs the log's real schema (partitions and indexes as shipped) in the
+/// database `CPIS_SCALE_BENCH_DATABASE` and writes to `CPIS_SCALE_BENCH_RESOURCE` the
+/// AuditEvent a typical view becomes (`cpis_audit::wire::to_audit_event`), which the bench
+/// stores in every seeded row so that the review reads back realistic resources.
+#[tokio::test]
+#[ignore = "a set-up step of cargo xtask bench (part scale), not a test"]
+async fn bench_setup_for_xtask() {
+    use cpis_audit::{AuditAction, QueuedRecord, RecordedPlan};
+    use cpis_domain::{Actor, RoleRef};
+
+    sqlx::any::install_default_drivers();
+    let url = std::env::var("CPIS_SCALE_BENCH_DATABASE").expect("CPIS_SCALE_BENCH_DATABASE");
+    let out = std::env::var("CPIS_SCALE_BENCH_RESOURCE").expect("CPIS_SCALE_BENCH_RESOURCE");
+    let pool = pool(&url).await;
+    AuditLog::install_schema(&pool, Dialect::Postgres)
+        .await
+        .expect("install");
+    let record = QueuedRecord {
+        event_id: Uuid::new_v4(),
+        device_id: Uuid::new_v4(),
+        sequence: 48_213,
+        occurred_at: OffsetDateTime::now_utc(),
+        action: AuditAction::View,
+        actor: Actor {
+            user_id: "555023456789".into(),
+            user_name: "Robin Testnurse".into(),
+            role: RoleRef {
+                role_profile_id: "999000000101".into(),
+                role_code: "R8001".into(),
+                role_name: "Nurse".into(),
+                organisation_ods: "Z9T01".into(),
+                organisation_name: "Testshire General Hospital NHS Foundation Trust".into(),
+            },
+        },
+        patient_nhs_number: "9990000018".into(),
+        outcome: "plan_found".into(),
+        trace_id: Uuid::new_v4(),
+        unscheduled: true,
+        detail: String::new(),
+        plans: Some(vec![RecordedPlan::new(
+            None,
+            "Testshire County Council",
+            Some("Z9L01"),
+        )]),
+        previous_hash: "9f2c4be1d35a0a6e8c7d1f04b2e9a3c5d6f708192a3b4c5d6e7f8091a2b3c4d5".into(),
+        record_hash: "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
+    };
+    let resource = cpis_audit::wire::to_audit_event(&record);
+    std::fs::write(&out, resource.to_string()).expect("write the resource");
+}

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 mod app;
 mod audit;
+mod scale;
 mod servers;
 mod service;
 
@@ -82,12 +83,13 @@ pub fn percentile(samples: &[f64], q: f64) -> f64 {
 }
 
 /// The parts, in the order they run and print.
-const PARTS: [&str; 5] = ["app", "startup", "audit", "service", "size"];
+const PARTS: [&str; 6] = ["app", "startup", "audit", "service", "scale", "size"];
 
 const USAGE: &str = "usage: cargo xtask bench [--smoke] [--runs N] [--only PART,...]
 
 parts: app (lookup latency in the real window), startup (start-up and memory, run with app),
-       audit (append and backlog drain), service (load on SQLite and PostgreSQL), size";
+       audit (append and backlog drain), service (load on SQLite and PostgreSQL),
+       scale (the review query over 10 million events on partitioned PostgreSQL), size";
 
 /// `cargo xtask bench [--smoke] [--runs N] [--only app,audit,service,size]`.
 pub fn run(args: &[String]) -> Result<()> {
@@ -157,6 +159,9 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     if wanted("service") {
         add("service", service::run(&scale)?);
+    }
+    if wanted("scale") {
+        add("scale", scale::run(&scale)?);
     }
     let report_path = dir.join(if scale.smoke {
         "smoke-report.json"
