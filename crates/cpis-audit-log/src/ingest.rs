@@ -136,8 +136,10 @@ fn max_parameters(dialect: Dialect) -> usize {
     }
 }
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `columns` placeholders.
-fn values_list(rows: usize, columns: usize) -> String {
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` placeholders; on SQLite `(?, ?), (?, ?)`
+/// (positional: SQLite looks a named parameter up by walking a list, which made binding
+/// thousands of `$N` quadratic).
+fn values_list(dialect: Dialect, rows: usize, columns: usize) -> String {
     let mut text = String::with_capacity(rows * columns * 6);
     for row in 0..rows {
         if row > 0 {
@@ -148,17 +150,22 @@ fn values_list(rows: usize, columns: usize) -> String {
             if column > 0 {
                 text.push_str(", ");
             }
-            text.push('$');
-            text.push_str(&(row * columns + column + 1).to_string());
+            match dialect {
+                Dialect::Sqlite => text.push('?'),
+                Dialect::Postgres => {
+                    text.push('$');
+                    text.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
         }
         text.push(')');
     }
     text
 }
 
-/// `$1, $2, ...` for `count` placeholders.
-fn in_list(count: usize) -> String {
-    values_list(1, count)
+/// `$1, $2, ...` (SQLite `?, ?, ...`) for `count` placeholders.
+fn in_list(dialect: Dialect, count: usize) -> String {
+    values_list(dialect, 1, count)
         .trim_start_matches('(')
         .trim_end_matches(')')
         .to_string()
@@ -226,7 +233,7 @@ async fn write_group(
         for chunk in devices.chunks(limit / 4) {
             let sql = format!(
                 "INSERT INTO audit_log_devices (device_id, organisation_ods, last_sequence, last_hash) VALUES {} ON CONFLICT (device_id) DO NOTHING",
-                values_list(chunk.len(), 4)
+                values_list(dialect, chunk.len(), 4)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (device_id, organisation) in chunk {
@@ -246,7 +253,7 @@ async fn write_group(
             };
             let sql = format!(
                 "SELECT device_id, organisation_ods, last_sequence, last_hash FROM audit_log_devices WHERE device_id IN ({}){lock}",
-                in_list(chunk.len())
+                in_list(dialect, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (device_id, _) in chunk {
@@ -283,7 +290,7 @@ async fn write_group(
         for chunk in bound.chunks(limit / 2) {
             let sql = format!(
                 "INSERT INTO audit_log_event_ids (event_id, occurred_at_micros) VALUES {} ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                values_list(chunk.len(), 2)
+                values_list(dialect, chunk.len(), 2)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (_, entry) in chunk {
@@ -303,7 +310,7 @@ async fn write_group(
         for chunk in held.chunks(limit) {
             let sql = format!(
                 "SELECT i.event_id, e.organisation_ods FROM audit_log_event_ids i JOIN audit_log_events e ON e.event_id = i.event_id AND e.occurred_at_micros = i.occurred_at_micros WHERE i.event_id IN ({})",
-                in_list(chunk.len())
+                in_list(dialect, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (_, entry) in chunk {
@@ -363,7 +370,7 @@ async fn write_group(
         for chunk in fresh.chunks(limit / 15) {
             let sql = format!(
                 "INSERT INTO audit_log_events (event_id, device_id, sequence, occurred_at, occurred_at_micros, received_at, organisation_ods, action, outcome, previous_hash, record_hash, sender_user_id, sender_role_profile_id, sender_organisation_ods, resource) VALUES {}",
-                values_list(chunk.len(), 15)
+                values_list(dialect, chunk.len(), 15)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (at, entry) in chunk {
@@ -392,7 +399,7 @@ async fn write_group(
         for chunk in moved.chunks(limit / 4) {
             let sql = format!(
                 "INSERT INTO audit_log_devices (device_id, organisation_ods, last_sequence, last_hash) VALUES {} ON CONFLICT (device_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_hash = excluded.last_hash",
-                values_list(chunk.len(), 4)
+                values_list(dialect, chunk.len(), 4)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (device_id, head) in chunk {
@@ -407,7 +414,7 @@ async fn write_group(
         for chunk in findings.chunks(limit / 6) {
             let sql = format!(
                 "INSERT INTO audit_log_findings (finding_id, device_id, sequence, kind, event_id, found_at) VALUES {}",
-                values_list(chunk.len(), 6)
+                values_list(dialect, chunk.len(), 6)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (record, kind) in chunk {
