@@ -151,6 +151,26 @@ impl AuditQueue {
         raws.into_iter().map(into_record).collect()
     }
 
+    /// Up to `limit` waiting records with a sequence number above `after_sequence`, oldest
+    /// first: the sync reads the next batch with this while the last one, still waiting, is
+    /// on the wire or being marked sent.
+    pub fn next_batch_after(
+        &self,
+        after_sequence: u64,
+        limit: usize,
+    ) -> Result<Vec<QueuedRecord>, AuditError> {
+        let connection = self.lock()?;
+        let mut statement = connection.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE state = 'waiting' AND sequence > ?1 ORDER BY sequence LIMIT ?2"
+        ))?;
+        let after = i64::try_from(after_sequence).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let raws = statement
+            .query_map([after, limit], read_raw)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(into_record).collect()
+    }
+
     /// Mark records sent. Call only after the server has confirmed it committed them.
     pub fn mark_sent(&self, event_ids: &[Uuid], at: OffsetDateTime) -> Result<(), AuditError> {
         let mut connection = self.lock()?;

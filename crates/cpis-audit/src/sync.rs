@@ -1,5 +1,16 @@
-//! Sync: sends waiting records to the central audit log in batches, and marks them sent only
-//! after the server has confirmed that it committed them.
+//! Sync: sends waiting records to the central audit log and marks them sent only after the
+//! server has confirmed that it committed them.
+//!
+//! How it sends is what the central log says it takes: the transport reads the log's
+//! CapabilityStatement (`GET {base}/metadata`) once, and POSTs `batch` Bundles to the base URL
+//! only when `rest[].interaction` advertises `batch`; otherwise each event goes to
+//! `POST {base}/AuditEvent` on its own, as the national PARS interface has it, over one
+//! keep-alive pool: up to [`EVENTS_IN_FLIGHT`] at once, but one device's events one after
+//! another, in sequence order ([`event_windows`]).
+//!
+//! The pass is a small pipeline: while one batch's confirmations are being marked in the local
+//! queue (a transaction with an fsync, on a blocking thread), the next batch is already read
+//! and on the wire. Nothing is marked that the server did not confirm.
 //!
 //! Delivery is at least once (a lost acknowledgement means a resend); the central log
 //! de-duplicates by event id, so the result is exactly once. A record the server rejects as
@@ -11,21 +22,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
+use serde::Deserialize;
 use time::OffsetDateTime;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OnceCell};
 use uuid::Uuid;
 
 use crate::error::AuditError;
 use crate::queue::AuditQueue;
-use crate::wire::{EntryResult, WireError, parse_batch_response, to_batch_bundle};
+use crate::record::QueuedRecord;
+use crate::wire::{EntryResult, WireError, parse_batch_response};
 
-/// How many records go in one batch.
+/// How many records are read (and, on the batch path, sent) at once.
 pub const DEFAULT_BATCH_SIZE: usize = 500;
 
-/// The largest batch response read; a larger one is not a confirmation.
+/// On the one-event-per-request path, the most events on the wire at once. Never two of one
+/// device: the central log checks each device's sequence as events arrive, so a device's next
+/// event goes only after the answer to its last (see [`event_windows`]).
+pub const EVENTS_IN_FLIGHT: usize = 32;
+
+/// The largest response read; a larger one is not a confirmation.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Why a batch was not confirmed. No patient data, no token.
+/// Why a request was not confirmed. No patient data, no token.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     /// No access token: the user must sign in before the queue can drain.
@@ -34,12 +52,19 @@ pub enum TransportError {
     /// The request did not complete (refused, reset, timed out).
     #[error("the central audit log could not be reached")]
     Unreachable,
-    /// The server answered with an error status for the whole batch.
+    /// The server answered with an error status (for a batch: for the whole batch).
     #[error("the central audit log answered {0}")]
     Status(u16),
     /// The answer was too large.
     #[error("the central audit log answered with too much data")]
     TooLarge,
+    /// The central log's CapabilityStatement (`GET {base}/metadata`) could not be read, so it
+    /// is not known how it takes events; nothing is sent until it can be.
+    #[error("the central audit log's CapabilityStatement could not be read")]
+    Capabilities,
+    /// The audit URL cannot have `/metadata` or `/AuditEvent` added to it.
+    #[error("the central audit log's URL is not a base URL")]
+    NotABaseUrl,
 }
 
 /// Why a sync pass stopped.
@@ -54,29 +79,53 @@ pub enum SyncError {
     /// The answer was not a valid confirmation of the batch.
     #[error("the central audit log's answer was not a valid confirmation ({0})")]
     Response(#[from] WireError),
-    /// The central log took part of the batch and asked for the rest later (e.g. `429`); the
-    /// rest stays waiting and the caller backs off as after a failure.
+    /// The central log took part of what was sent and asked for the rest later (`408`, `425`,
+    /// `429`); the rest stays waiting and the caller backs off as after a failure.
     #[error("the central audit log asked to resend {0} records later")]
     Deferred(u64),
 }
 
-/// Sends one serialised batch and returns the response body of a 2xx answer.
+/// How the central log takes events, from its CapabilityStatement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// `batch` Bundles POSTed to the base URL (advertised in `rest[].interaction`).
+    Batch,
+    /// One AuditEvent per `POST {base}/AuditEvent`, as PARS publishes it.
+    SingleEvents,
+}
+
+/// Sends serialised events to the central log.
 pub trait AuditTransport: Send + Sync {
-    /// POST the `batch` Bundle.
+    /// How the central log takes events. Asked at the start of every pass; a transport may
+    /// cache the answer. An error fails the pass (it is retried with back-off), never a guess.
+    fn delivery(&self) -> impl Future<Output = Result<Delivery, TransportError>> + Send;
+
+    /// POST one `batch` Bundle; the response body of a 2xx answer.
     fn send_batch(
         &self,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<Vec<u8>, TransportError>> + Send;
+
+    /// POST each AuditEvent to `{base}/AuditEvent`, all at once; per event, in the order
+    /// given, the HTTP status code answered, or why there was none.
+    fn send_events(
+        &self,
+        bodies: Vec<Vec<u8>>,
+    ) -> impl Future<Output = Vec<Result<u16, TransportError>>> + Send;
 }
 
 /// Supplies the current access token, if the user is signed in.
 pub type TokenSource = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
-/// The HTTP transport: POST to the central log's FHIR base URL with the user's bearer token.
+/// The HTTP transport: the central log's FHIR base URL with the user's bearer token.
 pub struct HttpAuditTransport {
     client: reqwest::Client,
     url: reqwest::Url,
+    metadata_url: reqwest::Url,
+    event_url: reqwest::Url,
     token: TokenSource,
+    delivery: OnceCell<Delivery>,
+    prefer_single_events: bool,
 }
 
 impl std::fmt::Debug for HttpAuditTransport {
@@ -84,8 +133,20 @@ impl std::fmt::Debug for HttpAuditTransport {
         formatter
             .debug_struct("HttpAuditTransport")
             .field("url", &self.url.as_str())
+            .field("delivery", &self.delivery.get())
+            .field("prefer_single_events", &self.prefer_single_events)
             .finish_non_exhaustive()
     }
+}
+
+/// `base` with one more path segment.
+fn under(base: &reqwest::Url, segment: &str) -> Result<reqwest::Url, TransportError> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| TransportError::NotABaseUrl)?
+        .pop_if_empty()
+        .push(segment);
+    Ok(url)
 }
 
 impl HttpAuditTransport {
@@ -114,23 +175,125 @@ impl HttpAuditTransport {
         let client = builder
             .timeout(timeout)
             .connect_timeout(timeout)
+            .pool_max_idle_per_host(EVENTS_IN_FLIGHT)
             .build()
             .map_err(|_| TransportError::Unreachable)?;
         Ok(HttpAuditTransport {
             client,
+            metadata_url: under(&audit_base_url, "metadata")?,
+            event_url: under(&audit_base_url, "AuditEvent")?,
             url: audit_base_url,
             token,
+            delivery: OnceCell::new(),
+            prefer_single_events: false,
         })
+    }
+
+    /// Send one event per request even when the central log advertises batches, without
+    /// reading its CapabilityStatement (every PARS endpoint takes `POST /AuditEvent`). For the
+    /// drain benchmark's PARS path, and for a gateway that mishandles batches.
+    #[must_use]
+    pub fn prefer_single_events(mut self) -> HttpAuditTransport {
+        self.prefer_single_events = true;
+        self
+    }
+
+    fn token(&self) -> Result<String, TransportError> {
+        (self.token)().ok_or(TransportError::NotSignedIn)
+    }
+
+    async fn read_capabilities(&self) -> Result<Delivery, TransportError> {
+        let response = self
+            .client
+            .get(self.metadata_url.clone())
+            .bearer_auth(self.token()?)
+            .header("Accept", "application/fhir+json")
+            .header("X-Request-ID", Uuid::new_v4().to_string())
+            .send()
+            .await
+            .map_err(|_| TransportError::Unreachable)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(TransportError::Status(status.as_u16()));
+        }
+        let body = read_limited(response).await?;
+        delivery_from_capability_statement(&body)
     }
 }
 
+/// The body of `response`, at most [`MAX_RESPONSE_BYTES`].
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, TransportError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| TransportError::Unreachable)?
+    {
+        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(TransportError::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct CapabilityStatement {
+    #[serde(rename = "resourceType")]
+    resource_type: String,
+    #[serde(default)]
+    rest: Vec<CapabilityRest>,
+}
+
+#[derive(Deserialize)]
+struct CapabilityRest {
+    #[serde(default)]
+    interaction: Vec<CapabilityInteraction>,
+}
+
+#[derive(Deserialize)]
+struct CapabilityInteraction {
+    code: Option<String>,
+}
+
+/// How a central log takes events, from its CapabilityStatement: [`Delivery::Batch`] only
+/// when some `rest[].interaction` has the code `batch`. Anything but a CapabilityStatement is
+/// an error.
+pub fn delivery_from_capability_statement(body: &[u8]) -> Result<Delivery, TransportError> {
+    let statement: CapabilityStatement =
+        serde_json::from_slice(body).map_err(|_| TransportError::Capabilities)?;
+    if statement.resource_type != "CapabilityStatement" {
+        return Err(TransportError::Capabilities);
+    }
+    let batch = statement
+        .rest
+        .iter()
+        .flat_map(|rest| &rest.interaction)
+        .any(|interaction| interaction.code.as_deref() == Some("batch"));
+    Ok(if batch {
+        Delivery::Batch
+    } else {
+        Delivery::SingleEvents
+    })
+}
+
 impl AuditTransport for HttpAuditTransport {
+    async fn delivery(&self) -> Result<Delivery, TransportError> {
+        if self.prefer_single_events {
+            return Ok(Delivery::SingleEvents);
+        }
+        // Read once for the transport's life; a failure is not kept, the next pass asks again.
+        self.delivery
+            .get_or_try_init(|| self.read_capabilities())
+            .await
+            .copied()
+    }
+
     async fn send_batch(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        let token = (self.token)().ok_or(TransportError::NotSignedIn)?;
-        let mut response = self
+        let response = self
             .client
             .post(self.url.clone())
-            .bearer_auth(token)
+            .bearer_auth(self.token()?)
             .header("Content-Type", "application/fhir+json")
             .header("Accept", "application/fhir+json")
             .header("X-Request-ID", Uuid::new_v4().to_string())
@@ -142,18 +305,56 @@ impl AuditTransport for HttpAuditTransport {
         if !status.is_success() {
             return Err(TransportError::Status(status.as_u16()));
         }
-        let mut out = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|_| TransportError::Unreachable)?
-        {
-            if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(TransportError::TooLarge);
+        read_limited(response).await
+    }
+
+    async fn send_events(&self, bodies: Vec<Vec<u8>>) -> Vec<Result<u16, TransportError>> {
+        let token = match self.token() {
+            Ok(token) => token,
+            Err(_) => {
+                return bodies
+                    .iter()
+                    .map(|_| Err(TransportError::NotSignedIn))
+                    .collect();
             }
-            out.extend_from_slice(&chunk);
+        };
+        let count = bodies.len();
+        let mut requests = tokio::task::JoinSet::new();
+        for (index, body) in bodies.into_iter().enumerate() {
+            let request = self
+                .client
+                .post(self.event_url.clone())
+                .bearer_auth(&token)
+                .header("Content-Type", "application/fhir+json")
+                .header("Accept", "application/fhir+json")
+                .header("X-Request-ID", Uuid::new_v4().to_string())
+                .body(body);
+            requests.spawn(async move {
+                let answer = async {
+                    let response = request
+                        .send()
+                        .await
+                        .map_err(|_| TransportError::Unreachable)?;
+                    let status = response.status().as_u16();
+                    // Read the answer to the end, so the connection goes back to the pool.
+                    read_limited(response).await?;
+                    Ok(status)
+                };
+                (index, answer.await)
+            });
         }
-        Ok(out)
+        let mut answers: Vec<Result<u16, TransportError>> = (0..count)
+            .map(|_| Err(TransportError::Unreachable))
+            .collect();
+        while let Some(joined) = requests.join_next().await {
+            // A request task that panicked leaves its event unanswered (Unreachable).
+            if let Ok((index, answer)) = joined
+                && let Some(slot) = answers.get_mut(index)
+            {
+                *slot = answer;
+            }
+        }
+        answers
     }
 }
 
@@ -176,51 +377,208 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| AuditError::Poisoned)?
 }
 
-/// Send every waiting record, batch by batch, until the queue is empty or a batch fails.
+/// The fate of one read batch: what to mark, and why the pass must stop, if it must.
+#[derive(Debug, Default)]
+struct Answered {
+    committed: Vec<Uuid>,
+    rejected: Vec<(Uuid, String)>,
+    later: u64,
+    /// A failure after which nothing more is sent this pass (what was confirmed before it is
+    /// still marked).
+    failure: Option<SyncError>,
+}
+
+impl Answered {
+    fn take(&mut self, event_id: Uuid, result: EntryResult) {
+        match result {
+            EntryResult::Committed => self.committed.push(event_id),
+            EntryResult::Rejected { status } => self.rejected.push((event_id, status)),
+            EntryResult::Later { .. } => self.later += 1,
+        }
+    }
+}
+
+/// One event's answer on the PARS path: `200`/`201` committed; `408`/`425`/`429` later; any
+/// other `4xx` rejected; anything else (`5xx`, `3xx`, another `2xx`) not a confirmation.
+fn event_result(code: u16) -> Result<EntryResult, TransportError> {
+    let status = || {
+        let reason = reqwest::StatusCode::from_u16(code)
+            .ok()
+            .and_then(|status| status.canonical_reason())
+            .unwrap_or("");
+        format!("{code} {reason}").trim_end().to_string()
+    };
+    match code {
+        200 | 201 => Ok(EntryResult::Committed),
+        408 | 425 | 429 => Ok(EntryResult::Later { status: status() }),
+        400..=499 => Ok(EntryResult::Rejected { status: status() }),
+        _ => Err(TransportError::Status(code)),
+    }
+}
+
+/// The AuditEvent for one record as sent.
+fn event_body(record: &QueuedRecord) -> Result<Vec<u8>, WireError> {
+    serde_json::to_vec(&crate::wire::to_audit_event(record)).map_err(|_| WireError::NotJson)
+}
+
+/// The `batch` Bundle of `records` as sent.
+fn batch_body(records: &[QueuedRecord]) -> Result<Vec<u8>, WireError> {
+    serde_json::to_vec(&crate::wire::to_batch_bundle(records)).map_err(|_| WireError::NotJson)
+}
+
+async fn send_as_batch<T: AuditTransport>(transport: &T, batch: &[QueuedRecord]) -> Answered {
+    let mut answered = Answered::default();
+    let results = async {
+        let response = transport.send_batch(batch_body(batch)?).await?;
+        Ok::<_, SyncError>(parse_batch_response(&response, batch.len())?)
+    };
+    match results.await {
+        Ok(results) => {
+            for (record, result) in batch.iter().zip(results) {
+                answered.take(record.event_id, result);
+            }
+        }
+        Err(error) => answered.failure = Some(error),
+    }
+    answered
+}
+
+/// The windows the one-event-per-request path sends `batch` in: consecutive records, at most
+/// [`EVENTS_IN_FLIGHT`] a window and at most one of each device, each window sent only after
+/// every answer of the last. The central log checks every device's sequence and chain as its
+/// events arrive, and events in flight together can arrive in any order: two of one device
+/// could be stored as a false gap and a false re-used sequence. So a device's events go in
+/// sequence order, one at a time, and only different devices' events share a window.
+pub fn event_windows(batch: &[QueuedRecord]) -> Vec<&[QueuedRecord]> {
+    let mut windows = Vec::new();
+    let mut start = 0;
+    let mut devices = std::collections::HashSet::new();
+    for (index, record) in batch.iter().enumerate() {
+        if index - start == EVENTS_IN_FLIGHT || !devices.insert(record.device_id) {
+            windows.push(&batch[start..index]);
+            start = index;
+            devices.clear();
+            devices.insert(record.device_id);
+        }
+    }
+    if start < batch.len() {
+        windows.push(&batch[start..]);
+    }
+    windows
+}
+
+/// Send `batch` one event per request, window by window ([`event_windows`]). Stops after a
+/// window with a failure or a request to come back later.
+async fn send_as_events<T: AuditTransport>(transport: &T, batch: &[QueuedRecord]) -> Answered {
+    let mut answered = Answered::default();
+    for window in event_windows(batch) {
+        let bodies = match window.iter().map(event_body).collect::<Result<Vec<_>, _>>() {
+            Ok(bodies) => bodies,
+            Err(error) => {
+                answered.failure = Some(error.into());
+                return answered;
+            }
+        };
+        let answers = transport.send_events(bodies).await;
+        if answers.len() != window.len() {
+            answered.failure = Some(TransportError::Unreachable.into());
+            return answered;
+        }
+        for (record, answer) in window.iter().zip(answers) {
+            match answer.and_then(event_result) {
+                Ok(result) => answered.take(record.event_id, result),
+                Err(error) => {
+                    if answered.failure.is_none() {
+                        answered.failure = Some(error.into());
+                    }
+                }
+            }
+        }
+        if answered.failure.is_some() || answered.later > 0 {
+            return answered;
+        }
+    }
+    answered
+}
+
+/// Mark what the server confirmed and quarantine what it rejected, in one blocking task.
+fn mark(
+    queue: &Arc<AuditQueue>,
+    committed: Vec<Uuid>,
+    rejected: Vec<(Uuid, String)>,
+) -> tokio::task::JoinHandle<Result<(), AuditError>> {
+    let queue = Arc::clone(queue);
+    tokio::task::spawn_blocking(move || {
+        let now = OffsetDateTime::now_utc();
+        if !committed.is_empty() {
+            queue.mark_sent(&committed, now)?;
+        }
+        for (event_id, status) in &rejected {
+            queue.quarantine(
+                *event_id,
+                &format!("rejected by the central log: {status}"),
+                now,
+            )?;
+        }
+        Ok(())
+    })
+}
+
+async fn finish(
+    marking: Option<tokio::task::JoinHandle<Result<(), AuditError>>>,
+) -> Result<(), AuditError> {
+    match marking {
+        Some(marking) => marking.await.map_err(|_| AuditError::Poisoned)?,
+        None => Ok(()),
+    }
+}
+
+/// Send every waiting record, batch by batch, until the queue is empty or something fails.
+/// Batches go as the transport's [`AuditTransport::delivery`] says; batch `n + 1` is read and
+/// sent while batch `n`'s confirmations are being marked.
 pub async fn sync_until_empty<T: AuditTransport>(
     queue: &Arc<AuditQueue>,
     transport: &T,
     batch_size: usize,
 ) -> Result<SyncReport, SyncError> {
+    let delivery = transport.delivery().await?;
+    let batch_size = batch_size.max(1);
     let mut report = SyncReport::default();
-    loop {
-        let batch = blocking(queue, move |queue| queue.next_batch(batch_size)).await?;
-        if batch.is_empty() {
-            return Ok(report);
-        }
-        let body = serde_json::to_vec(&to_batch_bundle(&batch)).map_err(|_| WireError::NotJson)?;
-        let response = transport.send_batch(body).await?;
-        let results = parse_batch_response(&response, batch.len())?;
-        let mut committed: Vec<Uuid> = Vec::new();
-        let mut rejected: Vec<(Uuid, String)> = Vec::new();
-        let mut later = 0u64;
-        for (record, result) in batch.iter().zip(results) {
-            match result {
-                EntryResult::Committed => committed.push(record.event_id),
-                EntryResult::Rejected { status } => rejected.push((record.event_id, status)),
-                EntryResult::Later { .. } => later += 1,
-            }
-        }
+    let mut marking = None;
+    let mut batch = blocking(queue, move |queue| queue.next_batch(batch_size)).await?;
+    while let Some(last) = batch.last() {
+        let after = last.sequence;
+        let answered = match delivery {
+            Delivery::Batch => send_as_batch(transport, &batch).await,
+            Delivery::SingleEvents => send_as_events(transport, &batch).await,
+        };
+        // The previous batch's marking ran while this one was on the wire.
+        finish(marking.take()).await?;
+        let Answered {
+            committed,
+            rejected,
+            later,
+            failure,
+        } = answered;
         report.sent += committed.len() as u64;
         report.quarantined += rejected.len() as u64;
-        blocking(queue, move |queue| {
-            let now = OffsetDateTime::now_utc();
-            queue.mark_sent(&committed, now)?;
-            for (event_id, status) in &rejected {
-                queue.quarantine(
-                    *event_id,
-                    &format!("rejected by the central log: {status}"),
-                    now,
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
-        if later > 0 {
-            // What was taken is marked; the rest waits for the next pass, after a back-off.
-            return Err(SyncError::Deferred(later));
+        let stop = failure.is_some() || later > 0;
+        // Read the next batch before this one's marking takes the queue's lock.
+        let next = if stop {
+            Vec::new()
+        } else {
+            blocking(queue, move |queue| queue.next_batch_after(after, batch_size)).await?
+        };
+        marking = Some(mark(queue, committed, rejected));
+        if stop {
+            // What was confirmed is marked first; the rest waits for the next pass.
+            finish(marking.take()).await?;
+            return Err(failure.unwrap_or(SyncError::Deferred(later)));
         }
+        batch = next;
     }
+    finish(marking).await?;
+    Ok(report)
 }
 
 /// Wakes the background sync when a record is appended.
@@ -276,6 +634,86 @@ pub async fn run_background_sync<T: AuditTransport>(
                 () = tokio::time::sleep(idle_interval) => {}
                 () = trigger.0.notified() => {}
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_only_when_the_capability_statement_advertises_them() {
+        let advertised = br#"{"resourceType":"CapabilityStatement","rest":[{"mode":"server","interaction":[{"code":"batch","documentation":"at most 5000 AuditEvent"}]}]}"#;
+        assert_eq!(
+            delivery_from_capability_statement(advertised).ok(),
+            Some(Delivery::Batch)
+        );
+        for single in [
+            &br#"{"resourceType":"CapabilityStatement","rest":[{"mode":"server","resource":[{"type":"AuditEvent","interaction":[{"code":"create"}]}]}]}"#[..],
+            br#"{"resourceType":"CapabilityStatement","rest":[{"interaction":[{"code":"transaction"}]}]}"#,
+            br#"{"resourceType":"CapabilityStatement"}"#,
+        ] {
+            assert_eq!(
+                delivery_from_capability_statement(single).ok(),
+                Some(Delivery::SingleEvents)
+            );
+        }
+        for not_one in [
+            &b"not json"[..],
+            br#"{"resourceType":"OperationOutcome"}"#,
+            br#"{"resourceType":"CapabilityStatement","rest":{"interaction":[]}}"#,
+            b"[]",
+        ] {
+            assert!(matches!(
+                delivery_from_capability_statement(not_one),
+                Err(TransportError::Capabilities)
+            ));
+        }
+    }
+
+    #[test]
+    fn each_event_status_is_read_as_the_contract_says() {
+        assert_eq!(event_result(201).ok(), Some(EntryResult::Committed));
+        assert_eq!(event_result(200).ok(), Some(EntryResult::Committed));
+        for code in [408, 425, 429] {
+            assert!(matches!(event_result(code), Ok(EntryResult::Later { .. })));
+        }
+        assert_eq!(
+            event_result(422).ok(),
+            Some(EntryResult::Rejected {
+                status: "422 Unprocessable Entity".into()
+            })
+        );
+        assert_eq!(
+            event_result(403).ok(),
+            Some(EntryResult::Rejected {
+                status: "403 Forbidden".into()
+            })
+        );
+        for code in [202, 204, 302, 500, 503] {
+            assert!(matches!(
+                event_result(code),
+                Err(TransportError::Status(found)) if found == code
+            ));
+        }
+    }
+
+    #[test]
+    fn the_event_and_metadata_urls_sit_under_the_base() {
+        for base in [
+            "http://127.0.0.1:8080/audit/FHIR/R4",
+            "http://127.0.0.1:8080/audit/FHIR/R4/",
+        ] {
+            let base: reqwest::Url = base.parse().expect("url");
+            assert_eq!(
+                under(&base, "AuditEvent").expect("url").as_str(),
+                "http://127.0.0.1:8080/audit/FHIR/R4/AuditEvent"
+            );
+            assert_eq!(
+                under(&base, "metadata").expect("url").as_str(),
+                "http://127.0.0.1:8080/audit/FHIR/R4/metadata"
+            );
         }
     }
 }
