@@ -416,20 +416,20 @@ fn event_result(code: u16) -> Result<EntryResult, TransportError> {
     }
 }
 
-/// The AuditEvent for one record as sent.
-fn event_body(record: &QueuedRecord) -> Result<Vec<u8>, WireError> {
-    serde_json::to_vec(&crate::wire::to_audit_event(record)).map_err(|_| WireError::NotJson)
+/// The AuditEvent for one record as sent (typed serialisation, no `serde_json::Value`).
+fn event_body(record: &QueuedRecord) -> Vec<u8> {
+    crate::wire::audit_event_json(record)
 }
 
-/// The `batch` Bundle of `records` as sent.
-fn batch_body(records: &[QueuedRecord]) -> Result<Vec<u8>, WireError> {
-    serde_json::to_vec(&crate::wire::to_batch_bundle(records)).map_err(|_| WireError::NotJson)
+/// The `batch` Bundle of `records` as sent (typed serialisation).
+fn batch_body(records: &[QueuedRecord]) -> Vec<u8> {
+    crate::wire::batch_bundle_json(records)
 }
 
 async fn send_as_batch<T: AuditTransport>(transport: &T, batch: &[QueuedRecord]) -> Answered {
     let mut answered = Answered::default();
     let results = async {
-        let response = transport.send_batch(batch_body(batch)?).await?;
+        let response = transport.send_batch(batch_body(batch)).await?;
         Ok::<_, SyncError>(parse_batch_response(&response, batch.len())?)
     };
     match results.await {
@@ -472,13 +472,7 @@ pub fn event_windows(batch: &[QueuedRecord]) -> Vec<&[QueuedRecord]> {
 async fn send_as_events<T: AuditTransport>(transport: &T, batch: &[QueuedRecord]) -> Answered {
     let mut answered = Answered::default();
     for window in event_windows(batch) {
-        let bodies = match window.iter().map(event_body).collect::<Result<Vec<_>, _>>() {
-            Ok(bodies) => bodies,
-            Err(error) => {
-                answered.failure = Some(error.into());
-                return answered;
-            }
-        };
+        let bodies = window.iter().map(event_body).collect();
         let answers = transport.send_events(bodies).await;
         if answers.len() != window.len() {
             answered.failure = Some(TransportError::Unreachable.into());
