@@ -12,7 +12,8 @@
 //!   token and the broker's DEV-ONLY RS512 client assertion), for the service's routes.
 //! - `append`: p50/p99 of the real audit queue's append beside a bare SQLite insert.
 //! - `drain`: a 100,000-record backlog synced to the reference service with the real
-//!   `HttpAuditTransport`, beside the same bytes POSTed to the bare sink.
+//!   `HttpAuditTransport`, on the batch path and on the one-event-per-request PARS path, each
+//!   beside the same bytes POSTed to the bare sink.
 
 mod append;
 mod bare;
@@ -55,7 +56,8 @@ enum Command {
     },
     /// Time queue appends and bare inserts, interleaved, in `dir`; print the samples (µs).
     Append(append::AppendArgs),
-    /// Fill a queue in `dir` and time its sync to the service; print the times (s).
+    /// Fill a queue in `dir` and time its sync to the service, on the batch path and on the
+    /// PARS path (a fresh queue each); print the times (s).
     Drain(drain::DrainArgs),
 }
 

@@ -1,5 +1,6 @@
 //! Audit benchmark: the latency of the local queue's append with fsync, beside a bare SQLite
-//! insert on the same disk, and the drain of a 100,000-record backlog to the reference service.
+//! insert on the same disk, and the drain of a 100,000-record backlog to the reference service
+//! on the batch path and on the one-event-per-request PARS path.
 //! The measuring runs in `cpis-bench` (release build; debug for the smoke run), which prints
 //! JSON that this module reads and keeps under `target/bench/audit/<smoke|full>/`
 //! (`append-N/append.json`, `drain-N/drain.json`).
@@ -70,41 +71,71 @@ fn append_runs(scale: &Scale, binaries: &Binaries) -> Result<AppendRuns> {
     Ok(runs)
 }
 
-struct DrainRuns {
+/// One drain path's figures over the runs.
+#[derive(Default)]
+struct DrainPath {
     drain: Vec<f64>,
     baseline: Vec<f64>,
+    body_bytes: u64,
+    requests: u64,
+}
+
+impl DrainPath {
+    fn push(&mut self, report: &Value, path: &str) -> Result<()> {
+        let figures = &report[path];
+        self.drain.push(
+            figures["drain_s"]
+                .as_f64()
+                .with_context(|| format!("drain: no {path}.drain_s"))?,
+        );
+        self.baseline.push(
+            figures["baseline_s"]
+                .as_f64()
+                .with_context(|| format!("drain: no {path}.baseline_s"))?,
+        );
+        self.body_bytes = figures["body_bytes"].as_u64().unwrap_or(0);
+        self.requests = figures["requests"].as_u64().unwrap_or(0);
+        Ok(())
+    }
+}
+
+struct DrainRuns {
+    batch: DrainPath,
+    single: DrainPath,
     records: u64,
-    batch_bytes: u64,
 }
 
 fn drain_runs(scale: &Scale, binaries: &Binaries) -> Result<DrainRuns> {
     let records: u64 = if scale.smoke { 2_000 } else { 100_000 };
     let mut runs = DrainRuns {
-        drain: Vec::new(),
-        baseline: Vec::new(),
+        batch: DrainPath::default(),
+        single: DrainPath::default(),
         records,
-        batch_bytes: 0,
     };
     for run in 1..=scale.runs.max(1) {
         eprintln!("bench: audit drain, run {run} of {}", scale.runs);
         let dir = work_dir(&format!("audit/{}/drain-{run}", mode(scale)), true)?;
-        let database = format!("sqlite://{}", dir.join("central.db").display());
+        let central = dir.join("central.db");
+        let database = format!("sqlite://{}", central.display());
         // A fresh service on a fresh SQLite database each run, and the bare sink.
         let service = start_service(binaries, &database, &dir, &dir.join("service.log"))?;
         let token = service_token(binaries, &service.base)?;
         let bare = start_bare(binaries, &dir.join("bare.log"))?;
-        let queue_text = dir.join("queue").display().to_string();
+        let dir_text = dir.display().to_string();
+        let central_text = central.display().to_string();
         let output = std::process::Command::new(&binaries.bench)
             .args([
                 "drain",
                 "--dir",
-                &queue_text,
+                &dir_text,
                 "--service",
                 &service.base,
                 "--bare",
                 &bare.base,
                 "--records",
                 &records.to_string(),
+                "--central-db",
+                &central_text,
             ])
             .env("CPIS_BENCH_TOKEN", &token)
             .stderr(std::process::Stdio::inherit())
@@ -117,14 +148,8 @@ fn drain_runs(scale: &Scale, binaries: &Binaries) -> Result<DrainRuns> {
         }
         std::fs::write(dir.join("drain.json"), &output.stdout)?;
         let report: Value = serde_json::from_slice(&output.stdout).context("drain: JSON")?;
-        runs.drain
-            .push(report["drain_s"].as_f64().context("drain: no drain_s")?);
-        runs.baseline.push(
-            report["baseline_s"]
-                .as_f64()
-                .context("drain: no baseline_s")?,
-        );
-        runs.batch_bytes = report["batch_bytes"].as_u64().unwrap_or(0);
+        runs.batch.push(&report, "batch")?;
+        runs.single.push(&report, "single")?;
     }
     Ok(runs)
 }
@@ -171,19 +196,44 @@ pub fn run(scale: &Scale) -> Result<Vec<Figure>> {
         },
         Figure {
             section: SECTION.into(),
-            name: format!("drain of {} queued records", drain.records),
+            name: format!("drain of {} queued records, batch path", drain.records),
             unit: "s".into(),
-            values: drain.drain,
+            values: drain.batch.drain,
             baseline_name: "the same number of equal-sized batch bodies POSTed to a bare axum sink"
                 .into(),
-            baseline: drain.baseline,
+            baseline: drain.batch.baseline,
             goal: Goal::ValueAtMost(10.0),
             note: format!(
-                "{smoke}{} build; sync_until_empty with the real HttpAuditTransport, batches of \
-                 500 ({} bytes each), to the reference service on a fresh SQLite database over \
-                 loopback, with token validation; the service checks each device's sequence and \
-                 chain and commits each batch before answering",
-                binaries.profile, drain.batch_bytes
+                "{smoke}{} build; sync_until_empty with the real HttpAuditTransport on an \
+                 encrypted queue; the service's CapabilityStatement advertises batch, so {} batch \
+                 Bundles of 500 ({} bytes each), each read and sent while the last is marked, to \
+                 the reference service on a fresh SQLite database over loopback, with token \
+                 validation; the service checks each device's sequence and chain and commits \
+                 before answering; afterwards the central log holds every event once and no \
+                 chain finding",
+                binaries.profile, drain.batch.requests, drain.batch.body_bytes
+            ),
+        },
+        Figure {
+            section: SECTION.into(),
+            name: format!(
+                "drain of {} queued records, one event per request (PARS)",
+                drain.records
+            ),
+            unit: "s".into(),
+            values: drain.single.drain,
+            baseline_name:
+                "the same number of equal-sized AuditEvent bodies POSTed one after another to a bare axum sink"
+                    .into(),
+            baseline: drain.single.baseline,
+            goal: Goal::ValueAtMost(10.0),
+            note: format!(
+                "{smoke}{} build; as the batch path, but HttpAuditTransport::prefer_single_events: \
+                 {} POST /AuditEvent requests ({} bytes each) over one keep-alive pool; one \
+                 device's events go one after another in sequence order (the central log checks \
+                 each device's sequence as events arrive, so two in flight could be stored as a \
+                 false gap), so a one-device backlog has one request in flight",
+                binaries.profile, drain.single.requests, drain.single.body_bytes
             ),
         },
     ])

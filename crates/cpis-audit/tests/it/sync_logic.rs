@@ -449,8 +449,11 @@ async fn the_next_batch_is_on_the_wire_while_the_last_is_being_marked() {
 /// request (method, path, authorization).
 struct TestServer {
     base: String,
-    requests: Arc<Mutex<Vec<(String, String, Option<String>)>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
 }
+
+/// One request as the server saw it: method, path, `Authorization`.
+type Request = (String, String, Option<String>);
 
 type Handler = Arc<dyn Fn(&str, &str, &[u8]) -> (u16, String) + Send + Sync>;
 
