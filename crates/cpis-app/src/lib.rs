@@ -104,7 +104,12 @@ impl AppCore {
         let sync_trigger = SyncTrigger::new();
         let trigger = sync_trigger.clone();
         let sink = Arc::new(
-            QueueSink::open(&config.data_dir).with_after_append(Box::new(move || trigger.poke())),
+            // Encrypted under the key kept beside the session in the OS keyring.
+            QueueSink::open(
+                &config.data_dir,
+                &cpis_client::QueueKeyStore::new(store.service()),
+            )
+            .with_after_append(Box::new(move || trigger.poke())),
         );
         if let Some(problem) = sink.problem() {
             tracing::error!(error = %problem, "audit queue could not be opened");

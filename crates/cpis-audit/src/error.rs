@@ -33,6 +33,24 @@ pub enum AuditError {
         /// Which field.
         what: &'static str,
     },
+    /// The queue's key could not be had (the OS keyring is unavailable or refused). Nothing
+    /// was changed: no file was moved or created.
+    #[error("the audit queue's key could not be read from the OS keyring: {0}")]
+    KeyUnavailable(String),
+    /// The key does not read this file (or it is not an encrypted queue).
+    #[error("the audit queue file cannot be read with this key")]
+    WrongKey,
+    /// SQLCipher is not compiled in, so the queue could not be encrypted; nothing is written.
+    #[error("the audit queue cannot be encrypted: this build has no SQLCipher")]
+    NoEncryption,
+    /// Encrypting a queue written before encryption failed; the plain file is left as it was.
+    #[error(
+        "the audit queue could not be encrypted ({what}); the unencrypted file was kept as it was"
+    )]
+    Encrypting {
+        /// What went wrong, without patient data.
+        what: String,
+    },
     /// An internal lock was poisoned by a panic elsewhere.
     #[error("the audit queue is unavailable after an internal error")]
     Poisoned,

@@ -191,6 +191,10 @@ pub struct QueueStatus {
     pub quarantined: u64,
     /// Records confirmed by the server.
     pub sent: u64,
+    /// Queue files set aside because this device's key could not read them (the keyring lost
+    /// its key, or holds another): their records have not been sent and are kept, never
+    /// deleted, until IT recovers or archives them (docs/deployment.md). Empty normally.
+    pub unreadable_files: Vec<std::path::PathBuf>,
 }
 
 /// Something wrong with the local chain.

@@ -282,3 +282,158 @@ pub(crate) fn device_id(connection: &Connection) -> Result<Uuid, AuditError> {
     )?;
     parse_uuid(&text, "device id")
 }
+
+/// The first 16 bytes of every unencrypted SQLite file. An SQLCipher file starts with its
+/// random salt instead.
+pub(crate) const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// What is at the queue's path before it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    /// No file, or an empty one with nothing committed in a WAL: a new queue.
+    New,
+    /// An unencrypted SQLite file (written before the queue was encrypted).
+    Plain,
+    /// Anything else: an SQLCipher file (or a damaged one).
+    Encrypted,
+}
+
+/// `path` with `suffix` appended to its file name (`-wal`, `-shm`, `-journal`).
+pub(crate) fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
+/// Up to 16 bytes of `path` from `offset`; `None` when the file is missing or shorter.
+fn sixteen_bytes_at(path: &Path, offset: u64) -> Result<Option<[u8; 16]>, AuditError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(AuditError::Open(error)),
+    };
+    let length = file.metadata().map_err(AuditError::Open)?.len();
+    if length < offset + 16 {
+        return Ok(if length > 0 && offset == 0 {
+            // A main file shorter than a header is damaged: never taken for a new one.
+            Some([0; 16])
+        } else {
+            None
+        });
+    }
+    let mut bytes = [0u8; 16];
+    file.seek(SeekFrom::Start(offset))
+        .map_err(AuditError::Open)?;
+    file.read_exact(&mut bytes).map_err(AuditError::Open)?;
+    Ok(Some(bytes))
+}
+
+/// Whether the file at `path` is new, unencrypted or encrypted, from its first bytes. A WAL
+/// file's first frame holds page 1 at byte 56 (32-byte WAL header, 24-byte frame header): a
+/// queue killed before its first checkpoint has an empty main file and everything in the WAL.
+pub(crate) fn classify(path: &Path) -> Result<FileKind, AuditError> {
+    let header = match sixteen_bytes_at(path, 0)? {
+        Some(header) => Some(header),
+        None => sixteen_bytes_at(&beside(path, "-wal"), 56)?,
+    };
+    Ok(match header {
+        None => FileKind::New,
+        Some(header) if &header == SQLITE_MAGIC => FileKind::Plain,
+        Some(_) => FileKind::Encrypted,
+    })
+}
+
+/// The lock file beside the queue: held while a process opens, encrypts or sets aside the
+/// queue, so the app and `cpis` never do that at the same time.
+pub(crate) const LOCK_FILE_NAME: &str = "audit-queue.lock";
+
+/// Take the folder's open lock (waiting for the other process); released when dropped.
+#[expect(
+    clippy::incompatible_msrv,
+    reason = "File::lock is stable since Rust 1.89; the toolchain here is newer than the declared MSRV"
+)]
+pub(crate) fn lock_folder(folder: &Path) -> Result<std::fs::File, AuditError> {
+    let path = folder.join(LOCK_FILE_NAME);
+    create_private_file(&path)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(AuditError::Open)?;
+    file.lock().map_err(AuditError::Open)?;
+    Ok(file)
+}
+
+/// How a queue file that cannot be read with this device's key is named once set aside:
+/// `audit-queue.unreadable-<UTC time>.sqlite3` (its WAL beside it with `-wal`).
+pub(crate) const UNREADABLE_PREFIX: &str = "audit-queue.unreadable-";
+pub(crate) const UNREADABLE_SUFFIX: &str = ".sqlite3";
+
+/// Move the queue at `path` (with its WAL) aside under a new name in the same folder, never
+/// deleting anything; the new name is returned. The WAL moves first: a WAL left behind would
+/// be replayed into the new queue.
+pub(crate) fn set_aside(
+    path: &Path,
+    now: OffsetDateTime,
+) -> Result<std::path::PathBuf, AuditError> {
+    let folder = path.parent().unwrap_or_else(|| Path::new("."));
+    let stamp = now
+        .to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap_or_else(|_| "unknown-time".into());
+    let mut target = folder.join(format!("{UNREADABLE_PREFIX}{stamp}{UNREADABLE_SUFFIX}"));
+    let mut counter = 1;
+    while target.exists() || beside(&target, "-wal").exists() {
+        counter += 1;
+        target = folder.join(format!(
+            "{UNREADABLE_PREFIX}{stamp}-{counter}{UNREADABLE_SUFFIX}"
+        ));
+    }
+    let wal = beside(path, "-wal");
+    if wal.exists() {
+        std::fs::rename(&wal, beside(&target, "-wal")).map_err(AuditError::Open)?;
+    }
+    std::fs::rename(path, &target).map_err(AuditError::Open)?;
+    // The shared-memory index is rebuilt from the WAL; the new queue must not pick it up.
+    remove_if_present(&beside(path, "-shm"))?;
+    sync_folder(folder)?;
+    Ok(target)
+}
+
+/// The queue files set aside in `folder` because this device's key could not read them.
+pub(crate) fn unreadable_files(folder: &Path) -> Result<Vec<std::path::PathBuf>, AuditError> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).map_err(AuditError::Open)? {
+        let entry = entry.map_err(AuditError::Open)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(UNREADABLE_PREFIX) && name.ends_with(UNREADABLE_SUFFIX) {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+pub(crate) fn remove_if_present(path: &Path) -> Result<(), AuditError> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(AuditError::Open(error)),
+        _ => Ok(()),
+    }
+}
+
+/// Make a rename in `folder` durable (a no-op where folders cannot be opened, as on Windows).
+pub(crate) fn sync_folder(folder: &Path) -> Result<(), AuditError> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(folder)
+            .and_then(|file| file.sync_all())
+            .map_err(AuditError::Open)?;
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
+    Ok(())
+}

@@ -7,11 +7,21 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use cpis_audit::{
-    AuditAction, AuditQueue, ChainFinding, NewAuditEntry, QueuedRecord, RecordedPlan,
+    AuditAction, AuditQueue, ChainFinding, NewAuditEntry, QueueKey, QueuedRecord, RecordedPlan,
 };
 use cpis_domain::{Actor, NhsNumber, PlanType, RoleRef};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// The key the tests encrypt their queues under (the app's comes from the OS keyring).
+fn test_key() -> QueueKey {
+    QueueKey::from_bytes(*b"cpis-audit-tests-fixed-key-32byt")
+}
+
+/// The queue in `folder`, encrypted under [`test_key`], as the app opens it.
+fn open_queue(folder: &std::path::Path) -> Result<AuditQueue, cpis_audit::AuditError> {
+    AuditQueue::open_encrypted(folder, &test_key())
+}
 
 fn entry(nhs: &str, outcome: &str) -> NewAuditEntry {
     NewAuditEntry {
@@ -52,7 +62,7 @@ fn plans_found() -> Vec<RecordedPlan> {
 #[test]
 fn an_entry_built_from_an_actor_is_stored_under_that_actor() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     let literal = entry("9990000018", "no_plan");
     let actor = literal.actor.clone();
     assert_eq!(actor.user_id, "test-user-ed-nurse");
@@ -81,14 +91,23 @@ fn an_entry_built_from_an_actor_is_stored_under_that_actor() {
     assert_eq!(batch, vec![stored]);
 }
 
+/// A connection of its own to the queue's file, under the test key.
 fn open_raw(queue: &AuditQueue) -> rusqlite::Connection {
-    rusqlite::Connection::open(queue.path()).expect("open raw")
+    keyed_connection(queue.path(), &test_key())
+}
+
+fn keyed_connection(path: &std::path::Path, key: &QueueKey) -> rusqlite::Connection {
+    let connection = rusqlite::Connection::open(path).expect("open raw");
+    connection
+        .execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.expose_hex()))
+        .expect("key");
+    connection
 }
 
 #[test]
 fn pragmas_are_wal_and_synchronous_full() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     let (journal_mode, synchronous) = queue.pragmas().expect("pragmas");
     assert_eq!(journal_mode.to_lowercase(), "wal");
     assert_eq!(synchronous, 2, "synchronous must be FULL (2)");
@@ -100,7 +119,7 @@ fn folder_and_files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("tempdir");
     let folder = dir.path().join("cpis-viewer");
-    let queue = AuditQueue::open(&folder).expect("open");
+    let queue = open_queue(&folder).expect("open");
     queue
         .append(&entry("9990000018", "no_plan"))
         .expect("append");
@@ -125,7 +144,7 @@ fn folder_and_files_are_owner_only() {
 #[test]
 fn sequences_are_gapless_and_the_chain_verifies() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     let records: Vec<QueuedRecord> = (0..50)
         .map(|_| {
             queue
@@ -151,7 +170,7 @@ fn sequences_are_gapless_and_the_chain_verifies() {
 fn reopening_keeps_the_device_and_continues_the_sequence() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (device, last_hash) = {
-        let queue = AuditQueue::open(dir.path()).expect("open");
+        let queue = open_queue(dir.path()).expect("open");
         queue
             .append(&entry("9990000018", "no_plan"))
             .expect("append");
@@ -160,7 +179,7 @@ fn reopening_keeps_the_device_and_continues_the_sequence() {
             .expect("append");
         (queue.device_id(), second.record_hash)
     };
-    let queue = AuditQueue::open(dir.path()).expect("reopen");
+    let queue = open_queue(dir.path()).expect("reopen");
     assert_eq!(queue.device_id(), device);
     let third = queue
         .append(&entry("9990000018", "no_plan"))
@@ -172,7 +191,7 @@ fn reopening_keeps_the_device_and_continues_the_sequence() {
 #[test]
 fn deleting_a_row_is_found_as_a_gap() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     for _ in 0..5 {
         queue
             .append(&entry("9990000018", "no_plan"))
@@ -200,7 +219,7 @@ fn deleting_a_row_is_found_as_a_gap() {
 #[test]
 fn editing_a_row_is_found_as_a_break() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     for _ in 0..5 {
         queue
             .append(&entry("9990000018", "plan_found"))
@@ -219,7 +238,7 @@ fn editing_a_row_is_found_as_a_break() {
 #[test]
 fn sent_records_leave_the_batch_and_status_counts_them() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     let empty = queue.status().expect("status");
     assert_eq!((empty.waiting, empty.sent, empty.quarantined), (0, 0, 0));
     assert!(empty.oldest_waiting_at.is_none() && empty.last_success_at.is_none());
@@ -244,7 +263,7 @@ fn sent_records_leave_the_batch_and_status_counts_them() {
 #[test]
 fn a_poison_record_is_quarantined_and_the_queue_moves_on() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     let poison = queue
         .append(&entry("9990000018", "no_plan"))
         .expect("append");
@@ -268,7 +287,7 @@ fn a_poison_record_is_quarantined_and_the_queue_moves_on() {
 #[test]
 fn nothing_is_evicted_however_many_records_wait() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     for _ in 0..2_000 {
         queue
             .append(&entry("9990000018", "could_not_check"))
@@ -295,12 +314,12 @@ fn a_corrupt_file_is_an_error_never_silence() {
 fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let queue = AuditQueue::open(dir.path()).expect("open");
+        let queue = open_queue(dir.path()).expect("open");
         open_raw(&queue)
             .execute_batch("PRAGMA user_version = 99")
             .expect("bump");
     }
-    let error = AuditQueue::open(dir.path()).expect_err("newer schema");
+    let error = open_queue(dir.path()).expect_err("newer schema");
     assert!(matches!(
         error,
         cpis_audit::AuditError::NewerSchema { found: 99 }
@@ -335,7 +354,7 @@ fn a_queue_written_before_plans_were_recorded_migrates_and_its_records_still_syn
     // A version 1 file with one record waiting, as the released app wrote it.
     let old = {
         let scratch = tempfile::tempdir().expect("tempdir");
-        let queue = AuditQueue::open(scratch.path()).expect("open");
+        let queue = open_queue(scratch.path()).expect("open");
         queue
             .append(&entry("9990000018", "plan_found"))
             .expect("append")
@@ -374,7 +393,7 @@ fn a_queue_written_before_plans_were_recorded_migrates_and_its_records_still_syn
             )
             .expect("v1 record");
     }
-    let queue = AuditQueue::open(dir.path()).expect("migrates");
+    let queue = open_queue(dir.path()).expect("migrates");
     let version: i64 = open_raw(&queue)
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .expect("version");
@@ -400,13 +419,13 @@ fn a_queue_written_before_plans_were_recorded_migrates_and_its_records_still_syn
     assert!(queue.verify_chain().expect("verify").findings.is_empty());
     // Opening again applies nothing more.
     drop(queue);
-    AuditQueue::open(dir.path()).expect("reopen");
+    open_queue(dir.path()).expect("reopen");
 }
 
 #[test]
 fn recorded_plans_are_stored_and_covered_by_the_chain() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     let mut view = entry("9990000018", "plan_found");
     view.plans = Some(plans_found());
     let mut nothing = entry("9990000026", "no_plan");
@@ -438,7 +457,7 @@ fn recorded_plans_are_stored_and_covered_by_the_chain() {
 #[test]
 fn debug_output_has_no_patient_data() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let queue = AuditQueue::open(dir.path()).expect("open");
+    let queue = open_queue(dir.path()).expect("open");
     let new_entry = entry("9990000018", "plan_found");
     let record = queue.append(&new_entry).expect("append");
     for text in [format!("{new_entry:?}"), format!("{record:?}")] {
@@ -462,7 +481,7 @@ fn threads_creating_one_new_queue_at_once_all_open_it() {
                 let folder = dir.path().to_path_buf();
                 std::thread::spawn(move || {
                     barrier.wait();
-                    AuditQueue::open(&folder).map(|queue| queue.device_id())
+                    open_queue(&folder).map(|queue| queue.device_id())
                 })
             })
             .collect();
@@ -476,7 +495,7 @@ fn threads_creating_one_new_queue_at_once_all_open_it() {
             })
             .collect();
         assert_eq!(devices.len(), 1, "one device id: {devices:?}");
-        let queue = AuditQueue::open(dir.path()).expect("reopen");
+        let queue = open_queue(dir.path()).expect("reopen");
         queue
             .append(&entry("9990000018", "no_plan"))
             .expect("append");
@@ -492,7 +511,7 @@ fn open_when_told(dir: &str) -> ! {
     while !start.exists() {
         std::thread::sleep(Duration::from_micros(200));
     }
-    match AuditQueue::open(folder) {
+    match open_queue(folder) {
         Ok(queue) => println!("device {}", queue.device_id()),
         Err(error) => println!("error {error}"),
     }
@@ -551,7 +570,7 @@ fn two_processes_creating_one_new_queue_at_once_both_open_it() {
 
 /// Child mode for the kill test: append forever, printing each acknowledged sequence.
 fn append_until_killed(dir: &str) -> ! {
-    let queue = AuditQueue::open(std::path::Path::new(dir)).expect("child open");
+    let queue = open_queue(std::path::Path::new(dir)).expect("child open");
     loop {
         let record = queue
             .append(&entry("9990000018", "plan_found"))
@@ -617,7 +636,7 @@ fn kill_minus_nine_during_appends_loses_no_acknowledged_record() {
         let _ = child.wait();
         std::thread::sleep(Duration::from_millis(5));
     }
-    let queue = AuditQueue::open(dir.path()).expect("open after kills");
+    let queue = open_queue(dir.path()).expect("open after kills");
     assert_eq!(queue.integrity_check().expect("integrity"), "ok");
     let report = queue.verify_chain().expect("verify");
     assert!(report.findings.is_empty(), "{:?}", report.findings);
@@ -640,3 +659,434 @@ mod sync_logic;
 
 #[path = "it/golden_wire_bytes.rs"]
 mod golden_wire_bytes;
+
+// ---- Encryption at rest (issue 17) ----
+
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+fn starts_with_sqlite_magic(path: &std::path::Path) -> bool {
+    std::fs::read(path)
+        .expect("read file")
+        .starts_with(SQLITE_MAGIC)
+}
+
+/// Whether any file in `folder` holds `needle` in clear.
+fn folder_contains(folder: &std::path::Path, needle: &str) -> bool {
+    std::fs::read_dir(folder).expect("folder").any(|entry| {
+        let path = entry.expect("entry").path();
+        path.is_file()
+            && std::fs::read(&path)
+                .expect("read")
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+    })
+}
+
+fn other_key() -> QueueKey {
+    QueueKey::from_bytes([0x5a; 32])
+}
+
+#[test]
+fn sqlcipher_is_compiled_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = open_queue(dir.path()).expect("open");
+    let version = queue.cipher_version().expect("pragma").unwrap_or_default();
+    assert!(
+        !version.is_empty(),
+        "PRAGMA cipher_version answered nothing"
+    );
+    let raw: String = open_raw(&queue)
+        .query_row("PRAGMA cipher_version", [], |row| row.get(0))
+        .expect("cipher_version on a raw connection");
+    assert_eq!(raw, version);
+}
+
+#[test]
+fn an_encrypted_queue_reveals_nothing_without_its_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = open_queue(dir.path()).expect("open");
+    for _ in 0..20 {
+        queue
+            .append(&entry("9990000018", "plan_found"))
+            .expect("append");
+    }
+    // Both the file and its WAL (still open here) hold ciphertext only.
+    assert!(!starts_with_sqlite_magic(queue.path()));
+    assert!(!folder_contains(dir.path(), "9990000018"));
+    assert!(!folder_contains(dir.path(), "Robin Testnurse"));
+    assert!(!folder_contains(dir.path(), "test-user-ed-nurse"));
+    // Plain SQLite, and SQLCipher with another key, cannot read it.
+    let plain = rusqlite::Connection::open(queue.path()).expect("open");
+    assert!(
+        plain
+            .query_row("SELECT count(*) FROM records", [], |row| row
+                .get::<_, i64>(0))
+            .is_err()
+    );
+    let wrong = keyed_connection(queue.path(), &other_key());
+    assert!(
+        wrong
+            .query_row("SELECT count(*) FROM records", [], |row| row
+                .get::<_, i64>(0))
+            .is_err()
+    );
+    // The keyless constructor (tests and benches only) refuses it too.
+    assert!(AuditQueue::open(dir.path()).is_err());
+    // With the key, everything is there.
+    let count: i64 = open_raw(&queue)
+        .query_row("SELECT count(*) FROM records", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(count, 20);
+}
+
+/// A queue written before encryption: waiting, sent and quarantined records, a last success.
+fn plain_queue_with_history(
+    folder: &std::path::Path,
+) -> (Uuid, Vec<QueuedRecord>, cpis_audit::QueueStatus) {
+    let queue = AuditQueue::open(folder).expect("plain open");
+    let records: Vec<QueuedRecord> = (0..12)
+        .map(|index| {
+            let mut view = entry("9990000018", "plan_found");
+            if index % 3 == 0 {
+                view.plans = Some(plans_found());
+            }
+            queue.append(&view).expect("append")
+        })
+        .collect();
+    let sent: Vec<Uuid> = records[..5].iter().map(|record| record.event_id).collect();
+    queue
+        .mark_sent(&sent, OffsetDateTime::now_utc())
+        .expect("sent");
+    queue
+        .quarantine(
+            records[5].event_id,
+            "422 invalid",
+            OffsetDateTime::now_utc(),
+        )
+        .expect("quarantine");
+    let status = queue.status().expect("status");
+    assert_eq!((status.sent, status.quarantined, status.waiting), (5, 1, 6));
+    assert!(starts_with_sqlite_magic(queue.path()));
+    (queue.device_id(), records, status)
+}
+
+#[test]
+fn a_plain_queue_is_encrypted_in_place_with_every_record_state_and_the_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (device, records, status_before) = plain_queue_with_history(dir.path());
+    assert!(
+        folder_contains(dir.path(), "9990000018"),
+        "the old file is plain"
+    );
+
+    let queue = open_queue(dir.path()).expect("encrypts");
+    assert_eq!(queue.set_aside_at_open(), None);
+    assert_eq!(queue.device_id(), device, "the device id is kept");
+    assert_eq!(queue.status().expect("status"), status_before);
+    assert_eq!(queue.next_batch(100).expect("batch"), records[6..].to_vec());
+    let quarantined = queue.quarantined().expect("quarantined");
+    assert_eq!(
+        quarantined,
+        vec![(records[5].clone(), "422 invalid".to_owned())]
+    );
+    let report = queue.verify_chain().expect("verify");
+    assert_eq!(report.count, 12);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!(queue.integrity_check().expect("integrity"), "ok");
+    // The chain goes on.
+    let next = queue
+        .append(&entry("9990000026", "no_plan"))
+        .expect("append");
+    assert_eq!(next.sequence, 13);
+    assert_eq!(next.previous_hash, records[11].record_hash);
+    // Nothing readable is left: not the file, not a WAL, not the copy being written.
+    assert!(!starts_with_sqlite_magic(queue.path()));
+    assert!(!folder_contains(dir.path(), "9990000018"));
+    let names: BTreeSet<String> = std::fs::read_dir(dir.path())
+        .expect("folder")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|name| name.starts_with("audit-queue.sqlite3") || name == "audit-queue.lock"),
+        "{names:?}"
+    );
+    let plain = rusqlite::Connection::open(queue.path()).expect("open");
+    assert!(
+        plain
+            .query_row("SELECT count(*) FROM records", [], |row| row
+                .get::<_, i64>(0))
+            .is_err()
+    );
+    drop(plain);
+    drop(queue);
+    // Opening again finds it encrypted and changes nothing.
+    let queue = open_queue(dir.path()).expect("reopen");
+    assert_eq!(queue.device_id(), device);
+    assert_eq!(queue.verify_chain().expect("verify").count, 13);
+}
+
+#[test]
+fn a_plain_queue_with_a_broken_chain_is_encrypted_with_its_findings_intact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let findings = {
+        let queue = AuditQueue::open(dir.path()).expect("plain open");
+        for _ in 0..4 {
+            queue
+                .append(&entry("9990000018", "no_plan"))
+                .expect("append");
+        }
+        rusqlite::Connection::open(queue.path())
+            .expect("raw")
+            .execute("DELETE FROM records WHERE sequence = 2", [])
+            .expect("tamper");
+        queue.verify_chain().expect("verify").findings
+    };
+    assert!(!findings.is_empty());
+    let queue = open_queue(dir.path()).expect("encrypts a tampered file too, never refuses it");
+    assert_eq!(queue.verify_chain().expect("verify").findings, findings);
+}
+
+#[test]
+fn a_queue_the_key_cannot_read_is_set_aside_with_its_wal_and_reported_never_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = open_queue(dir.path()).expect("open");
+    let records: Vec<QueuedRecord> = (0..3)
+        .map(|_| {
+            first
+                .append(&entry("9990000018", "no_plan"))
+                .expect("append")
+        })
+        .collect();
+    let old_device = first.device_id();
+    // The records still sit in the WAL: the app was killed, so it never checkpointed.
+    assert!(dir.path().join("audit-queue.sqlite3-wal").exists());
+    std::mem::forget(first);
+
+    // The keyring now holds another key (or lost it and a new one was made).
+    let queue = AuditQueue::open_encrypted(dir.path(), &other_key()).expect("a new queue");
+    let aside = queue.set_aside_at_open().expect("set aside").to_path_buf();
+    let name = aside
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with("audit-queue.unreadable-") && name.ends_with("Z.sqlite3"),
+        "{name}"
+    );
+    assert_ne!(queue.device_id(), old_device, "a new queue is a new device");
+    let status = queue.status().expect("status");
+    assert_eq!(status.unreadable_files, vec![aside.clone()]);
+    assert_eq!((status.waiting, status.sent), (0, 0));
+    let new = queue
+        .append(&entry("9990000026", "no_plan"))
+        .expect("append");
+    assert_eq!(new.sequence, 1);
+    drop(queue);
+
+    // Reopening under the new key keeps reporting the file, and sets nothing else aside.
+    let queue = AuditQueue::open_encrypted(dir.path(), &other_key()).expect("reopen");
+    assert_eq!(queue.set_aside_at_open(), None);
+    assert_eq!(
+        queue.status().expect("status").unreadable_files,
+        vec![aside.clone()]
+    );
+
+    // With its own key found again, the set-aside file (its WAL moved with it) reads whole.
+    assert!(AuditQueue::open_file_encrypted(&aside, &other_key()).is_err());
+    let recovered = AuditQueue::open_file_encrypted(&aside, &test_key()).expect("recover");
+    assert_eq!(recovered.device_id(), old_device);
+    assert_eq!(recovered.next_batch(10).expect("batch"), records);
+    assert!(
+        recovered
+            .verify_chain()
+            .expect("verify")
+            .findings
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_damaged_file_is_set_aside_and_reported_when_opened_encrypted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let garbage = b"this is not a database, it is a test of corruption handling....".repeat(100);
+    std::fs::write(dir.path().join("audit-queue.sqlite3"), &garbage).expect("write");
+    let queue = open_queue(dir.path()).expect("a new queue");
+    let aside = queue.set_aside_at_open().expect("set aside").to_path_buf();
+    assert_eq!(std::fs::read(&aside).expect("kept"), garbage);
+    assert_eq!(
+        queue.status().expect("status").unreadable_files,
+        vec![aside]
+    );
+}
+
+#[test]
+fn no_key_from_the_keyring_fails_the_open_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open_queue(dir.path()).expect("open"));
+    let before: BTreeSet<String> = std::fs::read_dir(dir.path())
+        .expect("folder")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let bytes = std::fs::read(dir.path().join("audit-queue.sqlite3")).expect("read");
+    let error = AuditQueue::open_encrypted_with(dir.path(), || {
+        Err("the OS keyring is not available".to_owned())
+    })
+    .expect_err("no key, no queue");
+    assert!(
+        matches!(error, cpis_audit::AuditError::KeyUnavailable(_)),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("keyring"), "{error}");
+    let after: BTreeSet<String> = std::fs::read_dir(dir.path())
+        .expect("folder")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(before, after, "nothing renamed or created");
+    assert_eq!(
+        std::fs::read(dir.path().join("audit-queue.sqlite3")).expect("read"),
+        bytes
+    );
+    // A plain queue is not encrypted either when there is no key.
+    let plain = tempfile::tempdir().expect("tempdir");
+    plain_queue_with_history(plain.path());
+    assert!(AuditQueue::open_encrypted_with(plain.path(), || Err("no keyring".into())).is_err());
+    assert!(starts_with_sqlite_magic(
+        &plain.path().join("audit-queue.sqlite3")
+    ));
+}
+
+/// Child mode: wait for the start file, open the queue encrypted, print the device id and the
+/// number of records (or the error).
+fn encrypt_when_told(dir: &str) -> ! {
+    let folder = std::path::Path::new(dir);
+    let start = folder.with_extension("start");
+    while !start.exists() {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    match open_queue(folder).and_then(|queue| Ok((queue.device_id(), queue.verify_chain()?))) {
+        Ok((device, report)) => println!(
+            "device {device} records {} findings {}",
+            report.count,
+            report.findings.len()
+        ),
+        Err(error) => println!("error {error}"),
+    }
+    std::process::exit(0)
+}
+
+#[test]
+fn two_processes_opening_one_plain_queue_at_once_end_on_one_encrypted_file_losing_nothing() {
+    if let Ok(dir) = std::env::var("CPIS_AUDIT_ENCRYPT_CHILD_DIR") {
+        encrypt_when_told(&dir);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let parent = tempfile::tempdir().expect("tempdir");
+    for round in 0..6 {
+        let folder = parent.path().join(format!("data-{round}"));
+        let (device, records, status) = plain_queue_with_history(&folder);
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "two_processes_opening_one_plain_queue_at_once_end_on_one_encrypted_file_losing_nothing",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env("CPIS_AUDIT_ENCRYPT_CHILD_DIR", &folder)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn child")
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(30));
+        std::fs::write(folder.with_extension("start"), b"go").expect("start");
+        let expected = format!("device {device} records 12 findings 0");
+        for child in children {
+            let output = child.wait_with_output().expect("child");
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            let answer = ["device ", "error "]
+                .into_iter()
+                .find_map(|mark| stdout.find(mark).map(|at| &stdout[at..]))
+                .and_then(|answer| answer.lines().next())
+                .unwrap_or("no answer")
+                .to_owned();
+            assert_eq!(answer, expected, "round {round}");
+        }
+        let queue = open_queue(&folder).expect("open");
+        assert_eq!(queue.set_aside_at_open(), None);
+        assert_eq!(queue.status().expect("status"), status);
+        assert_eq!(queue.next_batch(100).expect("batch"), records[6..].to_vec());
+        assert!(!starts_with_sqlite_magic(queue.path()));
+        assert!(!folder_contains(&folder, "9990000018"));
+    }
+}
+
+/// The keyless constructor is for tests and benchmarks: no product source calls it outside a
+/// test module.
+#[test]
+fn no_product_code_opens_the_queue_unencrypted() {
+    fn sources(folder: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(folder).expect("folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("crates folder");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(crates).expect("crates") {
+        let krate = entry.expect("entry").path();
+        let name = krate
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        // The benchmarks measure the queue with and without encryption.
+        if name == "cpis-bench" || !krate.join("src").is_dir() {
+            continue;
+        }
+        sources(&krate.join("src"), &mut files);
+    }
+    assert!(files.len() > 20, "found the sources: {}", files.len());
+    let mut offenders = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        // Everything from the first test module on is test code.
+        let product = text.split("#[cfg(test)]").next().unwrap_or_default();
+        if product.contains("AuditQueue::open(") {
+            offenders.push(file);
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "open the queue with its key: {offenders:?}"
+    );
+}

@@ -130,6 +130,12 @@ enum AuditCommand {
     Sync,
     /// Check the local hash chain and sequence numbers (exit 1 on any finding).
     Verify,
+    /// Send the records of a queue file set aside as unreadable, once its key is back in the
+    /// keyring (docs/deployment.md).
+    Recover {
+        /// The set-aside file (`audit-queue.unreadable-….sqlite3`).
+        file: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -219,9 +225,12 @@ async fn run(cli: Cli) -> u8 {
             Err(_) => EXIT_INVALID,
         },
         Command::Audit { command } => match command {
-            AuditCommand::Status { json } => audit_commands::status(&config, json),
+            AuditCommand::Status { json } => audit_commands::status(&config, &store, json),
             AuditCommand::Sync => audit_commands::sync(&config, &store).await,
-            AuditCommand::Verify => audit_commands::verify(&config),
+            AuditCommand::Verify => audit_commands::verify(&config, &store),
+            AuditCommand::Recover { file } => {
+                audit_commands::recover(&config, &store, &file).await
+            }
         },
         Command::Config { json } => show_config(&locations, Ok(config), json),
     }
@@ -519,7 +528,10 @@ async fn lookup(
     }
     // Every lookup is appended to the durable local audit queue in the data folder; a queue
     // that cannot be opened makes the record fail visibly, never the lookup.
-    let audit_sink = Arc::new(cpis_client::QueueSink::open(&config.data_dir));
+    let audit_sink = Arc::new(cpis_client::QueueSink::open(
+        &config.data_dir,
+        &cpis_client::QueueKeyStore::new(store.service()),
+    ));
     let client = match AlertClient::new(config, audit_sink, device_name()) {
         Ok(client) => client,
         Err(error) => {

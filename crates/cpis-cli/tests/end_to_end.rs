@@ -214,7 +214,23 @@ async fn login_then_every_manifest_scenario_gives_the_right_outcome() {
     }
 
     // Every lookup went to the durable local audit queue in the data folder.
-    let queue = cpis_audit::AuditQueue::open(&directory.path().join("data")).expect("audit queue");
+    // Encrypted under the key `cpis` keeps in the keyring beside the session.
+    let queue_key = cpis_client::QueueKeyStore::new(keyring.clone())
+        .load()
+        .expect("keyring")
+        .expect("the queue's key is in the keyring");
+    let queue_file = directory
+        .path()
+        .join("data")
+        .join(cpis_audit::QUEUE_FILE_NAME);
+    assert!(
+        !std::fs::read(&queue_file)
+            .expect("queue file")
+            .starts_with(b"SQLite format 3\0"),
+        "the queue on disk is encrypted"
+    );
+    let queue = cpis_audit::AuditQueue::open_encrypted(&directory.path().join("data"), &queue_key)
+        .expect("audit queue");
     assert_eq!(
         queue.status().expect("status").waiting,
         manifest(&stack).scenarios.len() as u64,

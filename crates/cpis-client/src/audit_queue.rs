@@ -1,5 +1,6 @@
 //! The [`AuditSink`] that the app and the CLI share: every lookup is appended to the durable
-//! local queue (`cpis-audit`) in the user's data folder. A queue that cannot be opened, or an
+//! local queue (`cpis-audit`) in the user's data folder, encrypted under the key in the OS
+//! keyring ([`crate::queue_key`]). A queue that cannot be opened, or an
 //! append that fails, makes the record fail visibly (the caller shows or prints it), never the
 //! lookup; the last failure is kept for the status bar.
 
@@ -8,6 +9,20 @@ use std::sync::{Arc, Mutex};
 use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry};
 
 use crate::audit::{AuditRecord, AuditSink, AuditSinkError};
+use crate::queue_key::QueueKeyStore;
+
+/// A warning when opening `queue` set aside a file its key could not read (no patient data:
+/// only the file's name).
+pub fn log_set_aside(queue: &AuditQueue) {
+    if let Some(aside) = queue.set_aside_at_open() {
+        tracing::warn!(
+            file = %aside.display(),
+            "the local audit queue could not be read with the key in the OS keyring; it was kept \
+             under a new name and a new queue was started: its records have not been sent \
+             (report this to IT; docs/deployment.md)"
+        );
+    }
+}
 
 /// Called after each successful append (the app wakes its background sync).
 pub type AfterAppend = Box<dyn Fn() + Send + Sync>;
@@ -29,12 +44,28 @@ impl std::fmt::Debug for QueueSink {
 }
 
 impl QueueSink {
-    /// Open the queue in `folder`; if that fails, every record fails with the reason.
-    pub fn open(folder: &std::path::Path) -> QueueSink {
+    /// Open the encrypted queue in `folder` under the key in `keys` (made when there is none);
+    /// if that fails (the keyring is unavailable, the disk), every record fails with the
+    /// reason. A queue file the key cannot read is set aside and logged here, and reported by
+    /// [`AuditQueue::status`] until IT deals with it.
+    pub fn open(folder: &std::path::Path, keys: &QueueKeyStore) -> QueueSink {
+        let queue = keys.open_queue(folder);
+        if let Ok(queue) = &queue {
+            log_set_aside(queue);
+        }
         QueueSink {
-            queue: AuditQueue::open(folder)
+            queue: queue
                 .map(Arc::new)
                 .map_err(|error| format!("the local audit queue could not be opened: {error}")),
+            after_append: None,
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// A sink over a queue already open.
+    pub fn with_queue(queue: AuditQueue) -> QueueSink {
+        QueueSink {
+            queue: Ok(Arc::new(queue)),
             after_append: None,
             last_error: Mutex::new(None),
         }

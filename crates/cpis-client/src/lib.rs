@@ -19,6 +19,7 @@ pub mod http;
 mod http_body;
 pub mod identity;
 pub mod idle_lock;
+pub mod queue_key;
 pub mod redact;
 pub mod sequencing;
 pub mod session_guard;
@@ -36,6 +37,7 @@ pub use redact::Secret;
 pub use sequencing::{LookupSequencer, LookupTicket};
 pub use session_guard::{Activity, SessionError, SessionLimits, checked_session, usable_session};
 pub use sign_in::{Broker, CallbackParams, LoopbackRedirect, PendingSignIn, SignInError};
+pub use queue_key::QueueKeyStore;
 pub use token_store::{KeyringTokenStore, TokenStoreError};
 
 /// The product name sent as the audit source and in the User-Agent.

@@ -117,6 +117,11 @@ impl KeyringTokenStore {
         }
     }
 
+    /// The keyring service name (the audit queue's key lives under it too).
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
     /// The keyring account name of the manifest entry.
     pub fn account(&self) -> &str {
         &self.account

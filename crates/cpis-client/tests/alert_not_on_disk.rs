@@ -45,7 +45,11 @@ async fn a_lookup_with_plans_leaves_no_plan_details_on_disk() {
         history: vec![Reply::fhir(history_bundle(&asked()))],
     })
     .await;
-    let sink = Arc::new(QueueSink::open(data.path()));
+    // The queue unencrypted (test-only constructor), so that this scan of the files can see
+    // what the queue holds: the app's queue is encrypted, and would hide it either way.
+    let sink = Arc::new(QueueSink::with_queue(
+        cpis_audit::AuditQueue::open(data.path()).expect("queue"),
+    ));
     assert_eq!(sink.problem(), None, "the queue opens in the data folder");
     let mut config = Config::defaults_with_data_dir(data.path().to_path_buf());
     config.services.demographics_url = format!("{}/pds", server.base).parse().expect("url");
