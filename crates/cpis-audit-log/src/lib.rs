@@ -28,7 +28,7 @@ use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 use cpis_audit::chain::GENESIS_HASH;
-use cpis_audit::wire::{from_audit_event_json, parse_batch};
+use cpis_audit::wire::{from_audit_event_json, parse_batch, parse_single};
 use cpis_fhir::wire::Bundle;
 use serde_json::value::RawValue;
 use sqlx::{AnyPool, Row};
@@ -331,10 +331,7 @@ impl AuditLog {
         sender: &Sender,
         body: &[u8],
     ) -> Result<EventOutcome, AuditLogError> {
-        let record = serde_json::from_slice::<Box<RawValue>>(body)
-            .ok()
-            .and_then(|event| from_audit_event_json(&event).ok());
-        let Some(record) = record else {
+        let Ok(record) = parse_single(body) else {
             return Ok(EventOutcome {
                 status: EntryStatus::Invalid,
                 event_id: None,

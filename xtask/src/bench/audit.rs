@@ -106,7 +106,7 @@ struct DrainRuns {
 }
 
 fn drain_runs(scale: &Scale, binaries: &Binaries) -> Result<DrainRuns> {
-    let records: u64 = if scale.smoke { 2_000 } else { 100_000 };
+    let records: u64 = if scale.smoke { 1_000 } else { 100_000 };
     let mut runs = DrainRuns {
         batch: DrainPath::default(),
         single: DrainPath::default(),
