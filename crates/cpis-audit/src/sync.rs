@@ -561,7 +561,10 @@ pub async fn sync_until_empty<T: AuditTransport>(
         let next = if stop {
             Vec::new()
         } else {
-            blocking(queue, move |queue| queue.next_batch_after(after, batch_size)).await?
+            blocking(queue, move |queue| {
+                queue.next_batch_after(after, batch_size)
+            })
+            .await?
         };
         marking = Some(mark(queue, committed, rejected));
         if stop {

@@ -268,7 +268,11 @@ async fn a_log_that_fails_after_k_events_has_exactly_those_marked_and_the_rest_r
             Delivery::Batch => 40,
         };
         let stored = log.stored_sequences();
-        assert_eq!(stored, (1..=confirmed).collect::<Vec<u64>>(), "{delivery:?}");
+        assert_eq!(
+            stored,
+            (1..=confirmed).collect::<Vec<u64>>(),
+            "{delivery:?}"
+        );
         let status = queue.status().expect("status");
         assert_eq!(
             (status.sent, status.waiting),
@@ -339,7 +343,10 @@ async fn one_devices_events_go_one_at_a_time_in_sequence_order() {
     let windows = log.windows.lock().expect("lock").clone();
     let order: Vec<u64> = windows.iter().flatten().map(|(_, seq)| *seq).collect();
     assert_eq!(order, (1..=70).collect::<Vec<u64>>());
-    assert!(windows.iter().all(|window| window.len() == 1), "{windows:?}");
+    assert!(
+        windows.iter().all(|window| window.len() == 1),
+        "{windows:?}"
+    );
 }
 
 #[test]
@@ -510,7 +517,12 @@ async fn serve(handler: Handler) -> TestServer {
                         "HTTP/1.1 {status} X\r\ncontent-type: application/fhir+json\r\ncontent-length: {}\r\n\r\n{answer}",
                         answer.len()
                     );
-                    if stream.get_mut().write_all(response.as_bytes()).await.is_err() {
+                    if stream
+                        .get_mut()
+                        .write_all(response.as_bytes())
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -539,23 +551,21 @@ const WITH_BATCH: &str = r#"{"resourceType":"CapabilityStatement","kind":"instan
 async fn the_http_transport_posts_each_event_when_batches_are_not_advertised() {
     let metadata_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let up = Arc::clone(&metadata_up);
-    let server = serve(Arc::new(move |method, path, body| {
-        match (method, path) {
-            ("GET", "/audit/FHIR/R4/metadata") => {
-                if up.load(std::sync::atomic::Ordering::SeqCst) {
-                    (200, NO_BATCH.to_string())
-                } else {
-                    (500, String::new())
-                }
+    let server = serve(Arc::new(move |method, path, body| match (method, path) {
+        ("GET", "/audit/FHIR/R4/metadata") => {
+            if up.load(std::sync::atomic::Ordering::SeqCst) {
+                (200, NO_BATCH.to_string())
+            } else {
+                (500, String::new())
             }
-            ("POST", "/audit/FHIR/R4/AuditEvent") => {
-                let event: serde_json::Value = serde_json::from_slice(body).expect("json");
-                let record = from_audit_event(&event).expect("a valid event");
-                let code = if record.sequence == 2 { 422 } else { 201 };
-                (code, r#"{"resourceType":"OperationOutcome"}"#.to_string())
-            }
-            _ => (404, String::new()),
         }
+        ("POST", "/audit/FHIR/R4/AuditEvent") => {
+            let event: serde_json::Value = serde_json::from_slice(body).expect("json");
+            let record = from_audit_event(&event).expect("a valid event");
+            let code = if record.sequence == 2 { 422 } else { 201 };
+            (code, r#"{"resourceType":"OperationOutcome"}"#.to_string())
+        }
+        _ => (404, String::new()),
     }))
     .await;
     let (_dir, queue) = filled(5);
