@@ -230,9 +230,11 @@ fn central_counts(database: &Path) -> anyhow::Result<(i64, i64)> {
     let connection = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     connection.busy_timeout(Duration::from_secs(5))?;
     let count = |table: &str| -> anyhow::Result<i64> {
-        Ok(connection.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
-            row.get(0)
-        })?)
+        Ok(
+            connection.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })?,
+        )
     };
     Ok((count("audit_log_events")?, count("audit_log_findings")?))
 }
