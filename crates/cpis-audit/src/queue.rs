@@ -428,6 +428,11 @@ fn open_with_key(path: &Path, key: &QueueKey) -> Result<Connection, AuditError> 
             Ok(())
         })
         .optional()?;
+    // SQLCipher otherwise writes its own errors to stderr (a wrong key is one, and is
+    // expected); the queue reports them as errors instead.
+    connection
+        .query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+        .optional()?;
     let cipher: Option<String> = connection
         .query_row("PRAGMA cipher_version", [], |row| row.get(0))
         .optional()?;

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod audit_status;
 mod end_to_end;
 mod idle_lock;
 mod usage;

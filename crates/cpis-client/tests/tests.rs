@@ -19,5 +19,6 @@ mod faults;
 mod keyring_store;
 mod no_plan_property;
 mod published;
+mod queue_key;
 mod sign_in;
 mod sign_in_real;
