@@ -91,7 +91,7 @@ parts: app (lookup latency in the real window), startup (start-up and memory, ru
        audit (append and backlog drain), service (load on SQLite and PostgreSQL),
        scale (the review query over 10 million events on partitioned PostgreSQL), size";
 
-/// `cargo xtask bench [--smoke] [--runs N] [--only app,audit,service,size]`.
+/// `cargo xtask bench [--smoke] [--runs N] [--only app,audit,service,scale,size]`.
 pub fn run(args: &[String]) -> Result<()> {
     let mut scale = Scale {
         smoke: false,
