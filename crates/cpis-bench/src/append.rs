@@ -1,14 +1,15 @@
-//! Audit append latency: the real `AuditQueue::append` (WAL, synchronous=FULL, IMMEDIATE
-//! transaction, chained hash) beside a bare rusqlite insert of a row of the same size, in its own
-//! transaction, with the same journal mode and synchronous=FULL, in the same folder. The two are
-//! interleaved one for one so that both see the same disk.
+//! Audit append latency: the real `AuditQueue::append` (SQLCipher-encrypted as the app opens it,
+//! WAL, synchronous=FULL, IMMEDIATE transaction, chained hash) beside the same queue
+//! unencrypted (`plain_append_us`: the cost of encryption) and a bare rusqlite insert of a row
+//! of the same size, in its own transaction, with the same journal mode and synchronous=FULL,
+//! in the same folder. The three are interleaved one for one so that all see the same disk.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use cpis_audit::chain::actor_texts;
-use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry, QueuedRecord};
+use cpis_audit::{AuditAction, AuditQueue, NewAuditEntry, QueueKey, QueuedRecord};
 use cpis_domain::{Actor, NhsNumber, RoleRef};
 use rusqlite::{Connection, params};
 use serde_json::json;
@@ -82,7 +83,18 @@ fn stored_size(record: &QueuedRecord) -> usize {
 }
 
 pub fn run(args: &AppendArgs) -> anyhow::Result<String> {
-    let queue = AuditQueue::open(&args.dir.join("queue")).context("open the queue")?;
+    // A random key, as the app's (which the keyring keeps); the benchmark's is thrown away.
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let queue = AuditQueue::open_encrypted(&args.dir.join("queue"), &QueueKey::from_bytes(key))
+        .context("open the queue")?;
+    anyhow::ensure!(
+        queue.cipher_version()?.is_some(),
+        "the queue is not encrypted (no SQLCipher)"
+    );
+    let plain_queue =
+        AuditQueue::open(&args.dir.join("plain-queue")).context("open the plain queue")?;
     let bare_dir = args.dir.join("bare");
     std::fs::create_dir_all(&bare_dir)?;
     let mut bare = Connection::open(bare_dir.join("bare.sqlite3"))?;
@@ -101,12 +113,16 @@ pub fn run(args: &AppendArgs) -> anyhow::Result<String> {
 
     let mut append_us = Vec::with_capacity(args.samples);
     let mut bare_us = Vec::with_capacity(args.samples);
+    let mut plain_append_us = Vec::with_capacity(args.samples);
     let mut row_bytes = 0;
     for index in 0..(args.warmup + args.samples) {
         let entry = entry(index as u64)?;
         let started = Instant::now();
         let record = queue.append(&entry).context("append")?;
         let append_time = started.elapsed();
+        let started = Instant::now();
+        plain_queue.append(&entry).context("plain append")?;
+        let plain_time = started.elapsed();
 
         row_bytes = stored_size(&record);
         let payload = "x".repeat(row_bytes);
@@ -122,11 +138,13 @@ pub fn run(args: &AppendArgs) -> anyhow::Result<String> {
         if index >= args.warmup {
             append_us.push(append_time.as_secs_f64() * 1e6);
             bare_us.push(bare_time.as_secs_f64() * 1e6);
+            plain_append_us.push(plain_time.as_secs_f64() * 1e6);
         }
     }
     Ok(json!({
         "append_us": append_us,
         "bare_us": bare_us,
+        "plain_append_us": plain_append_us,
         "row_bytes": row_bytes,
         "journal_mode": "wal",
     })
