@@ -164,6 +164,7 @@ impl App {
                     last_success: None,
                     quarantined: 0,
                     warning: false,
+                    unreadable_files: 0,
                     queue_error: None,
                 },
                 config_files: Vec::new(),

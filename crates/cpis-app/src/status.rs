@@ -61,7 +61,10 @@ impl AppCore {
                     quarantined: u32::try_from(status.quarantined).unwrap_or(u32::MAX),
                     warning: status.waiting >= BACKLOG_WARNING_COUNT
                         || oldest_age.is_some_and(|age| age >= BACKLOG_WARNING_AGE)
-                        || status.quarantined > 0,
+                        || status.quarantined > 0
+                        || !status.unreadable_files.is_empty(),
+                    unreadable_files: u32::try_from(status.unreadable_files.len())
+                        .unwrap_or(u32::MAX),
                     queue_error,
                 }
             }
@@ -71,6 +74,7 @@ impl AppCore {
                 last_success: None,
                 quarantined: 0,
                 warning: true,
+                unreadable_files: 0,
                 queue_error: {
                     tracing::warn!(error = %error, "audit queue status could not be read");
                     Some(IpcError::new(IpcErrorCode::AuditQueueUnreadable))
@@ -82,6 +86,7 @@ impl AppCore {
                 last_success: None,
                 quarantined: 0,
                 warning: true,
+                unreadable_files: 0,
                 queue_error: Some(IpcError::new(IpcErrorCode::AuditQueueUnavailable)),
             },
         };

@@ -320,6 +320,11 @@ quarantined: number,
  */
 warning: boolean, 
 /**
+ * Queue files set aside because the key in the OS keyring could not read them: their
+ * records have not been sent (an incident for IT; docs/deployment.md). Usually 0.
+ */
+unreadable_files: number, 
+/**
  * Set when the local audit queue itself failed: an incident to report, as a code and its
  * fixed message (never the underlying error's text).
  */

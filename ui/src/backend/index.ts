@@ -263,6 +263,7 @@ function isAuditStatus(value: unknown): boolean {
     typeof value.waiting === 'number' &&
     typeof value.quarantined === 'number' &&
     typeof value.warning === 'boolean' &&
+    typeof value.unreadable_files === 'number' &&
     (value.oldest_waiting_minutes === null || typeof value.oldest_waiting_minutes === 'number') &&
     isStringOrNull(value.last_success) &&
     (value.queue_error === null || isIpcError(value.queue_error))

@@ -33,6 +33,7 @@ describe('StatusBar', () => {
     expect(screen.getByTestId('status-audit')).toHaveTextContent('Audit records waiting: 0');
     expect(screen.queryByTestId('audit-warning-tag')).not.toBeInTheDocument();
     expect(screen.queryByTestId('status-quarantined')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('status-unreadable')).not.toBeInTheDocument();
   });
 
   it('says who is not signed in', () => {
@@ -57,6 +58,17 @@ describe('StatusBar', () => {
     expect(screen.getByTestId('status-services')).toHaveTextContent('Services: Not reachable');
     expect(screen.getByTestId('status-quarantined')).toHaveTextContent(
       'Audit records rejected: 2 records',
+    );
+    expect(await axeViolations(container)).toEqual([]);
+  });
+
+  it('says plainly when audit records on this computer could not be read', async () => {
+    mockBackend({
+      status: () => withAudit({ warning: true, unreadable_files: 1 }),
+    });
+    const { container } = render(<StatusBar user={NURSE} refreshKey={0} />);
+    expect(await screen.findByTestId('status-unreadable')).toHaveTextContent(
+      'Audit records on this computer could not be read and have not been sent. Report this to your IT service desk.',
     );
     expect(await axeViolations(container)).toEqual([]);
   });

@@ -86,6 +86,14 @@ export function StatusBar({ user, refreshKey }: Props) {
               </>
             )}
           </li>
+          {audit !== undefined && audit.unreadable_files > 0 && (
+            <li data-testid="status-unreadable">
+              <strong className="app-status-bar__bad">
+                Audit records on this computer could not be read and have not been sent.
+              </strong>{' '}
+              Report this to your IT service desk.
+            </li>
+          )}
           {audit !== undefined && audit.quarantined > 0 && (
             <li data-testid="status-quarantined">
               Audit records rejected: {records(audit.quarantined)}

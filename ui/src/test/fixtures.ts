@@ -285,6 +285,7 @@ export const STATUS_OK: StatusView = {
     last_success: '25 November 2026 at 9.29am',
     quarantined: 0,
     warning: false,
+    unreadable_files: 0,
     queue_error: null,
   },
   config_files: ['/etc/cpis-viewer/config.toml (machine-wide)'],

@@ -19,6 +19,9 @@ pub struct AuditStatusView {
     pub quarantined: u32,
     /// Whether the backlog is large or old enough to warn about.
     pub warning: bool,
+    /// Queue files set aside because the key in the OS keyring could not read them: their
+    /// records have not been sent (an incident for IT; docs/deployment.md). Usually 0.
+    pub unreadable_files: u32,
     /// Set when the local audit queue itself failed: an incident to report, as a code and its
     /// fixed message (never the underlying error's text).
     pub queue_error: Option<IpcError>,
