@@ -1090,3 +1090,82 @@ fn no_product_code_opens_the_queue_unencrypted() {
         "open the queue with its key: {offenders:?}"
     );
 }
+
+/// Child mode: append to an unencrypted queue (as a version before encryption did), print
+/// each acknowledged sequence, and wait to be killed.
+fn append_plain_then_wait(dir: &str) -> ! {
+    let queue = AuditQueue::open(std::path::Path::new(dir)).expect("child open");
+    for _ in 0..5 {
+        let record = queue
+            .append(&entry("9990000018", "plan_found"))
+            .expect("child append");
+        println!("ack {} {}", record.sequence, record.event_id);
+    }
+    println!("waiting");
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_plain_queue_killed_before_its_first_checkpoint_is_encrypted_with_every_record() {
+    if let Ok(dir) = std::env::var("CPIS_AUDIT_PLAIN_CHILD_DIR") {
+        append_plain_then_wait(&dir);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = std::env::current_exe().expect("current exe");
+    let mut child = Command::new(&exe)
+        .args([
+            "--exact",
+            "a_plain_queue_killed_before_its_first_checkpoint_is_encrypted_with_every_record",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CPIS_AUDIT_PLAIN_CHILD_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let mut acknowledged = Vec::new();
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while reader.read_line(&mut line).expect("read") > 0 {
+        if line.contains("waiting") {
+            break;
+        }
+        if let Some(at) = line.find("ack ") {
+            let event: Uuid = line[at..]
+                .split_whitespace()
+                .nth(2)
+                .and_then(|text| text.parse().ok())
+                .expect("event id");
+            acknowledged.push(event);
+        }
+        line.clear();
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    assert_eq!(acknowledged.len(), 5);
+    let main = dir.path().join("audit-queue.sqlite3");
+    let wal = dir.path().join("audit-queue.sqlite3-wal");
+    // Everything is in the WAL (the main file may still be empty); it is plain.
+    assert!(folder_contains(dir.path(), "9990000018"));
+    assert!(wal.exists());
+
+    let queue = open_queue(dir.path()).expect("encrypts");
+    assert_eq!(
+        queue.set_aside_at_open(),
+        None,
+        "a plain WAL is not taken for a wrong key"
+    );
+    let stored: Vec<Uuid> = queue
+        .next_batch(10)
+        .expect("batch")
+        .into_iter()
+        .map(|record| record.event_id)
+        .collect();
+    assert_eq!(stored, acknowledged);
+    assert!(queue.verify_chain().expect("verify").findings.is_empty());
+    assert!(!starts_with_sqlite_magic(&main));
+    assert!(!folder_contains(dir.path(), "9990000018"));
+}
