@@ -1169,3 +1169,31 @@ fn a_plain_queue_killed_before_its_first_checkpoint_is_encrypted_with_every_reco
     assert!(!starts_with_sqlite_magic(&main));
     assert!(!folder_contains(dir.path(), "9990000018"));
 }
+
+#[test]
+fn a_plain_queue_another_program_has_open_is_left_as_it_was_and_the_open_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, records, status) = plain_queue_with_history(dir.path());
+    // An older version of the app still running, with the plain queue open.
+    let old_app = AuditQueue::open(dir.path()).expect("plain open");
+    let started = std::time::Instant::now();
+    let error = open_queue(dir.path()).expect_err("cannot encrypt under another program");
+    assert!(error.to_string().contains("audit queue"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(starts_with_sqlite_magic(
+        &dir.path().join("audit-queue.sqlite3")
+    ));
+    assert_eq!(old_app.status().expect("status"), status);
+    assert_eq!(
+        old_app.next_batch(100).expect("batch"),
+        records[6..].to_vec()
+    );
+    old_app
+        .append(&entry("9990000026", "no_plan"))
+        .expect("the old app goes on");
+    drop(old_app);
+    // Once it has closed, the next open encrypts, the old app's last record included.
+    let queue = open_queue(dir.path()).expect("encrypts");
+    assert_eq!(queue.verify_chain().expect("verify").count, 13);
+    assert!(!starts_with_sqlite_magic(queue.path()));
+}
