@@ -86,8 +86,29 @@ impl StoredRead {
     }
 }
 
-/// Rows a multi-row insert carries (8 values each, well under either database's limit).
-const ROWS_PER_INSERT: usize = 100;
+/// Rows one multi-row insert carries: 8,000 values, under either database's limit (SQLite
+/// 32,766, PostgreSQL 65,535).
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// One `INSERT` of `reads` (at most [`ROWS_PER_INSERT`]), every value bound.
+fn insert_reads(
+    reads: &[ReadRecord],
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    // Only placeholders are formatted into the statement.
+    let mut query = sqlx::query(AssertSqlSafe(insert_statement(reads.len())));
+    for read in reads {
+        query = query
+            .bind(read.event_id.to_string())
+            .bind(read.occurred_at_micros)
+            .bind(read.organisation_ods.clone())
+            .bind(read.user_id.clone())
+            .bind(read.interaction)
+            .bind(read.nhs_number.clone())
+            .bind(read.trace_id.clone())
+            .bind(read.resource.clone());
+    }
+    query
+}
 
 fn insert_statement(rows: usize) -> String {
     let mut statement = String::from(
@@ -107,29 +128,21 @@ fn insert_statement(rows: usize) -> String {
 }
 
 impl AuditLog {
-    /// Store `reads` in one transaction (one multi-row insert per hundred), committed before
-    /// this returns; on any error nothing is stored.
+    /// Store `reads` atomically, committed before this returns; on any error nothing is stored.
+    /// Up to [`ROWS_PER_INSERT`] reads are one multi-row `INSERT` on its own (a statement is
+    /// its own transaction: one round trip to the database, one commit); more are several in
+    /// one transaction.
     pub async fn record_reads(&self, reads: &[ReadRecord]) -> Result<(), AuditLogError> {
         if reads.is_empty() {
             return Ok(());
         }
+        if reads.len() <= ROWS_PER_INSERT {
+            insert_reads(reads).execute(&self.pool).await?;
+            return Ok(());
+        }
         let mut transaction = self.pool.begin().await?;
         for chunk in reads.chunks(ROWS_PER_INSERT) {
-            // Only placeholders are formatted into the statement; every value is bound.
-            let statement = insert_statement(chunk.len());
-            let mut query = sqlx::query(AssertSqlSafe(statement));
-            for read in chunk {
-                query = query
-                    .bind(read.event_id.to_string())
-                    .bind(read.occurred_at_micros)
-                    .bind(read.organisation_ods.clone())
-                    .bind(read.user_id.clone())
-                    .bind(read.interaction)
-                    .bind(read.nhs_number.clone())
-                    .bind(read.trace_id.clone())
-                    .bind(read.resource.clone());
-            }
-            query.execute(&mut *transaction).await?;
+            insert_reads(chunk).execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())
