@@ -100,6 +100,36 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// How often the central log's monthly partitions are checked (PostgreSQL only).
+const PARTITION_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Every hour, create the central log's monthly partitions that are due (three months ahead),
+/// so no event waits in the DEFAULT partition. Safe from every replica at once; a failure is
+/// logged and tried again at the next check (events still land in DEFAULT meanwhile).
+async fn keep_partitions_ahead(store: crate::store::Store) {
+    let dialect = match store.backend() {
+        crate::store::Backend::Sqlite => return,
+        crate::store::Backend::Postgres => cpis_audit_log::Dialect::Postgres,
+    };
+    let mut ticks = tokio::time::interval(PARTITION_CHECK_EVERY);
+    loop {
+        ticks.tick().await;
+        match cpis_audit_log::schema::ensure_partitions(
+            store.pool(),
+            dialect,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        {
+            Ok(partitions) if !partitions.created.is_empty() => {
+                tracing::info!(created = partitions.created.len(), "audit log partitions created");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "audit log partitions could not be checked"),
+        }
+    }
+}
+
 /// `cpis-service serve`.
 pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
@@ -110,6 +140,7 @@ pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
         config.public_url = Some(format!("http://{address}"));
     }
     let state = state_for(&config).await?;
+    tokio::spawn(keep_partitions_ahead(state.store.clone()));
     // The first line on stdout, for scripts that start the service on port 0.
     println!("cpis-service listening on http://{address}");
     tracing::info!(%address, "listening");
