@@ -122,7 +122,10 @@ async fn keep_partitions_ahead(store: crate::store::Store) {
         .await
         {
             Ok(partitions) if !partitions.created.is_empty() => {
-                tracing::info!(created = partitions.created.len(), "audit log partitions created");
+                tracing::info!(
+                    created = partitions.created.len(),
+                    "audit log partitions created"
+                );
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "audit log partitions could not be checked"),
