@@ -15,7 +15,15 @@
 //! 3. one multi-row `INSERT INTO audit_log_event_ids ... ON CONFLICT DO NOTHING RETURNING`: an
 //!    id already held is answered `200 OK` when it was stored for the sender's organisation and
 //!    refused otherwise;
-//! 4. the chain checks in memory, per device in sequence order;
+//! 4. the chain checks, per device in sequence order, tolerating out-of-order arrival: the
+//!    head (`last_sequence`, `last_hash`) advances only through contiguous sequence numbers;
+//!    an event beyond a hole is stored "parked" with no finding yet (`max_sequence` keeps the
+//!    highest stored, so the in-order case reads nothing more); when a group fills the hole,
+//!    the device's stored events above the head are read (one query, in sequence order) and
+//!    the head walks through them, checking each `previous_hash` link (`break`), to the next
+//!    hole. A second event id for a sequence number already stored (at or below the head, or
+//!    parked) is `sequence_reused`; `hash_mismatch` is checked per event at arrival. A hole
+//!    still open is reported as a `gap` when findings are read ([`crate::AuditLog::findings`]);
 //! 5. one multi-row insert of the events, one upsert of the heads, one insert of the findings;
 //! 6. one commit, after which every request of the group is answered.
 //!
@@ -171,12 +179,41 @@ fn in_list(dialect: Dialect, count: usize) -> String {
         .to_string()
 }
 
-/// The head of one device's chain in this group.
+/// The head of one device's chain in this group: the last event of the contiguous chain
+/// from sequence 1 (`last_sequence`, `last_hash`) and the highest sequence number stored
+/// (`max_sequence`; above `last_sequence` only while events beyond a hole are parked).
 struct Head {
     organisation_ods: String,
     last_sequence: i64,
     last_hash: String,
+    max_sequence: i64,
     moved: bool,
+}
+
+/// One event's place in a chain: what it links to and its own hash.
+struct Link {
+    event_id: String,
+    previous_hash: String,
+    record_hash: String,
+}
+
+/// A finding to record.
+struct FindingRow {
+    device_id: String,
+    sequence: i64,
+    kind: &'static str,
+    event_id: String,
+}
+
+impl FindingRow {
+    fn of(record: &QueuedRecord, kind: &'static str) -> FindingRow {
+        FindingRow {
+            device_id: record.device_id.to_string(),
+            sequence: to_i64(record.sequence),
+            kind,
+            event_id: record.event_id.to_string(),
+        }
+    }
 }
 
 /// Store one group in one transaction and say what became of every entry of every job.
@@ -252,7 +289,7 @@ async fn write_group(
                 Dialect::Sqlite => "",
             };
             let sql = format!(
-                "SELECT device_id, organisation_ods, last_sequence, last_hash FROM audit_log_devices WHERE device_id IN ({}){lock}",
+                "SELECT device_id, organisation_ods, last_sequence, last_hash, max_sequence FROM audit_log_devices WHERE device_id IN ({}){lock}",
                 in_list(dialect, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -266,6 +303,7 @@ async fn write_group(
                         organisation_ods: row.try_get(1)?,
                         last_sequence: row.try_get(2)?,
                         last_hash: row.try_get(3)?,
+                        max_sequence: row.try_get(4)?,
                         moved: false,
                     },
                 );
@@ -331,7 +369,9 @@ async fn write_group(
                 EntryStatus::Forbidden(Refusal::HeldForAnotherOrganisation)
             });
         }
-        // 4. The chains, in memory, per device in sequence order (then arrival order).
+        // 4. The chains, per device in sequence order (then arrival order). The head advances
+        // only through contiguous sequence numbers; an event beyond a hole is stored parked
+        // (no finding yet) and the head walks through it once the hole is filled.
         let mut by_device: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
         for (at, entry) in &fresh {
             by_device
@@ -339,31 +379,98 @@ async fn write_group(
                 .or_default()
                 .push((*at, entry));
         }
-        let mut findings: Vec<(&QueuedRecord, &'static str)> = Vec::new();
+        let mut findings: Vec<FindingRow> = Vec::new();
         for (device_id, mut entries) in by_device {
             entries.sort_by_key(|(at, entry)| (entry.record.sequence, *at));
             let Some(head) = heads.get_mut(&device_id) else {
                 continue;
             };
+            // The stored events above the head (parked), read only when there are some and
+            // this group may fill a hole below them or re-use one of their sequence numbers;
+            // the in-order case (nothing parked) reads nothing.
+            let lowest_above = entries
+                .iter()
+                .map(|(_, entry)| to_i64(entry.record.sequence))
+                .find(|sequence| *sequence > head.last_sequence);
+            let mut above: BTreeMap<i64, Vec<Link>> = BTreeMap::new();
+            if head.max_sequence > head.last_sequence
+                && lowest_above.is_some_and(|sequence| sequence <= head.max_sequence)
+            {
+                let rows = sqlx::query(
+                    "SELECT sequence, event_id, previous_hash, record_hash FROM audit_log_events WHERE device_id = $1 AND sequence > $2 ORDER BY sequence, event_id",
+                )
+                .bind(device_id.as_str())
+                .bind(head.last_sequence)
+                .fetch_all(&mut *transaction)
+                .await?;
+                for row in rows {
+                    above.entry(row.try_get(0)?).or_default().push(Link {
+                        event_id: row.try_get(1)?,
+                        previous_hash: row.try_get(2)?,
+                        record_hash: row.try_get(3)?,
+                    });
+                }
+            }
             for (_, entry) in entries {
                 let record = &entry.record;
                 let sequence = to_i64(record.sequence);
                 if record.recompute_hash() != record.record_hash {
-                    findings.push((record, "hash_mismatch"));
+                    findings.push(FindingRow::of(record, "hash_mismatch"));
                 }
+                let link = Link {
+                    event_id: record.event_id.to_string(),
+                    previous_hash: record.previous_hash.clone(),
+                    record_hash: record.record_hash.clone(),
+                };
                 if sequence <= head.last_sequence {
-                    findings.push((record, "sequence_reused"));
-                } else {
-                    if sequence > head.last_sequence + 1 {
-                        findings.push((record, "gap"));
-                    } else if record.previous_hash != head.last_hash {
-                        findings.push((record, "break"));
-                    }
-                    head.last_sequence = sequence;
-                    head.last_hash.clone_from(&record.record_hash);
+                    findings.push(FindingRow::of(record, "sequence_reused"));
+                    continue;
+                }
+                let links = above.entry(sequence).or_default();
+                if !links.is_empty() {
+                    // A second event for a parked sequence number (stored before or earlier
+                    // in this group): a fork.
+                    findings.push(FindingRow::of(record, "sequence_reused"));
+                }
+                links.push(link);
+                if sequence > head.max_sequence {
+                    head.max_sequence = sequence;
                     head.moved = true;
                 }
             }
+            // Walk the head forward through contiguous sequence numbers, to the next hole.
+            while let Some(links) = above.get(&(head.last_sequence + 1)) {
+                // Of a fork's events, the one that links to the head and that the next
+                // event links to, else one that links to the head.
+                let next = above.get(&(head.last_sequence + 2));
+                let continued = |link: &&Link| {
+                    next.is_some_and(|next| {
+                        next.iter()
+                            .any(|after| after.previous_hash == link.record_hash)
+                    })
+                };
+                let linking = || {
+                    links
+                        .iter()
+                        .filter(|link| link.previous_hash == head.last_hash)
+                };
+                let linked = linking().find(continued).or_else(|| linking().next());
+                let Some(link) = linked.or_else(|| links.first()) else {
+                    break;
+                };
+                head.last_sequence += 1;
+                if linked.is_none() {
+                    findings.push(FindingRow {
+                        device_id: device_id.clone(),
+                        sequence: head.last_sequence,
+                        kind: "break",
+                        event_id: link.event_id.clone(),
+                    });
+                }
+                head.last_hash.clone_from(&link.record_hash);
+                head.moved = true;
+            }
+            head.max_sequence = head.max_sequence.max(head.last_sequence);
         }
         // 5. The events, the heads, the findings.
         let received_at = now_text();
@@ -396,10 +503,10 @@ async fn write_group(
             query.execute(&mut *transaction).await?;
         }
         let moved: Vec<(&String, &Head)> = heads.iter().filter(|(_, head)| head.moved).collect();
-        for chunk in moved.chunks(limit / 4) {
+        for chunk in moved.chunks(limit / 5) {
             let sql = format!(
-                "INSERT INTO audit_log_devices (device_id, organisation_ods, last_sequence, last_hash) VALUES {} ON CONFLICT (device_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_hash = excluded.last_hash",
-                values_list(dialect, chunk.len(), 4)
+                "INSERT INTO audit_log_devices (device_id, organisation_ods, last_sequence, last_hash, max_sequence) VALUES {} ON CONFLICT (device_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_hash = excluded.last_hash, max_sequence = excluded.max_sequence",
+                values_list(dialect, chunk.len(), 5)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for (device_id, head) in chunk {
@@ -407,7 +514,8 @@ async fn write_group(
                     .bind(device_id.as_str())
                     .bind(head.organisation_ods.as_str())
                     .bind(head.last_sequence)
-                    .bind(head.last_hash.as_str());
+                    .bind(head.last_hash.as_str())
+                    .bind(head.max_sequence);
             }
             query.execute(&mut *transaction).await?;
         }
@@ -417,13 +525,13 @@ async fn write_group(
                 values_list(dialect, chunk.len(), 6)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (record, kind) in chunk {
+            for finding in chunk {
                 query = query
                     .bind(uuid::Uuid::new_v4().to_string())
-                    .bind(record.device_id.to_string())
-                    .bind(to_i64(record.sequence))
-                    .bind(*kind)
-                    .bind(record.event_id.to_string())
+                    .bind(finding.device_id.as_str())
+                    .bind(finding.sequence)
+                    .bind(finding.kind)
+                    .bind(finding.event_id.as_str())
                     .bind(received_at.as_str());
             }
             query.execute(&mut *transaction).await?;

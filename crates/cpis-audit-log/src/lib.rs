@@ -11,9 +11,12 @@
 //!   an event id held for another organisation is refused. Each stored event keeps its sender,
 //!   and the review search shows only events sent from the caller's own organisation.
 //! - **Never silently accepting a broken chain:** each device's sequence numbers and hash chain
-//!   are checked as events arrive; a gap, a break, a re-used sequence number or a record whose
-//!   hash does not match its fields is stored as a finding, and the event is still kept (audit
-//!   data is never dropped). `verify` re-checks everything from the stored events.
+//!   are checked as events arrive, in any order: the device's head advances through contiguous
+//!   sequence numbers, an event beyond a hole waits (stored) until the hole is filled; a
+//!   break, a re-used sequence number (a fork) or a record whose hash does not match its
+//!   fields is stored as a finding, and every hole still open is reported as a gap
+//!   ([`AuditLog::findings`]); the event is always kept (audit data is never dropped).
+//!   `verify` re-checks everything from the stored events.
 //! - **Search** for the named nurse review: the views at one organisation in a time window,
 //!   newest first, in pages of at most [`MAX_SEARCH_PAGE`] ([`AuditLog::search`]). Each page
 //!   counts every match of the whole search (`total`) in the same read transaction as it reads
@@ -458,14 +461,18 @@ impl AuditLog {
         })
     }
 
-    /// The findings recorded at ingest.
+    /// The findings: those recorded at ingest (`break`, `sequence_reused`, `hash_mismatch`)
+    /// and every hole still open in a device's chain, as a `gap` at the sequence number of the
+    /// first stored event after it (computed now from the heads and the parked events, so a
+    /// hole filled by a late event is no longer reported). In device, sequence, kind order.
     pub async fn findings(&self) -> Result<Vec<Finding>, AuditLogError> {
         let rows = sqlx::query(
             "SELECT device_id, sequence, kind FROM audit_log_findings ORDER BY device_id, sequence, kind",
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
+        let mut findings = rows
+            .into_iter()
             .map(|row| {
                 Ok(Finding {
                     device_id: row.try_get(0)?,
@@ -473,7 +480,39 @@ impl AuditLog {
                     kind: row.try_get(2)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<Finding>, AuditLogError>>()?;
+        let parked = sqlx::query(
+            "SELECT device_id, last_sequence FROM audit_log_devices WHERE max_sequence > last_sequence ORDER BY device_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in parked {
+            let device_id: String = row.try_get(0)?;
+            let last_sequence: i64 = row.try_get(1)?;
+            let sequences = sqlx::query(
+                "SELECT DISTINCT sequence FROM audit_log_events WHERE device_id = $1 AND sequence > $2 ORDER BY sequence",
+            )
+            .bind(device_id.as_str())
+            .bind(last_sequence)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut previous = last_sequence;
+            for sequence in sequences {
+                let sequence: i64 = sequence.try_get(0)?;
+                if sequence > previous + 1 {
+                    findings.push(Finding {
+                        device_id: device_id.clone(),
+                        sequence,
+                        kind: "gap".to_string(),
+                    });
+                }
+                previous = sequence;
+            }
+        }
+        findings.sort_by(|a, b| {
+            (&a.device_id, a.sequence, &a.kind).cmp(&(&b.device_id, b.sequence, &b.kind))
+        });
+        Ok(findings)
     }
 
     /// Write every stored event as one line of JSON, in device and sequence order.

@@ -5,7 +5,8 @@
 //!   a replay is found whatever month it was first stored in.
 //! - `audit_log_events`: the events the apps' queues send, each with who sent it (the
 //!   authenticated principal: user, role profile and organisation).
-//! - `audit_log_devices`: each device's chain head and the organisation that first used it.
+//! - `audit_log_devices`: each device's chain head (the last event of its contiguous chain),
+//!   the highest sequence number stored, and the organisation that first used it.
 //! - `audit_log_findings`: chain findings recorded at ingest.
 //! - `audit_log_reads`: the reads the service itself recorded (demographics, CP-IS, access
 //!   history, the named nurse review), one PARS AuditEvent each.
@@ -84,7 +85,8 @@ const DEVICES: Object = Object {
         device_id TEXT PRIMARY KEY,
         organisation_ods TEXT NOT NULL,
         last_sequence BIGINT NOT NULL,
-        last_hash TEXT NOT NULL
+        last_hash TEXT NOT NULL,
+        max_sequence BIGINT NOT NULL DEFAULT 0
     )",
 };
 
@@ -251,6 +253,13 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
         "organisation_ods",
         "TEXT NOT NULL DEFAULT ''",
     ),
+    // The highest sequence number stored for the device (above `last_sequence` while events
+    // beyond a hole are parked); before, the head always moved to the highest one.
+    (
+        "audit_log_devices",
+        "max_sequence",
+        "BIGINT NOT NULL DEFAULT 0",
+    ),
 ];
 
 /// After the columns are added to a database from before: every stored event id into the
@@ -264,6 +273,7 @@ const BACKFILL: &[&str] = &[
         WHERE e.device_id = audit_log_devices.device_id
         ORDER BY e.sequence, e.event_id LIMIT 1), '')
      WHERE organisation_ods = ''",
+    "UPDATE audit_log_devices SET max_sequence = last_sequence WHERE max_sequence < last_sequence",
 ];
 
 /// What [`ensure_partitions`] found and did.
