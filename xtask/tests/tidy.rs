@@ -451,6 +451,19 @@ const NOT_PATIENT_DATA: &[(&str, &str)] = &[
     ),
     ("Principal", "staff: the caller of the reference service"),
     (
+        "CapabilitySoftware",
+        "the central log's product name in its CapabilityStatement",
+    ),
+    (
+        "CapabilitySearchParam",
+        "a search parameter's name in the central log's CapabilityStatement",
+    ),
+    ("Object", "a database table's or index's name in the audit log schema"),
+    (
+        "Endpoint",
+        "an API endpoint's name in a PARS AuditEvent (CP-IS, PDS), never a person",
+    ),
+    (
         "Claims",
         "staff: the caller's token claims in the reference service",
     ),
@@ -699,6 +712,10 @@ const FHIR_OUTSIDE_CPIS_FHIR: &[(&str, &str)] = &[
     (
         "crates/cpis-client/src/alert/classify.rs",
         "the second, independent check of a \"no plan\" answer (hazard control): it must not share cpis-fhir's parser, which made the first decision",
+    ),
+    (
+        "xtask/src/bench/scale.rs",
+        "a placeholder resource for the benchmark's filler rows, never read back as FHIR",
     ),
     (
         "xtask/src/fuzz.rs",

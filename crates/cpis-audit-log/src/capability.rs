@@ -3,7 +3,10 @@
 //! `batch` Bundles, advertised as `rest[0].interaction` `batch` (clients batch only when it is
 //! there).
 
-use serde::Serialize;
+use cpis_fhir::capability::{
+    CapabilityImplementation, CapabilityInteraction, CapabilityResource, CapabilityRest,
+    CapabilitySearchParam, CapabilitySoftware, CapabilityStatement,
+};
 
 use crate::MAX_BATCH_ENTRIES;
 
@@ -11,114 +14,58 @@ use crate::MAX_BATCH_ENTRIES;
 pub const PARS_PROFILE: &str =
     "https://fhir.nhs.uk/England/StructureDefinition/England-AuditEvent-PARS";
 
-/// A CapabilityStatement (the fields this log states).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CapabilityStatement {
-    resource_type: &'static str,
-    status: &'static str,
-    date: &'static str,
-    kind: &'static str,
-    software: Software,
-    implementation: Implementation,
-    fhir_version: &'static str,
-    format: [&'static str; 1],
-    rest: [Rest; 1],
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Software {
-    name: &'static str,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Implementation {
-    description: &'static str,
-    url: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Rest {
-    mode: &'static str,
-    resource: [Resource; 1],
-    interaction: [Interaction; 1],
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Resource {
-    #[serde(rename = "type")]
-    resource_type: &'static str,
-    supported_profile: [&'static str; 1],
-    interaction: [Interaction; 2],
-    search_param: [SearchParam; 2],
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Interaction {
-    code: &'static str,
-    documentation: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SearchParam {
-    name: &'static str,
-    #[serde(rename = "type")]
-    param_type: &'static str,
-    documentation: &'static str,
-}
-
 /// The statement of the log served at `base_url` (`{service}/audit/FHIR/R4`).
 pub fn capability_statement(base_url: &str) -> CapabilityStatement {
+    let interaction = |code: &str, documentation: String| CapabilityInteraction {
+        code: code.to_owned(),
+        documentation: Some(documentation),
+    };
+    let search_param = |name: &str, documentation: &str| CapabilitySearchParam {
+        name: name.to_owned(),
+        param_type: "date".to_owned(),
+        documentation: Some(documentation.to_owned()),
+    };
     CapabilityStatement {
-        resource_type: "CapabilityStatement",
-        status: "active",
-        date: "2026-11-28",
-        kind: "instance",
-        software: Software {
-            name: "CP-IS Viewer reference central audit log",
-        },
-        implementation: Implementation {
-            description: "The central audit log (modelled on the Patient Audit Record Service)",
-            url: base_url.to_string(),
-        },
-        fhir_version: "4.0.1",
-        format: ["json"],
-        rest: [Rest {
-            mode: "server",
-            resource: [Resource {
-                resource_type: "AuditEvent",
-                supported_profile: [PARS_PROFILE],
-                interaction: [
-                    Interaction {
-                        code: "create",
-                        documentation: "POST [base]/AuditEvent: one event; idempotent by event id (201 Created when stored now, 200 OK when already held, 403 when the sender may not send it, 422 when invalid)".into(),
-                    },
-                    Interaction {
-                        code: "search-type",
-                        documentation: "GET [base]/AuditEvent: the views at the caller's own organisation (safeguarding lead only)".into(),
-                    },
+        resource_type: "CapabilityStatement".to_owned(),
+        status: "active".to_owned(),
+        date: "2026-11-28".to_owned(),
+        kind: "instance".to_owned(),
+        software: Some(CapabilitySoftware {
+            name: "CP-IS Viewer reference central audit log".to_owned(),
+        }),
+        implementation: Some(CapabilityImplementation {
+            description: "The central audit log (modelled on the Patient Audit Record Service)"
+                .to_owned(),
+            url: Some(base_url.to_owned()),
+        }),
+        fhir_version: "4.0.1".to_owned(),
+        format: vec!["json".to_owned()],
+        rest: vec![CapabilityRest {
+            mode: "server".to_owned(),
+            resource: vec![CapabilityResource {
+                resource_type: "AuditEvent".to_owned(),
+                supported_profile: vec![PARS_PROFILE.to_owned()],
+                interaction: vec![
+                    interaction(
+                        "create",
+                        "POST [base]/AuditEvent: one event; idempotent by event id (201 Created when stored now, 200 OK when already held, 403 when the sender may not send it, 422 when invalid)".into(),
+                    ),
+                    interaction(
+                        "search-type",
+                        "GET [base]/AuditEvent: the views at the caller's own organisation (safeguarding lead only)".into(),
+                    ),
                 ],
-                search_param: [
-                    SearchParam {
-                        name: "since",
-                        param_type: "date",
-                        documentation: "From this instant (included)",
-                    },
-                    SearchParam {
-                        name: "until",
-                        param_type: "date",
-                        documentation: "To this instant (included)",
-                    },
+                search_param: vec![
+                    search_param("since", "From this instant (included)"),
+                    search_param("until", "To this instant (included)"),
                 ],
             }],
-            interaction: [Interaction {
-                code: "batch",
-                documentation: format!(
+            interaction: vec![interaction(
+                "batch",
+                format!(
                     "POST [base] with a batch Bundle of at most {MAX_BATCH_ENTRIES} AuditEvent (an extension to PARS); batch-response with one status per entry"
                 ),
-            }],
+            )],
         }],
     }
 }

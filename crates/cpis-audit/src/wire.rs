@@ -231,42 +231,11 @@ fn batch(records: &[QueuedRecord]) -> cpis_fhir::wire::Bundle {
 /// [`to_batch_bundle`] as JSON bytes, serialised straight from the typed structs: the body
 /// the sync client posts when the log advertises batches.
 pub fn batch_bundle_json(records: &[QueuedRecord]) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct Entry<'a> {
-        #[serde(rename = "fullUrl")]
-        full_url: String,
-        resource: AuditEvent,
-        request: Request<'a>,
-    }
-    #[derive(serde::Serialize)]
-    struct Request<'a> {
-        method: &'a str,
-        url: &'a str,
-    }
-    #[derive(serde::Serialize)]
-    struct Batch<'a> {
-        #[serde(rename = "resourceType")]
-        resource_type: &'a str,
-        #[serde(rename = "type")]
-        bundle_type: &'a str,
-        entry: Vec<Entry<'a>>,
-    }
-    let bundle = Batch {
-        resource_type: "Bundle",
-        bundle_type: "batch",
-        entry: records
+    pars::typed_batch_json(
+        records
             .iter()
-            .map(|record| Entry {
-                full_url: format!("urn:uuid:{}", record.event_id),
-                resource: audit_event(record),
-                request: Request {
-                    method: "POST",
-                    url: "AuditEvent",
-                },
-            })
-            .collect(),
-    };
-    serde_json::to_vec(&bundle).unwrap_or_default()
+            .map(|record| (format!("urn:uuid:{}", record.event_id), audit_event(record))),
+    )
 }
 
 /// Read an AuditEvent back into a record (the central log's side). Checks shape and types,

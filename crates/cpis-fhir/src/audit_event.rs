@@ -340,8 +340,9 @@ pub fn instant_text(time: OffsetDateTime) -> String {
 }
 
 /// A read the reference service answered, as it records it itself (issue 17: every read
-/// leaves a record on the server). Build the event with [`read_event`].
-#[derive(Debug, Clone, Copy)]
+/// leaves a record on the server). Build the event with [`read_event`]. Its `Debug` leaves the
+/// NHS number out.
+#[derive(Clone, Copy)]
 pub struct ReadEvent<'a> {
     /// The event id.
     pub event_id: uuid::Uuid,
@@ -361,6 +362,19 @@ pub struct ReadEvent<'a> {
     pub outcome_ok: bool,
     /// The service's base URL (`source.site`).
     pub service_url: &'a str,
+}
+
+impl std::fmt::Debug for ReadEvent<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ReadEvent")
+            .field("event_id", &self.event_id)
+            .field("recorded", &self.recorded)
+            .field("actor", &self.actor)
+            .field("nhs_number", &"<redacted>")
+            .field("interaction", &self.interaction)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which read the reference service answered.
@@ -710,6 +724,47 @@ impl AuditEventEntity {
 /// keys, derived `Serialize`) cannot fail, so the `null` fallback is never taken.
 pub fn to_sorted_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// A `batch` Bundle of typed AuditEvents as JSON bytes, serialised straight from the typed
+/// structs (no `serde_json::Value`): one POST entry each, keyed by the given `fullUrl`.
+pub fn typed_batch_json(entries: impl IntoIterator<Item = (String, AuditEvent)>) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Entry {
+        #[serde(rename = "fullUrl")]
+        full_url: String,
+        resource: AuditEvent,
+        request: Request,
+    }
+    #[derive(Serialize)]
+    struct Request {
+        method: &'static str,
+        url: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Batch {
+        #[serde(rename = "resourceType")]
+        resource_type: &'static str,
+        #[serde(rename = "type")]
+        bundle_type: &'static str,
+        entry: Vec<Entry>,
+    }
+    let bundle = Batch {
+        resource_type: "Bundle",
+        bundle_type: "batch",
+        entry: entries
+            .into_iter()
+            .map(|(full_url, resource)| Entry {
+                full_url,
+                resource,
+                request: Request {
+                    method: "POST",
+                    url: "AuditEvent",
+                },
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&bundle).unwrap_or_default()
 }
 
 /// A `batch` Bundle: one `POST` entry of each resource, keyed by its `urn:uuid:` full URL.

@@ -19,6 +19,7 @@
 
 pub mod audit_event;
 pub mod build;
+pub mod capability;
 mod error;
 mod gender;
 pub mod parse;

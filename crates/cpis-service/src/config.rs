@@ -58,8 +58,8 @@ pub enum AuditCommand {
     Reads(AuditReadsArgs),
 }
 
-/// `audit reads`: the database and the patient.
-#[derive(Debug, Args)]
+/// `audit reads`: the database and the patient. Its `Debug` leaves the NHS number out.
+#[derive(Args)]
 pub struct AuditReadsArgs {
     /// `sqlite://PATH` or `postgres://...`.
     #[arg(long, env = "CPIS_DATABASE")]
@@ -67,6 +67,15 @@ pub struct AuditReadsArgs {
     /// The patient's NHS number (10 digits).
     #[arg(long)]
     pub nhs_number: String,
+}
+
+impl std::fmt::Debug for AuditReadsArgs {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AuditReadsArgs")
+            .field("nhs_number", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// The database of the central audit log.
