@@ -228,9 +228,7 @@ async fn run(cli: Cli) -> u8 {
             AuditCommand::Status { json } => audit_commands::status(&config, &store, json),
             AuditCommand::Sync => audit_commands::sync(&config, &store).await,
             AuditCommand::Verify => audit_commands::verify(&config, &store),
-            AuditCommand::Recover { file } => {
-                audit_commands::recover(&config, &store, &file).await
-            }
+            AuditCommand::Recover { file } => audit_commands::recover(&config, &store, &file).await,
         },
         Command::Config { json } => show_config(&locations, Ok(config), json),
     }
