@@ -118,9 +118,21 @@ const READS_ORG_INDEX: Object = Object {
     sql: "CREATE INDEX IF NOT EXISTS audit_log_reads_org_time ON audit_log_reads (organisation_ods, occurred_at_micros)",
 };
 
+/// SQLite: the idempotency key as one b-tree keyed by the event id (`WITHOUT ROWID`: a rowid
+/// table with a text primary key is two b-trees, the table and its key's index, each written
+/// at every insert). A database from before keeps its rowid table (same columns, same
+/// statements).
+const SQLITE_EVENT_IDS: Object = Object {
+    name: "audit_log_event_ids",
+    sql: "CREATE TABLE IF NOT EXISTS audit_log_event_ids (
+        event_id TEXT PRIMARY KEY,
+        occurred_at_micros BIGINT NOT NULL
+    ) WITHOUT ROWID",
+};
+
 /// SQLite: plain tables.
 const SQLITE: &[Object] = &[
-    EVENT_IDS,
+    SQLITE_EVENT_IDS,
     Object {
         name: "audit_log_events",
         sql: "CREATE TABLE IF NOT EXISTS audit_log_events (

@@ -34,11 +34,11 @@ use crate::record::QueuedRecord;
 use crate::wire::{EntryResult, WireError, parse_batch_response};
 
 /// How many records are read (and, on the batch path, sent) at once.
-pub const DEFAULT_BATCH_SIZE: usize = 500;
+pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 
 /// On the one-event-per-request path, the most events on the wire at once, consecutive records
 /// of any device (see [`event_windows`]).
-pub const EVENTS_IN_FLIGHT: usize = 32;
+pub const EVENTS_IN_FLIGHT: usize = 64;
 
 /// The largest response read; a larger one is not a confirmation.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
@@ -452,18 +452,61 @@ pub fn event_windows(batch: &[QueuedRecord]) -> Vec<&[QueuedRecord]> {
     batch.chunks(EVENTS_IN_FLIGHT).collect()
 }
 
-/// Send `batch` one event per request, window by window ([`event_windows`]). Stops after a
-/// window with a failure or a request to come back later.
+/// On the one-event-per-request path, the windows on the wire at once: while one window's
+/// last answers are awaited, the next window is already sent, so the central log's writer is
+/// never idle between windows.
+pub const WINDOWS_IN_FLIGHT: usize = 2;
+// `send_as_events` runs exactly two lanes.
+const _: () = assert!(WINDOWS_IN_FLIGHT == 2);
+
+/// Whether an answer means the pass must stop (a failure, or a request to come back later).
+fn stops(answer: &Result<u16, TransportError>) -> bool {
+    !matches!(
+        answer.as_ref().map(|code| event_result(*code)),
+        Ok(Ok(EntryResult::Committed | EntryResult::Rejected { .. }))
+    )
+}
+
+/// Send `batch` one event per request, window by window ([`event_windows`]), up to
+/// [`WINDOWS_IN_FLIGHT`] windows at once (window `i` goes in lane `i % WINDOWS_IN_FLIGHT`;
+/// each lane sends its next window after every answer of its last). After a window with a
+/// failure or a request to come back later no further window is started; every answer
+/// received, in any window, is still taken (marked only when confirmed).
 async fn send_as_events<T: AuditTransport>(transport: &T, batch: &[QueuedRecord]) -> Answered {
-    let mut answered = Answered::default();
-    for window in event_windows(batch) {
-        let bodies = window.iter().map(event_body).collect();
-        let answers = transport.send_events(bodies).await;
-        if answers.len() != window.len() {
-            answered.failure = Some(TransportError::Unreachable.into());
-            return answered;
+    let windows = event_windows(batch);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let lane = |first: usize| {
+        let (windows, stop) = (&windows, &stop);
+        async move {
+            let mut answered: Vec<(usize, Vec<Result<u16, TransportError>>)> = Vec::new();
+            for index in (first..windows.len()).step_by(WINDOWS_IN_FLIGHT) {
+                if stop.load(std::sync::atomic::Ordering::Acquire) {
+                    break;
+                }
+                let window = windows[index];
+                let mut answers = transport
+                    .send_events(window.iter().map(event_body).collect())
+                    .await;
+                if answers.len() != window.len() {
+                    answers = window
+                        .iter()
+                        .map(|_| Err(TransportError::Unreachable))
+                        .collect();
+                }
+                if answers.iter().any(stops) {
+                    stop.store(true, std::sync::atomic::Ordering::Release);
+                }
+                answered.push((index, answers));
+            }
+            answered
         }
-        for (record, answer) in window.iter().zip(answers) {
+    };
+    let (mut answers, others) = tokio::join!(lane(0), lane(1));
+    answers.extend(others);
+    answers.sort_by_key(|(index, _)| *index);
+    let mut answered = Answered::default();
+    for (index, answers) in answers {
+        for (record, answer) in windows[index].iter().zip(answers) {
             match answer.and_then(event_result) {
                 Ok(result) => answered.take(record.event_id, result),
                 Err(error) => {
@@ -472,9 +515,6 @@ async fn send_as_events<T: AuditTransport>(transport: &T, batch: &[QueuedRecord]
                     }
                 }
             }
-        }
-        if answered.failure.is_some() || answered.later > 0 {
-            return answered;
         }
     }
     answered

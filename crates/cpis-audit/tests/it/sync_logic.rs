@@ -383,6 +383,86 @@ fn windows_are_consecutive_records_of_any_device() {
     assert!(event_windows(&[]).is_empty());
 }
 
+/// A PARS log that answers each window after a pause, counts the windows on the wire at once,
+/// and fails every event of one call (`fail_call`, counted from 1) with `503`.
+struct LaneLog {
+    in_flight: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+    calls: Mutex<usize>,
+    fail_call: usize,
+}
+
+impl LaneLog {
+    fn new(fail_call: usize) -> LaneLog {
+        LaneLog {
+            in_flight: Default::default(),
+            most: Default::default(),
+            calls: Mutex::new(0),
+            fail_call,
+        }
+    }
+}
+
+impl AuditTransport for LaneLog {
+    async fn delivery(&self) -> Result<Delivery, TransportError> {
+        Ok(Delivery::SingleEvents)
+    }
+
+    async fn send_batch(&self, _body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        Err(TransportError::Unreachable)
+    }
+
+    async fn send_events(&self, bodies: Vec<Vec<u8>>) -> Vec<Result<u16, TransportError>> {
+        use std::sync::atomic::Ordering;
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        let call = {
+            let mut calls = self.calls.lock().expect("lock");
+            *calls += 1;
+            *calls
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let code = if call == self.fail_call { 503 } else { 201 };
+        bodies.iter().map(|_| Ok(code)).collect()
+    }
+}
+
+/// Two windows are on the wire at once (the next is sent while the last one's answers are
+/// awaited), never more, and every record is marked.
+#[tokio::test]
+async fn two_windows_are_in_flight_at_once() {
+    let (_dir, queue) = filled(4 * EVENTS_IN_FLIGHT);
+    let log = LaneLog::new(usize::MAX);
+    let report = sync_until_empty(&queue, &log, 4 * EVENTS_IN_FLIGHT)
+        .await
+        .expect("sync");
+    assert_eq!(report.sent, 4 * EVENTS_IN_FLIGHT as u64);
+    assert_eq!(*log.calls.lock().expect("lock"), 4);
+    assert_eq!(log.most.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(queue.status().expect("status").waiting, 0);
+}
+
+/// After a window fails, no further window is started (at most the one the other lane had
+/// already started), and exactly the confirmed records are marked.
+#[tokio::test]
+async fn no_window_starts_after_a_failed_one() {
+    let (_dir, queue) = filled(8 * EVENTS_IN_FLIGHT);
+    let log = LaneLog::new(2);
+    let error = sync_until_empty(&queue, &log, 8 * EVENTS_IN_FLIGHT)
+        .await
+        .expect_err("a window failed");
+    assert!(
+        matches!(error, SyncError::Transport(TransportError::Status(503))),
+        "{error:?}"
+    );
+    let calls = *log.calls.lock().expect("lock");
+    assert!((2..=3).contains(&calls), "{calls} windows sent");
+    let status = queue.status().expect("status");
+    assert_eq!(status.sent, ((calls - 1) * EVENTS_IN_FLIGHT) as u64);
+    assert_eq!(status.waiting, ((8 - calls + 1) * EVENTS_IN_FLIGHT) as u64);
+}
+
 /// Holds the queue file's write lock from a second connection until call 2, and records
 /// whether batch 1 was still unmarked when batch 2 was already on the wire.
 struct Pipelined {
