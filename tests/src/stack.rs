@@ -245,8 +245,9 @@ impl Stack {
             .with_context(|| format!("the manifest has no {scenario} scenario"))
     }
 
-    /// The events in the central audit log (`cpis-service audit export`), as JSON values.
-    pub fn central_audit_events(&self) -> Result<Vec<serde_json::Value>> {
+    /// Every event `cpis-service audit export` writes: the apps' views (observer `cpis-viewer`)
+    /// and the reads the service recorded itself (observer `cpis-reference-service`).
+    fn exported_events(&self) -> Result<Vec<serde_json::Value>> {
         let output = Command::new(&self.service_binary)
             .args(["audit", "export", "--database", &self.database])
             .output()
@@ -258,6 +259,25 @@ impl Stack {
             .lines()
             .map(|line| serde_json::from_str(line).context("an exported line is not JSON"))
             .collect()
+    }
+
+    fn exported_by(&self, observer: &str) -> Result<Vec<serde_json::Value>> {
+        Ok(self
+            .exported_events()?
+            .into_iter()
+            .filter(|event| event["source"]["observer"]["identifier"]["value"] == observer)
+            .collect())
+    }
+
+    /// The views the apps' queues sent to the central audit log.
+    pub fn central_audit_events(&self) -> Result<Vec<serde_json::Value>> {
+        self.exported_by("cpis-viewer")
+    }
+
+    /// The reads the reference service recorded itself (demographics, CP-IS, the access
+    /// history, the review).
+    pub fn server_reads(&self) -> Result<Vec<serde_json::Value>> {
+        self.exported_by("cpis-reference-service")
     }
 
     /// Whether `cpis-service audit verify` finds every device's chain whole.
@@ -316,10 +336,24 @@ impl Stack {
             .args(args)
             .env("CPIS_CONFIG", &self.config)
             .env("CPIS_ACCESS_TOKEN", token)
+            // The app's keyring service: `cpis` and the app share the queue and its key.
+            .env("CPIS_KEYRING_SERVICE", self.keyring_service())
             .stdin(Stdio::null())
             .stderr(log_stdio("cli-stderr"))
             .output()
             .with_context(|| format!("running {cli}"))
+    }
+
+    /// This journey's keyring service (its own sessions and audit queue key).
+    pub fn keyring_service(&self) -> String {
+        format!(
+            "cpis-viewer-e2e-{}",
+            self.dir
+                .path()
+                .file_name()
+                .map(|name| name.to_string_lossy().to_string())
+                .unwrap_or_default()
+        )
     }
 
     /// The environment the app needs: its config, the headless browser, and who signs in.
@@ -335,17 +369,7 @@ impl Stack {
             ),
             ("CPIS_LOGIN_HINT".into(), login_hint.into()),
             // Each journey its own keyring entry, so no session carries from one to the next.
-            (
-                "CPIS_KEYRING_SERVICE".into(),
-                format!(
-                    "cpis-viewer-e2e-{}",
-                    self.dir
-                        .path()
-                        .file_name()
-                        .map(|name| name.to_string_lossy().to_string())
-                        .unwrap_or_default()
-                ),
-            ),
+            ("CPIS_KEYRING_SERVICE".into(), self.keyring_service()),
         ]
     }
 }

@@ -183,6 +183,34 @@ async fn ed_triage_nurse(client: &Client, stack: &mut Stack) -> Result<()> {
         stack.central_audit_verifies()?,
         "audit verify found a gap or break"
     );
+    // The service recorded its own reads too: each of these patients' demographics read by
+    // this nurse, and CP-IS read for each one PDS knows (issue 17).
+    let reads = stack.server_reads()?;
+    let read = |nhs_number: &str, interaction: &str| {
+        reads.iter().any(|event| {
+            event["entity"][0]["what"]["identifier"]["value"] == nhs_number
+                && event["entity"][2]["detail"][1]["valueString"]
+                    .as_str()
+                    .is_some_and(|text| text.contains(interaction))
+        })
+    };
+    for nhs_number in [
+        cpp.as_str(),
+        no_plan.as_str(),
+        unborn.as_str(),
+        "9990000018",
+    ] {
+        assert!(
+            read(nhs_number, "PDS"),
+            "no server record of a demographics read"
+        );
+    }
+    for nhs_number in [cpp.as_str(), no_plan.as_str(), unborn.as_str()] {
+        assert!(
+            read(nhs_number, "CareTeam"),
+            "no server record of a CP-IS read"
+        );
+    }
 
     // Every scenario in the seed manifest shows its own state.
     let scenarios: Vec<(String, String)> = stack.manifest["scenarios"]
@@ -784,6 +812,21 @@ async fn the_numbers_to_phone_are_on_the_first_screen_and_dial_the_number_shown(
     journey("ed-nurse", None, numbers_on_the_first_screen).await
 }
 
+/// Wait until the status bar says no audit record is waiting: the first screen is measured in
+/// the steady state, not in the second a new record waits for the background sync (the status
+/// bar then holds a third line, "Audit records waiting: 1 (oldest less than a minute)").
+async fn audit_sent(client: &Client) -> Result<()> {
+    let started = std::time::Instant::now();
+    while !text_of(client, "[data-testid='status-audit']")
+        .await?
+        .contains("waiting: 0")
+        && started.elapsed() < WAIT
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    Ok(())
+}
+
 async fn numbers_on_the_first_screen(client: &Client, stack: &mut Stack) -> Result<()> {
     let cpp = stack.nhs_number("cpp")?;
     let changed =
@@ -851,6 +894,7 @@ async fn numbers_on_the_first_screen(client: &Client, stack: &mut Stack) -> Resu
         let nhs_number = stack.nhs_number(scenario)?;
         look_up(client, &nhs_number).await?;
         wait_for(client, "[data-testid='result-plan-found']").await?;
+        audit_sent(client).await?;
         let plans = client
             .find_all(Locator::Css(&format!(
                 "{callout} [data-testid='la-phones']"

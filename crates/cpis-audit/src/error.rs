@@ -40,6 +40,12 @@ pub enum AuditError {
     /// The key does not read this file (or it is not an encrypted queue).
     #[error("the audit queue file cannot be read with this key")]
     WrongKey,
+    /// The key does not read the queue, and another program (the app or `cpis`) has it open
+    /// under another key: it is not set aside under that program; nothing was changed.
+    #[error(
+        "the audit queue is open in another program and cannot be read with this key; nothing was changed"
+    )]
+    InUseUnderAnotherKey,
     /// SQLCipher is not compiled in, so the queue could not be encrypted; nothing is written.
     #[error("the audit queue cannot be encrypted: this build has no SQLCipher")]
     NoEncryption,

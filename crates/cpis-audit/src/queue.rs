@@ -14,8 +14,9 @@ use crate::key::QueueKey;
 use crate::record::{ChainFinding, ChainReport, NewAuditEntry, QueueStatus, QueuedRecord};
 use crate::storage::{
     FileKind, RECORD_COLUMNS, beside, classify, create_private_file, create_private_folder,
-    device_id, format_time, insert_record, into_record, lock_folder, migrate, parse_time, read_raw,
-    remove_if_present, set_aside, sync_folder, unreadable_files,
+    device_id, format_time, hold_in_use, insert_record, into_record, lock_folder, migrate,
+    parse_time, read_raw, remove_if_present, set_aside, someone_has_it_open, sync_folder,
+    unreadable_files,
 };
 
 /// The durable local audit queue.
@@ -25,6 +26,9 @@ pub struct AuditQueue {
     device_id: Uuid,
     path: PathBuf,
     set_aside_now: Option<PathBuf>,
+    /// The shared lock on the folder's in-use file while this queue is open (queues opened
+    /// with the key); no other process sets the file aside meanwhile.
+    _in_use: Option<std::fs::File>,
 }
 
 /// How long a statement waits for another connection's lock (the app's and `cpis`'s).
@@ -99,13 +103,20 @@ impl AuditQueue {
             FileKind::Plain => encrypt_plain_file(folder, &path, &key)?,
             FileKind::Encrypted => {
                 if !key_reads(&path, &key)? {
+                    // Another program reads it with its key (a keyring other than ours): the
+                    // file is not lost, so it is never set aside from under that program.
+                    if someone_has_it_open(folder)? {
+                        return Err(AuditError::InUseUnderAnotherKey);
+                    }
                     set_aside_now = Some(set_aside(&path, OffsetDateTime::now_utc())?);
                 }
             }
         }
         create_private_file(&path)?;
         let connection = open_with_key(&path, &key)?;
-        AuditQueue::finish_open(connection, path, set_aside_now)
+        let mut queue = AuditQueue::finish_open(connection, path, set_aside_now)?;
+        queue._in_use = Some(hold_in_use(folder)?);
+        Ok(queue)
     }
 
     /// Open an existing encrypted queue file at `path` under `key`: a file set aside earlier
@@ -151,6 +162,7 @@ impl AuditQueue {
             device_id,
             path,
             set_aside_now,
+            _in_use: None,
         })
     }
 

@@ -348,11 +348,38 @@ pub(crate) fn classify(path: &Path) -> Result<FileKind, AuditError> {
 /// queue, so the app and `cpis` never do that at the same time.
 pub(crate) const LOCK_FILE_NAME: &str = "audit-queue.lock";
 
+/// The file every open queue holds a shared lock on for as long as it is open, so that no
+/// process sets aside a queue another one (the app, `cpis`) has open.
+pub(crate) const IN_USE_FILE_NAME: &str = "audit-queue.in-use";
+
+fn open_in_use_file(folder: &Path) -> Result<std::fs::File, AuditError> {
+    let path = folder.join(IN_USE_FILE_NAME);
+    create_private_file(&path)?;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(AuditError::Open)
+}
+
+/// A shared lock on the folder's in-use file, held by an open queue until it is dropped.
+pub(crate) fn hold_in_use(folder: &Path) -> Result<std::fs::File, AuditError> {
+    let file = open_in_use_file(folder)?;
+    file.lock_shared().map_err(AuditError::Open)?;
+    Ok(file)
+}
+
+/// Whether any open queue (in this process or another) holds the folder's in-use lock.
+pub(crate) fn someone_has_it_open(folder: &Path) -> Result<bool, AuditError> {
+    let file = open_in_use_file(folder)?;
+    match file.try_lock() {
+        Ok(()) => Ok(false),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(error)) => Err(AuditError::Open(error)),
+    }
+}
+
 /// Take the folder's open lock (waiting for the other process); released when dropped.
-#[expect(
-    clippy::incompatible_msrv,
-    reason = "File::lock is stable since Rust 1.89; the toolchain here is newer than the declared MSRV"
-)]
 pub(crate) fn lock_folder(folder: &Path) -> Result<std::fs::File, AuditError> {
     let path = folder.join(LOCK_FILE_NAME);
     create_private_file(&path)?;

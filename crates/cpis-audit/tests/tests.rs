@@ -815,7 +815,9 @@ fn a_plain_queue_is_encrypted_in_place_with_every_record_state_and_the_chain() {
     assert!(
         names
             .iter()
-            .all(|name| name.starts_with("audit-queue.sqlite3") || name == "audit-queue.lock"),
+            .all(|name| name.starts_with("audit-queue.sqlite3")
+                || name == "audit-queue.lock"
+                || name == "audit-queue.in-use"),
         "{names:?}"
     );
     let plain = rusqlite::Connection::open(queue.path()).expect("open");
@@ -854,6 +856,43 @@ fn a_plain_queue_with_a_broken_chain_is_encrypted_with_its_findings_intact() {
     assert_eq!(queue.verify_chain().expect("verify").findings, findings);
 }
 
+/// The app and `cpis` under different keyrings (another keyring service, another user's
+/// session): the one whose key does not read the queue must not set it aside while the other
+/// has it open and is writing to it; its open fails and nothing changes.
+#[test]
+fn a_queue_another_program_has_open_is_never_set_aside_under_another_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = open_queue(dir.path()).expect("open");
+    app.append(&entry("9990000018", "no_plan")).expect("append");
+    let error = AuditQueue::open_encrypted(dir.path(), &other_key())
+        .expect_err("another key must not take the open queue");
+    assert!(
+        matches!(error, cpis_audit::AuditError::InUseUnderAnotherKey),
+        "{error:?}"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("folder")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        !names.iter().any(|name| name.contains("unreadable")),
+        "nothing set aside: {names:?}"
+    );
+    let next = app.append(&entry("9990000026", "no_plan")).expect("append");
+    assert_eq!(next.sequence, 2);
+    assert_eq!(app.status().expect("status").waiting, 2);
+    drop(app);
+    // Once nobody has it open, a key that cannot read it sets it aside as before.
+    let queue = AuditQueue::open_encrypted(dir.path(), &other_key()).expect("a new queue");
+    assert!(queue.set_aside_at_open().is_some());
+}
+
 #[test]
 fn a_queue_the_key_cannot_read_is_set_aside_with_its_wal_and_reported_never_deleted() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -866,9 +905,16 @@ fn a_queue_the_key_cannot_read_is_set_aside_with_its_wal_and_reported_never_dele
         })
         .collect();
     let old_device = first.device_id();
-    // The records still sit in the WAL: the app was killed, so it never checkpointed.
+    // The records still sit in the WAL: the app was killed, so it never checkpointed (a raw
+    // connection left open keeps the last close from checkpointing), and its locks went with it.
     assert!(dir.path().join("audit-queue.sqlite3-wal").exists());
-    std::mem::forget(first);
+    let keeps_the_wal = open_raw(&first);
+    let _: i64 = keeps_the_wal
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .expect("read");
+    drop(first);
+    std::mem::forget(keeps_the_wal);
+    assert!(dir.path().join("audit-queue.sqlite3-wal").exists());
 
     // The keyring now holds another key (or lost it and a new one was made).
     let queue = AuditQueue::open_encrypted(dir.path(), &other_key()).expect("a new queue");
