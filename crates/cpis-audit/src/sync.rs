@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use serde::Deserialize;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, OnceCell};
 use uuid::Uuid;
@@ -237,40 +236,16 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Transp
     Ok(out)
 }
 
-#[derive(Deserialize)]
-struct CapabilityStatement {
-    #[serde(rename = "resourceType")]
-    resource_type: String,
-    #[serde(default)]
-    rest: Vec<CapabilityRest>,
-}
-
-#[derive(Deserialize)]
-struct CapabilityRest {
-    #[serde(default)]
-    interaction: Vec<CapabilityInteraction>,
-}
-
-#[derive(Deserialize)]
-struct CapabilityInteraction {
-    code: Option<String>,
-}
-
 /// How a central log takes events, from its CapabilityStatement: [`Delivery::Batch`] only
 /// when some `rest[].interaction` has the code `batch`. Anything but a CapabilityStatement is
 /// an error.
 pub fn delivery_from_capability_statement(body: &[u8]) -> Result<Delivery, TransportError> {
-    let statement: CapabilityStatement =
+    let statement: cpis_fhir::capability::CapabilityStatement =
         serde_json::from_slice(body).map_err(|_| TransportError::Capabilities)?;
     if statement.resource_type != "CapabilityStatement" {
         return Err(TransportError::Capabilities);
     }
-    let batch = statement
-        .rest
-        .iter()
-        .flat_map(|rest| &rest.interaction)
-        .any(|interaction| interaction.code.as_deref() == Some("batch"));
-    Ok(if batch {
+    Ok(if statement.advertises_batch() {
         Delivery::Batch
     } else {
         Delivery::SingleEvents
