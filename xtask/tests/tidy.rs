@@ -458,7 +458,10 @@ const NOT_PATIENT_DATA: &[(&str, &str)] = &[
         "CapabilitySearchParam",
         "a search parameter's name in the central log's CapabilityStatement",
     ),
-    ("Object", "a database table's or index's name in the audit log schema"),
+    (
+        "Object",
+        "a database table's or index's name in the audit log schema",
+    ),
     (
         "Endpoint",
         "an API endpoint's name in a PARS AuditEvent (CP-IS, PDS), never a person",

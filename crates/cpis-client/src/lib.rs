@@ -33,11 +33,11 @@ pub use audit_queue::QueueSink;
 pub use config::{Config, ConfigError, ConfigLocations, Defaults};
 pub use cpis_domain::LookupOutcome;
 pub use identity::{LookupPermission, Organisation, Role, Session, SignedInUser, Tokens};
+pub use queue_key::QueueKeyStore;
 pub use redact::Secret;
 pub use sequencing::{LookupSequencer, LookupTicket};
 pub use session_guard::{Activity, SessionError, SessionLimits, checked_session, usable_session};
 pub use sign_in::{Broker, CallbackParams, LoopbackRedirect, PendingSignIn, SignInError};
-pub use queue_key::QueueKeyStore;
 pub use token_store::{KeyringTokenStore, TokenStoreError};
 
 /// The product name sent as the audit source and in the User-Agent.
