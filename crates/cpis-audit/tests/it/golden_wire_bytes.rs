@@ -1,6 +1,8 @@
-//! The stored and sent form of AuditEvents, byte for byte: the central log stores
-//! `to_audit_event(record).to_string()` and keeps it for ever, so any change to these bytes
-//! makes old and new events differ in form, and must be deliberate.
+//! The stored and sent forms of AuditEvents, byte for byte: the sync client sends and the
+//! central log stores the typed serialisation (`audit_event_json`, issue 17; before, the log
+//! stored the sorted form `to_audit_event(record).to_string()`, still pinned here) and keeps it
+//! for ever, so any change to these bytes makes old and new events differ in form, and must be
+//! deliberate.
 //!
 //! Changed deliberately in issue 17, for validity against the national `England-AuditEvent-PARS`
 //! profile, whose closed slicing refused the old shape (first captured from the `json!` builder
