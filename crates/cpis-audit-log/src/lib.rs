@@ -517,18 +517,12 @@ impl AuditLog {
 
     /// Write every stored event as one line of JSON, in device and sequence order.
     pub async fn export_ndjson(&self, out: &mut impl Write) -> Result<u64, AuditLogError> {
-        let rows = sqlx::query(
+        write_resources(
+            &self.pool,
             "SELECT resource FROM audit_log_events ORDER BY device_id, sequence, event_id",
+            out,
         )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut count = 0;
-        for row in rows {
-            let text: String = row.try_get(0)?;
-            writeln!(out, "{text}")?;
-            count += 1;
-        }
-        Ok(count)
+        .await
     }
 
     /// Re-check every device's chain from the stored events: sequence numbers from 1 with no
@@ -583,4 +577,21 @@ impl AuditLog {
         }
         Ok(reports)
     }
+}
+
+/// Write the `resource` column of each row `query` selects as one line of JSON (NDJSON, as
+/// stored); how many lines.
+pub(crate) async fn write_resources(
+    pool: &AnyPool,
+    query: &'static str,
+    out: &mut impl Write,
+) -> Result<u64, AuditLogError> {
+    let rows = sqlx::query(query).fetch_all(pool).await?;
+    let mut count = 0;
+    for row in rows {
+        let text: String = row.try_get(0)?;
+        writeln!(out, "{text}")?;
+        count += 1;
+    }
+    Ok(count)
 }

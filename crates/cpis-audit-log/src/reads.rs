@@ -150,18 +150,12 @@ impl AuditLog {
 
     /// Write every recorded read as one line of JSON (a PARS AuditEvent), oldest first.
     pub async fn export_reads_ndjson(&self, out: &mut impl Write) -> Result<u64, AuditLogError> {
-        let rows = sqlx::query(
+        crate::write_resources(
+            &self.pool,
             "SELECT resource FROM audit_log_reads ORDER BY occurred_at_micros, event_id",
+            out,
         )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut count = 0;
-        for row in rows {
-            let text: String = row.try_get(0)?;
-            writeln!(out, "{text}")?;
-            count += 1;
-        }
-        Ok(count)
+        .await
     }
 
     /// Every recorded read of `nhs_number`'s record, oldest first.

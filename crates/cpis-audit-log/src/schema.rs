@@ -118,6 +118,54 @@ const READS_ORG_INDEX: Object = Object {
     sql: "CREATE INDEX IF NOT EXISTS audit_log_reads_org_time ON audit_log_reads (organisation_ods, occurred_at_micros)",
 };
 
+/// `CREATE TABLE audit_log_events`, with `$tail` after its columns: one column list for both
+/// dialects (PostgreSQL adds its partitioning).
+macro_rules! events_table {
+    ($tail:literal) => {
+        concat!(
+            "CREATE TABLE IF NOT EXISTS audit_log_events (
+        event_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        sequence BIGINT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        occurred_at_micros BIGINT NOT NULL,
+        received_at TEXT NOT NULL,
+        organisation_ods TEXT NOT NULL,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        record_hash TEXT NOT NULL,
+        sender_user_id TEXT NOT NULL,
+        sender_role_profile_id TEXT NOT NULL,
+        sender_organisation_ods TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        PRIMARY KEY (event_id, occurred_at_micros)
+    )",
+            $tail
+        )
+    };
+}
+
+/// `CREATE TABLE audit_log_reads`, with `$tail` after its columns (as `events_table!`).
+macro_rules! reads_table {
+    ($tail:literal) => {
+        concat!(
+            "CREATE TABLE IF NOT EXISTS audit_log_reads (
+        event_id TEXT NOT NULL,
+        occurred_at_micros BIGINT NOT NULL,
+        organisation_ods TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        interaction TEXT NOT NULL,
+        nhs_number TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        PRIMARY KEY (event_id, occurred_at_micros)
+    )",
+            $tail
+        )
+    };
+}
+
 /// SQLite: the idempotency key as one b-tree keyed by the event id (`WITHOUT ROWID`: a rowid
 /// table with a text primary key is two b-trees, the table and its key's index, each written
 /// at every insert). A database from before keeps its rowid table (same columns, same
@@ -135,24 +183,7 @@ const SQLITE: &[Object] = &[
     SQLITE_EVENT_IDS,
     Object {
         name: "audit_log_events",
-        sql: "CREATE TABLE IF NOT EXISTS audit_log_events (
-        event_id TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        sequence BIGINT NOT NULL,
-        occurred_at TEXT NOT NULL,
-        occurred_at_micros BIGINT NOT NULL,
-        received_at TEXT NOT NULL,
-        organisation_ods TEXT NOT NULL,
-        action TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        previous_hash TEXT NOT NULL,
-        record_hash TEXT NOT NULL,
-        sender_user_id TEXT NOT NULL,
-        sender_role_profile_id TEXT NOT NULL,
-        sender_organisation_ods TEXT NOT NULL,
-        resource TEXT NOT NULL,
-        PRIMARY KEY (event_id, occurred_at_micros)
-    )",
+        sql: events_table!(""),
     },
     Object {
         name: "audit_log_events_review",
@@ -163,17 +194,7 @@ const SQLITE: &[Object] = &[
     FINDINGS,
     Object {
         name: "audit_log_reads",
-        sql: "CREATE TABLE IF NOT EXISTS audit_log_reads (
-        event_id TEXT NOT NULL,
-        occurred_at_micros BIGINT NOT NULL,
-        organisation_ods TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        interaction TEXT NOT NULL,
-        nhs_number TEXT NOT NULL,
-        trace_id TEXT NOT NULL,
-        resource TEXT NOT NULL,
-        PRIMARY KEY (event_id, occurred_at_micros)
-    )",
+        sql: reads_table!(""),
     },
     READS_PATIENT_INDEX,
     READS_ORG_INDEX,
@@ -185,24 +206,7 @@ const POSTGRES: &[Object] = &[
     EVENT_IDS,
     Object {
         name: "audit_log_events",
-        sql: "CREATE TABLE IF NOT EXISTS audit_log_events (
-        event_id TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        sequence BIGINT NOT NULL,
-        occurred_at TEXT NOT NULL,
-        occurred_at_micros BIGINT NOT NULL,
-        received_at TEXT NOT NULL,
-        organisation_ods TEXT NOT NULL,
-        action TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        previous_hash TEXT NOT NULL,
-        record_hash TEXT NOT NULL,
-        sender_user_id TEXT NOT NULL,
-        sender_role_profile_id TEXT NOT NULL,
-        sender_organisation_ods TEXT NOT NULL,
-        resource TEXT NOT NULL,
-        PRIMARY KEY (event_id, occurred_at_micros)
-    ) PARTITION BY RANGE (occurred_at_micros)",
+        sql: events_table!(" PARTITION BY RANGE (occurred_at_micros)"),
     },
     // The review: `organisation_ods = $1 AND sender_organisation_ods = $1 AND
     // occurred_at_micros BETWEEN ..` newest first with keyset paging on (occurred_at_micros,
@@ -225,17 +229,7 @@ const POSTGRES: &[Object] = &[
     FINDINGS,
     Object {
         name: "audit_log_reads",
-        sql: "CREATE TABLE IF NOT EXISTS audit_log_reads (
-        event_id TEXT NOT NULL,
-        occurred_at_micros BIGINT NOT NULL,
-        organisation_ods TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        interaction TEXT NOT NULL,
-        nhs_number TEXT NOT NULL,
-        trace_id TEXT NOT NULL,
-        resource TEXT NOT NULL,
-        PRIMARY KEY (event_id, occurred_at_micros)
-    ) PARTITION BY RANGE (occurred_at_micros)",
+        sql: reads_table!(" PARTITION BY RANGE (occurred_at_micros)"),
     },
     READS_PATIENT_INDEX,
     READS_ORG_INDEX,

@@ -12,35 +12,16 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use uuid::Uuid;
 
-const POSTGRES_ENV: &str = "CPIS_TEST_DATABASE_URL_POSTGRES";
+#[path = "support/postgres.rs"]
+mod postgres_support;
 
 /// A fresh database on the test PostgreSQL server; its URL.
 async fn fresh_postgres() -> String {
-    sqlx::any::install_default_drivers();
-    let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-        panic!("{POSTGRES_ENV} is not set: run the tests with `cargo xtask test`, which starts PostgreSQL")
-    });
-    let admin = AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("postgres");
-    let name = format!("audit_log_scale_{}", Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    admin.close().await;
-    let base = url.rsplit_once('/').map(|(base, _)| base).expect("url");
-    format!("{base}/{name}")
+    postgres_support::fresh_database("audit_log_scale").await
 }
 
 async fn pool(url: &str) -> AnyPool {
-    AnyPoolOptions::new()
-        .max_connections(4)
-        .connect(url)
-        .await
-        .expect("pool")
+    postgres_support::pool(url).await
 }
 
 fn micros(time: OffsetDateTime) -> i64 {

@@ -22,7 +22,8 @@ use sqlx::any::AnyPoolOptions;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const POSTGRES_ENV: &str = "CPIS_TEST_DATABASE_URL_POSTGRES";
+#[path = "support/postgres.rs"]
+mod postgres_support;
 
 fn entry() -> NewAuditEntry {
     NewAuditEntry {
@@ -79,27 +80,8 @@ async fn sqlite_log(dir: &std::path::Path) -> AuditLog {
 
 /// A fresh database on the test PostgreSQL server, so tests do not see each other's events.
 async fn postgres_log() -> AuditLog {
-    sqlx::any::install_default_drivers();
-    let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-        panic!("{POSTGRES_ENV} is not set: run the tests with `cargo xtask test`, which starts PostgreSQL")
-    });
-    let admin = AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("postgres");
-    let name = format!("audit_log_{}", Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let base = url.rsplit_once('/').map(|(base, _)| base).expect("url");
-    let pool = AnyPoolOptions::new()
-        .max_connections(4)
-        .connect(&format!("{base}/{name}"))
-        .await
-        .expect("postgres db");
-    AuditLog::new(pool, Dialect::Postgres)
+    let url = postgres_support::fresh_database("audit_log").await;
+    AuditLog::new(postgres_support::pool(&url).await, Dialect::Postgres)
         .await
         .expect("audit log")
 }
@@ -685,37 +667,13 @@ async fn kill_minus_nine_during_appends_and_sync_loses_and_doubles_nothing() {
 
 /// A second pool on the same PostgreSQL database as `log`: another replica of the service.
 async fn replica_of(url: &str) -> AuditLog {
-    let pool = AnyPoolOptions::new()
-        .max_connections(4)
-        .connect(url)
-        .await
-        .expect("replica pool");
-    AuditLog::from_pool(pool, Dialect::Postgres)
+    AuditLog::from_pool(postgres_support::pool(url).await, Dialect::Postgres)
 }
 
 /// A fresh PostgreSQL database's URL, with the audit log's tables.
 async fn fresh_postgres_url() -> String {
-    sqlx::any::install_default_drivers();
-    let url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-        panic!("{POSTGRES_ENV} is not set: run the tests with `cargo xtask test`, which starts PostgreSQL")
-    });
-    let admin = AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("postgres");
-    let name = format!("audit_log_{}", Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create database");
-    let base = url.rsplit_once('/').map(|(base, _)| base).expect("url");
-    let url = format!("{base}/{name}");
-    let pool = AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("postgres db");
+    let url = postgres_support::fresh_database("audit_log").await;
+    let pool = postgres_support::pool(&url).await;
     AuditLog::install_schema(&pool, Dialect::Postgres)
         .await
         .expect("schema");
