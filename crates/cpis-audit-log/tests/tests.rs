@@ -1144,3 +1144,82 @@ async fn holes_forks_and_breaks_out_of_order_postgres() {
     let (log, url) = postgres_log_and_url().await;
     holes_forks_and_breaks_out_of_order(log, &url).await;
 }
+
+/// The `value` attributes of `<tag value="..."/>` elements in `xml`, in document order.
+fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let opening = format!("<{tag} value=\"");
+    xml.match_indices(&opening)
+        .filter_map(|(start, _)| {
+            let rest = &xml[start + opening.len()..];
+            rest.find('"').map(|end| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+fn published_profile(name: &str) -> String {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/nhs-ig/profiles")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
+}
+
+/// The central log states what NHS England's PARS requirements CapabilityStatement
+/// (`CapabilityStatement-England-PARS-Requirements.xml`, read as published) requires of a
+/// server: FHIR 4.0.1, a `server` rest with the AuditEvent resource, its `create` interaction
+/// (`POST /AuditEvent`), and a profile that is the required one or constrains it (our events
+/// claim England-AuditEvent-PARS, whose `baseDefinition` is the required England-AuditEvent).
+/// Batches are an extension on top, never instead.
+#[test]
+fn the_capability_statement_meets_the_published_pars_requirements() {
+    let required = published_profile("CapabilityStatement-England-PARS-Requirements.xml");
+    let ours = serde_json::to_value(cpis_audit_log::capability::capability_statement(
+        "http://test.invalid/audit/FHIR/R4",
+    ))
+    .expect("json");
+    assert_eq!(
+        xml_values(&required, "kind"),
+        ["requirements"],
+        "the fixture is a requirements statement"
+    );
+    assert_eq!(
+        ours["fhirVersion"].as_str(),
+        xml_values(&required, "fhirVersion")
+            .first()
+            .map(String::as_str)
+    );
+    let rest = &required[required.find("<rest>").expect("rest")..];
+    assert_eq!(xml_values(rest, "mode"), ["server"]);
+    assert_eq!(ours["rest"][0]["mode"], "server");
+    let resource_type = xml_values(rest, "type");
+    assert_eq!(resource_type, ["AuditEvent"]);
+    let resource = ours["rest"][0]["resource"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|resource| resource["type"] == "AuditEvent")
+        .expect("the log serves AuditEvent");
+    let interactions: Vec<&str> = resource["interaction"]
+        .as_array()
+        .expect("interactions")
+        .iter()
+        .filter_map(|interaction| interaction["code"].as_str())
+        .collect();
+    let required_interactions = xml_values(
+        &rest[rest.find("<interaction>").expect("interaction")..],
+        "code",
+    );
+    assert_eq!(required_interactions, ["create"]);
+    for code in &required_interactions {
+        assert!(interactions.contains(&code.as_str()), "{code} is required");
+    }
+    let required_profile = xml_values(rest, "profile");
+    let pars = published_profile("England-AuditEvent-PARS.xml");
+    let ours_profile = resource["supportedProfile"][0].as_str().expect("profile");
+    assert_eq!(xml_values(&pars, "url"), [ours_profile]);
+    assert_eq!(
+        xml_values(&pars, "baseDefinition"),
+        required_profile,
+        "our profile constrains the required one"
+    );
+}
