@@ -403,7 +403,9 @@ mod tests {
 
     #[test]
     fn a_port_that_never_listens_is_not_ready_by_the_deadline() {
-        let address = unused_address();
+        // Port 0: nothing can ever listen there (binding it picks another port), so no other
+        // test or process can take it meanwhile, as one could a port found free and released.
+        let address = SocketAddr::from(([127, 0, 0, 1], 0));
         let started = Instant::now();
         let error = Launch::new("sleeper", sh("sleep 30"))
             .ready_when(Ready::Port(address), Duration::from_millis(300))
